@@ -1,0 +1,78 @@
+# Lianjie — the two commands: `make run` (product on local defaults) and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.run-deps
+DEV_STAMP := $(VENV)/.dev-deps
+BIND ?= 127.0.0.1:8000
+GUNICORN_PID := var/run/gunicorn.pid
+# The tests' own Neo4j instance, beside the development one.
+TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
+
+.PHONY: help run test stop serve neo4j schema tools install install-dev bench clean
+
+help:
+	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
+	@echo "make test   — 安装依赖、启动测试用 Neo4j（端口 7688）、运行全部测试"
+	@echo "make stop   — 停止 make run / make test 启动的 gunicorn 与 Neo4j"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): requirements.txt | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+install-dev: $(DEV_STAMP)
+
+# Java 17+ and Maven build the embedded Neo4j; installed from Debian when missing (root only).
+tools:
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless maven; \
+	  else echo "需要 Java 17+ 与 Maven / Java 17+ and Maven are required" >&2; exit 1; fi; \
+	fi
+
+neo4j: $(RUN_STAMP) tools
+	$(PY) -m graph.server start
+
+schema: neo4j
+	$(PY) -m graph.schema
+
+run: schema
+	@$(MAKE) --no-print-directory serve
+
+serve: $(RUN_STAMP)
+	@mkdir -p var/run var/log
+	@if [ -f $(GUNICORN_PID) ] && kill -0 "$$(cat $(GUNICORN_PID))" 2>/dev/null; then \
+	  echo "服务已在运行，复用 / already serving (pid $$(cat $(GUNICORN_PID)))"; \
+	else \
+	  LIANJIE_BIND=$(BIND) $(VENV)/bin/gunicorn -c gunicorn.conf.py --daemon wsgi:app; \
+	fi
+	@for i in $$(seq 1 120); do \
+	  code=$$(curl -s -o /dev/null -w '%{http_code}' http://$(BIND)/readyz || true); \
+	  [ "$$code" = 200 ] && { echo "联结 Lianjie 已就绪 / ready: http://$(BIND)/"; exit 0; }; sleep 0.5; \
+	done; echo "服务未就绪 / not ready, see var/log/gunicorn.log" >&2; exit 1
+
+stop:
+	@if [ -f $(GUNICORN_PID) ] && kill -0 "$$(cat $(GUNICORN_PID))" 2>/dev/null; then \
+	  pid=$$(cat $(GUNICORN_PID)); kill -TERM $$pid; \
+	  for i in $$(seq 1 100); do kill -0 $$pid 2>/dev/null || break; sleep 0.2; done; \
+	  echo "gunicorn 已停止 / stopped (pid $$pid)"; \
+	fi
+	@if [ -x $(PY) ]; then $(PY) -m graph.server stop --all; fi
+
+test: $(DEV_STAMP) tools
+	$(TEST_ENV) $(PY) -m graph.server build
+	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+clean: stop
+	rm -rf var graph/launcher/target

@@ -1,0 +1,60 @@
+"""Flask extensions. The Neo4j driver is created once per process, on first use.
+
+Creating it lazily means it never exists in the gunicorn master before workers
+fork (each worker builds its own), and it is closed when the process exits.
+"""
+import atexit
+import threading
+
+import neo4j
+from flask import Flask, current_app
+
+from app.settings import Settings
+from graph.db import create_driver
+
+
+class _DriverHolder:
+    """Holds one app's driver, created on first use under a lock."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._driver: neo4j.Driver | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> neo4j.Driver:
+        """The driver, created now if this process has none yet."""
+        if self._driver is None:
+            with self._lock:
+                if self._driver is None:
+                    self._driver = create_driver(self.settings)
+        return self._driver
+
+    def close(self) -> None:
+        """Close the driver if one was created."""
+        with self._lock:
+            if self._driver is not None:
+                self._driver.close()
+                self._driver = None
+
+
+class Neo4jExtension:
+    """Gives views `neo4j_ext.driver` and `neo4j_ext.database` for the current app."""
+
+    def init_app(self, app: Flask, settings: Settings) -> None:
+        """Register the driver holder on the app and close it at process exit."""
+        holder = _DriverHolder(settings)
+        app.extensions["neo4j"] = holder
+        atexit.register(holder.close)
+
+    @property
+    def driver(self) -> neo4j.Driver:
+        """The current app's driver."""
+        return current_app.extensions["neo4j"].get()
+
+    @property
+    def database(self) -> str | None:
+        """The database name to use (None: the server's default)."""
+        return current_app.extensions["neo4j"].settings.neo4j_database
+
+
+neo4j_ext = Neo4jExtension()

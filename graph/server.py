@@ -1,0 +1,286 @@
+"""Local Neo4j runtime: build the embedded launcher with Maven, start, stop, report.
+
+    python -m graph.server start     # build if needed, start in background, wait for Bolt
+    python -m graph.server status
+    python -m graph.server stop      # this instance; `stop --all` stops every local instance
+
+The instance is chosen by the settings (LOCAL_NEO4J_PORT, LOCAL_NEO4J_HOME), so the
+tests run their own instance beside the development one. When NEO4J_URI is set,
+`start` only checks that the named Neo4j answers.
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import neo4j
+
+from app.settings import Settings
+from graph.db import create_driver, ping
+
+LAUNCHER_DIR = Path(__file__).resolve().parent / "launcher"
+CLASSES_DIR = LAUNCHER_DIR / "target" / "classes"
+LIB_DIR = LAUNCHER_DIR / "target" / "lib"
+MAIN_CLASS = "org.lianjie.graph.LocalNeo4j"
+PID_FILE_NAME = "lianjie-neo4j.pid"
+LOG_FILE_NAME = "launcher.log"
+START_TIMEOUT_S = 180
+STOP_TIMEOUT_S = 60
+
+
+class ServerError(RuntimeError):
+    """The local Neo4j could not be built, started or stopped."""
+
+
+@dataclass(frozen=True)
+class LocalInstance:
+    """Where one local Neo4j keeps its data, pid and log, and the port it serves."""
+
+    home: Path
+    port: int
+    heap: str
+    pagecache: str
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "LocalInstance":
+        """The instance the settings name."""
+        return cls(
+            home=Path(settings.local_neo4j_home).resolve(),
+            port=settings.local_neo4j_port,
+            heap=settings.local_neo4j_heap,
+            pagecache=settings.local_neo4j_pagecache,
+        )
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / PID_FILE_NAME
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / LOG_FILE_NAME
+
+    @property
+    def bolt_uri(self) -> str:
+        return f"bolt://127.0.0.1:{self.port}"
+
+
+def _launcher_is_built() -> bool:
+    """True when the compiled launcher and its libraries are newer than its sources."""
+    main_class = CLASSES_DIR / Path(*MAIN_CLASS.split(".")).with_suffix(".class")
+    if not main_class.exists() or not LIB_DIR.is_dir() or not any(LIB_DIR.glob("neo4j-*.jar")):
+        return False
+    built_at = main_class.stat().st_mtime
+    sources = [LAUNCHER_DIR / "pom.xml", *LAUNCHER_DIR.joinpath("src").rglob("*.java")]
+    return all(source.stat().st_mtime <= built_at for source in sources)
+
+
+def build_launcher() -> None:
+    """Compile the launcher with Maven unless it is up to date (offline first, then online)."""
+    if _launcher_is_built():
+        return
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise ServerError("未找到 Maven（mvn）。请安装 Maven 3.8+ 与 Java 17+ / Maven not found")
+    print("正在用 Maven 构建本地 Neo4j 启动器（首次需下载依赖）/ building the Neo4j launcher …", flush=True)
+    base = [mvn, "-B", "-q", "package", "-DskipTests"]
+    for offline in (True, False):
+        command = base + (["-o"] if offline else [])
+        result = subprocess.run(command, cwd=LAUNCHER_DIR, capture_output=True, text=True)
+        if result.returncode == 0:
+            return
+    raise ServerError(f"Maven 构建失败 / Maven build failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+
+
+def _read_pid(instance: LocalInstance) -> int | None:
+    """The pid of this instance's launcher if it is alive, else None (stale pid files are removed)."""
+    try:
+        pid = int(instance.pid_file.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except FileNotFoundError:
+        cmdline = ""
+    if MAIN_CLASS not in cmdline or str(instance.home) not in cmdline:
+        instance.pid_file.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _bolt_answers(uri: str, auth=None) -> bool:
+    """True when a Bolt server answers a query at uri."""
+    try:
+        with neo4j.GraphDatabase.driver(uri, auth=auth, connection_timeout=2) as driver:
+            ping(driver)
+        return True
+    except (neo4j.exceptions.DriverError, OSError):
+        return False
+
+
+def _port_is_taken(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _java_command(instance: LocalInstance) -> list[str]:
+    """The JVM command line for this instance."""
+    java_home = os.environ.get("JAVA_HOME")
+    java = str(Path(java_home) / "bin" / "java") if java_home else (shutil.which("java") or "java")
+    classpath = f"{CLASSES_DIR}{os.pathsep}{LIB_DIR}/*"
+    return [
+        java,
+        f"-Xms{instance.heap}",
+        f"-Xmx{instance.heap}",
+        "-XX:+UseG1GC",
+        "-XX:+ExitOnOutOfMemoryError",
+        # Neo4j's page cache and network layer need these to avoid slow fallbacks.
+        "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+        "--add-opens=java.base/java.lang=ALL-UNNAMED",
+        "-cp",
+        classpath,
+        MAIN_CLASS,
+        "--home",
+        str(instance.home),
+        "--port",
+        str(instance.port),
+        "--pagecache",
+        instance.pagecache,
+    ]
+
+
+def _wait_for_bolt(instance: LocalInstance, pid: int, timeout_s: float) -> float:
+    """Wait until Bolt answers; returns seconds waited. Raises if the process dies or time runs out."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if _bolt_answers(instance.bolt_uri):
+            return time.monotonic() - started
+        if _read_pid(instance) != pid:
+            raise ServerError(f"Neo4j 启动失败 / Neo4j exited during start-up:\n{_log_tail(instance)}")
+        time.sleep(0.25)
+    raise ServerError(f"Neo4j 在 {timeout_s:.0f} 秒内未就绪 / not ready in time:\n{_log_tail(instance)}")
+
+
+def _log_tail(instance: LocalInstance, lines: int = 30) -> str:
+    """The last lines of the launcher's log, for error messages."""
+    try:
+        return "\n".join(instance.log_file.read_text(errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def start(instance: LocalInstance) -> int:
+    """Start the instance in the background (or reuse it if it runs); returns its pid."""
+    pid = _read_pid(instance)
+    if pid is not None:
+        _wait_for_bolt(instance, pid, START_TIMEOUT_S)
+        print(f"Neo4j 已在运行，复用 / reusing running Neo4j (pid {pid}) at {instance.bolt_uri}", flush=True)
+        return pid
+    if _port_is_taken(instance.port):
+        raise ServerError(
+            f"端口 {instance.port} 已被其他进程占用 / port {instance.port} is taken by another process; "
+            "set LOCAL_NEO4J_PORT, or NEO4J_URI to use that server"
+        )
+    build_launcher()
+    instance.home.mkdir(parents=True, exist_ok=True)
+    print(f"正在启动 Neo4j / starting Neo4j at {instance.bolt_uri} (data: {instance.home}) …", flush=True)
+    with open(instance.log_file, "ab") as log:
+        process = subprocess.Popen(
+            _java_command(instance),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives the shell that started it; stopped by pid
+        )
+    instance.pid_file.write_text(str(process.pid))
+    waited = _wait_for_bolt(instance, process.pid, START_TIMEOUT_S)
+    print(f"Neo4j 已就绪 / ready in {waited:.1f} s (pid {process.pid})", flush=True)
+    return process.pid
+
+
+def stop(instance: LocalInstance) -> bool:
+    """Stop the instance by pid (SIGTERM, then SIGKILL after a grace period); True if one ran."""
+    pid = _read_pid(instance)
+    if pid is None:
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        if _is_zombie(pid):
+            break
+        time.sleep(0.2)
+    else:
+        if Path(f"/proc/{pid}").exists():
+            os.kill(pid, signal.SIGKILL)
+    instance.pid_file.unlink(missing_ok=True)
+    print(f"Neo4j 已停止 / stopped (pid {pid}, {instance.home})", flush=True)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    """True when pid has exited but was not reaped yet (it is our child in tests)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def all_local_instances(settings: Settings) -> list[LocalInstance]:
+    """Every local instance with a pid file under var/neo4j (dev, test, benchmarks)."""
+    base = Path(settings.var_dir) / "neo4j"
+    homes = sorted(path.parent for path in base.glob(f"*/{PID_FILE_NAME}"))
+    return [LocalInstance(home=h.resolve(), port=0, heap="", pagecache="") for h in homes]
+
+
+def ensure_running(settings: Settings) -> None:
+    """Start the local Neo4j, or check that the one named by NEO4J_URI answers."""
+    if settings.uses_local_neo4j:
+        start(LocalInstance.from_settings(settings))
+        return
+    with create_driver(settings) as driver:
+        try:
+            ping(driver, settings.neo4j_database)
+        except (neo4j.exceptions.DriverError, OSError) as error:
+            raise ServerError(f"无法连接 NEO4J_URI={settings.neo4j_uri} / cannot reach Neo4j: {error}") from error
+    print(f"使用外部 Neo4j / using Neo4j at {settings.neo4j_uri}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog="python -m graph.server", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["build", "start", "stop", "status"])
+    parser.add_argument("--all", action="store_true", help="stop: every local instance under var/neo4j")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    instance = LocalInstance.from_settings(settings)
+    try:
+        if args.command == "build":
+            build_launcher()
+        elif args.command == "start":
+            ensure_running(settings)
+        elif args.command == "stop":
+            targets = all_local_instances(settings) if args.all else [instance]
+            if not any([stop(target) for target in targets]):
+                print("没有正在运行的本地 Neo4j / no local Neo4j running")
+        else:
+            pid = _read_pid(instance)
+            state = f"running, pid {pid}" if pid else "stopped"
+            print(f"Neo4j {instance.bolt_uri} ({instance.home}): {state}")
+            return 0 if pid else 3
+    except ServerError as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

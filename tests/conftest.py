@@ -1,0 +1,60 @@
+"""Shared fixtures: the test Neo4j (its own instance, port 7688) and a clean graph per test.
+
+Set TEST_NEO4J_URI (with NEO4J_USER / NEO4J_PASSWORD) to run against another
+Neo4j instead; the tests delete everything in it, so never point it at real data.
+"""
+import os
+
+import pytest
+
+from app import create_app
+from app.settings import PROJECT_ROOT, Settings
+from graph.db import create_driver
+from graph.maintenance import clear_graph
+from graph.schema import apply_schema
+from graph.server import ensure_running
+
+
+@pytest.fixture(scope="session")
+def test_settings() -> Settings:
+    """Settings for the test instance; NEO4J_URI from the environment is ignored on purpose."""
+    return Settings(
+        neo4j_uri=os.environ.get("TEST_NEO4J_URI") or None,
+        local_neo4j_port=int(os.environ.get("TEST_NEO4J_PORT", "7688")),
+        local_neo4j_home=PROJECT_ROOT / "var" / "neo4j" / "test",
+        local_neo4j_heap="1g",
+        local_neo4j_pagecache="256m",
+        var_dir=PROJECT_ROOT / "var" / "test",
+        secret_key="test-secret",
+    )
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(test_settings):
+    """A driver to the running test Neo4j with the schema applied."""
+    ensure_running(test_settings)
+    with create_driver(test_settings) as driver:
+        apply_schema(driver, test_settings.neo4j_database)
+        yield driver
+
+
+@pytest.fixture
+def graph_db(neo4j_driver, test_settings):
+    """The test Neo4j, emptied before the test so tests never see each other's data."""
+    clear_graph(neo4j_driver, test_settings.neo4j_database)
+    return neo4j_driver
+
+
+@pytest.fixture
+def app(graph_db, test_settings):
+    """The Flask app on the test Neo4j, with a clean graph."""
+    flask_app = create_app(test_settings)
+    flask_app.config.update(TESTING=True)
+    yield flask_app
+    flask_app.extensions["neo4j"].close()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()

@@ -1,0 +1,103 @@
+"""The local Neo4j runtime: reuse, stop by pid, and an app that survives a Neo4j restart."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from app import create_app
+from app.settings import PROJECT_ROOT, Settings
+from graph import server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def own_instance(tmp_path):
+    """A throw-away local Neo4j (own port and data folder), stopped after the test."""
+    settings = Settings(
+        local_neo4j_port=_free_port(),
+        local_neo4j_home=tmp_path / "neo4j",
+        local_neo4j_heap="512m",
+        local_neo4j_pagecache="64m",
+    )
+    instance = server.LocalInstance.from_settings(settings)
+    yield settings, instance
+    server.stop(instance)
+
+
+def _wait_for_status(client, path, status, timeout_s=30):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = client.get(path)
+        if response.status_code == status or time.monotonic() > deadline:
+            return response
+        time.sleep(0.5)
+
+
+def test_start_reuses_a_running_server_and_stop_ends_it(own_instance):
+    settings, instance = own_instance
+    first_pid = server.start(instance)
+    assert server.start(instance) == first_pid
+    assert instance.pid_file.read_text() == str(first_pid)
+    assert server.stop(instance) is True
+    assert not Path(f"/proc/{first_pid}").exists() or server._is_zombie(first_pid)
+    assert not instance.pid_file.exists()
+    assert server.stop(instance) is False
+
+
+def test_readyz_turns_503_when_neo4j_dies_and_200_after_restart(own_instance):
+    settings, instance = own_instance
+    pid = server.start(instance)
+    app = create_app(settings)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+
+    os.kill(pid, signal.SIGKILL)
+    down = _wait_for_status(client, "/readyz", 503)
+    assert down.status_code == 503
+    assert down.mimetype == "application/problem+json"
+
+    server.start(instance)  # same app, same driver: no app restart
+    assert _wait_for_status(client, "/readyz", 200).status_code == 200
+    app.extensions["neo4j"].close()
+
+
+def test_gunicorn_serves_wsgi_app_on_the_test_neo4j(neo4j_driver, test_settings, tmp_path):
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIANJIE_BIND": f"127.0.0.1:{port}",
+        "LIANJIE_PIDFILE": str(tmp_path / "gunicorn.pid"),
+        "LIANJIE_ERRORLOG": str(tmp_path / "gunicorn.log"),
+        "LIANJIE_ACCESSLOG": str(tmp_path / "access.log"),
+        "LOCAL_NEO4J_PORT": str(test_settings.local_neo4j_port),
+    }
+    env.pop("NEO4J_URI", None)
+    if test_settings.neo4j_uri:
+        env["NEO4J_URI"] = test_settings.neo4j_uri
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=PROJECT_ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
+                time.sleep(0.3)
+        assert response.status_code == 200
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0
