@@ -4,6 +4,7 @@ Values come from the environment and an optional `.env` file in the working
 directory. When NEO4J_URI is unset, Lianjie runs its own local Neo4j
 (see graph/server.py) on LOCAL_NEO4J_PORT.
 """
+import secrets
 from pathlib import Path
 
 from pydantic import Field
@@ -29,7 +30,21 @@ class Settings(BaseSettings):
     local_neo4j_pagecache: str = "512m"
 
     secret_key: str = "dev-only-secret-change-me"
+    # Key of the HMAC that replaces ID card numbers; unset → a random key kept in var/secrets.
+    id_hash_key: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
+    etl_batch_size: int = 5000
+
+    def id_hash_secret(self) -> bytes:
+        """The ID-number hashing key (created once per installation when not configured)."""
+        if self.id_hash_key:
+            return self.id_hash_key.encode("utf-8")
+        key_file = Path(self.var_dir) / "secrets" / "id_hash.key"
+        if not key_file.exists():
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secrets.token_hex(32))
+        return key_file.read_text().strip().encode("utf-8")
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -51,11 +51,15 @@ RELATIONSHIPS: dict[str, RelationshipType] = {
         RelationshipType("LIVES_IN", "Household", "Region", "户 → 行政村"),
         RelationshipType("MEMBER_OF", "Member", "Household", "成员 → 户"),
         RelationshipType("LOCATED_IN", "Enterprise", "Region", "企业 → 所在区划"),
-        RelationshipType("IN_INDUSTRY", "Enterprise", "Industry", "企业/项目 → 产业"),
+        RelationshipType("IN_INDUSTRY", "Enterprise", "Industry", "企业 → 所属产业"),
+        RelationshipType("BUYS", "Enterprise", "Industry", "企业 → 收购的产品（产业）"),
+        RelationshipType("PRODUCES", "Household", "Industry", "户 → 种养的产品（产业）"),
+        RelationshipType("PROJECT_INDUSTRY", "Project", "Industry", "项目 → 产业"),
         RelationshipType("PROJECT_IN", "Project", "Region", "项目 → 县"),
         RelationshipType("IMPLEMENTED_BY", "Project", "Enterprise", "项目 → 实施主体"),
         RelationshipType("OF_HOUSEHOLD", "Partnership", "Household", "联结 → 户"),
         RelationshipType("WITH_ENTERPRISE", "Partnership", "Enterprise", "联结 → 企业"),
+        RelationshipType("UNDER_PROJECT", "Partnership", "Project", "联结 → 所属项目"),
     )
 }
 
@@ -66,3 +70,11 @@ def node_type(label: str) -> NodeType:
         return NODES[label]
     except KeyError:
         raise ValueError(f"unknown node label: {label!r}") from None
+
+
+def relationship_type(type_name: str, start: str, end: str) -> RelationshipType:
+    """The declared relationship; ValueError unless it joins start to end in the model."""
+    rel = RELATIONSHIPS.get(type_name)
+    if rel is None or rel.start != start or rel.end != end:
+        raise ValueError(f"undeclared relationship: ({start})-[:{type_name}]->({end})")
+    return rel

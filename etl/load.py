@@ -1,0 +1,305 @@
+"""Load: validated, transformed rows → Neo4j in keyed UNWIND batches; then cleanup.
+
+    result = load_files(["households.csv", "members.xlsx"], driver, settings, full=True)
+
+Constraints are applied first; files load in reference order (villages, enterprises,
+households, members, projects, partnerships). Rows whose references are missing are
+rejected and reported like any other bad row, so counts always reconcile:
+rows read = rows loaded + rows rejected.
+"""
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import neo4j
+import pandas as pd
+from tqdm import tqdm
+
+from app.settings import Settings
+from etl import formats
+from etl.readers import RawTable, ReadError, read_file
+from etl.report import write_report
+from etl.transform import SPECS, NodeSpec, base_regions, industry_rows, transform
+from etl.validate import ERROR, WARNING, Problem, validate
+from graph import loading
+from graph.loading import RelationshipSpec
+from graph.schema import apply_schema
+
+# 16 bytes, as pandas requires; change the version digits when transforms change so every row is rewritten once.
+ROW_HASH_KEY = "lianjie-etl-0001"
+
+
+@dataclass
+class FileResult:
+    """What happened to one table of one file."""
+
+    file: str
+    sheet: str | None
+    kind: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    warnings: int = 0
+    deactivated: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # the whole file could not be read
+
+
+@dataclass
+class LoadResult:
+    """A whole load: per-file results, every problem, and where the report was written."""
+
+    files: list[FileResult] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    report_path: Path | None = None
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(result.rows_rejected for result in self.files)
+
+    @property
+    def failed_files(self) -> int:
+        return sum(1 for result in self.files if result.error)
+
+
+class Loader:
+    """Loads tables into one Neo4j database with one settings object."""
+
+    def __init__(self, driver: neo4j.Driver, settings: Settings, progress: bool = True):
+        self.driver = driver
+        self.settings = settings
+        self.database = settings.neo4j_database
+        self.batch_size = settings.etl_batch_size
+        self.progress = progress
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def write_nodes(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
+                    specs: tuple[RelationshipSpec, ...], description: str) -> None:
+        """Upsert node rows in batches, each batch one transaction."""
+        query = loading.upsert_query(label, specs)
+        hashes = _row_hashes(props, rels)
+        total = len(key)
+        with tqdm(total=total, desc=description, unit="行", disable=not self.progress or total == 0, leave=False) as bar:
+            for start in range(0, total, self.batch_size):
+                stop = min(start + self.batch_size, total)
+                rows = _records(key.iloc[start:stop], props.iloc[start:stop], {t: s.iloc[start:stop] for t, s in rels.items()},
+                                hashes[start:stop])
+                loading.upsert_batch(self.driver, query, rows, self.database)
+                bar.update(stop - start)
+
+    def load_reference_data(self) -> None:
+        """Schema first, then the divisions down to county (cpca) and the industry vocabulary."""
+        apply_schema(self.driver, self.database)
+        regions = base_regions()
+        for level in ("province", "prefecture", "county"):
+            part = regions[regions["level"] == level]
+            self.write_nodes("Region", part["code"], part[["name", "level", "lon", "lat", "position_source"]],
+                             {"PART_OF": part["parent_codes"]}, (RelationshipSpec("PART_OF", "Region"),), "行政区划")
+        industries = industry_rows()
+        self.write_nodes("Industry", industries["code"], industries[["name", "aliases", "land_based"]], {}, (), "产业")
+
+    # --- one table ---------------------------------------------------------------------------
+
+    def load_table(self, table: RawTable, file_label: str, full: bool) -> tuple[FileResult, list[Problem]]:
+        """Validate, transform, check references, upsert and clean up one table."""
+        started = time.monotonic()
+        kind = table.kind
+        result = FileResult(file_label, table.sheet, kind.name, rows_read=len(table.frame))
+        rejected, problems = validate(table, file_label)
+        good = table.frame.drop(index=rejected)
+        rows = transform(kind, good, self.settings.id_hash_secret())
+        problems += _unknown_product_warnings(rows, kind, table, file_label)
+        rows, reference_problems = self.check_references(kind, rows, table, file_label)
+        problems += reference_problems
+        spec = SPECS[kind.name]
+        self.prepare_regions(kind.name, rows)
+        rels = {rel.type: rows[column] for rel, column in spec.relationships}
+        self.write_nodes(spec.label, rows[spec.key], rows[list(spec.properties)].copy(), rels,
+                         tuple(rel for rel, _ in spec.relationships), f"{Path(file_label).name}（{kind.title}）")
+        if full and kind.name == "households":
+            result.deactivated = self.deactivate_missing_households(table)
+        result.rows_rejected = result.rows_read - len(rows)
+        result.rows_loaded = len(rows)
+        result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
+        result.seconds = time.monotonic() - started
+        return result, problems
+
+    def prepare_regions(self, kind_name: str, rows: pd.DataFrame) -> None:
+        """Create the townships and villages that rows point at but that no file has loaded yet."""
+        if kind_name not in ("households", "villages") or rows.empty:
+            return
+        townships = rows.drop_duplicates("township_code")
+        region_rows = [
+            {"code": row.township_code, "parent_code": row.township_code[:6] + "000000",
+             "props": {"name": _text_or(row.township_name, row.township_code), "level": "township",
+                       "county_code": row.township_code[:6] + "000000"}}
+            for row in townships.itertuples()
+        ]
+        if kind_name == "households":
+            villages = rows.drop_duplicates("village_code")
+            positions = base_regions().set_index("code")[["lon", "lat"]]
+            for row in villages.itertuples():
+                county = row.village_code[:6] + "000000"
+                lon, lat = positions.loc[county] if county in positions.index else (None, None)
+                region_rows.append({
+                    "code": row.village_code, "parent_code": row.township_code,
+                    "props": {"name": _text_or(row.village_name, row.village_code), "level": "village",
+                              "township_code": row.township_code, "county_code": county,
+                              "lon": _plain(lon), "lat": _plain(lat), "position_source": "county"},
+                })
+        for start in range(0, len(region_rows), self.batch_size):
+            loading.create_missing_regions(self.driver, region_rows[start:start + self.batch_size], self.database)
+
+    def check_references(self, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
+                         file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
+        """Reject rows pointing at households / enterprises that do not exist; drop optional links with a warning."""
+        problems: list[Problem] = []
+        required = {"members": [("household_id", "Household", "户编号在户信息中不存在 / household not found")],
+                    "partnerships": [("household_id", "Household", "户编号在户信息中不存在 / household not found"),
+                                     ("credit_code", "Enterprise", "企业（统一社会信用代码）不存在 / enterprise not found")]}
+        optional = {"partnerships": [("project_id", "Project", "project_ids", "项目编号不存在，未关联项目 / project not found, link skipped")],
+                    "projects": [("implementer_credit_code", "Enterprise", "implementer_codes",
+                                  "实施主体不在企业名录中，未关联 / implementer not found, link skipped")],
+                    "enterprises": []}
+        bad_rows: set[int] = set()
+        for column, label, reason in required.get(kind.name, []):
+            missing = self._missing(rows[column], label)
+            for row_number, value in rows.loc[missing, column].items():
+                problems.append(Problem(file_label, table.sheet, int(row_number), table.headers.get(column, column),
+                                        str(value), ERROR, reason))
+                bad_rows.add(int(row_number))
+        for column, label, rel_column, reason in optional.get(kind.name, []):
+            missing = self._missing(rows[column], label)
+            for row_number, value in rows.loc[missing, column].items():
+                problems.append(Problem(file_label, table.sheet, int(row_number), table.headers.get(column, column),
+                                        str(value), WARNING, reason))
+            rows.loc[missing, rel_column] = pd.Series([[] for _ in range(int(missing.sum()))], index=rows.index[missing], dtype=object)
+        if kind.name == "enterprises":
+            rows = self._locate_enterprises(rows, table, file_label, problems)
+        return rows.drop(index=sorted(bad_rows)), problems
+
+    def _missing(self, keys: pd.Series, label: str) -> pd.Series:
+        """True where a (present) key names no node of label."""
+        present = keys.dropna()
+        found = loading.existing_keys(self.driver, label, sorted(set(present)), self.database)
+        return keys.notna() & ~keys.isin(found)
+
+    def _locate_enterprises(self, rows: pd.DataFrame, table: RawTable, file_label: str,
+                            problems: list[Problem]) -> pd.DataFrame:
+        """Link each enterprise to the most precise known region (village, township or county)."""
+        candidates = pd.DataFrame({"exact": rows["region_code"], "township": rows["region_code"].str[:9] + "000",
+                                   "county": rows["county_code"]})
+        known = loading.existing_keys(self.driver, "Region", sorted(set(candidates.stack())), self.database)
+        chosen = candidates["exact"].where(candidates["exact"].isin(known),
+                                           candidates["township"].where(candidates["township"].isin(known), candidates["county"]))
+        for row_number in rows.index[chosen != rows["region_code"]]:
+            problems.append(Problem(file_label, table.sheet, int(row_number), table.headers.get("region_code", "行政区划代码"),
+                                    rows.at[row_number, "region_code"], WARNING,
+                                    "乡镇/村代码尚未加载，已关联到上级区划 / region not loaded yet, linked to its parent"))
+        rows["region_codes"] = chosen.map(lambda code: [code])
+        return rows
+
+    def deactivate_missing_households(self, table: RawTable) -> int:
+        """Full extract: households of the file's counties that the file no longer lists become inactive."""
+        listed = set(table.frame["household_id"].dropna())
+        counties = sorted({code[:6] + "000000" for code in table.frame["village_code"].dropna() if len(code) >= 6})
+        missing = sorted(loading.active_household_ids(self.driver, counties, self.database) - listed)
+        loading.deactivate_households(self.driver, missing, datetime.now(timezone.utc).date().isoformat(), self.database)
+        return len(missing)
+
+
+def _text_or(value, fallback: str) -> str:
+    return value if isinstance(value, str) and value else fallback
+
+
+def _plain(value):
+    """numpy / pandas scalars as plain Python values (None for missing) for the driver."""
+    if value is None or (not isinstance(value, (list, str)) and pd.isna(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def _row_hashes(props: pd.DataFrame, rels: dict[str, pd.Series]) -> list[str]:
+    """A content hash per row (properties and relationship targets), to skip unchanged rows."""
+    material = props.astype("string").fillna("\x00")
+    for rel_type, targets in rels.items():
+        material[f"rel_{rel_type}"] = targets.map(lambda keys: "\x1f".join(keys))
+    hashed = pd.util.hash_pandas_object(material, index=False, hash_key=ROW_HASH_KEY)
+    return [f"{value:016x}" for value in hashed.to_numpy()]
+
+
+def _records(key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series], hashes: list[str]) -> list[dict]:
+    """Driver-ready rows: plain Python values, None for missing (which removes the property)."""
+    plain = props.astype(object).where(props.notna(), None)
+    prop_rows = plain.to_dict("records")
+    rel_lists = {rel_type: targets.tolist() for rel_type, targets in rels.items()}
+    rows = []
+    for position, (node_key, node_props) in enumerate(zip(key.tolist(), prop_rows)):
+        rows.append({
+            "key": node_key,
+            "props": {name: _plain(value) for name, value in node_props.items()},
+            "row_hash": hashes[position],
+            "rels": {rel_type: targets[position] for rel_type, targets in rel_lists.items()},
+        })
+    return rows
+
+
+def _unknown_product_warnings(rows: pd.DataFrame, kind, table: RawTable, file_label: str) -> list[Problem]:
+    """A warning for each product or industry name that is not in the vocabulary (kept as text)."""
+    if "unknown_products" not in rows.columns:
+        return []
+    header = table.headers.get("products") or table.headers.get("industry") or table.headers.get("products_bought") or "产业"
+    return [
+        Problem(file_label, table.sheet, int(row_number), header, "、".join(names), WARNING,
+                "产品/产业不在产业词表中（已保留原文）/ not in the industry vocabulary, kept as text")
+        for row_number, names in rows["unknown_products"].items() if names
+    ]
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
+               report_path: Path | None = None, progress: bool = True) -> LoadResult:
+    """Load bureau files into Neo4j; returns per-file counts, every problem and the report path."""
+    loader = Loader(driver, settings, progress)
+    result = LoadResult()
+    tables: list[tuple[RawTable, str, str]] = []
+    for path in map(Path, paths):
+        try:
+            digest = _file_digest(path)
+            tables += [(table, str(path), digest) for table in read_file(path)]
+        except ReadError as error:
+            result.files.append(FileResult(str(path), None, "unknown", error=str(error)))
+            result.problems.append(Problem(str(path), None, 0, "", "", ERROR, str(error)))
+    tables.sort(key=lambda item: formats.LOAD_ORDER.index(item[0].kind.name))
+    loader.load_reference_data()
+    for table, label, digest in tables:
+        load_id = f"{digest}-{table.kind.name}-{table.sheet or ''}"
+        started_at = datetime.now(timezone.utc).isoformat()
+        loading.record_load_run(driver, load_id, {"file": Path(label).name, "kind": table.kind.name, "status": "started",
+                                                  "started_at": started_at}, settings.neo4j_database)
+        try:
+            file_result, problems = loader.load_table(table, label, full)
+        except ReadError as error:
+            file_result = FileResult(label, table.sheet, table.kind.name, rows_read=len(table.frame),
+                                     rows_rejected=len(table.frame), error=str(error))
+            problems = [Problem(label, table.sheet, 0, "", "", ERROR, str(error))]
+        result.files.append(file_result)
+        result.problems += problems
+        loading.record_load_run(driver, load_id, {
+            "status": "failed" if file_result.error else "completed",
+            "finished_at": datetime.now(timezone.utc).isoformat(), "rows_read": file_result.rows_read,
+            "rows_loaded": file_result.rows_loaded, "rows_rejected": file_result.rows_rejected,
+            "warnings": file_result.warnings, "deactivated": file_result.deactivated}, settings.neo4j_database)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    result.report_path = write_report(result.problems, report_path or Path(settings.var_dir) / "reports" / f"load-{stamp}.csv")
+    return result

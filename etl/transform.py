@@ -1,0 +1,259 @@
+"""Transform: validated string rows → typed node rows with their relationships.
+
+Each file kind declares once, as data, the node it loads (label, properties) and its
+outgoing relationships (type, target label, the column listing the target keys).
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl import codes, formats, geo, values
+from etl.industries import INDUSTRIES, industry_code
+from graph.loading import RelationshipSpec
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """How one file kind becomes nodes: label, key column, property columns, relationships."""
+
+    label: str
+    key: str
+    properties: tuple[str, ...]
+    relationships: tuple[tuple[RelationshipSpec, str], ...] = ()  # (spec, column with target keys)
+
+
+_LAND = ("arable_mu", "irrigated_mu", "forest_mu", "orchard_mu", "water_mu", "pasture_mu")
+
+SPECS: dict[str, NodeSpec] = {
+    "villages": NodeSpec(
+        "Region", "village_code",
+        ("name", "level", "township_code", "county_code", "lon", "lat", "position_source", "is_poor_village", "relocation_site"),
+        ((RelationshipSpec("PART_OF", "Region"), "parent_codes"),),
+    ),
+    "households": NodeSpec(
+        "Household", "household_id",
+        ("village_code", "township_code", "county_code", "head_name", "head_name_masked", "head_id_hash", "phone",
+         "phone_masked", "attribute", "main_cause", "other_causes", "household_size", "income_per_capita",
+         "poverty_status", "exit_year", "household_type", "monitoring_category", *_LAND, "road_distance_km",
+         "dilapidated_house", "relocated", "has_leading_enterprise", "in_cooperative", "products", "industry_codes",
+         "active"),
+        ((RelationshipSpec("LIVES_IN", "Region"), "village_codes"), (RelationshipSpec("PRODUCES", "Industry"), "industry_codes")),
+    ),
+    "members": NodeSpec(
+        "Member", "id_hash",
+        ("member_id", "household_id", "name", "name_masked", "relation", "sex", "birth_year", "ethnicity", "education",
+         "school_status", "health", "labour_skill", "work_status", "work_months", "work_place"),
+        ((RelationshipSpec("MEMBER_OF", "Household"), "household_ids"),),
+    ),
+    "enterprises": NodeSpec(
+        "Enterprise", "credit_code",
+        ("name", "enterprise_type", "region_code", "county_code", "address", "lon", "lat", "position_source",
+         "industries", "industry_codes", "products_bought", "bought_codes", "mechanisms", "jobs_offered", "skill_required",
+         "contract_households", "land_wanted_mu", "equity_households", "ecommerce_households",
+         "certified_poverty_products", "contact", "phone", "phone_masked", "credit_check_ok"),
+        ((RelationshipSpec("LOCATED_IN", "Region"), "region_codes"),
+         (RelationshipSpec("IN_INDUSTRY", "Industry"), "industry_codes"),
+         (RelationshipSpec("BUYS", "Industry"), "bought_codes")),
+    ),
+    "projects": NodeSpec(
+        "Project", "project_id",
+        ("name", "region_code", "county_code", "industries", "industry_codes", "fund_source", "budget_wan",
+         "implementer_credit_code", "implementer", "mechanism", "target_households", "start_year", "end_year", "status"),
+        ((RelationshipSpec("PROJECT_IN", "Region"), "county_codes"),
+         (RelationshipSpec("PROJECT_INDUSTRY", "Industry"), "industry_codes"),
+         (RelationshipSpec("IMPLEMENTED_BY", "Enterprise"), "implementer_codes")),
+    ),
+    "partnerships": NodeSpec(
+        "Partnership", "partnership_id",
+        ("household_id", "credit_code", "project_id", "mechanism", "start_date", "end_date", "income_gain", "status", "note"),
+        ((RelationshipSpec("OF_HOUSEHOLD", "Household"), "household_ids"),
+         (RelationshipSpec("WITH_ENTERPRISE", "Enterprise"), "enterprise_codes"),
+         (RelationshipSpec("UNDER_PROJECT", "Project"), "project_ids")),
+    ),
+}
+
+# Capacity column per mechanism code, for enterprises that do not list their mechanisms.
+CAPACITY_BY_MECHANISM = {"01": "jobs_offered", "02": "contract_households", "03": "land_wanted_mu",
+                         "04": "equity_households", "05": "ecommerce_households"}
+
+
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    """A column of the frame, or an all-missing string column when the file lacks it."""
+    return frame[name] if name in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+
+def typed_columns(kind: formats.FileKind, frame: pd.DataFrame) -> pd.DataFrame:
+    """Every declared column converted from text to its type (codes, numbers, lists, booleans)."""
+    typed = pd.DataFrame(index=frame.index)
+    for column in kind.columns:
+        raw = _column(frame, column.name)
+        if column.type in (formats.CODE,):
+            typed[column.name] = values.code_of(raw, column.code_list)
+        elif column.type == formats.FLAG:
+            typed[column.name] = values.code_of(raw, column.code_list).map({"1": True, "0": False}, na_action="ignore")
+        elif column.type == formats.CODES:
+            typed[column.name] = values.codes_of(raw, column.code_list)[0]
+        elif column.type == formats.LIST:
+            typed[column.name] = values.split_list(raw)
+        elif column.type == formats.INTEGER:
+            typed[column.name] = values.parse_number(raw).astype("Int64")
+        elif column.type == formats.DECIMAL:
+            typed[column.name] = values.parse_number(raw)
+        elif column.type == formats.YEAR:
+            typed[column.name] = pd.to_numeric(raw, errors="coerce").astype("Int64")
+        elif column.type == formats.DATE:
+            typed[column.name] = values.parse_date(raw).dt.strftime("%Y-%m-%d").astype("string")
+        elif column.type in (formats.ID_NUMBER, formats.CREDIT_CODE):
+            typed[column.name] = raw.astype("string").str.upper()
+        elif column.type == formats.REGION_CODE:
+            typed[column.name] = values.pad_region_code(raw)
+        else:
+            typed[column.name] = raw.astype("string")
+    return typed
+
+
+def _industries(lists: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Industry codes for lists of product / industry names, and the names not in the vocabulary."""
+    codes_ = lists.map(lambda names: sorted({code for code in map(industry_code, names) if code}))
+    unknown = lists.map(lambda names: [name for name in names if industry_code(name) is None])
+    return codes_, unknown
+
+
+def _singleton(series: pd.Series) -> pd.Series:
+    """Each value as a one-item list (an empty list where missing), for relationship columns."""
+    return series.map(lambda value: [value] if isinstance(value, str) and value else [], na_action=None)
+
+
+def transform_villages(typed: pd.DataFrame) -> pd.DataFrame:
+    """Village regions, positioned by their own coordinates or else by their county's."""
+    out = pd.DataFrame(index=typed.index)
+    out["village_code"] = typed["village_code"]
+    out["name"] = typed["village"]
+    out["level"] = "village"
+    out["township_code"] = typed["village_code"].str[:9] + "000"
+    out["county_code"] = typed["village_code"].str[:6] + "000000"
+    _position(out, typed, out["county_code"])
+    out["is_poor_village"] = typed["is_poor_village"]
+    out["relocation_site"] = typed["relocation_site"]
+    out["parent_codes"] = _singleton(out["township_code"])
+    out["township_name"] = typed["township"]
+    return out
+
+
+def _position(out: pd.DataFrame, typed: pd.DataFrame, fallback_codes: pd.Series) -> None:
+    """lon / lat from the row where both are given, otherwise from the fallback region (county)."""
+    has_own = typed["lon"].notna() & typed["lat"].notna()
+    fallback = fallback_codes.str[:6].str.ljust(12, "0").map(lambda code: geo.division(code) or {})
+    out["lon"] = typed["lon"].where(has_own, fallback.map(lambda record: record.get("lon")))
+    out["lat"] = typed["lat"].where(has_own, fallback.map(lambda record: record.get("lat")))
+    out["position_source"] = np.where(has_own, "data", "county")
+
+
+def transform_households(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
+    """Household nodes: codes, numbers, masked name, hashed head ID, industries from products."""
+    out = typed.drop(columns=["head_id_number", "province", "prefecture", "county", "township", "village"], errors="ignore").copy()
+    out["township_code"] = typed["village_code"].str[:9] + "000"
+    out["county_code"] = typed["village_code"].str[:6] + "000000"
+    out["head_name_masked"] = values.mask_name(typed["head_name"])
+    out["head_id_hash"] = values.hash_id_number(typed["head_id_number"], id_key)
+    out["phone_masked"] = values.mask_phone(typed["phone"])
+    out["industry_codes"], out["unknown_products"] = _industries(typed["products"])
+    out["active"] = True
+    out["village_codes"] = _singleton(typed["village_code"])
+    out["township_name"] = typed["township"]
+    out["village_name"] = typed["village"]
+    return out
+
+
+def transform_members(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
+    """Member nodes keyed by the keyed hash of the ID number; the number itself is dropped."""
+    out = typed.drop(columns=["id_number"]).copy()
+    out["id_hash"] = values.hash_id_number(typed["id_number"], id_key)
+    out["name_masked"] = values.mask_name(typed["name"])
+    out["birth_year"] = pd.to_numeric(typed["id_number"].str[6:10], errors="coerce").astype("Int64")
+    sex_from_id = pd.to_numeric(typed["id_number"].str[16], errors="coerce").map(lambda digit: "男" if digit % 2 else "女", na_action="ignore")
+    out["sex"] = typed["sex"].fillna(sex_from_id)
+    out["household_ids"] = _singleton(typed["household_id"])
+    return out
+
+
+def transform_enterprises(typed: pd.DataFrame) -> pd.DataFrame:
+    """Enterprise nodes: industries, mechanisms (listed or implied by capacities), position."""
+    out = typed.drop(columns=["industry"]).copy()
+    out["county_code"] = typed["region_code"].str[:6] + "000000"
+    out["industries"] = typed["industry"]
+    out["industry_codes"], unknown_industries = _industries(typed["industry"])
+    out["bought_codes"], unknown_products = _industries(typed["products_bought"])
+    out["unknown_products"] = unknown_industries + unknown_products
+    implied = pd.Series([[] for _ in range(len(typed))], index=typed.index, dtype=object)
+    for mechanism, capacity in CAPACITY_BY_MECHANISM.items():
+        offered = typed[capacity].fillna(0) > 0
+        implied = implied.where(~offered, implied.map(lambda items, m=mechanism: items + [m]))
+    out["mechanisms"] = typed["mechanisms"].where(typed["mechanisms"].map(len) > 0, implied)
+    out["phone_masked"] = values.mask_phone(typed["phone"])
+    out["credit_check_ok"] = values.credit_check_char_ok(typed["credit_code"])
+    _position(out, typed, typed["region_code"])
+    out["region_codes"] = _singleton(typed["region_code"])
+    return out
+
+
+def transform_projects(typed: pd.DataFrame) -> pd.DataFrame:
+    """Project nodes in their county, with industries and the implementing enterprise."""
+    out = typed.drop(columns=["industry"]).copy()
+    out["county_code"] = typed["region_code"].str[:6] + "000000"
+    out["industries"] = typed["industry"]
+    out["industry_codes"], out["unknown_products"] = _industries(typed["industry"])
+    out["county_codes"] = _singleton(out["county_code"])
+    out["implementer_codes"] = _singleton(typed["implementer_credit_code"])
+    return out
+
+
+def transform_partnerships(typed: pd.DataFrame) -> pd.DataFrame:
+    """Partnership nodes (ledger rows); rows without 联结编号 get a stable id from their content."""
+    out = typed.copy()
+    derived = values.stable_id(typed["household_id"], typed["credit_code"], typed["mechanism"], typed["start_date"])
+    out["partnership_id"] = typed["partnership_id"].fillna("P" + derived)
+    out["status"] = typed["status"].fillna("01")
+    out["household_ids"] = _singleton(typed["household_id"])
+    out["enterprise_codes"] = _singleton(typed["credit_code"])
+    out["project_ids"] = _singleton(typed["project_id"])
+    return out
+
+
+def transform(kind: formats.FileKind, frame: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
+    """The node rows of a validated table (index = row number in the file)."""
+    typed = typed_columns(kind, frame)
+    if kind.name == "villages":
+        return transform_villages(typed)
+    if kind.name == "households":
+        return transform_households(typed, id_key)
+    if kind.name == "members":
+        return transform_members(typed, id_key)
+    if kind.name == "enterprises":
+        return transform_enterprises(typed)
+    if kind.name == "projects":
+        return transform_projects(typed)
+    return transform_partnerships(typed)
+
+
+def base_regions() -> pd.DataFrame:
+    """Provinces, prefectures and counties from cpca, as Region rows (parents first)."""
+    table = geo.divisions().copy()
+    table["level_rank"] = table["level"].map({level: rank for rank, level in enumerate(geo.LEVELS)})
+    table = table.sort_values(["level_rank", "code"]).drop(columns="level_rank").reset_index(drop=True)
+    table["parent_codes"] = _singleton(table["parent_code"].astype("string"))
+    table["position_source"] = "cpca"
+    return table
+
+
+def industry_rows() -> pd.DataFrame:
+    """The industry vocabulary as Industry rows."""
+    return pd.DataFrame(
+        [{"code": i.code, "name": i.name, "aliases": list(i.aliases), "land_based": i.land_based} for i in INDUSTRIES]
+    )
+
+
+def mechanism_label(code: str) -> str:
+    """The Chinese name of a mechanism code."""
+    return codes.MECHANISM.label(code)

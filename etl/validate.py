@@ -1,0 +1,169 @@
+"""Validation: a pandera schema per file kind, generated from etl.formats.
+
+Two schemas per kind: errors (the row is rejected) and warnings (the row loads, the
+issue is reported). Every failure becomes a `Problem` naming file, row, column,
+value (masked when personal) and a reason in Chinese with English beside it.
+"""
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+from etl import formats, geo, values
+from etl.formats import Column, FileKind
+
+ERROR, WARNING = "错误", "警告"
+MAX_TEXT_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad cell or row, as written to the validation report."""
+
+    file: str
+    sheet: str | None
+    row: int
+    column: str
+    value: str
+    severity: str
+    reason: str
+
+
+def _check(function, reason: str) -> pa.Check:
+    """A vectorised pandera check whose error text is the report's reason."""
+    return pa.Check(function, error=reason)
+
+
+def _range_checks(column: Column) -> list[pa.Check]:
+    checks = []
+    if column.minimum is not None:
+        checks.append(_check(lambda s: ~(values.parse_number(s) < column.minimum),
+                             f"不能小于 {column.minimum:g} / must be at least {column.minimum:g}"))
+    if column.maximum is not None:
+        checks.append(_check(lambda s: ~(values.parse_number(s) > column.maximum),
+                             f"不能大于 {column.maximum:g} / must be at most {column.maximum:g}"))
+    return checks
+
+
+def _known_county(series: pd.Series) -> pd.Series:
+    counties = values.pad_region_code(series.str[:6])
+    return counties.map(lambda code: geo.division(code) is not None).astype(bool)
+
+
+def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
+    """The checks whose failure rejects the row."""
+    kind_of_value = column.type
+    if kind_of_value == formats.TEXT:
+        return [_check(lambda s: s.str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long")]
+    if kind_of_value == formats.INTEGER:
+        return [_check(values.is_integer_text, "应为整数 / must be a whole number"), *_range_checks(column)]
+    if kind_of_value == formats.DECIMAL:
+        return [_check(lambda s: values.parse_number(s).notna(), "应为数字 / must be a number"), *_range_checks(column)]
+    if kind_of_value in (formats.CODE, formats.FLAG):
+        allowed = "、".join(column.code_list.labels.values())
+        return [_check(lambda s: s.isin(column.code_list.lookup().keys()),
+                       f"不是有效的{column.code_list.name}（可用：{allowed}）/ not a valid code or label")]
+    if kind_of_value == formats.CODES:
+        return [_check(lambda s: ~values.codes_of(s, column.code_list)[1],
+                       f"含无效的{column.code_list.name} / contains an unknown code")]
+    if kind_of_value == formats.DATE:
+        return [_check(lambda s: values.parse_date(s).notna(), "不是有效日期（如 2019-03-01）/ not a valid date")]
+    if kind_of_value == formats.YEAR:
+        return [_check(lambda s: s.str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool), "应为四位年份 / must be a year")]
+    if kind_of_value == formats.ID_NUMBER:
+        return [
+            _check(values.id_number_format_ok, "证件号码应为 18 位（末位可为 X）/ ID number must have 18 characters"),
+            _check(lambda s: ~values.id_number_format_ok(s) | values.id_birth_date(s).notna(),
+                   "证件号码中的出生日期无效 / impossible birth date in ID number"),
+            _check(lambda s: ~values.id_number_format_ok(s) | values.id_check_digit_ok(s),
+                   "证件号码校验位错误 / ID number check digit is wrong"),
+        ]
+    if kind_of_value == formats.CREDIT_CODE:
+        return [_check(values.credit_code_format_ok,
+                       "统一社会信用代码应为 18 位，且不含 I、O、S、V、Z / credit code must be 18 characters of its alphabet")]
+    if kind_of_value == formats.REGION_CODE:
+        checks = [_check(values.region_code_ok, "行政区划代码应为 6、9 或 12 位数字 / region code must have 6, 9 or 12 digits"),
+                  _check(lambda s: ~values.region_code_ok(s) | _known_county(s),
+                         "行政区划代码中的县级代码不存在 / unknown county in region code")]
+        if column.name == "village_code":
+            checks.append(_check(lambda s: s.str.fullmatch(r"\d{9}(?!000)\d{3}").fillna(False).astype(bool),
+                                 "应为 12 位村级代码 / must be a 12-digit village code"))
+        return checks
+    return []
+
+
+def _warning_checks(column: Column) -> list[pa.Check]:
+    """The checks whose failure is reported but does not reject the row."""
+    if column.type == formats.CREDIT_CODE:
+        # Real registered codes exist that fail the check character, so this only warns.
+        return [_check(lambda s: ~values.credit_code_format_ok(s) | values.credit_check_char_ok(s),
+                       "统一社会信用代码校验位不符（已加载，请核实）/ check character does not match")]
+    return []
+
+
+@lru_cache(maxsize=None)
+def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
+    """The (errors, warnings) schemas of a file kind."""
+    kind = formats.KINDS[kind_name]
+    error_columns, warning_columns = {}, {}
+    for column in kind.columns:
+        is_key = column.name in kind.key
+        error_columns[column.name] = pa.Column(
+            nullable=not column.required,
+            required=column.required,
+            unique=is_key,
+            report_duplicates="exclude_first",
+            checks=_error_checks(kind, column),
+        )
+        warning_columns[column.name] = pa.Column(nullable=True, required=False, checks=_warning_checks(column))
+    return (
+        pa.DataFrameSchema(error_columns, strict=False, coerce=False, name=kind.name),
+        pa.DataFrameSchema(warning_columns, strict=False, coerce=False, name=kind.name),
+    )
+
+
+def _reasons(column: Column, check: str) -> str:
+    """Readable reasons for pandera's built-in checks."""
+    if check == "not_nullable":
+        return f"必填项为空：{column.header} / required value is missing"
+    if check == "field_uniqueness":
+        return f"{column.header}重复（同一文件中已出现）/ duplicate key in this file"
+    return check
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    """pandera's failure cases for a frame (empty when it is valid)."""
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        return errors.failure_cases
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+
+
+def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
+    """Check a RawTable: the row numbers to reject and every problem found."""
+    kind = table.kind
+    missing = [column.header for column in kind.columns if column.required and column.name not in table.frame.columns]
+    if missing:
+        from etl.readers import ReadError
+
+        raise ReadError(f"缺少必填列：{'、'.join(missing)} / required columns missing: {', '.join(missing)}")
+    error_schema, warning_schema = schemas(kind.name)
+    problems: list[Problem] = []
+    rejected: set[int] = set()
+    for schema, severity in ((error_schema, ERROR), (warning_schema, WARNING)):
+        cases = _failures(schema, table.frame)
+        cases = cases[cases["index"].notna()]
+        for case in cases.itertuples(index=False):
+            column = kind.column(case.column)
+            raw = table.frame.at[case.index, case.column]
+            shown = "" if pd.isna(raw) else str(raw)
+            if column.personal and shown:
+                shown = values.mask_id_number(pd.Series([shown])).iloc[0] if column.type == formats.ID_NUMBER else "***"
+            problems.append(Problem(file_label, table.sheet, int(case.index), table.headers.get(case.column, column.header),
+                                    shown, severity, _reasons(column, case.check)))
+            if severity == ERROR:
+                rejected.add(int(case.index))
+    problems.sort(key=lambda problem: (problem.row, problem.column))
+    return pd.Index(sorted(rejected), name="row"), problems

@@ -1,0 +1,151 @@
+"""Vectorised parsing and checking of cell values (pandas string Series in, Series out).
+
+Shared by validation (is the value acceptable?) and transformation (what does it mean?).
+"""
+import hashlib
+import hmac
+
+import numpy as np
+import pandas as pd
+
+from etl.codes import CodeList
+
+LIST_SEPARATORS = r"[、,，;；/|\s]+"
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+ID_CHECK_CHARS = np.array(list("10X98765432"))
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
+_CREDIT_VALUE = {char: value for value, char in enumerate(CREDIT_ALPHABET)}
+
+
+def parse_number(values: pd.Series) -> pd.Series:
+    """Numbers written with thousands separators or units left off; NaN where unparseable."""
+    cleaned = values.astype("string").str.replace(r"[,\s]", "", regex=True).str.removesuffix("亩").str.removesuffix("元")
+    return pd.to_numeric(cleaned, errors="coerce")
+
+
+def is_integer_text(values: pd.Series) -> pd.Series:
+    """True where the text is a whole number (`12`, `12.0`)."""
+    return values.astype("string").str.replace(",", "").str.fullmatch(r"-?\d+(\.0+)?").fillna(False).astype(bool)
+
+
+def parse_date(values: pd.Series) -> pd.Series:
+    """Dates written as 2019-03-01, 2019/3/1, 2019.3.1, 2019年3月1日 or 20190301; NaT if not."""
+    text = values.astype("string").str.replace(r"\s.*$", "", regex=True)
+    text = text.str.replace(r"[年月./]", "-", regex=True).str.replace("日", "", regex=False)
+    compact = text.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
+    text = text.where(~compact, text.str[:4] + "-" + text.str[4:6] + "-" + text.str[6:8])
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def split_list(values: pd.Series) -> pd.Series:
+    """Cells holding several items (`因病、因残`) as lists; missing cells as empty lists."""
+    return values.astype("string").fillna("").str.split(LIST_SEPARATORS, regex=True).map(
+        lambda items: [item for item in items if item]
+    )
+
+
+def code_of(values: pd.Series, code_list: CodeList) -> pd.Series:
+    """Codes for values written as codes or labels; missing where the value is unknown."""
+    return values.astype("string").map(code_list.lookup(), na_action="ignore").astype("string")
+
+
+def codes_of(values: pd.Series, code_list: CodeList) -> tuple[pd.Series, pd.Series]:
+    """Lists of codes for multi-valued cells, and a mask of cells holding an unknown item."""
+    lookup = code_list.lookup()
+    items = split_list(values)
+    unknown = items.map(lambda parts: any(part not in lookup for part in parts))
+    return items.map(lambda parts: [lookup[part] for part in parts if part in lookup]), unknown
+
+
+# --- ID card numbers (GB 11643) ------------------------------------------------------------
+
+def id_number_format_ok(values: pd.Series) -> pd.Series:
+    """18 characters: 17 digits and a digit or X."""
+    return values.astype("string").str.upper().str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
+
+
+def id_birth_date(values: pd.Series) -> pd.Series:
+    """The birth date written in an ID number (NaT when absent or impossible)."""
+    births = pd.to_datetime(values.astype("string").str[6:14], format="%Y%m%d", errors="coerce")
+    return births.where((births.dt.year >= 1900) & (births <= pd.Timestamp.today()))
+
+
+def id_check_digit_ok(values: pd.Series) -> pd.Series:
+    """True where the 18th character is the check character of the first 17 (format assumed)."""
+    text = values.astype("string").str.upper()
+    well_formed = id_number_format_ok(text)
+    result = pd.Series(False, index=values.index)
+    if well_formed.any():
+        chosen = text[well_formed]
+        digits = np.frombuffer("".join(chosen.str[:17]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
+        expected = ID_CHECK_CHARS[(digits @ ID_WEIGHTS) % 11]
+        result[well_formed] = expected == chosen.str[17].to_numpy(dtype=str)
+    return result
+
+
+def hash_id_number(values: pd.Series, key: bytes) -> pd.Series:
+    """Keyed HMAC-SHA256 of normalised ID numbers: stable for de-duplication, not reversible."""
+    return values.astype("string").str.upper().map(
+        lambda number: hmac.new(key, number.encode("ascii"), hashlib.sha256).hexdigest(), na_action="ignore"
+    )
+
+
+def mask_id_number(values: pd.Series) -> pd.Series:
+    """ID numbers for reports: region prefix and last character only (4331**************2X)."""
+    text = values.astype("string")
+    return text.str[:4] + "*" * 12 + text.str[-2:]
+
+
+def mask_name(values: pd.Series) -> pd.Series:
+    """Names for enterprises and analysts: 张*华, 李*, 欧阳*明."""
+    text = values.astype("string")
+    length = text.str.len()
+    return text.where(length <= 1, text.str[0] + "*" + text.str[-1].where(length > 2, ""))
+
+
+def mask_phone(values: pd.Series) -> pd.Series:
+    """Phone numbers masked in the middle (138****5678)."""
+    text = values.astype("string")
+    return text.str[:3] + "****" + text.str[-4:]
+
+
+# --- Unified social credit codes (GB 32100-2015) -------------------------------------------
+
+def credit_code_format_ok(values: pd.Series) -> pd.Series:
+    """18 characters from the code's 31-character alphabet."""
+    pattern = f"[{CREDIT_ALPHABET}]{{18}}"
+    return values.astype("string").str.upper().str.fullmatch(pattern).fillna(False).astype(bool)
+
+
+def credit_check_char_ok(values: pd.Series) -> pd.Series:
+    """True where the 18th character is the GB 32100 check character (format assumed)."""
+    text = values.astype("string").str.upper()
+    well_formed = credit_code_format_ok(text)
+    result = pd.Series(False, index=values.index)
+    if well_formed.any():
+        chosen = text[well_formed]
+        matrix = np.array([[_CREDIT_VALUE[char] for char in code[:17]] for code in chosen], dtype=np.int64)
+        expected = np.array(list(CREDIT_ALPHABET))[(31 - (matrix @ CREDIT_WEIGHTS) % 31) % 31]
+        result[well_formed] = expected == chosen.str[17].to_numpy(dtype=str)
+    return result
+
+
+def region_code_ok(values: pd.Series) -> pd.Series:
+    """6, 9 or 12 digits (county, township or village level)."""
+    return values.astype("string").str.fullmatch(r"\d{6}(\d{3}){0,2}").fillna(False).astype(bool)
+
+
+def pad_region_code(values: pd.Series) -> pd.Series:
+    """Region codes as 12 digits."""
+    return values.astype("string").str.ljust(12, "0")
+
+
+def stable_id(*parts: pd.Series) -> pd.Series:
+    """A short deterministic id from several columns (for rows without their own key)."""
+    joined = parts[0].astype("string").fillna("")
+    for part in parts[1:]:
+        joined = joined + "|" + part.astype("string").fillna("")
+    return joined.map(lambda text: hashlib.sha1(text.encode("utf-8")).hexdigest()[:16])
+
+
