@@ -14,8 +14,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     neo4j_ext.init_app(app, settings)
 
-    from app import health, problems
+    from app import cli, health, problems
 
     problems.register_error_handlers(app)
+    cli.register_cli(app)
     app.register_blueprint(health.bp)
     return app

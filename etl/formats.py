@@ -204,4 +204,4 @@ PARTNERSHIPS = FileKind(
 
 KINDS: dict[str, FileKind] = {kind.name: kind for kind in (VILLAGES, HOUSEHOLDS, MEMBERS, ENTERPRISES, PROJECTS, PARTNERSHIPS)}
 # References must exist before the rows that point at them.
-LOAD_ORDER = ("villages", "enterprises", "households", "members", "projects", "partnerships")
+LOAD_ORDER = ("villages", "households", "members", "enterprises", "projects", "partnerships")

@@ -2,8 +2,9 @@
 
     result = load_files(["households.csv", "members.xlsx"], driver, settings, full=True)
 
-Constraints are applied first; files load in reference order (villages, enterprises,
-households, members, projects, partnerships). Rows whose references are missing are
+Constraints are applied first; files load in reference order (villages, households,
+members, enterprises, projects, partnerships), so that the townships and villages that
+households name exist before enterprises are placed in them. Rows whose references are missing are
 rejected and reported like any other bad row, so counts always reconcile:
 rows read = rows loaded + rows rejected.
 """
