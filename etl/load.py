@@ -151,6 +151,10 @@ class Loader:
                               "township_code": row.township_code, "county_code": county,
                               "lon": _plain(lon), "lat": _plain(lat), "position_source": "county"},
                 })
+        self.write_missing_regions(region_rows)
+
+    def write_missing_regions(self, region_rows: list[dict]) -> None:
+        """Create regions that do not exist yet (existing ones are left untouched)."""
         for start in range(0, len(region_rows), self.batch_size):
             loading.create_missing_regions(self.driver, region_rows[start:start + self.batch_size], self.database)
 
@@ -269,9 +273,9 @@ def _file_digest(path: Path) -> str:
 
 
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
-               report_path: Path | None = None, progress: bool = True) -> LoadResult:
+               report_path: Path | None = None, progress: bool = True, loader: Loader | None = None) -> LoadResult:
     """Load bureau files into Neo4j; returns per-file counts, every problem and the report path."""
-    loader = Loader(driver, settings, progress)
+    loader = loader or Loader(driver, settings, progress)
     result = LoadResult()
     tables: list[tuple[RawTable, str, str]] = []
     for path in map(Path, paths):

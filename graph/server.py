@@ -45,6 +45,7 @@ class LocalInstance:
     port: int
     heap: str
     pagecache: str
+    import_dir: Path | None = None  # where LOAD CSV may read files (off when None)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LocalInstance":
@@ -155,6 +156,7 @@ def _java_command(instance: LocalInstance) -> list[str]:
         str(instance.port),
         "--pagecache",
         instance.pagecache,
+        *(["--import-dir", str(instance.import_dir)] if instance.import_dir else []),
     ]
 
 

@@ -17,7 +17,7 @@ import org.neo4j.dbms.api.DatabaseManagementServiceBuilder;
 /**
  * Embedded Neo4j Community for local development, tests and CI.
  *
- * Usage: java -cp ... org.lianjie.graph.LocalNeo4j --home DIR [--port 7687] [--pagecache 256m]
+ * Usage: java -cp ... org.lianjie.graph.LocalNeo4j --home DIR [--port 7687] [--pagecache 256m] [--import-dir DIR]
  * Bolt listens on 127.0.0.1 only; authentication is off because nothing outside
  * this machine can reach it. SIGTERM (or Ctrl-C) shuts the database down cleanly.
  */
@@ -37,6 +37,10 @@ public final class LocalNeo4j {
         raw.put("dbms.usage_report.enabled", "false");
         raw.put("server.http.enabled", "false");
         raw.put("server.https.enabled", "false");
+        if (options.containsKey("import-dir")) {
+            // LOAD CSV reads file:/// URLs from here (used by the ETL benchmark's comparison).
+            raw.put("server.directories.import", Path.of(options.get("import-dir")).toAbsolutePath().toString());
+        }
         // Keep transaction logs small: this is a working copy, not a backup target.
         raw.put("db.tx_log.rotation.retention_policy", "2 files");
         raw.put("db.tx_log.rotation.size", "64M");

@@ -1,0 +1,169 @@
+"""ETL benchmark: a province-scale synthetic data set into an empty Neo4j.
+
+    .venv/bin/python bench/etl_load.py [--households 1000000] [--enterprises 20000] [--projects 3000]
+
+1. generates the files (etl.synth, in a subprocess, so its memory is not counted);
+2. starts a dedicated local Neo4j (port 7690, var/neo4j/bench) and empties it;
+3. loads every file with the ETL, printing nodes and relationships per second;
+4. loads the same files again, unchanged, and prints the time;
+5. exports exactly the nodes and relationships the ETL wrote as CSV, empties the graph,
+   loads them with Neo4j's own LOAD CSV … CALL { } IN TRANSACTIONS, and prints the ratio.
+Peak memory is the benchmark process's maximum RSS (the ETL runs in it).
+"""
+import argparse
+import csv
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+from etl.load import Loader, load_files  # noqa: E402
+from graph import bulk, server  # noqa: E402
+from graph.db import create_driver  # noqa: E402
+from graph.maintenance import clear_graph  # noqa: E402
+from graph.loading import RelationshipSpec  # noqa: E402
+from graph.model import NODES  # noqa: E402
+from graph.schema import apply_schema  # noqa: E402
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+
+
+class CsvExportLoader(Loader):
+    """A Loader that writes the rows it would upsert to CSV files instead of Neo4j."""
+
+    def __init__(self, driver, settings, out_dir: Path):
+        super().__init__(driver, settings, progress=False)
+        self.out_dir = out_dir
+        self.node_files: dict[str, list[Path]] = defaultdict(list)
+        self.rel_files: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
+
+    def write_nodes(self, label, key, props, rels, specs, description):
+        """Write node rows (scalar properties; lists joined) and relationship pairs as CSV."""
+        index = len(self.node_files[label])
+        node_file = self.out_dir / f"nodes-{label}-{index}.csv"
+        frame = props.copy()
+        for column in frame.columns:
+            if frame[column].map(lambda value: isinstance(value, list)).any():
+                frame[column] = frame[column].map(lambda value: ";".join(value) if isinstance(value, list) else value)
+        frame.insert(0, "key", key.to_numpy())
+        frame.to_csv(node_file, index=False)
+        self.node_files[label].append(node_file)
+        for spec in specs:
+            rel_file = self.out_dir / f"rels-{spec.type}-{label}-{index}.csv"
+            with open(rel_file, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["start", "end"])
+                for start_key, targets in zip(key.tolist(), rels[spec.type].tolist()):
+                    writer.writerows([start_key, target] for target in targets)
+            self.rel_files[(spec.type, label, spec.target)].append(rel_file)
+
+    def write_missing_regions(self, region_rows):
+        """Regions created on the way become node and PART_OF rows too."""
+        if not region_rows:
+            return
+        keys = pd.Series([row["code"] for row in region_rows])
+        props = pd.DataFrame([row["props"] for row in region_rows])
+        parents = pd.Series([[row["parent_code"]] for row in region_rows])
+
+        self.write_nodes("Region", keys, props, {"PART_OF": parents}, (RelationshipSpec("PART_OF", "Region"),), "")
+
+
+def generate(out_dir: Path, households: int, enterprises: int, projects: int, seed: int) -> None:
+    """Write the synthetic data set unless the same one is already there."""
+    marker = out_dir / f".done-{households}-{enterprises}-{projects}-{seed}"
+    if marker.exists():
+        print(f"使用已生成的数据 / reusing data in {out_dir}", flush=True)
+        return
+    shutil.rmtree(out_dir, ignore_errors=True)
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "etl.synth", "--out", str(out_dir), "--households", str(households),
+                    "--enterprises", str(enterprises), "--projects", str(projects), "--seed", str(seed)],
+                   cwd=PROJECT_ROOT, check=True)
+    marker.touch()
+    print(f"生成数据 / generated in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def main() -> int:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--households", type=int, default=1_000_000)
+    parser.add_argument("--enterprises", type=int, default=20_000)
+    parser.add_argument("--projects", type=int, default=3_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--heap", default="4g")
+    parser.add_argument("--pagecache", default="4g")
+    parser.add_argument("--skip-load-csv", action="store_true")
+    args = parser.parse_args()
+
+    data_dir = BENCH_DIR / f"data-{args.households}"
+    import_dir = BENCH_DIR / "import"
+    generate(data_dir, args.households, args.enterprises, args.projects, args.seed)
+    files = sorted(path for path in data_dir.iterdir() if path.suffix == ".csv")
+    print("文件 / files: " + ", ".join(f"{p.name} ({p.stat().st_size / 1e6:.0f} MB)" for p in files), flush=True)
+
+    settings = Settings(local_neo4j_port=7690, local_neo4j_home=PROJECT_ROOT / "var" / "neo4j" / "bench",
+                        local_neo4j_heap=args.heap, local_neo4j_pagecache=args.pagecache, id_hash_key="bench",
+                        var_dir=BENCH_DIR / "var")
+    instance = server.LocalInstance(Path(settings.local_neo4j_home).resolve(), 7690, args.heap, args.pagecache,
+                                    import_dir=import_dir.resolve())
+    server.stop(instance)
+    shutil.rmtree(instance.home, ignore_errors=True)
+    import_dir.mkdir(parents=True, exist_ok=True)
+    server.start(instance)
+    try:
+        with create_driver(settings) as driver:
+            apply_schema(driver)
+            started = time.monotonic()
+            result = load_files(files, driver, settings, progress=True)
+            first_load = time.monotonic() - started
+            nodes, rels = bulk.count_entities(driver)
+            read = sum(f.rows_read for f in result.files)
+            rejected = sum(f.rows_rejected for f in result.files)
+            print(f"\n首次加载 / first load: {first_load:.1f} s; {nodes:,} nodes, {rels:,} relationships; "
+                  f"{read:,} rows read, {rejected:,} rejected", flush=True)
+            etl_rate = (nodes + rels) / first_load
+            print(f"  {nodes / first_load:,.0f} nodes/s, {rels / first_load:,.0f} relationships/s, "
+                  f"{etl_rate:,.0f} entities/s (end to end: read, validate, transform, write)", flush=True)
+            for item in result.files:
+                print(f"  {Path(item.file).name:<20} {item.rows_read:>10,} rows {item.seconds:>8.1f} s", flush=True)
+
+            started = time.monotonic()
+            load_files(files, driver, settings, progress=False)
+            print(f"再次加载（未变）/ unchanged re-load: {time.monotonic() - started:.1f} s", flush=True)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"ETL 进程峰值内存 / peak RSS of the ETL process: {peak_mb:,.0f} MB", flush=True)
+
+            if not args.skip_load_csv:
+                for old in import_dir.glob("*.csv"):
+                    old.unlink()
+                exporter = CsvExportLoader(driver, settings, import_dir)
+                load_files(files, driver, settings, progress=False, loader=exporter)
+                clear_graph(driver)
+                started = time.monotonic()
+                for label in ("Region", "Industry", *[l for l in NODES if l not in ("Region", "Industry")]):
+                    for path in exporter.node_files.get(label, []):
+                        bulk.load_csv_nodes(driver, label, path.name)
+                for (rel_type, start, end), paths in exporter.rel_files.items():
+                    for path in paths:
+                        bulk.load_csv_relationships(driver, rel_type, start, end, path.name)
+                csv_seconds = time.monotonic() - started
+                csv_nodes, csv_rels = bulk.count_entities(driver)
+                csv_rate = (csv_nodes + csv_rels) / csv_seconds
+                print(f"LOAD CSV … IN TRANSACTIONS: {csv_seconds:.1f} s; {csv_nodes:,} nodes, {csv_rels:,} relationships; "
+                      f"{csv_rate:,.0f} entities/s", flush=True)
+                print(f"比值 / ratio ETL ÷ LOAD CSV (entities/s): {etl_rate / csv_rate:.2f}", flush=True)
+    finally:
+        server.stop(instance)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
