@@ -10,6 +10,7 @@ rows read = rows loaded + rows rejected.
 """
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -81,15 +82,30 @@ class Loader:
                     specs: tuple[RelationshipSpec, ...], description: str) -> None:
         """Upsert node rows in batches, each batch one transaction."""
         query = loading.upsert_query(label, specs)
-        hashes = _row_hashes(props, rels)
+        hashes = pd.Series(_row_hashes(props, rels), index=key.index)
+        stored = loading.stored_row_hashes(self.driver, label, key.tolist(), self.database)
+        changed = (key.map(stored) != hashes).to_numpy()
+        key, props, hashes = key[changed], props[changed], hashes[changed].tolist()
+        rels = {rel_type: targets[changed] for rel_type, targets in rels.items()}
         total = len(key)
-        with tqdm(total=total, desc=description, unit="行", disable=not self.progress or total == 0, leave=False) as bar:
+        bar = tqdm(total=total, desc=description, unit="行", disable=not self.progress or total == 0, leave=False)
+        # One batch is written while the next is prepared, so Python and Neo4j each keep a core busy.
+        with bar, ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
             for start in range(0, total, self.batch_size):
                 stop = min(start + self.batch_size, total)
                 rows = _records(key.iloc[start:stop], props.iloc[start:stop], {t: s.iloc[start:stop] for t, s in rels.items()},
                                 hashes[start:stop])
-                loading.upsert_batch(self.driver, query, rows, self.database)
-                bar.update(stop - start)
+                if pending is not None:
+                    bar.update(pending.result())
+                pending = writer.submit(self._write_batch, query, rows)
+            if pending is not None:
+                bar.update(pending.result())
+
+    def _write_batch(self, query: str, rows: list[dict]) -> int:
+        """Write one batch; returns its size for the progress bar."""
+        loading.upsert_batch(self.driver, query, rows, self.database)
+        return len(rows)
 
     def load_reference_data(self) -> None:
         """Schema first, then the divisions down to county (cpca) and the industry vocabulary."""
@@ -118,7 +134,9 @@ class Loader:
         spec = SPECS[kind.name]
         self.prepare_regions(kind.name, rows)
         rels = {rel.type: rows[column] for rel, column in spec.relationships}
-        self.write_nodes(spec.label, rows[spec.key], rows[list(spec.properties)].copy(), rels,
+        # A column the file does not have leaves the stored property alone; an empty cell clears it.
+        written = [name for name in spec.properties if name in table.frame.columns or rows[name].notna().any()]
+        self.write_nodes(spec.label, rows[spec.key], rows[written].copy(), rels,
                          tuple(rel for rel, _ in spec.relationships), f"{Path(file_label).name}（{kind.title}）")
         if full and kind.name == "households":
             result.deactivated = self.deactivate_missing_households(table)

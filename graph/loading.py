@@ -88,6 +88,19 @@ def existing_keys(driver: neo4j.Driver, label: str, keys: list[str], database: s
     return found
 
 
+def stored_row_hashes(driver: neo4j.Driver, label: str, keys: list[str], database: str | None = None) -> dict[str, str]:
+    """key → row_hash of the existing nodes among keys (to send only rows that changed)."""
+    key = node_type(label).key
+    hashes: dict[str, str] = {}
+    for start in range(0, len(keys), 50_000):
+        records, _, _ = driver.execute_query(
+            f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) WHERE n.row_hash IS NOT NULL RETURN k, n.row_hash AS h",
+            keys=keys[start:start + 50_000], database_=database, routing_=neo4j.RoutingControl.READ,
+        )
+        hashes.update((record["k"], record["h"]) for record in records)
+    return hashes
+
+
 def region_positions(driver: neo4j.Driver, codes: list[str], database: str | None = None) -> dict[str, tuple]:
     """(lon, lat) of the given regions where known."""
     records, _, _ = driver.execute_query(
