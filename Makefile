@@ -12,7 +12,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema tools install install-dev bench clean
+.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl clean
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
@@ -47,7 +47,14 @@ neo4j: $(RUN_STAMP) tools
 schema: neo4j
 	$(PY) -m graph.schema
 
-run: schema
+SAMPLE_DIR := var/sample
+
+# A small synthetic county (凤凰县) in the bureaus' own file formats, loaded so a new user sees a working product.
+sample: schema
+	@if [ ! -f $(SAMPLE_DIR)/households.csv ]; then $(PY) -m etl.synth --preset sample --out $(SAMPLE_DIR); fi
+	$(VENV)/bin/flask --app wsgi etl load --quiet $(SAMPLE_DIR)/*.csv
+
+run: sample
 	@$(MAKE) --no-print-directory serve
 
 serve: $(RUN_STAMP)
@@ -73,6 +80,10 @@ stop:
 test: $(DEV_STAMP) tools
 	$(TEST_ENV) $(PY) -m graph.server build
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# Province-scale ETL benchmark (1,000,000 households; about half an hour, several GB of disk).
+bench-etl: $(DEV_STAMP) tools
+	$(PY) bench/etl_load.py $(BENCH_ARGS)
 
 clean: stop
 	rm -rf var graph/launcher/target
