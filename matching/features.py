@@ -1,0 +1,128 @@
+"""Matching inputs as column arrays: households and enterprises read from the graph (or built in memory)."""
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from etl.industries import INDUSTRIES
+from matching.rules import MECHANISMS, EligibilityRules
+
+INDUSTRY_BIT = {industry.code: bit for bit, industry in enumerate(INDUSTRIES)}
+NEED_CAUSES = {"01", "02", "08"}  # 因病, 因残, 缺劳动力: households an equity share is meant for
+URGENT_MONITORING = {"01", "03"}  # 脱贫不稳定户, 突发严重困难户
+
+
+def industry_mask(code_lists) -> np.ndarray:
+    """Each list of industry codes as a bit mask (int64), for vectorised overlap tests."""
+    masks = np.zeros(len(code_lists), dtype=np.int64)
+    for position, codes in enumerate(code_lists):
+        for code in codes or ():
+            bit = INDUSTRY_BIT.get(code)
+            if bit is not None:
+                masks[position] |= 1 << bit
+    return masks
+
+
+def industry_names(mask: int) -> list[str]:
+    """The industry names in a mask."""
+    return [industry.name for bit, industry in enumerate(INDUSTRIES) if mask >> bit & 1]
+
+
+@dataclass
+class Households:
+    """Households of the counties being matched, one array per attribute."""
+
+    frame: pd.DataFrame
+
+    def __post_init__(self):
+        f = self.frame
+        self.ids = f["household_id"].to_numpy(dtype=object)
+        self.county_code = f["county_code"].to_numpy(dtype=object)
+        self.village_code = f["village_code"].to_numpy(dtype=object)
+        self.lon = f["lon"].to_numpy(dtype=float)
+        self.lat = f["lat"].to_numpy(dtype=float)
+        self.ordinary = f["ordinary"].to_numpy(dtype=np.int64)
+        self.skilled = f["skilled"].to_numpy(dtype=np.int64)
+        self.weak = f["weak"].to_numpy(dtype=np.int64)
+        self.arable_mu = f["arable_mu"].fillna(0).to_numpy(dtype=float)
+        self.land_mu = (f["arable_mu"].fillna(0) + f["forest_mu"].fillna(0) + f["orchard_mu"].fillna(0)).to_numpy(dtype=float)
+        self.industry_mask = industry_mask(f["industry_codes"])
+        causes = f["main_cause"].fillna("").to_numpy(dtype=object)
+        others = f["other_causes"]
+        self.need_cause = np.array([c in NEED_CAUSES for c in causes]) | others.map(
+            lambda items: bool(set(items or ()) & NEED_CAUSES)).to_numpy(dtype=bool)
+        self.main_cause = causes
+        self.attribute = f["attribute"].fillna("01").to_numpy(dtype=object)
+        self.monitoring = f["monitoring_category"].fillna("").to_numpy(dtype=object)
+        self.income = f["income_per_capita"].fillna(f["income_per_capita"].median() if f["income_per_capita"].notna().any() else 4000).to_numpy(dtype=float)
+        self.in_cooperative = f["in_cooperative"].fillna(False).to_numpy(dtype=bool)
+        self.need_tier = self._need_tier()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _need_tier(self) -> np.ndarray:
+        """2 = greatest need (covered first), 1 = high, 0 = other."""
+        no_labour = (self.ordinary + self.skilled + self.weak) == 0
+        protected = np.isin(self.attribute, ["02", "03"])  # 低保, 特困供养
+        urgent = np.isin(self.monitoring, list(URGENT_MONITORING))
+        greatest = (self.attribute == "03") | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
+        high = protected | self.need_cause | (self.monitoring != "") | (self.income < 3000)
+        return np.where(greatest, 2, np.where(high, 1, 0)).astype(np.int64)
+
+    @classmethod
+    def from_records(cls, records: list[dict]) -> "Households":
+        """From graph.matching.county_households records."""
+        columns = ["household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause", "other_causes",
+                   "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",
+                   "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members"]
+        return cls(pd.DataFrame.from_records(records, columns=columns))
+
+
+@dataclass
+class Enterprises:
+    """Enterprises that can take households, with remaining capacity per mechanism."""
+
+    frame: pd.DataFrame
+    rules: EligibilityRules
+
+    def __post_init__(self):
+        f = self.frame
+        self.ids = f["credit_code"].to_numpy(dtype=object)
+        self.names = f["name"].to_numpy(dtype=object)
+        self.county_code = f["county_code"].to_numpy(dtype=object)
+        self.lon = f["lon"].to_numpy(dtype=float)
+        self.lat = f["lat"].to_numpy(dtype=float)
+        self.enterprise_type = f["enterprise_type"].fillna("").to_numpy(dtype=object)
+        self.skill_required = f["skill_required"].fillna("").to_numpy(dtype=object)
+        self.industry_mask = industry_mask(f["industry_codes"])
+        self.bought_mask = industry_mask(f["bought_codes"])
+        offered = f["mechanisms"].map(lambda items: set(items or ()))
+        raw = {
+            "01": f["jobs_offered"].fillna(0).to_numpy(dtype=float),
+            "02": f["contract_households"].fillna(0).to_numpy(dtype=float),
+            "03": np.floor(f["land_wanted_mu"].fillna(0).to_numpy(dtype=float) / self.rules.land_mu_per_household),
+            "04": f["equity_households"].fillna(0).to_numpy(dtype=float),
+            "05": f["ecommerce_households"].fillna(0).to_numpy(dtype=float),
+        }
+        used = np.array([list(u) if u is not None else [0] * 5 for u in f["used"]], dtype=np.int64).reshape(len(f), 5) \
+            if "used" in f else np.zeros((len(f), 5), dtype=np.int64)
+        self.capacity = {}
+        self.total_capacity = {}
+        for position, mechanism in enumerate(MECHANISMS):
+            listed = offered.map(lambda items, m=mechanism: m in items).to_numpy(dtype=bool)
+            total = np.where(listed, raw[mechanism], 0).astype(np.int64)
+            self.total_capacity[mechanism] = total
+            self.capacity[mechanism] = np.maximum(total - used[:, position], 0)
+        self.partner_villages = [set(v or ()) for v in f.get("partner_villages", pd.Series([[]] * len(f)))]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_records(cls, records: list[dict], rules: EligibilityRules) -> "Enterprises":
+        """From graph.matching.county_enterprises records."""
+        columns = ["credit_code", "name", "county_code", "lon", "lat", "enterprise_type", "mechanisms", "jobs_offered",
+                   "contract_households", "land_wanted_mu", "equity_households", "ecommerce_households",
+                   "skill_required", "industry_codes", "bought_codes", "partner_villages", "used"]
+        return cls(pd.DataFrame.from_records(records, columns=columns), rules)

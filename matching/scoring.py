@@ -1,0 +1,132 @@
+"""Explainable scores for candidate pairs, in scikit-learn's estimator style.
+
+`pair_features` turns pairs into a feature matrix (vectorised, no per-pair loop);
+`RuleScorer` is a weighted sum per mechanism whose terms are the explanation;
+`LearnedScorer` is a classifier trained on past partnerships; `BlendedScorer` mixes them.
+Scorers only rank pairs the rules already allow; none of them can add a pair.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import average_precision_score
+
+from matching.candidates import Pairs
+from matching.features import Enterprises, Households
+from matching.rules import MECHANISMS, EligibilityRules
+
+FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative")
+COOPERATIVE_TYPE = "05"
+
+# Weight of each feature (columns, in FEATURES order) for each mechanism (rows, in MECHANISMS order).
+DEFAULT_WEIGHTS = np.array([
+    # prox  industry labour land need equity village coop
+    [3.0, 0.5, 3.0, 0.0, 1.0, 0.0, 1.0, 0.3],  # 01 就业务工
+    [2.0, 3.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1.0],  # 02 订单收购
+    [3.0, 0.5, 0.0, 3.0, 1.0, 0.0, 1.0, 0.3],  # 03 土地流转
+    [0.5, 0.5, 0.0, 0.0, 2.0, 3.0, 1.0, 0.3],  # 04 入股分红
+    [1.0, 3.0, 0.5, 0.5, 1.0, 0.0, 1.0, 0.5],  # 05 电商销售
+])
+
+
+def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> np.ndarray:
+    """The feature matrix (pairs × FEATURES), every value in [0, 1]."""
+    h, e, m, d = pairs.household, pairs.enterprise, pairs.mechanism, pairs.distance_km
+    scale = np.array([rules.max_km(mech) / 2 if mech != "04" else 50.0 for mech in MECHANISMS])[m]
+    labour = households.ordinary[h] + households.skilled[h]
+    land = households.land_mu[h]
+    trade = enterprises.industry_mask[e] | enterprises.bought_mask[e]
+    no_labour = (labour + households.weak[h]) == 0
+    village_link = _village_link(households, enterprises, h, e)
+    x = np.zeros((len(h), len(FEATURES)))
+    x[:, 0] = np.exp(-d / scale)
+    x[:, 1] = (households.industry_mask[h] & trade) != 0
+    x[:, 2] = np.where(m == 0, np.where(labour > 0, np.minimum(labour, 2) / 2, 0.5),
+                       np.where(m == 1, np.minimum(labour + households.weak[h], 2) / 2, 0.0))
+    x[:, 3] = np.where(m == 2, np.minimum(land / 5.0, 1.0), np.where(m == 1, np.minimum(land / 3.0, 1.0), 0.0))
+    x[:, 4] = households.need_tier[h] / 2.0
+    x[:, 5] = np.where(m == 3, (no_labour | (land < rules.min_land_mu) | households.need_cause[h]).astype(float), 0.0)
+    x[:, 6] = village_link
+    x[:, 7] = households.in_cooperative[h] & (enterprises.enterprise_type[e] == COOPERATIVE_TYPE)
+    return x
+
+
+def _village_link(households: Households, enterprises: Enterprises, h: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """True where the enterprise already has partners in the household's village (vectorised via int keys)."""
+    villages, village_of_household = np.unique(households.village_code.astype(str), return_inverse=True)
+    index = {code: position for position, code in enumerate(villages)}
+    partner_keys = np.array([j * len(villages) + index[v] for j, linked in enumerate(enterprises.partner_villages)
+                             for v in linked if v in index], dtype=np.int64)
+    return np.isin(e.astype(np.int64) * len(villages) + village_of_household[h], partner_keys)
+
+
+class RuleScorer(BaseEstimator):
+    """Score = Σ weight × feature / Σ weight, per mechanism. `fit` only checks the weights."""
+
+    def __init__(self, weights: np.ndarray | None = None):
+        self.weights = weights
+
+    def fit(self, X=None, y=None, mechanisms=None):
+        """Validate the weights (nothing is learned)."""
+        weights = DEFAULT_WEIGHTS if self.weights is None else np.asarray(self.weights, dtype=float)
+        if weights.shape != (len(MECHANISMS), len(FEATURES)) or (weights < 0).any():
+            raise ValueError("weights must be non-negative, mechanisms × features")
+        self.weights_ = weights / weights.sum(axis=1, keepdims=True)
+        return self
+
+    def contributions(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+        """Each feature's share of each pair's score (pairs × FEATURES); rows sum to the score."""
+        return X * self.weights_[mechanisms]
+
+    def predict(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+        """Scores in [0, 1]."""
+        return self.contributions(X, mechanisms).sum(axis=1)
+
+    def score(self, X: np.ndarray, y: np.ndarray, mechanisms: np.ndarray) -> float:
+        """Average precision of the scores against observed partnerships (y = 1)."""
+        return float(average_precision_score(y, self.predict(X, mechanisms)))
+
+
+def _with_mechanism(X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+    return np.column_stack([X, np.eye(len(MECHANISMS))[mechanisms]])
+
+
+class LearnedScorer(BaseEstimator):
+    """A gradient-boosted classifier of 'became a partnership', on the same features plus the mechanism."""
+
+    def __init__(self, max_iter: int = 200, learning_rate: float = 0.1, random_state: int = 0):
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def fit(self, X: np.ndarray, y: np.ndarray, mechanisms: np.ndarray):
+        """Train on candidate pairs labelled 1 where a partnership was formed."""
+        self.model_ = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
+                                                     random_state=self.random_state)
+        self.model_.fit(_with_mechanism(X, mechanisms), y)
+        return self
+
+    def predict(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+        """Probability that the pair becomes a partnership."""
+        return self.model_.predict_proba(_with_mechanism(X, mechanisms))[:, 1]
+
+    def score(self, X: np.ndarray, y: np.ndarray, mechanisms: np.ndarray) -> float:
+        """Average precision against observed partnerships."""
+        return float(average_precision_score(y, self.predict(X, mechanisms)))
+
+
+@dataclass
+class BlendedScorer:
+    """alpha × rule score + (1 − alpha) × learned probability; alpha = 1 is the rule score alone."""
+
+    rule: RuleScorer = field(default_factory=lambda: RuleScorer().fit())
+    learned: LearnedScorer | None = None
+    alpha: float = 0.5
+
+    def predict(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+        """Blended scores in [0, 1]."""
+        rule_scores = self.rule.predict(X, mechanisms)
+        if self.learned is None or self.alpha >= 1:
+            return rule_scores
+        return self.alpha * rule_scores + (1 - self.alpha) * self.learned.predict(X, mechanisms)
