@@ -43,9 +43,15 @@ def slot_capacity(slot_keys: np.ndarray, capacity: dict[str, np.ndarray]) -> np.
 
 
 def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: dict[str, np.ndarray],
-           household_limit: int = 1) -> Assignment:
-    """Maximise coverage (greatest need first), then total score, within every capacity."""
+           household_limit: int | np.ndarray = 1, already_covered: np.ndarray | None = None) -> Assignment:
+    """Maximise coverage (greatest need first), then total score, within every capacity.
+
+    `household_limit` may differ per household (e.g. the limit less its current partnerships);
+    households `already_covered` by a partnership get no coverage bonus, only their scores.
+    """
     n_households = len(need_tier)
+    limits = np.broadcast_to(np.asarray(household_limit, dtype=np.int64), (n_households,))
+    covered_before = np.zeros(n_households, bool) if already_covered is None else already_covered.astype(bool)
     slot_keys, slot_of_pair = slot_ids(pairs)
     caps = slot_capacity(slot_keys, capacity)
     source, first_household = 0, 1
@@ -54,11 +60,11 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
 
     flow = min_cost_flow.SimpleMinCostFlow()
     households = np.arange(n_households)
-    costs_first = -(COVER_BONUS * (1 + need_tier.astype(np.int64)))
+    costs_first = np.where(covered_before, 0, -(COVER_BONUS * (1 + need_tier.astype(np.int64))))
     # source → household: first unit with the coverage bonus, further units without.
     tails = [np.full(n_households, source), np.full(n_households, source)]
     heads = [first_household + households, first_household + households]
-    capacities = [np.ones(n_households, np.int64), np.full(n_households, household_limit - 1, np.int64)]
+    capacities = [np.minimum(limits, 1), np.maximum(limits - 1, 0)]
     costs = [costs_first, np.zeros(n_households, np.int64)]
     pair_arc_start = 2 * n_households
     tails.append(first_household + pairs.household)
@@ -69,7 +75,7 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
     heads.append(np.full(len(slot_keys), sink))
     capacities.append(caps)
     costs.append(np.zeros(len(slot_keys), np.int64))
-    supply = int(household_limit * n_households)
+    supply = int(limits.sum())
     tails.append(np.array([source]))
     heads.append(np.array([sink]))
     capacities.append(np.array([supply], np.int64))

@@ -1,0 +1,32 @@
+"""Hand-built matching inputs (households and enterprises as graph records would give them)."""
+from matching.features import Enterprises, Households
+from matching.rules import EligibilityRules
+
+BASE = (109.60, 27.95)  # 凤凰县
+
+
+def household(hid, *, dx_km=0.0, ordinary=0, skilled=0, weak=0, arable=0.0, forest=0.0, industries=(), cause="09",
+              attribute="01", county="433123000000", village=None, monitoring=None, income=3500.0):
+    """A household record dx_km east of BASE."""
+    return {"household_id": hid, "county_code": county, "village_code": village or f"{county[:6]}101{int(dx_km):03d}",
+            "lon": BASE[0] + dx_km / 98.3, "lat": BASE[1], "attribute": attribute, "main_cause": cause,
+            "other_causes": [], "monitoring_category": monitoring, "income_per_capita": income, "relocated": False,
+            "arable_mu": arable, "forest_mu": forest, "orchard_mu": 0.0, "industry_codes": list(industries),
+            "in_cooperative": False, "ordinary": ordinary, "skilled": skilled, "weak": weak,
+            "members": ordinary + skilled + weak}
+
+
+def enterprise(code, *, dx_km=0.0, mechanisms=("01",), jobs=0, contract=0, land_mu=0.0, equity=0, ecommerce=0,
+               industries=(), bought=(), etype="09", skill=None, county="433123000000", partner_villages=()):
+    """An enterprise record dx_km east of BASE."""
+    return {"credit_code": code, "name": f"企业{code}", "county_code": county, "lon": BASE[0] + dx_km / 98.3,
+            "lat": BASE[1], "enterprise_type": etype, "mechanisms": list(mechanisms), "jobs_offered": jobs,
+            "contract_households": contract, "land_wanted_mu": land_mu, "equity_households": equity,
+            "ecommerce_households": ecommerce, "skill_required": skill, "industry_codes": list(industries),
+            "bought_codes": list(bought), "partner_villages": list(partner_villages), "used": [0, 0, 0, 0, 0]}
+
+
+def inputs(household_records, enterprise_records, rules=None):
+    """Households, Enterprises and the rules for a case."""
+    rules = rules or EligibilityRules()
+    return Households.from_records(household_records), Enterprises.from_records(enterprise_records, rules), rules
