@@ -15,6 +15,8 @@ def create_driver(settings: Settings) -> neo4j.Driver:
         liveness_check_timeout=0,
         max_transaction_retry_time=10.0,
         user_agent="lianjie",
+        # Optional properties are often absent; the server's "unknown property" notes are noise here.
+        notifications_min_severity="OFF",
     )
 
 

@@ -18,6 +18,10 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
                  count(CASE WHEN m.labour_skill = '03' THEN 1 END) AS weak,
                  count(m) AS members
         }
+        CALL (h) {
+          OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h) WHERE p.status IN ['01', '04']
+          RETURN count(p) AS active_partnerships
+        }
         RETURN h.household_id AS household_id, h.county_code AS county_code, v.code AS village_code,
                v.lon AS lon, v.lat AS lat, h.attribute AS attribute, h.main_cause AS main_cause,
                coalesce(h.other_causes, []) AS other_causes, h.monitoring_category AS monitoring_category,
@@ -25,7 +29,7 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
                coalesce(h.arable_mu, 0.0) AS arable_mu, coalesce(h.forest_mu, 0.0) AS forest_mu,
                coalesce(h.orchard_mu, 0.0) AS orchard_mu, coalesce(h.industry_codes, []) AS industry_codes,
                coalesce(h.in_cooperative, false) AS in_cooperative,
-               ordinary, skilled, weak, members
+               ordinary, skilled, weak, members, active_partnerships
         ORDER BY household_id
         """,
         counties=county_codes, database_=database, routing_=READ,
@@ -41,8 +45,7 @@ def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: 
         CALL (e) {
           OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
           WHERE p.status IN ['01', '04']
-          RETURN collect(DISTINCT h.village_code) AS partner_villages,
-                 [m IN ['01', '02', '03', '04', '05'] | size([x IN collect(p.mechanism) WHERE x = m])] AS used
+          RETURN collect(DISTINCT h.village_code) AS partner_villages, collect(p.mechanism) AS mechanisms_used
         }
         RETURN e.credit_code AS credit_code, e.name AS name, e.county_code AS county_code, e.lon AS lon, e.lat AS lat,
                e.enterprise_type AS enterprise_type, coalesce(e.mechanisms, []) AS mechanisms,
@@ -50,7 +53,7 @@ def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: 
                coalesce(e.land_wanted_mu, 0.0) AS land_wanted_mu, coalesce(e.equity_households, 0) AS equity_households,
                coalesce(e.ecommerce_households, 0) AS ecommerce_households, e.skill_required AS skill_required,
                coalesce(e.industry_codes, []) AS industry_codes, coalesce(e.bought_codes, []) AS bought_codes,
-               partner_villages, used
+               partner_villages, [m IN ['01', '02', '03', '04', '05'] | size([x IN mechanisms_used WHERE x = m])] AS used
         ORDER BY credit_code
         """,
         counties=county_codes, database_=database, routing_=READ,
@@ -83,3 +86,100 @@ def counties_with_households(driver: neo4j.Driver, database: str | None = None) 
         database_=database, routing_=READ,
     )
     return [record.data() for record in records]
+
+
+def assigned_elsewhere(driver: neo4j.Driver, credit_codes: list[str], county_codes: list[str],
+                       database: str | None = None) -> list[dict]:
+    """Current assigned recommendations of these enterprises for households outside the counties."""
+    records, _, _ = driver.execute_query(
+        """
+        UNWIND $codes AS code
+        MATCH (r:Recommendation {credit_code: code, current: true, assigned: true})
+        WHERE NOT r.county_code IN $counties
+        RETURN r.credit_code AS credit_code, r.mechanism AS mechanism, count(*) AS n
+        """,
+        codes=credit_codes, counties=county_codes, database_=database, routing_=READ,
+    )
+    return [record.data() for record in records]
+
+
+def latest_county_fingerprints(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> dict:
+    """county code → (fingerprint, run_id) of the latest completed run that computed it."""
+    records, _, _ = driver.execute_query(
+        """
+        UNWIND $counties AS code
+        MATCH (run:MatchRun {status: 'completed'})-[f:FOR_COUNTY]->(:Region {code: code})
+        WITH code, run, f ORDER BY run.created_at DESC
+        WITH code, collect({fingerprint: f.fingerprint, run_id: run.run_id})[0] AS latest
+        RETURN code, latest.fingerprint AS fingerprint, latest.run_id AS run_id
+        """,
+        counties=county_codes, database_=database, routing_=READ,
+    )
+    return {record["code"]: (record["fingerprint"], record["run_id"]) for record in records}
+
+
+def save_match_run(driver: neo4j.Driver, run_id: str, props: dict, database: str | None = None) -> None:
+    """Create or update a MatchRun (job state lives in the graph, visible to every worker)."""
+    driver.execute_query("MERGE (r:MatchRun {run_id: $run_id}) SET r += $props",
+                         run_id=run_id, props=props, database_=database)
+
+
+def link_run_counties(driver: neo4j.Driver, run_id: str, fingerprints: dict[str, str], database: str | None = None) -> None:
+    """Record which counties the run computed, with their input fingerprints."""
+    driver.execute_query(
+        """
+        MATCH (run:MatchRun {run_id: $run_id})
+        UNWIND keys($fingerprints) AS code
+        MATCH (c:Region {code: code})
+        MERGE (run)-[f:FOR_COUNTY]->(c) SET f.fingerprint = $fingerprints[code]
+        """,
+        run_id=run_id, fingerprints=fingerprints, database_=database,
+    )
+
+
+def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None) -> None:
+    """Store one batch of a run's recommendations (idempotent on rec_id)."""
+    query = """
+        MATCH (run:MatchRun {run_id: $run_id})
+        UNWIND $rows AS row
+        MATCH (h:Household {household_id: row.household_id})
+        MATCH (e:Enterprise {credit_code: row.credit_code})
+        MERGE (rec:Recommendation {rec_id: row.rec_id})
+        SET rec += row, rec.run_id = $run_id, rec.current = false, rec.status = 'proposed'
+        MERGE (run)-[:PRODUCED]->(rec)
+        MERGE (rec)-[:FOR_HOUSEHOLD]->(h)
+        MERGE (rec)-[:FROM_ENTERPRISE]->(e)
+    """
+    with driver.session(database=database) as session:
+        session.execute_write(lambda tx: tx.run(query, run_id=run_id, rows=rows).consume())
+
+
+def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None) -> None:
+    """The run's recommendations become the current ones of its counties; older ones are kept, not current."""
+    with driver.session(database=database) as session:
+        session.run(
+            """
+            MATCH (r:Recommendation {current: true}) WHERE r.county_code IN $counties AND r.run_id <> $run_id
+            CALL (r) { SET r.current = false } IN TRANSACTIONS OF 10000 ROWS
+            """, counties=county_codes, run_id=run_id).consume()
+        session.run(
+            """
+            MATCH (r:Recommendation {run_id: $run_id})
+            CALL (r) { SET r.current = true } IN TRANSACTIONS OF 10000 ROWS
+            """, run_id=run_id).consume()
+
+
+def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:
+    """Every recommendation of a run (for tests, evaluation and export)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Recommendation {run_id: $run_id}) RETURN r {.*} AS r ORDER BY r.household_id, r.rank",
+        run_id=run_id, database_=database, routing_=READ,
+    )
+    return [record["r"] for record in records]
+
+
+def match_run(driver: neo4j.Driver, run_id: str, database: str | None = None) -> dict | None:
+    """A MatchRun's properties."""
+    records, _, _ = driver.execute_query("MATCH (r:MatchRun {run_id: $run_id}) RETURN r {.*} AS r",
+                                         run_id=run_id, database_=database, routing_=READ)
+    return records[0]["r"] if records else None

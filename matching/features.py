@@ -119,6 +119,12 @@ class Enterprises:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def with_full_capacity(self) -> "Enterprises":
+        """A copy whose capacity ignores current partnerships (for training on past ones)."""
+        frame = self.frame.copy()
+        frame["used"] = [[0] * len(MECHANISMS)] * len(frame)
+        return Enterprises(frame, self.rules)
+
     @classmethod
     def from_records(cls, records: list[dict], rules: EligibilityRules) -> "Enterprises":
         """From graph.matching.county_enterprises records."""
