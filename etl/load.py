@@ -80,25 +80,31 @@ class Loader:
 
     def write_nodes(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
                     specs: tuple[RelationshipSpec, ...], description: str) -> None:
-        """Upsert node rows in batches, each batch one transaction."""
-        query = loading.upsert_query(label, specs)
+        """Upsert node rows in batches, each batch one transaction; unchanged rows are not sent.
+
+        Keys not yet in the graph are created by a plain CREATE query; existing keys whose row
+        changed are merged and their relationships replaced.
+        """
         hashes = pd.Series(_row_hashes(props, rels), index=key.index)
         stored = loading.stored_row_hashes(self.driver, label, key.tolist(), self.database)
+        exists = key.isin(stored.keys()).to_numpy()
         changed = (key.map(stored) != hashes).to_numpy()
-        key, props, hashes = key[changed], props[changed], hashes[changed].tolist()
-        rels = {rel_type: targets[changed] for rel_type, targets in rels.items()}
-        total = len(key)
+        work = [(loading.create_query(label, specs), ~exists), (loading.upsert_query(label, specs), exists & changed)]
+        total = int(sum(mask.sum() for _, mask in work))
         bar = tqdm(total=total, desc=description, unit="行", disable=not self.progress or total == 0, leave=False)
         # One batch is written while the next is prepared, so Python and Neo4j each keep a core busy.
         with bar, ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
-            for start in range(0, total, self.batch_size):
-                stop = min(start + self.batch_size, total)
-                rows = _records(key.iloc[start:stop], props.iloc[start:stop], {t: s.iloc[start:stop] for t, s in rels.items()},
-                                hashes[start:stop])
-                if pending is not None:
-                    bar.update(pending.result())
-                pending = writer.submit(self._write_batch, query, rows)
+            for query, mask in work:
+                part_key, part_props, part_hashes = key[mask], props[mask], hashes[mask].tolist()
+                part_rels = {rel_type: targets[mask] for rel_type, targets in rels.items()}
+                for start in range(0, len(part_key), self.batch_size):
+                    stop = min(start + self.batch_size, len(part_key))
+                    rows = _records(part_key.iloc[start:stop], part_props.iloc[start:stop],
+                                    {t: s.iloc[start:stop] for t, s in part_rels.items()}, part_hashes[start:stop])
+                    if pending is not None:
+                        bar.update(pending.result())
+                    pending = writer.submit(self._write_batch, query, rows)
             if pending is not None:
                 bar.update(pending.result())
 
@@ -254,20 +260,29 @@ def _row_hashes(props: pd.DataFrame, rels: dict[str, pd.Series]) -> list[str]:
     return [f"{value:016x}" for value in hashed.to_numpy()]
 
 
+def _column_values(series: pd.Series) -> list:
+    """A column as plain Python values, None where missing (None removes the property)."""
+    values = series.tolist()
+    missing = series.isna().to_numpy() if series.dtype != object else series.map(
+        lambda value: not isinstance(value, list) and pd.isna(value)).to_numpy(dtype=bool)
+    if missing.any():
+        values = [None if gone else value for value, gone in zip(values, missing)]
+    return [value.item() if hasattr(value, "item") else value for value in values] if series.dtype == object else values
+
+
 def _records(key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series], hashes: list[str]) -> list[dict]:
-    """Driver-ready rows: plain Python values, None for missing (which removes the property)."""
-    plain = props.astype(object).where(props.notna(), None)
-    prop_rows = plain.to_dict("records")
-    rel_lists = {rel_type: targets.tolist() for rel_type, targets in rels.items()}
-    rows = []
-    for position, (node_key, node_props) in enumerate(zip(key.tolist(), prop_rows)):
-        rows.append({
-            "key": node_key,
-            "props": {name: _plain(value) for name, value in node_props.items()},
-            "row_hash": hashes[position],
-            "rels": {rel_type: targets[position] for rel_type, targets in rel_lists.items()},
-        })
-    return rows
+    """Driver-ready rows built column by column (much faster than per-cell conversion)."""
+    names = list(props.columns)
+    columns = [_column_values(props[name]) for name in names]
+    rel_types = list(rels)
+    rel_columns = [rels[rel_type].tolist() for rel_type in rel_types]
+    return [
+        {"key": node_key, "props": dict(zip(names, prop_values)), "row_hash": row_hash,
+         "rels": dict(zip(rel_types, rel_values))}
+        for node_key, prop_values, row_hash, rel_values in zip(
+            key.tolist(), zip(*columns) if columns else [()] * len(key), hashes,
+            zip(*rel_columns) if rel_columns else [()] * len(key))
+    ]
 
 
 def _unknown_product_warnings(rows: pd.DataFrame, kind, table: RawTable, file_label: str) -> list[Problem]:

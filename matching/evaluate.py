@@ -68,6 +68,7 @@ def evaluate(households: Households, enterprises: Enterprises, partnerships: pd.
     train_set, test_set = split_partnerships(partnerships, test_share, seed)
     full = enterprises.with_full_capacity()
     full.partner_villages = _partner_villages(full, households, train_set)
+    full.partner_count = train_set["credit_code"].value_counts().reindex(full.ids).fillna(0).to_numpy(dtype=float)
     pairs = candidate_pairs(households, full, rules, per_mechanism=per_mechanism)
     features = pair_features(pairs, households, full, rules)
     train_labels = pair_labels(pairs, households, full, train_set)

@@ -115,6 +115,7 @@ class Enterprises:
             self.total_capacity[mechanism] = total
             self.capacity[mechanism] = np.maximum(total - used[:, position], 0)
         self.partner_villages = [set(v or ()) for v in f.get("partner_villages", pd.Series([[]] * len(f)))]
+        self.partner_count = used.sum(axis=1).astype(float)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -123,7 +124,9 @@ class Enterprises:
         """A copy whose capacity ignores current partnerships (for training on past ones)."""
         frame = self.frame.copy()
         frame["used"] = [[0] * len(MECHANISMS)] * len(frame)
-        return Enterprises(frame, self.rules)
+        full = Enterprises(frame, self.rules)
+        full.partner_count = self.partner_count.copy()
+        return full
 
     @classmethod
     def from_records(cls, records: list[dict], rules: EligibilityRules) -> "Enterprises":

@@ -36,6 +36,7 @@ def _texts(pairs: Pairs, households: Households, enterprises: Enterprises) -> np
     texts[:, 5] = np.full(n, "缺劳力或缺土地，入股分红可保底增收")
     texts[:, 6] = np.full(n, "企业已在本村带动农户")
     texts[:, 7] = np.full(n, "户已加入合作社，便于组织")
+    texts[:, 8] = pd.Series(enterprises.partner_count[e]).map(lambda k: f"企业已带动 {k:.0f} 户，履约有保障").to_numpy()
     return texts
 
 

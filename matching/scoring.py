@@ -16,17 +16,18 @@ from matching.candidates import Pairs
 from matching.features import Enterprises, Households
 from matching.rules import MECHANISMS, EligibilityRules
 
-FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative")
+FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative",
+            "track_record")
 COOPERATIVE_TYPE = "05"
 
 # Weight of each feature (columns, in FEATURES order) for each mechanism (rows, in MECHANISMS order).
 DEFAULT_WEIGHTS = np.array([
-    # prox  industry labour land need equity village coop
-    [3.0, 0.5, 3.0, 0.0, 1.0, 0.0, 1.0, 0.3],  # 01 就业务工
-    [2.0, 3.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1.0],  # 02 订单收购
-    [3.0, 0.5, 0.0, 3.0, 1.0, 0.0, 1.0, 0.3],  # 03 土地流转
-    [0.5, 0.5, 0.0, 0.0, 2.0, 3.0, 1.0, 0.3],  # 04 入股分红
-    [1.0, 3.0, 0.5, 0.5, 1.0, 0.0, 1.0, 0.5],  # 05 电商销售
+    # prox  industry labour land need equity village coop record
+    [3.0, 0.5, 3.0, 0.0, 1.0, 0.0, 1.0, 0.3, 1.0],  # 01 就业务工
+    [2.0, 3.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1.0, 1.0],  # 02 订单收购
+    [3.0, 0.5, 0.0, 3.0, 1.0, 0.0, 1.0, 0.3, 1.0],  # 03 土地流转
+    [0.5, 0.5, 0.0, 0.0, 2.0, 3.0, 1.0, 0.3, 1.0],  # 04 入股分红
+    [1.0, 3.0, 0.5, 0.5, 1.0, 0.0, 1.0, 0.5, 1.0],  # 05 电商销售
 ])
 
 
@@ -49,6 +50,9 @@ def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises
     x[:, 5] = np.where(m == 3, (no_labour | (land < rules.min_land_mu) | households.need_cause[h]).astype(float), 0.0)
     x[:, 6] = village_link
     x[:, 7] = households.in_cooperative[h] & (enterprises.enterprise_type[e] == COOPERATIVE_TYPE)
+    # Track record: partnerships the enterprise already keeps, relative to the busiest one in range.
+    record = np.log1p(enterprises.partner_count)
+    x[:, 8] = record[e] / record.max() if len(record) and record.max() > 0 else 0.0
     return x
 
 
@@ -89,6 +93,7 @@ class RuleScorer(BaseEstimator):
 
 
 def _with_mechanism(X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
+    """Features plus a one-hot mechanism, so the classifier learns per-mechanism effects."""
     return np.column_stack([X, np.eye(len(MECHANISMS))[mechanisms]])
 
 
