@@ -70,10 +70,14 @@ def county_code_of(code: str) -> str:
 
 
 def counties_of(province_or_prefecture: str) -> pd.DataFrame:
-    """All counties under a province or prefecture code (12 digits)."""
+    """All counties under a province or prefecture code (12 digits).
+
+    cpca's placeholder rows "市辖区" (xxxx01, no coordinates) are not counties and are left out.
+    """
     table = divisions()
     prefix = province_or_prefecture[:2] if level_of(province_or_prefecture) == "province" else province_or_prefecture[:4]
-    return table[(table["level"] == "county") & table["code"].str.startswith(prefix)].reset_index(drop=True)
+    chosen = (table["level"] == "county") & table["code"].str.startswith(prefix) & table["lon"].notna()
+    return table[chosen].reset_index(drop=True)
 
 
 @lru_cache(maxsize=4096)

@@ -170,7 +170,8 @@ def make_households(geography: Geography, n: int, seed: int) -> pd.DataFrame:
     product_count = np.where(rng.random(n) < 0.15, 0, rng.integers(1, 3, n))
     frame["industry_codes"] = [list(rng.choice(choices, min(k, len(choices)), replace=False)) for choices, k in
                                zip(industries, product_count)]
-    frame["lon"], frame["lat"] = _offset(v["lon"].to_numpy()[order], v["lat"].to_numpy()[order], rng, 1.0)
+    # Households sit at their village's position, as the registry knows them.
+    frame["lon"], frame["lat"] = v["lon"].to_numpy()[order], v["lat"].to_numpy()[order]
     frame["diligence"] = rng.normal(0, 1, n)  # hidden: never written
     return frame
 
@@ -332,6 +333,9 @@ def make_partnerships(households: pd.DataFrame, members: pd.DataFrame, enterpris
     """A history of partnerships chosen by hidden compatibility within the eligibility rules and capacity."""
     rng = _rng(seed, "partnerships")
     labour = members[members["labour_skill"].isin(["01", "02"])].groupby("household_id").size()
+    skilled = members[members["labour_skill"] == "02"].groupby("household_id").size()
+    h_skilled = households["household_id"].map(skilled).fillna(0).to_numpy()
+    needs_skill = (enterprises["skill_required"] == "02").to_numpy()
     weak = members[members["labour_skill"] == "03"].groupby("household_id").size()
     h_labour = households["household_id"].map(labour).fillna(0).to_numpy()
     h_weak = households["household_id"].map(weak).fillna(0).to_numpy()
@@ -354,7 +358,7 @@ def make_partnerships(households: pd.DataFrame, members: pd.DataFrame, enterpris
                                 enterprises["ecommerce_households"]]).astype(np.int64)
     capacity = np.floor(capacity * 0.8).astype(np.int64)  # history leaves room for new partnerships
     tree = BallTree(np.radians(enterprises[["lat", "lon"]].to_numpy()), metric="haversine")
-    k = min(12, len(enterprises))
+    k = min(8, len(enterprises))
     distance, neighbour = tree.query(np.radians(households[["lat", "lon"]].to_numpy()), k=k)
     distance *= EARTH_KM
     n = len(households)
@@ -366,7 +370,8 @@ def make_partnerships(households: pd.DataFrame, members: pd.DataFrame, enterpris
     same_county = households["county_code"].to_numpy()[h] == enterprises["county_code"].to_numpy()[e]
     ok = capacity[e, m] > 0
     ok &= np.select([m == 0, m == 1, m == 2, m == 3, m == 4], default=False, choicelist=[
-        ((h_labour[h] > 0) & (d <= 30)) | ((h_weak[h] > 0) & (types[e] == "07") & (d <= 15)),
+        (np.where(needs_skill[e], h_skilled[h] > 0, h_labour[h] > 0) & (d <= 30))
+        | ((h_weak[h] > 0) & (types[e] == "07") & (d <= 15)),
         ((h_mask[h] & e_bought[e]) != 0) & (h_land[h] > 0) & (h_labour[h] + h_weak[h] > 0) & (d <= 50),
         (h_land[h] >= 0.5) & (d <= 10),
         same_county,
