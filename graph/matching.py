@@ -138,17 +138,17 @@ def link_run_counties(driver: neo4j.Driver, run_id: str, fingerprints: dict[str,
 
 
 def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None) -> None:
-    """Store one batch of a run's recommendations (idempotent on rec_id)."""
+    """Store one batch of a run's new recommendations (rec_id is unique per run; a batch is one transaction)."""
+    # The run is found through rec.run_id (indexed), not a relationship: a province run would
+    # otherwise make its MatchRun node hold millions of relationships.
     query = """
-        MATCH (run:MatchRun {run_id: $run_id})
         UNWIND $rows AS row
         MATCH (h:Household {household_id: row.household_id})
         MATCH (e:Enterprise {credit_code: row.credit_code})
-        MERGE (rec:Recommendation {rec_id: row.rec_id})
-        SET rec += row, rec.run_id = $run_id, rec.current = false, rec.status = 'proposed'
-        MERGE (run)-[:PRODUCED]->(rec)
-        MERGE (rec)-[:FOR_HOUSEHOLD]->(h)
-        MERGE (rec)-[:FROM_ENTERPRISE]->(e)
+        CREATE (rec:Recommendation)
+        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = 'proposed'
+        CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
+        CREATE (rec)-[:FROM_ENTERPRISE]->(e)
     """
     with driver.session(database=database) as session:
         session.execute_write(lambda tx: tx.run(query, run_id=run_id, rows=rows).consume())

@@ -40,7 +40,7 @@ NODES: dict[str, NodeType] = {
         NodeType("Industry", "code", ("name",), "产业（受控词表，含别名）"),
         NodeType("Partnership", "partnership_id", ("status", "mechanism"), "利益联结（帮扶台账的一行）"),
         NodeType("MatchRun", "run_id", ("created_at", "status"), "一次匹配运行"),
-        NodeType("Recommendation", "rec_id", ("run_id", "household_id", "credit_code", "county_code", "current"),
+        NodeType("Recommendation", "rec_id", ("run_id", "county_code"),
                  "推荐：户—企业—联结方式，含排名、得分与理由"),
         NodeType("LoadRun", "load_id", (), "一次数据加载（ETL）"),
     )
@@ -62,7 +62,6 @@ RELATIONSHIPS: dict[str, RelationshipType] = {
         RelationshipType("OF_HOUSEHOLD", "Partnership", "Household", "联结 → 户"),
         RelationshipType("WITH_ENTERPRISE", "Partnership", "Enterprise", "联结 → 企业"),
         RelationshipType("UNDER_PROJECT", "Partnership", "Project", "联结 → 所属项目"),
-        RelationshipType("PRODUCED", "MatchRun", "Recommendation", "匹配运行 → 推荐"),
         RelationshipType("FOR_COUNTY", "MatchRun", "Region", "匹配运行 → 重新计算的县"),
         RelationshipType("FOR_HOUSEHOLD", "Recommendation", "Household", "推荐 → 户"),
         RelationshipType("FROM_ENTERPRISE", "Recommendation", "Enterprise", "推荐 → 企业"),

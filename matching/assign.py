@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
 
 from matching.candidates import Pairs
 from matching.rules import MECHANISMS
@@ -88,12 +90,12 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
         raise RuntimeError(f"min-cost flow failed with status {status}")
     arc_flows = flow.flows(np.arange(pair_arc_start, pair_arc_start + len(pairs)))
     chosen = arc_flows > 0
-    metrics = plan_metrics(pairs, scores, chosen, need_tier, slot_of_pair, caps)
+    metrics = plan_metrics(pairs, scores, chosen, need_tier, slot_of_pair, caps, limits)
     return Assignment(chosen, -int(flow.optimal_cost()), metrics)
 
 
 def plan_metrics(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, need_tier: np.ndarray,
-                 slot_of_pair: np.ndarray, caps: np.ndarray) -> dict:
+                 slot_of_pair: np.ndarray, caps: np.ndarray, limits: np.ndarray) -> dict:
     """Coverage (all and by need tier), utilisation of capacity, total score and blocking pairs."""
     n_households = len(need_tier)
     covered = np.zeros(n_households, dtype=bool)
@@ -116,18 +118,19 @@ def plan_metrics(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, need_tier
         "capacity": int(caps.sum()),
         "utilisation": float(used.sum() / caps.sum()) if caps.sum() else 0.0,
         "total_score": float(scores[chosen].sum()),
-        "blocking_pairs": blocking_pairs(pairs, scores, chosen, slot_of_pair, caps, n_households),
+        "blocking_pairs": blocking_pairs(pairs, scores, chosen, slot_of_pair, caps, limits),
         "candidate_pairs": int(len(pairs)),
     }
 
 
 def blocking_pairs(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, slot_of_pair: np.ndarray,
-                   caps: np.ndarray, n_households: int) -> int:
+                   caps: np.ndarray, limits: np.ndarray) -> int:
     """Unchosen pairs where both sides would rather have each other (the stability cost of coverage).
 
-    The household prefers the pair to its worst assigned pair (or has none); the slot has spare
-    capacity or prefers the pair to its worst assigned household.
+    The household may take a pair (limit above zero) and prefers it to its worst assigned pair
+    (or has none); the slot has spare capacity or prefers the pair to its worst assigned household.
     """
+    n_households = len(limits)
     worst_of_household = np.full(n_households, np.inf)
     np.minimum.at(worst_of_household, pairs.household[chosen], scores[chosen])
     worst_of_household[np.isinf(worst_of_household)] = -np.inf
@@ -135,6 +138,32 @@ def blocking_pairs(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, slot_of
     np.minimum.at(worst_of_slot, slot_of_pair[chosen], scores[chosen])
     used = np.bincount(slot_of_pair[chosen], minlength=len(caps))
     spare = used < caps
-    household_wants = scores > worst_of_household[pairs.household]
+    household_wants = (scores > worst_of_household[pairs.household]) & (limits[pairs.household] > 0)
     slot_wants = spare[slot_of_pair] | (scores > worst_of_slot[slot_of_pair])
     return int((~chosen & household_wants & slot_wants).sum())
+
+
+def lp_objective(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: dict[str, np.ndarray],
+                 household_limit: int = 1) -> int:
+    """The same objective as a linear programme solved by HiGHS: an independent check of `assign`.
+
+    Variables: x (one per pair) and y (each household's first, bonus-carrying unit). Flow LPs have
+    integral optima, so the LP optimum equals the best plan's value.
+    """
+    slot_keys, slot_of_pair = slot_ids(pairs)
+    caps = slot_capacity(slot_keys, capacity)
+    n_pairs, n_households = len(pairs), len(need_tier)
+    pair_costs = -np.rint(scores * SCORE_SCALE)
+    first_costs = -(COVER_BONUS * (1 + need_tier.astype(np.int64))).astype(float)
+    pair_columns = np.arange(n_pairs)
+    rows = np.concatenate([pairs.household, n_households + pairs.household, 2 * n_households + slot_of_pair,
+                           n_households + np.arange(n_households)])
+    columns = np.concatenate([pair_columns, pair_columns, pair_columns, n_pairs + np.arange(n_households)])
+    values = np.concatenate([np.ones(n_pairs), -np.ones(n_pairs), np.ones(n_pairs), np.ones(n_households)])
+    matrix = csr_matrix((values, (rows, columns)), shape=(2 * n_households + len(caps), n_pairs + n_households))
+    bounds_right = np.concatenate([np.full(n_households, household_limit), np.zeros(n_households), caps])
+    result = linprog(np.concatenate([pair_costs, first_costs]), A_ub=matrix, b_ub=bounds_right, bounds=(0, 1),
+                     method="highs")
+    if result.status != 0:
+        raise RuntimeError(f"LP failed: {result.message}")
+    return -int(round(result.fun))

@@ -2,10 +2,8 @@
 import networkx as nx
 import numpy as np
 import pytest
-from scipy.optimize import linprog
-from scipy.sparse import lil_matrix
 
-from matching.assign import COVER_BONUS, SCORE_SCALE, assign, slot_capacity, slot_ids
+from matching.assign import COVER_BONUS, SCORE_SCALE, assign, lp_objective, slot_capacity, slot_ids
 from matching.candidates import Pairs
 from matching.rules import MECHANISMS
 
@@ -59,37 +57,13 @@ def _networkx_optimum(pairs, scores, tiers, capacity, limit):
     return -nx.min_cost_flow_cost(graph)
 
 
-def _lp_optimum(pairs, scores, tiers, capacity, limit):
-    """The same objective as a linear programme solved by HiGHS (flow LPs have integral optima)."""
-    slot_keys, slot_of_pair = slot_ids(pairs)
-    caps = slot_capacity(slot_keys, capacity)
-    n_pairs, n_households = len(pairs), len(tiers)
-    pair_costs, first_costs = _integer_costs(pairs, scores, tiers)
-    # variables: x (pairs), y (first unit of each household)
-    c = np.concatenate([pair_costs, first_costs]).astype(float)
-    rows = n_households * 2 + len(caps)
-    a = lil_matrix((rows, n_pairs + n_households))
-    b = np.zeros(rows)
-    for i in range(n_pairs):
-        a[pairs.household[i], i] = 1  # Σx_h ≤ limit
-        a[n_households + pairs.household[i], i] = -1  # y_h − Σx_h ≤ 0
-        a[2 * n_households + slot_of_pair[i], i] = 1  # Σx_slot ≤ cap
-    for h in range(n_households):
-        b[h] = limit
-        a[n_households + h, n_pairs + h] = 1
-    b[2 * n_households:] = caps
-    result = linprog(c, A_ub=a.tocsr(), b_ub=b, bounds=(0, 1), method="highs")
-    assert result.status == 0
-    return -round(result.fun)
-
-
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("limit", [1, 2])
 def test_assignment_equals_independent_optima(seed, limit):
     pairs, scores, tiers, capacity = _random_instance(seed)
     plan = assign(pairs, scores, tiers, capacity, household_limit=limit)
     assert plan.objective == _networkx_optimum(pairs, scores, tiers, capacity, limit)
-    assert plan.objective == _lp_optimum(pairs, scores, tiers, capacity, limit)
+    assert plan.objective == lp_objective(pairs, scores, tiers, capacity, limit)
 
 
 @pytest.mark.parametrize("seed", range(8))
