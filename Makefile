@@ -12,7 +12,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl clean
+.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match clean
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
@@ -84,6 +84,10 @@ test: $(DEV_STAMP) tools
 # Province-scale ETL benchmark (1,000,000 households; about half an hour, several GB of disk).
 bench-etl: $(DEV_STAMP) tools
 	$(PY) bench/etl_load.py $(BENCH_ARGS)
+
+# Province-scale matching benchmark on the graph bench-etl leaves behind.
+bench-match: $(DEV_STAMP) tools
+	$(PY) bench/match_province.py $(BENCH_ARGS)
 
 clean: stop
 	rm -rf var graph/launcher/target
