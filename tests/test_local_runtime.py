@@ -35,7 +35,7 @@ def own_instance(tmp_path):
     server.stop(instance)
 
 
-def _wait_for_status(client, path, status, timeout_s=30):
+def _wait_for_status(client, path, status, timeout_s=90):
     deadline = time.monotonic() + timeout_s
     while True:
         response = client.get(path)
