@@ -22,10 +22,10 @@ def _count(driver, label):
 
 def test_interrupted_load_rerun_equals_uninterrupted_load(tmp_path):
     settings = Settings(local_neo4j_port=_free_port(), local_neo4j_home=tmp_path / "neo4j", local_neo4j_heap="512m",
-                        local_neo4j_pagecache="64m", id_hash_key="interrupt-test", etl_batch_size=100,
+                        local_neo4j_pagecache="64m", id_hash_key="interrupt-test", etl_batch_size=50,
                         var_dir=tmp_path / "var")
     instance = server.LocalInstance.from_settings(settings)
-    rows = [bf.household_row(n) for n in range(1, 4001)]
+    rows = [bf.household_row(n) for n in range(1, 6001)]
     households = bf.write_table(tmp_path / "hh.csv", bf.HOUSEHOLD_HEADER, rows)
     enterprises = bf.write_table(tmp_path / "ent.csv", bf.ENTERPRISE_HEADER, [bf.enterprise_row(n) for n in range(1, 50)])
     pid = server.start(instance)
@@ -36,17 +36,17 @@ def test_interrupted_load_rerun_equals_uninterrupted_load(tmp_path):
             clear_graph(driver)
 
         env = {**os.environ, "LOCAL_NEO4J_PORT": str(settings.local_neo4j_port), "ID_HASH_KEY": "interrupt-test",
-               "ETL_BATCH_SIZE": "100", "VAR_DIR": str(tmp_path / "var")}
+               "ETL_BATCH_SIZE": "50", "VAR_DIR": str(tmp_path / "var")}
         env.pop("NEO4J_URI", None)
         flask = Path(sys.executable).parent / "flask"
         loading = subprocess.Popen([str(flask), "--app", "wsgi", "etl", "load", "--quiet", str(households), str(enterprises)],
                                    cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with create_driver(settings) as driver:
             deadline = time.monotonic() + 120
-            while _count(driver, "Household") < 1000:
+            while _count(driver, "Household") < 200:
                 assert loading.poll() is None, loading.stdout.read().decode()
                 assert time.monotonic() < deadline
-                time.sleep(0.05)
+                time.sleep(0.02)
         os.kill(pid, signal.SIGKILL)  # mid-load: some batches committed, the rest not
         output = loading.communicate(timeout=120)[0].decode()
         assert loading.returncode != 0, output
@@ -54,7 +54,7 @@ def test_interrupted_load_rerun_equals_uninterrupted_load(tmp_path):
         server.start(instance)
         with create_driver(settings) as driver:
             partial = _count(driver, "Household")
-            assert 1000 <= partial < 4000, "the kill must have landed mid-load"
+            assert 200 <= partial < 6000, "the kill must have landed mid-load"
             load_files([households, enterprises], driver, settings, progress=False)
             assert graph_snapshot(driver) == expected
     finally:
