@@ -160,13 +160,13 @@ def _java_command(instance: LocalInstance) -> list[str]:
     ]
 
 
-def _wait_for_bolt(instance: LocalInstance, pid: int, timeout_s: float) -> float:
+def _wait_for_bolt(instance: LocalInstance, alive, timeout_s: float) -> float:
     """Wait until Bolt answers; returns seconds waited. Raises if the process dies or time runs out."""
     started = time.monotonic()
     while time.monotonic() - started < timeout_s:
         if _bolt_answers(instance.bolt_uri):
             return time.monotonic() - started
-        if _read_pid(instance) != pid:
+        if not alive():
             raise ServerError(f"Neo4j 启动失败 / Neo4j exited during start-up:\n{_log_tail(instance)}")
         time.sleep(0.25)
     raise ServerError(f"Neo4j 在 {timeout_s:.0f} 秒内未就绪 / not ready in time:\n{_log_tail(instance)}")
@@ -184,7 +184,7 @@ def start(instance: LocalInstance) -> int:
     """Start the instance in the background (or reuse it if it runs); returns its pid."""
     pid = _read_pid(instance)
     if pid is not None:
-        _wait_for_bolt(instance, pid, START_TIMEOUT_S)
+        _wait_for_bolt(instance, lambda: not _is_zombie(pid), START_TIMEOUT_S)
         print(f"Neo4j 已在运行，复用 / reusing running Neo4j (pid {pid}) at {instance.bolt_uri}", flush=True)
         return pid
     if _port_is_taken(instance.port):
@@ -204,7 +204,13 @@ def start(instance: LocalInstance) -> int:
             start_new_session=True,  # survives the shell that started it; stopped by pid
         )
     instance.pid_file.write_text(str(process.pid))
-    waited = _wait_for_bolt(instance, process.pid, START_TIMEOUT_S)
+    try:
+        # The process handle tells whether it lives: /proc/PID/cmdline may not show java yet.
+        waited = _wait_for_bolt(instance, lambda: process.poll() is None, START_TIMEOUT_S)
+    except ServerError:
+        process.kill()
+        instance.pid_file.unlink(missing_ok=True)
+        raise
     print(f"Neo4j 已就绪 / ready in {waited:.1f} s (pid {process.pid})", flush=True)
     return process.pid
 
