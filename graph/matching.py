@@ -47,13 +47,20 @@ def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: 
           WHERE p.status IN ['01', '04']
           RETURN collect(DISTINCT h.village_code) AS partner_villages, collect(p.mechanism) AS mechanisms_used
         }
+        CALL (e) {
+          OPTIONAL MATCH (project:Project)-[:IMPLEMENTED_BY]->(e)
+          RETURN collect(DISTINCT project.county_code) AS project_counties,
+                 reduce(codes = [], project_codes IN collect(coalesce(project.industry_codes, [])) | codes + project_codes)
+                   AS project_industries
+        }
         RETURN e.credit_code AS credit_code, e.name AS name, e.county_code AS county_code, e.lon AS lon, e.lat AS lat,
                e.enterprise_type AS enterprise_type, coalesce(e.mechanisms, []) AS mechanisms,
                coalesce(e.jobs_offered, 0) AS jobs_offered, coalesce(e.contract_households, 0) AS contract_households,
                coalesce(e.land_wanted_mu, 0.0) AS land_wanted_mu, coalesce(e.equity_households, 0) AS equity_households,
                coalesce(e.ecommerce_households, 0) AS ecommerce_households, e.skill_required AS skill_required,
                coalesce(e.industry_codes, []) AS industry_codes, coalesce(e.bought_codes, []) AS bought_codes,
-               partner_villages, [m IN ['01', '02', '03', '04', '05'] | size([x IN mechanisms_used WHERE x = m])] AS used
+               partner_villages, [m IN ['01', '02', '03', '04', '05'] | size([x IN mechanisms_used WHERE x = m])] AS used,
+               project_counties, project_industries
         ORDER BY credit_code
         """,
         counties=county_codes, database_=database, routing_=READ,

@@ -16,7 +16,7 @@ def industry_mask(code_lists) -> np.ndarray:
     """Each list of industry codes as a bit mask (int64), for vectorised overlap tests."""
     masks = np.zeros(len(code_lists), dtype=np.int64)
     for position, codes in enumerate(code_lists):
-        for code in codes or ():
+        for code in codes if isinstance(codes, (list, tuple, set, np.ndarray)) else ():
             bit = INDUSTRY_BIT.get(code)
             if bit is not None:
                 masks[position] |= 1 << bit
@@ -116,6 +116,10 @@ class Enterprises:
             self.capacity[mechanism] = np.maximum(total - used[:, position], 0)
         self.partner_villages = [set(v or ()) for v in f.get("partner_villages", pd.Series([[]] * len(f)))]
         self.partner_count = used.sum(axis=1).astype(float)
+        empty = pd.Series([[]] * len(f), index=f.index)
+        self.project_counties = [set(c) if isinstance(c, (list, tuple, set)) else set()
+                                 for c in f.get("project_counties", empty)]
+        self.project_mask = industry_mask(list(f.get("project_industries", empty)))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -126,6 +130,7 @@ class Enterprises:
         frame["used"] = [[0] * len(MECHANISMS)] * len(frame)
         full = Enterprises(frame, self.rules)
         full.partner_count = self.partner_count.copy()
+        full.partner_villages = list(self.partner_villages)
         return full
 
     @classmethod
@@ -133,5 +138,6 @@ class Enterprises:
         """From graph.matching.county_enterprises records."""
         columns = ["credit_code", "name", "county_code", "lon", "lat", "enterprise_type", "mechanisms", "jobs_offered",
                    "contract_households", "land_wanted_mu", "equity_households", "ecommerce_households",
-                   "skill_required", "industry_codes", "bought_codes", "partner_villages", "used"]
+                   "skill_required", "industry_codes", "bought_codes", "partner_villages", "used", "project_counties",
+                   "project_industries"]
         return cls(pd.DataFrame.from_records(records, columns=columns), rules)

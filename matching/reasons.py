@@ -37,6 +37,9 @@ def _texts(pairs: Pairs, households: Households, enterprises: Enterprises) -> np
     texts[:, 6] = np.full(n, "企业已在本村带动农户")
     texts[:, 7] = np.full(n, "户已加入合作社，便于组织")
     texts[:, 8] = pd.Series(enterprises.partner_count[e]).map(lambda k: f"企业已带动 {k:.0f} 户，履约有保障").to_numpy()
+    project = pd.Series(households.industry_mask[h] & enterprises.project_mask[e])
+    project_names = {mask: "、".join(industry_names(mask)) for mask in project.unique()}
+    texts[:, 9] = ("企业在本县实施产业项目：" + project.map(project_names)).to_numpy()
     return texts
 
 

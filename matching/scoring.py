@@ -17,17 +17,17 @@ from matching.features import Enterprises, Households
 from matching.rules import MECHANISMS, EligibilityRules
 
 FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative",
-            "track_record")
+            "track_record", "project_link")
 COOPERATIVE_TYPE = "05"
 
 # Weight of each feature (columns, in FEATURES order) for each mechanism (rows, in MECHANISMS order).
 DEFAULT_WEIGHTS = np.array([
-    # prox  industry labour land need equity village coop record
-    [3.0, 0.5, 3.0, 0.0, 1.0, 0.0, 1.0, 0.3, 1.0],  # 01 就业务工
-    [2.0, 3.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1.0, 1.0],  # 02 订单收购
-    [3.0, 0.5, 0.0, 3.0, 1.0, 0.0, 1.0, 0.3, 1.0],  # 03 土地流转
-    [0.5, 0.5, 0.0, 0.0, 2.0, 3.0, 1.0, 0.3, 1.0],  # 04 入股分红
-    [1.0, 3.0, 0.5, 0.5, 1.0, 0.0, 1.0, 0.5, 1.0],  # 05 电商销售
+    # prox  industry labour land need equity village coop record project
+    [3.0, 0.5, 3.0, 0.0, 1.0, 0.0, 1.0, 0.3, 1.0, 0.5],  # 01 就业务工
+    [2.0, 3.0, 1.0, 2.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0],  # 02 订单收购
+    [3.0, 0.5, 0.0, 3.0, 1.0, 0.0, 1.0, 0.3, 1.0, 1.0],  # 03 土地流转
+    [0.5, 0.5, 0.0, 0.0, 2.0, 3.0, 1.0, 0.3, 1.0, 1.0],  # 04 入股分红
+    [1.0, 3.0, 0.5, 0.5, 1.0, 0.0, 1.0, 0.5, 1.0, 0.5],  # 05 电商销售
 ])
 
 
@@ -53,7 +53,18 @@ def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises
     # Track record: partnerships the enterprise already keeps, relative to the busiest one in range.
     record = np.log1p(enterprises.partner_count)
     x[:, 8] = record[e] / record.max() if len(record) and record.max() > 0 else 0.0
+    x[:, 9] = _project_link(households, enterprises, h, e)
     return x
+
+
+def _project_link(households: Households, enterprises: Enterprises, h: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """True where the enterprise implements an industry project in the household's county, in its industry."""
+    counties, county_of_household = np.unique(households.county_code.astype(str), return_inverse=True)
+    index = {code: position for position, code in enumerate(counties)}
+    keys = np.array([j * len(counties) + index[c] for j, linked in enumerate(enterprises.project_counties)
+                     for c in linked if c in index], dtype=np.int64)
+    in_county = np.isin(e.astype(np.int64) * len(counties) + county_of_household[h], keys)
+    return in_county & ((households.industry_mask[h] & enterprises.project_mask[e]) != 0)
 
 
 def _village_link(households: Households, enterprises: Enterprises, h: np.ndarray, e: np.ndarray) -> np.ndarray:
