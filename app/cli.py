@@ -48,6 +48,52 @@ def load_command(paths, full, strict, report, quiet):
         sys.exit(1)
 
 
+tokens_group = AppGroup("tokens", help="API 令牌 / API tokens (stored only as hashes)")
+
+
+@tokens_group.command("create")
+@click.option("--role", required=True, type=click.Choice(["bureau", "enterprise", "analyst", "admin"]))
+@click.option("--name", required=True, help="令牌持有者，如“凤凰县商务局” / who holds the token")
+@click.option("--county", help="商务局令牌的 12 位县代码 / county code for a bureau token")
+@click.option("--enterprise", help="企业令牌的统一社会信用代码 / credit code for an enterprise token")
+def create_token_command(role, name, county, enterprise):
+    """Create a token; it is printed once (last line) and only its hash is kept."""
+    from app.auth import issue_token
+
+    settings = current_app.config["LIANJIE_SETTINGS"]
+    try:
+        secret = issue_token(neo4j_ext.driver, settings, role, name, county_code=county, credit_code=enterprise)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo("令牌只显示这一次，请妥善保存 / the token is shown only once:", err=True)
+    click.echo(secret)
+
+
+@tokens_group.command("list")
+def list_tokens_command():
+    """List tokens (id, role, scope, created, revoked) — never the secrets."""
+    from graph.access import list_tokens
+
+    for token in list_tokens(neo4j_ext.driver, neo4j_ext.database):
+        scope = token.get("county_code") or token.get("credit_code") or "-"
+        click.echo(f"{token['token_id']}  {token['role']:<10} {scope:<20} {token.get('name', '')}  "
+                   f"{token.get('created_at', '')}  {'已吊销 revoked' if token.get('revoked_at') else ''}")
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id")
+def revoke_token_command(token_id):
+    """Revoke a token by its id."""
+    from datetime import datetime, timezone
+
+    from graph.access import revoke_token
+
+    if not revoke_token(neo4j_ext.driver, token_id, datetime.now(timezone.utc).isoformat(), neo4j_ext.database):
+        raise click.UsageError(f"没有该令牌 / no such token: {token_id}")
+    click.echo(f"已吊销 / revoked: {token_id}")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the command groups to the app."""
     app.cli.add_command(etl_group)
+    app.cli.add_command(tokens_group)

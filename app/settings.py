@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     var_dir: Path = PROJECT_ROOT / "var"
     etl_batch_size: int = 5000
 
+    # Failed logins per client address; storage "memory://" is per process, a redis:// URI shares it.
+    failed_login_limit: str = "10/minute"
+    ratelimit_storage_uri: str = "memory://"
+    # Background jobs (match runs, uploads): how often a worker looks for queued jobs, and when a
+    # running job whose heartbeat stopped is taken over by another worker.
+    job_poll_seconds: float = 2.0
+    job_stale_seconds: float = 60.0
+    job_workers_enabled: bool = True
+    max_upload_mb: int = 50
+    log_json: bool = True
+
     def id_hash_secret(self) -> bytes:
         """The ID-number hashing key (created once per installation when not configured)."""
         if self.id_hash_key:

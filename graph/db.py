@@ -24,3 +24,15 @@ def ping(driver: neo4j.Driver, database: str | None = None) -> None:
     """One Bolt round-trip without retries; raises DriverError or OSError when Neo4j is down."""
     with driver.session(database=database) as session:
         session.run("RETURN 1 AS ok").consume()
+
+
+def read_page(driver: neo4j.Driver, count_query: str, page_query: str, params: dict,
+              database: str | None = None) -> tuple[list[dict], int]:
+    """Run a count query and a page query (returning one column `item`) in one read transaction."""
+    def work(tx: neo4j.ManagedTransaction):
+        total = tx.run(count_query, params).single()["total"]
+        items = [record["item"] for record in tx.run(page_query, params)]
+        return items, total
+
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        return session.execute_read(work)

@@ -33,16 +33,21 @@ NODES: dict[str, NodeType] = {
     node.label: node
     for node in (
         NodeType("Region", "code", ("level", "name"), "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码"),
-        NodeType("Household", "household_id", ("active", "county_code"), "建档立卡户（户编号）"),
+        NodeType("Household", "household_id", ("active", "county_code", "township_code", "village_code"),
+                 "建档立卡户（户编号）"),
         NodeType("Member", "id_hash", ("member_id",), "家庭成员；证件号码只存带密钥的哈希"),
         NodeType("Enterprise", "credit_code", ("county_code", "name"), "企业/合作社/扶贫车间（统一社会信用代码）"),
         NodeType("Project", "project_id", ("county_code",), "产业扶贫项目"),
         NodeType("Industry", "code", ("name",), "产业（受控词表，含别名）"),
-        NodeType("Partnership", "partnership_id", ("status", "mechanism"), "利益联结（帮扶台账的一行）"),
+        NodeType("Partnership", "partnership_id", ("status", "mechanism", "household_id", "credit_code"),
+                 "利益联结（帮扶台账的一行）"),
         NodeType("MatchRun", "run_id", ("created_at", "status"), "一次匹配运行"),
-        NodeType("Recommendation", "rec_id", ("run_id", "county_code"),
+        NodeType("Recommendation", "rec_id", ("run_id", "county_code", "credit_code", "household_id"),
                  "推荐：户—企业—联结方式，含排名、得分与理由"),
         NodeType("LoadRun", "load_id", (), "一次数据加载（ETL）"),
+        NodeType("Job", "job_id", ("status", "kind"), "后台任务（匹配运行、数据上传）：状态存于图中，任一进程可读取与接续"),
+        NodeType("ApiToken", "token_id", ("token_hash",), "API 令牌：只存哈希，含角色与范围（县/企业）"),
+        NodeType("AuditEvent", "event_id", ("at", "token_id"), "审计记录：谁、何时、读取了哪些未脱敏的个人信息"),
     )
 }
 

@@ -51,6 +51,7 @@ def app(graph_db, test_settings):
     flask_app = create_app(test_settings)
     flask_app.config.update(TESTING=True)
     yield flask_app
+    flask_app.extensions["jobs"].stop()
     flask_app.extensions["neo4j"].close()
 
 
@@ -58,3 +59,30 @@ def app(graph_db, test_settings):
 def client(app):
     """A test client for the app."""
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def world(neo4j_driver, test_settings, tmp_path_factory):
+    """Two counties loaded and matched, with a token per role (shared by one test module)."""
+    from tests.api_world import build_world
+
+    return build_world(neo4j_driver, test_settings, tmp_path_factory.mktemp("world"))
+
+
+@pytest.fixture(scope="module")
+def api_app(world, test_settings):
+    """The app on the world's graph, with fast job polling."""
+    settings = test_settings.model_copy(update={"job_poll_seconds": 0.3, "job_stale_seconds": 20})
+    flask_app = create_app(settings)
+    flask_app.config.update(TESTING=True)
+    yield flask_app
+    flask_app.extensions["jobs"].stop()
+    flask_app.extensions["neo4j"].close()
+
+
+@pytest.fixture
+def api(api_app, world):
+    """A client whose requests carry a role's token: api.get(path, as_="bureau_own")."""
+    from tests.api_client import RoleClient
+
+    return RoleClient(api_app.test_client(), world.tokens)

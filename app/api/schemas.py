@@ -1,0 +1,446 @@
+"""Request and response schemas of API v1 (pydantic; the OpenAPI document is generated from them)."""
+from typing import Annotated, Generic, Literal, TypeVar
+
+from flask_openapi3 import FileStorage
+from pydantic import BaseModel, ConfigDict, Field, RootModel
+
+RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位行政区划代码")]
+CreditCode = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="统一社会信用代码")]
+HouseholdId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,64}$", description="户编号")]
+ObjectId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,120}$")]
+MechanismCode = Annotated[str, Field(pattern=r"^0[1-5]$", description="联结方式：01 就业务工 02 订单收购 03 土地流转 04 入股分红 05 电商销售")]
+TwoDigitCode = Annotated[str, Field(pattern=r"^\d{2}$")]
+ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Requests: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(Strict):
+    """Pagination (page size bounded at 100)."""
+
+    page: int = Field(1, ge=1, le=100000, description="页码，从 1 开始")
+    page_size: int = Field(20, ge=1, le=100, description="每页条数（最多 100）")
+
+    @property
+    def skip(self) -> int:
+        return (self.page - 1) * self.page_size
+
+
+class PageOut(BaseModel, Generic[T]):
+    """A page of a list."""
+
+    items: list[T]
+    page: int
+    page_size: int
+    total: int
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457 problem details) with a stable code and a Chinese title."""
+
+    type: str
+    status: int
+    code: str
+    title: str
+    detail: str | None = None
+    request_id: str | None = None
+    errors: list[dict] | None = None
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+class MeOut(BaseModel):
+    token_id: str
+    name: str
+    role: Literal["bureau", "enterprise", "analyst", "admin"]
+    county_code: str | None = None
+    credit_code: str | None = None
+
+
+# --- regions ----------------------------------------------------------------------------------
+
+class Coverage(BaseModel):
+    households: int = 0
+    covered: int = Field(0, description="有履约中利益联结的户数")
+    pending: int = Field(0, description="仅有待确认联结的户数")
+    uncovered: int = 0
+    coverage_rate: float | None = Field(None, description="covered / households")
+
+
+class RegionOut(BaseModel):
+    code: str
+    name: str | None = None
+    level: str | None = None
+    parent_code: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    coverage: Coverage
+
+
+class RegionDetailOut(RegionOut):
+    by_mechanism: dict[str, int] = Field(default_factory=dict, description="履约中联结数，按联结方式")
+    children: list[RegionOut] = Field(default_factory=list)
+
+
+class RegionList(RootModel[list[RegionOut]]):
+    """Regions with their coverage."""
+
+
+class RegionQuery(Strict):
+    parent: RegionCode | None = Field(None, description="上级区划；不填则为本账号可见的县")
+
+
+class RegionPath(Strict):
+    code: RegionCode
+
+
+# --- households -------------------------------------------------------------------------------
+
+class HouseholdQuery(Page):
+    county: RegionCode | None = None
+    township: RegionCode | None = None
+    village: RegionCode | None = None
+    cause: TwoDigitCode | None = Field(None, description="主要致贫原因代码")
+    attribute: TwoDigitCode | None = Field(None, description="贫困户属性代码")
+    monitoring: TwoDigitCode | None = Field(None, description="监测对象类别代码")
+    labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
+        None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
+    covered: bool | None = Field(None, description="是否已有履约中的利益联结")
+    sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
+
+
+class HouseholdExportQuery(HouseholdQuery):
+    page_size: int = Field(5000, ge=1, le=20000, description="导出条数上限")
+
+
+class HouseholdOut(BaseModel):
+    """A household as the caller may see it; hidden fields are absent."""
+
+    model_config = ConfigDict(extra="forbid")
+    household_ref: str = Field(description="稳定的化名编号（不可反推户编号）")
+    household_id: str | None = None
+    head_name: str | None = None
+    head_name_masked: str | None = None
+    phone: str | None = None
+    county_code: str | None = None
+    township_code: str | None = None
+    village_code: str | None = None
+    village_name: str | None = None
+    township_name: str | None = None
+    village_lon: float | None = None
+    village_lat: float | None = None
+    attribute: str | None = None
+    main_cause: str | None = None
+    other_causes: list[str] | None = None
+    household_size: int | None = None
+    income_per_capita: float | None = None
+    poverty_status: str | None = None
+    monitoring_category: str | None = None
+    arable_mu: float | None = None
+    forest_mu: float | None = None
+    orchard_mu: float | None = None
+    products: list[str] | None = None
+    labour_ordinary: int | None = None
+    labour_skilled: int | None = None
+    labour_weak: int | None = None
+    members: int | None = None
+    covered: bool | None = None
+    pending: bool | None = None
+    relocated: bool | None = None
+    in_cooperative: bool | None = None
+    active: bool | None = None
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    member_id: str | None = None
+    name: str | None = None
+    name_masked: str | None = None
+    relation: str | None = None
+    sex: str | None = None
+    birth_year: int | None = None
+    education: str | None = None
+    health: str | None = None
+    labour_skill: str | None = None
+    work_status: str | None = None
+    work_months: int | None = None
+    work_place: str | None = None
+
+
+class HouseholdPartnershipOut(BaseModel):
+    partnership_id: str
+    credit_code: str | None = None
+    enterprise_name: str | None = None
+    project_id: str | None = None
+    mechanism: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    income_gain: float | None = None
+    status: str | None = None
+    note: str | None = None
+
+
+class HouseholdRecommendationOut(BaseModel):
+    rec_id: str
+    credit_code: str
+    enterprise_name: str | None = None
+    mechanism: str
+    rank: int | None = None
+    score: float | None = None
+    distance_km: float | None = None
+    reasons: list[str] | None = None
+    assigned: bool | None = None
+    status: str | None = None
+    run_id: str | None = None
+
+
+class HouseholdDetailOut(HouseholdOut):
+    member_list: list[MemberOut] = Field(default_factory=list)
+    partnership_list: list[HouseholdPartnershipOut] = Field(default_factory=list)
+    recommendation_list: list[HouseholdRecommendationOut] = Field(default_factory=list)
+
+
+class HouseholdPath(Strict):
+    household_id: HouseholdId
+
+
+# --- enterprises ------------------------------------------------------------------------------
+
+class EnterpriseQuery(Page):
+    county: RegionCode | None = None
+    mechanism: MechanismCode | None = None
+    enterprise_type: TwoDigitCode | None = None
+
+
+class Offer(BaseModel):
+    mechanism: str
+    capacity: float = Field(description="容量：岗位/户数/亩")
+    in_force: int = Field(description="履约中的联结")
+    awaiting_confirmation: int = Field(description="待确认的联结")
+    assigned_current: int = Field(description="当前匹配方案中分配的户数（未处理）")
+    remaining: float = Field(description="容量 − 履约中 − 待确认")
+
+
+class EnterpriseOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    credit_code: str
+    name: str | None = None
+    enterprise_type: str | None = None
+    region_code: str | None = None
+    county_code: str | None = None
+    address: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    industries: list[str] | None = None
+    products_bought: list[str] | None = None
+    mechanisms: list[str] | None = None
+    skill_required: str | None = None
+    certified_poverty_products: bool | None = None
+    contact: str | None = None
+    phone: str | None = None
+
+
+class EnterpriseDetailOut(EnterpriseOut):
+    offers: list[Offer] = Field(default_factory=list)
+
+
+class EnterprisePath(Strict):
+    credit_code: CreditCode
+
+
+class RecommendationQuery(Page):
+    mechanism: MechanismCode | None = None
+    status: Literal["proposed", "accepted", "confirmed", "declined"] | None = None
+    assigned: bool | None = Field(None, description="只看匹配方案分配的推荐")
+    county: RegionCode | None = None
+
+
+class RecommendationOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rec_id: str
+    run_id: str | None = None
+    credit_code: str
+    enterprise_name: str | None = None
+    county_code: str | None = None
+    mechanism: str
+    rank: int | None = None
+    score: float | None = None
+    rule_score: float | None = None
+    distance_km: float | None = None
+    reasons: list[str] | None = None
+    assigned: bool | None = None
+    current: bool | None = None
+    status: str | None = None
+    decline_reason: str | None = None
+    partnership_id: str | None = None
+    confirmed: bool = Field(description="商务局已确认该户与该企业的联结")
+    household: HouseholdOut
+
+
+class RecommendationPath(Strict):
+    rec_id: ObjectId
+
+
+class DeclineIn(Strict):
+    reason: ShortText = Field(description="拒绝原因（作为模型反馈保存）")
+
+
+class DecisionOut(BaseModel):
+    rec_id: str
+    status: str
+    partnership_id: str | None = None
+    partnership_status: str | None = None
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+class ProjectQuery(Page):
+    county: RegionCode | None = None
+    status: TwoDigitCode | None = None
+    mechanism: MechanismCode | None = None
+
+
+class ProjectOut(BaseModel):
+    project_id: str
+    name: str | None = None
+    region_code: str | None = None
+    county_code: str | None = None
+    industries: list[str] | None = None
+    fund_source: str | None = None
+    budget_wan: float | None = None
+    implementer_credit_code: str | None = None
+    implementer: str | None = None
+    mechanism: str | None = None
+    target_households: int | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+    status: str | None = None
+    partnerships: int = 0
+
+
+class ProjectPath(Strict):
+    project_id: ObjectId
+
+
+# --- match runs and jobs ----------------------------------------------------------------------
+
+class MatchRunIn(Strict):
+    county_code: RegionCode
+    top_k: int = Field(5, ge=1, le=20, description="每户推荐数")
+    household_limit: int = Field(1, ge=1, le=3, description="每户最多分配的联结数")
+    force: bool = Field(False, description="输入未变也重新计算")
+
+
+class JobOut(BaseModel):
+    job_id: str
+    kind: Literal["match", "upload"]
+    status: Literal["queued", "running", "completed", "failed"]
+    progress: float | None = None
+    message: str | None = None
+    county_code: str | None = None
+    requested_by: str | None = None
+    created_at: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    error: str | None = None
+    result: dict | None = None
+
+
+class MatchRunOut(JobOut):
+    run_id: str
+    params: dict | None = None
+    metrics: dict | None = None
+    timings: dict | None = None
+    counties: list[str] | None = None
+    unchanged_counties: list[str] | None = None
+
+
+class MatchRunQuery(Page):
+    county: RegionCode | None = None
+
+
+class RunPath(Strict):
+    run_id: ObjectId
+
+
+class UploadForm(Strict):
+    file: FileStorage = Field(description="CSV / XLSX / XLS 文件（贫困户、成员、企业、项目、村、联结台账）")
+    full: bool = Field(False, description="全量户数据：文件所涉县中未列出的户标记为停用")
+
+
+class UploadPath(Strict):
+    job_id: ObjectId
+
+
+# --- ledger -----------------------------------------------------------------------------------
+
+class PartnershipQuery(Page):
+    county: RegionCode | None = None
+    village: RegionCode | None = None
+    household_id: HouseholdId | None = None
+    credit_code: CreditCode | None = None
+    mechanism: MechanismCode | None = None
+    status: Literal["01", "02", "03", "04"] | None = None
+
+
+class PartnershipExportQuery(PartnershipQuery):
+    page_size: int = Field(5000, ge=1, le=20000)
+
+
+class PartnershipOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    partnership_id: str
+    household_id: str | None = None
+    household_ref: str
+    head_name: str | None = None
+    head_name_masked: str | None = None
+    phone: str | None = None
+    county_code: str | None = None
+    village_code: str | None = None
+    village_name: str | None = None
+    credit_code: str | None = None
+    enterprise_name: str | None = None
+    project_id: str | None = None
+    mechanism: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+    income_gain: float | None = None
+    status: str | None = None
+    note: str | None = None
+    source: str | None = None
+    rec_id: str | None = None
+    updated_at: str | None = None
+
+
+class PartnershipPath(Strict):
+    partnership_id: ObjectId
+
+
+class PartnershipUpdateIn(Strict):
+    income_gain: float | None = Field(None, ge=0, le=1_000_000, description="年增收（元）")
+    status: Literal["01", "02", "03", "04"] | None = Field(None, description="01 履约中 02 已完成 03 已终止 04 待确认")
+    note: Annotated[str, Field(max_length=500)] | None = None
+    end_date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+class AuditEventOut(BaseModel):
+    event_id: str
+    at: str
+    token_id: str
+    actor: str | None = None
+    role: str
+    action: str
+    path: str | None = None
+    method: str | None = None
+    household_ids: list[str] = Field(default_factory=list)
+    household_count: int = 0
+    request_id: str | None = None
+    client: str | None = None

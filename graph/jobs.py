@@ -1,0 +1,88 @@
+"""Cypher for background jobs (match runs, uploads): the queue lives in the graph.
+
+Every worker process can read a job's state, and a job whose worker died (no heartbeat)
+is claimed again by another, so a restart loses nothing.
+"""
+import neo4j
+
+from graph.db import read_page
+
+READ = neo4j.RoutingControl.READ
+
+# Properties a job update may set; anything else is refused (they are written with SET j += $props).
+JOB_PROPERTIES = frozenset({
+    "status", "progress", "message", "heartbeat_at", "started_at", "finished_at", "result", "error", "worker",
+})
+
+
+def enqueue_job(driver: neo4j.Driver, job: dict, database: str | None = None) -> None:
+    """Create a queued job."""
+    driver.execute_query("CREATE (j:Job) SET j = $job, j.status = 'queued', j.progress = 0.0",
+                         job=job, database_=database)
+
+
+def _claim(tx: neo4j.ManagedTransaction, worker: str, now: str, stale_before: str, max_attempts: int):
+    # Taking the node's write lock first (SET) and only then re-reading its status makes the
+    # claim atomic: a second worker waiting on the lock sees the first one's committed claim.
+    record = tx.run(
+        """
+        MATCH (j:Job) WHERE j.status = 'queued' OR (j.status = 'running' AND j.heartbeat_at < $stale_before)
+        WITH j ORDER BY j.created_at LIMIT 1
+        SET j.claim_lock = $worker
+        WITH j WHERE j.status = 'queued' OR (j.status = 'running' AND j.heartbeat_at < $stale_before)
+        SET j.attempts = coalesce(j.attempts, 0) + 1
+        SET j.status = CASE WHEN j.attempts > $max_attempts THEN 'failed' ELSE 'running' END,
+            j.error = CASE WHEN j.attempts > $max_attempts THEN '任务多次中断，已放弃 / abandoned after repeated interruptions'
+                      ELSE j.error END,
+            j.worker = $worker, j.heartbeat_at = $now, j.started_at = coalesce(j.started_at, $now)
+        RETURN j {.*} AS job
+        """,
+        worker=worker, now=now, stale_before=stale_before, max_attempts=max_attempts,
+    ).single()
+    return record["job"] if record else None
+
+
+def claim_next_job(driver: neo4j.Driver, worker: str, now: str, stale_before: str, max_attempts: int = 3,
+                   database: str | None = None) -> dict | None:
+    """Claim the oldest queued job (or a running one whose heartbeat stopped); None when there is none."""
+    with driver.session(database=database) as session:
+        return session.execute_write(_claim, worker, now, stale_before, max_attempts)
+
+
+def update_job(driver: neo4j.Driver, job_id: str, props: dict, database: str | None = None) -> None:
+    """Set some of a job's state properties (names from JOB_PROPERTIES only)."""
+    unknown = set(props) - JOB_PROPERTIES
+    if unknown:
+        raise ValueError(f"not a job property: {sorted(unknown)}")
+    driver.execute_query("MATCH (j:Job {job_id: $job_id}) SET j += $props", job_id=job_id, props=props,
+                         database_=database)
+
+
+def get_job(driver: neo4j.Driver, job_id: str, database: str | None = None) -> dict | None:
+    """A job's properties, with its match run's when it has one."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (j:Job {job_id: $job_id})
+        OPTIONAL MATCH (r:MatchRun {run_id: j.job_id})
+        RETURN j {.*} AS job, r {.*} AS run
+        """,
+        job_id=job_id, database_=database, routing_=READ,
+    )
+    if not records:
+        return None
+    return {**records[0]["job"], "run": records[0]["run"]}
+
+
+def list_jobs(driver: neo4j.Driver, kind: str, county_codes: list[str] | None, skip: int, limit: int,
+              database: str | None = None) -> tuple[list[dict], int]:
+    """A page of jobs of one kind (newest first), restricted to counties when given, and the total."""
+    where = "MATCH (j:Job {kind: $kind}) WHERE $counties IS NULL OR j.county_code IN $counties"
+    return read_page(
+        driver,
+        f"{where} RETURN count(j) AS total",
+        f"""{where}
+        WITH j ORDER BY j.created_at DESC SKIP $skip LIMIT $limit
+        OPTIONAL MATCH (r:MatchRun {{run_id: j.job_id}})
+        RETURN j {{.*, run: r {{.*}}}} AS item""",
+        {"kind": kind, "counties": county_codes, "skip": skip, "limit": limit}, database,
+    )

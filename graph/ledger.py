@@ -1,0 +1,141 @@
+"""Cypher for acting on recommendations and keeping the partnership ledger (帮扶台账).
+
+Accepting a recommendation writes a Partnership: 04 待确认 when the enterprise accepts,
+01 履约中 when the bureau confirms. A decline keeps its reason on the recommendation,
+as feedback for the model.
+"""
+import neo4j
+
+# Ledger fields staff may change through the API.
+PARTNERSHIP_UPDATABLE = frozenset({"income_gain", "status", "note", "end_date"})
+CAPACITY_PROPERTY = {"01": "jobs_offered", "02": "contract_households", "03": "land_wanted_mu",
+                     "04": "equity_households", "05": "ecommerce_households"}
+
+
+class LedgerConflict(Exception):
+    """The action does not fit the current state (code names the reason for the API)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str, now: str, today: str) -> dict:
+    record = tx.run(
+        """
+        MATCH (r:Recommendation {rec_id: $rec_id})
+        SET r.lock = true
+        WITH r
+        MATCH (h:Household {household_id: r.household_id})
+        MATCH (e:Enterprise {credit_code: r.credit_code})
+        OPTIONAL MATCH (h)<-[:OF_HOUSEHOLD]-(same:Partnership {mechanism: r.mechanism})-[:WITH_ENTERPRISE]->(e)
+        WHERE same.status IN ['01', '04']
+        CALL (e, r) {
+          OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(used:Partnership {mechanism: r.mechanism}) WHERE used.status IN ['01', '04']
+          RETURN count(used) AS in_use
+        }
+        RETURN r {.*} AS rec, e {.*} AS enterprise, collect(same.partnership_id)[0] AS existing, in_use
+        """,
+        rec_id=rec_id,
+    ).single()
+    if record is None:
+        raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
+    rec, enterprise, existing = record["rec"], record["enterprise"], record["existing"]
+    if rec["status"] in ("declined", "confirmed") or not rec.get("current"):
+        raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
+    if existing and (not confirm or rec["status"] != "accepted"):
+        raise LedgerConflict("already_partnered", "该户与该企业已有同类利益联结 / already in such a partnership")
+    capacity = enterprise.get(CAPACITY_PROPERTY[rec["mechanism"]]) or 0
+    if not existing and record["in_use"] >= capacity:
+        raise LedgerConflict("no_capacity", "企业该联结方式已无剩余容量 / no capacity left for this mechanism")
+    partnership_id = existing or f"P-{rec_id}"
+    status = "01" if confirm else "04"
+    tx.run(
+        """
+        MATCH (r:Recommendation {rec_id: $rec_id})
+        MATCH (h:Household {household_id: r.household_id})
+        MATCH (e:Enterprise {credit_code: r.credit_code})
+        MERGE (p:Partnership {partnership_id: $partnership_id})
+        ON CREATE SET p.household_id = r.household_id, p.credit_code = r.credit_code, p.mechanism = r.mechanism,
+                      p.start_date = $today, p.source = 'recommendation', p.rec_id = r.rec_id, p.created_at = $now
+        SET p.status = $status, p.updated_at = $now, p.updated_by = $actor
+        MERGE (p)-[:OF_HOUSEHOLD]->(h)
+        MERGE (p)-[:WITH_ENTERPRISE]->(e)
+        SET r.status = $rec_status, r.partnership_id = $partnership_id, r.decided_at = $now, r.decided_by = $actor
+        REMOVE r.lock
+        """,
+        rec_id=rec_id, partnership_id=partnership_id, status=status, now=now, today=today, actor=actor,
+        rec_status="confirmed" if confirm else "accepted",
+    ).consume()
+    return {"partnership_id": partnership_id, "status": status}
+
+
+def accept_recommendation(driver: neo4j.Driver, rec_id: str, confirm: bool, actor: str, now: str, today: str,
+                          database: str | None = None) -> dict:
+    """Accept (enterprise: 04 待确认) or confirm (bureau: 01 履约中) a recommendation as a partnership."""
+    with driver.session(database=database) as session:
+        return session.execute_write(_accept, rec_id, confirm, actor, now, today)
+
+
+def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str) -> None:
+    record = tx.run(
+        """
+        MATCH (r:Recommendation {rec_id: $rec_id})
+        SET r.lock = true
+        RETURN r.status AS status, r.partnership_id AS partnership_id, r.current AS current
+        """,
+        rec_id=rec_id,
+    ).single()
+    if record is None:
+        raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
+    if record["status"] in ("declined", "confirmed") or not record["current"]:
+        raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
+    tx.run(
+        """
+        MATCH (r:Recommendation {rec_id: $rec_id})
+        SET r.status = 'declined', r.decline_reason = $reason, r.declined_by_role = $role, r.decided_by = $actor,
+            r.decided_at = $now
+        REMOVE r.lock
+        WITH r
+        OPTIONAL MATCH (p:Partnership {partnership_id: r.partnership_id}) WHERE p.status = '04'
+        SET p.status = '03', p.updated_at = $now, p.updated_by = $actor
+        """,
+        rec_id=rec_id, reason=reason, role=role, actor=actor, now=now,
+    ).consume()
+
+
+def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
+                           database: str | None = None) -> None:
+    """Decline a recommendation with a reason (an accepted, unconfirmed partnership is ended)."""
+    with driver.session(database=database) as session:
+        session.execute_write(_decline, rec_id, reason, actor, role, now)
+
+
+def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict, actor: str, now: str,
+                       database: str | None = None) -> bool:
+    """Change ledger fields (names from PARTNERSHIP_UPDATABLE); False when no such partnership."""
+    unknown = set(changes) - PARTNERSHIP_UPDATABLE
+    if unknown:
+        raise ValueError(f"not an updatable ledger field: {sorted(unknown)}")
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (p:Partnership {partnership_id: $partnership_id})
+        SET p += $changes, p.updated_at = $now, p.updated_by = $actor
+        RETURN p.partnership_id AS id
+        """,
+        partnership_id=partnership_id, changes=changes, now=now, actor=actor, database_=database,
+    )
+    return bool(records)
+
+
+def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
+    """Declined recommendations with their reasons (negative feedback for training)."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (r:Recommendation {status: 'declined'}) WHERE r.county_code IN $counties
+        RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
+               r.decline_reason AS reason, r.declined_by_role AS role, r.decided_at AS decided_at
+        """,
+        counties=county_codes, database_=database, routing_=neo4j.RoutingControl.READ,
+    )
+    return [record.data() for record in records]
