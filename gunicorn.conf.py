@@ -1,5 +1,8 @@
-"""gunicorn settings: threaded workers, no preload (each worker creates its own Neo4j driver)."""
+"""gunicorn settings: threaded workers, no preload (each worker creates its own Neo4j driver after fork,
+on first use, and closes it at exit); Prometheus samples shared across workers through files."""
 import os
+import shutil
+from pathlib import Path
 
 bind = os.environ.get("LIANJIE_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
@@ -11,3 +14,28 @@ graceful_timeout = 20
 pidfile = os.environ.get("LIANJIE_PIDFILE", "var/run/gunicorn.pid")
 accesslog = os.environ.get("LIANJIE_ACCESSLOG", "var/log/access.log")
 errorlog = os.environ.get("LIANJIE_ERRORLOG", "var/log/gunicorn.log")
+# Set before workers import prometheus_client, so each writes its samples where /metrics aggregates them.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
+                      os.path.join(os.path.dirname(pidfile) or ".", f"prometheus-{bind.replace(':', '-')}"))
+
+
+def on_starting(server):
+    """Start with an empty metrics directory (samples of a previous run's workers would be counted again)."""
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True, exist_ok=True)
+
+
+def child_exit(server, worker):
+    """Drop a dead worker's live gauges from the aggregate."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def worker_exit(server, worker):
+    """Close this worker's Neo4j driver and stop its job poller."""
+    app = getattr(worker, "wsgi", None)
+    if app is not None and hasattr(app, "extensions"):
+        app.extensions["jobs"].stop()
+        app.extensions["neo4j"].close()

@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from app.auth import issue_token
 from etl.load import load_files
 from etl.synth import generate
-from graph import matching as matching_queries
-from graph import views
+from graph import jobs, views
+from app.jobs import new_job
 from graph.maintenance import clear_graph
 from matching.run import MatchParams, MatchRunner
 
@@ -23,6 +23,7 @@ class World:
     other_enterprise: str = ""
     own_household: str = ""
     other_household: str = ""
+    ids: dict[str, str] = field(default_factory=dict)  # own_rec, other_rec, own_partnership, … own_run, own_upload
     files: dict = field(default_factory=dict)
 
 
@@ -35,15 +36,31 @@ def build_world(driver, settings, folder) -> World:
     assert not result.failed_files
     MatchRunner(driver, settings, progress=None).run([OWN_COUNTY, OTHER_COUNTY], MatchParams(top_k=5))
     world = World(files=paths)
-    by_county = {}
-    for county in (OWN_COUNTY, OTHER_COUNTY):
-        records = [r for r in matching_queries.county_enterprises(driver, [county], settings.neo4j_database)]
-        recs, _ = views.search_recommendations(driver, {"county_code": county, "assigned": True}, 0, 100000,
-                                               settings.neo4j_database)
-        with_recs = sorted({r["credit_code"] for r in recs} & {e["credit_code"] for e in records})
-        by_county[county] = (with_recs[0], recs[0]["household_id"])
-    world.own_enterprise, world.own_household = by_county[OWN_COUNTY]
-    world.other_enterprise, world.other_household = by_county[OTHER_COUNTY]
+    database = settings.neo4j_database
+    for side, county in (("own", OWN_COUNTY), ("other", OTHER_COUNTY)):
+        recs, _ = views.search_recommendations(driver, {"county_code": county}, 0, 100000, database)
+        # An enterprise tied to this county only (its recommendations and partnerships stay inside it),
+        # so "the other county" is unambiguous in the authorisation matrix.
+        enterprise = next(code for code in sorted({r["credit_code"] for r in recs})
+                          if views.enterprise_counties(driver, code, database) == {county}
+                          and views.search_partnerships(driver, {"credit_code": code}, 0, 1, database)[1] > 0)
+        rec = next(r for r in recs if r["credit_code"] == enterprise and not r["confirmed"])
+        partnership = views.search_partnerships(driver, {"credit_code": enterprise}, 0, 1, database)[0][0]
+        project = views.search_projects(driver, {"county_code": county}, 0, 1, database)[0][0]
+        households, _ = views.search_households(driver, {"county_code": county}, None, None, "household_id", 0, 1,
+                                                database)
+        setattr(world, f"{side}_enterprise", enterprise)
+        setattr(world, f"{side}_household", households[0]["household_id"])
+        run = new_job("match", county, "test", {"counties": [county], "top_k": 5})
+        upload = new_job("upload", county, "test", {"path": "/nonexistent/upload.csv", "filename": "x.csv",
+                                                   "counties": [county]})
+        for job in (run, upload):  # finished already, so no background work disturbs the tests
+            jobs.enqueue_job(driver, job, database)
+            jobs.update_job(driver, job["job_id"], {"status": "failed", "error": "fixture", "progress": 0.0}, database)
+        world.ids.update({f"{side}_rec": rec["rec_id"], f"{side}_partnership": partnership["partnership_id"],
+                          f"{side}_project": project["project_id"], f"{side}_run": run["job_id"],
+                          f"{side}_upload": upload["job_id"], f"{side}_county": county,
+                          f"{side}_project_implementer": project.get("implementer_credit_code") or ""})
     roles = {
         "admin": dict(role="admin"), "analyst": dict(role="analyst"),
         "bureau_own": dict(role="bureau", county_code=OWN_COUNTY),
