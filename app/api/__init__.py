@@ -4,8 +4,13 @@ from pydantic import BaseModel
 
 from app.api.schemas import Problem
 
-ERRORS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 409: Problem, 422: Problem, 429: Problem,
-          503: Problem}
+_ERROR_MEANINGS = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权访问", 404: "未找到（或不在您的范围内）",
+                   409: "与当前状态冲突", 413: "文件过大", 415: "不支持的文件类型", 422: "参数校验未通过",
+                   429: "登录失败次数过多", 503: "图数据库暂不可用"}
+# Errors are documented with their real media type, application/problem+json.
+ERRORS = {status: {"description": meaning,
+                   "content": {"application/problem+json": {"schema": Problem.model_json_schema()}}}
+          for status, meaning in _ERROR_MEANINGS.items()}
 
 api = APIBlueprint("api_v1", __name__, url_prefix="/api/v1", abp_security=[{"bearer": []}], abp_responses=ERRORS)
 

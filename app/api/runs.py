@@ -55,7 +55,7 @@ def start_match_run(body: MatchRunIn):
     county = scoped_county(body.county_code)
     known = {row["code"] for row in matching_queries.counties_with_households(neo4j_ext.driver, neo4j_ext.database)}
     if county not in known:
-        raise AuthError(422, "county_without_households", "该县没有可匹配的贫困户 / no households in this county")
+        raise AuthError(404, "county_without_households", "该县没有可匹配的贫困户 / no households in this county")
     job = new_job("match", county, principal.actor, {"counties": [county], "top_k": body.top_k,
                                                       "household_limit": body.household_limit, "force": body.force})
     queue.enqueue_job(neo4j_ext.driver, job, neo4j_ext.database)
