@@ -14,6 +14,8 @@ graceful_timeout = 20
 pidfile = os.environ.get("LIANJIE_PIDFILE", "var/run/gunicorn.pid")
 accesslog = os.environ.get("LIANJIE_ACCESSLOG", "var/log/access.log")
 errorlog = os.environ.get("LIANJIE_ERRORLOG", "var/log/gunicorn.log")
+# The app's JSON log lines (stderr of the workers) go to the error log too.
+capture_output = True
 # Set before workers import prometheus_client, so each writes its samples where /metrics aggregates them.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR",
                       os.path.join(os.path.dirname(pidfile) or ".", f"prometheus-{bind.replace(':', '-')}"))

@@ -27,6 +27,9 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
                       MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
     app.config["LIANJIE_SETTINGS"] = settings
     app.json.ensure_ascii = False
+    # An API answers a malformed path with 404, never a redirect to a "cleaned" one.
+    app.url_map.merge_slashes = False
+    app.url_map.strict_slashes = False
     neo4j_ext.init_app(app, settings)
 
     from app import auth, cli, health, jobs, observability, problems

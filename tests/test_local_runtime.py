@@ -1,4 +1,5 @@
 """The local Neo4j runtime: reuse, stop by pid, and an app that survives a Neo4j restart."""
+import json
 import os
 import signal
 import socket
@@ -11,8 +12,11 @@ import pytest
 import requests
 
 from app import create_app
+from app.auth import issue_token
 from app.settings import PROJECT_ROOT, Settings
 from graph import server
+from graph.db import create_driver
+from graph.schema import apply_schema
 
 
 def _free_port() -> int:
@@ -55,20 +59,29 @@ def test_start_reuses_a_running_server_and_stop_ends_it(own_instance):
     assert server.stop(instance) is False
 
 
-def test_readyz_turns_503_when_neo4j_dies_and_200_after_restart(own_instance):
+def test_readyz_and_the_api_turn_503_when_neo4j_dies_and_recover_after_restart(own_instance):
     settings, instance = own_instance
     pid = server.start(instance)
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"job_workers_enabled": False}))
+    with create_driver(settings) as driver:
+        apply_schema(driver)
+        token = issue_token(driver, settings, "admin", "runtime test")
     client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/readyz").status_code == 200
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
 
     os.kill(pid, signal.SIGKILL)
     down = _wait_for_status(client, "/readyz", 503)
     assert down.status_code == 503
     assert down.mimetype == "application/problem+json"
+    api_down = client.get("/api/v1/households", headers=headers)
+    assert api_down.status_code == 503 and api_down.mimetype == "application/problem+json"
+    assert api_down.get_json()["code"] == "database_unavailable" and api_down.headers["Retry-After"]
 
     server.start(instance)  # same app, same driver: no app restart
     assert _wait_for_status(client, "/readyz", 200).status_code == 200
+    assert client.get("/api/v1/households", headers=headers).status_code == 200
     app.extensions["neo4j"].close()
 
 
@@ -81,6 +94,7 @@ def test_gunicorn_serves_wsgi_app_on_the_test_neo4j(neo4j_driver, test_settings,
         "LIANJIE_ERRORLOG": str(tmp_path / "gunicorn.log"),
         "LIANJIE_ACCESSLOG": str(tmp_path / "access.log"),
         "LOCAL_NEO4J_PORT": str(test_settings.local_neo4j_port),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
     }
     env.pop("NEO4J_URI", None)
     if test_settings.neo4j_uri:
@@ -97,7 +111,17 @@ def test_gunicorn_serves_wsgi_app_on_the_test_neo4j(neo4j_driver, test_settings,
                 assert time.monotonic() < deadline, (tmp_path / "gunicorn.log").read_text()
                 time.sleep(0.3)
         assert response.status_code == 200
-        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).json() == {"status": "ok"}
+        health = requests.get(f"http://127.0.0.1:{port}/healthz", headers={"X-Request-ID": "probe-42"}, timeout=5)
+        assert health.json() == {"status": "ok"} and health.headers["X-Request-ID"] == "probe-42"
+        for _ in range(6):  # spread over both workers
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        metrics = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        served = sum(float(line.rsplit(" ", 1)[1]) for line in metrics.splitlines()
+                     if line.startswith("lianjie_http_requests_total{") and 'endpoint="/healthz"' in line)
+        assert served == 7, "requests counted across every worker"
+        logged = [json.loads(line) for line in (tmp_path / "gunicorn.log").read_text().splitlines()
+                  if line.startswith("{")]
+        assert any(entry.get("request_id") == "probe-42" and entry.get("path") == "/healthz" for entry in logged)
     finally:
         process.terminate()
         assert process.wait(timeout=30) == 0
