@@ -12,7 +12,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match clean
+.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match clean token
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
@@ -68,6 +68,11 @@ serve: $(RUN_STAMP)
 	  code=$$(curl -s -o /dev/null -w '%{http_code}' http://$(BIND)/readyz || true); \
 	  [ "$$code" = 200 ] && { echo "联结 Lianjie 已就绪 / ready: http://$(BIND)/"; exit 0; }; sleep 0.5; \
 	done; echo "服务未就绪 / not ready, see var/log/gunicorn.log" >&2; exit 1
+
+# An API token (printed once): make token ROLE=bureau COUNTY=433123000000 NAME=凤凰县商务局
+token: schema
+	$(VENV)/bin/flask --app wsgi tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
+	  $(if $(COUNTY),--county "$(COUNTY)") $(if $(ENTERPRISE),--enterprise "$(ENTERPRISE)")
 
 stop:
 	@if [ -f $(GUNICORN_PID) ] && kill -0 "$$(cat $(GUNICORN_PID))" 2>/dev/null; then \
