@@ -1,4 +1,4 @@
-"""Flask CLI commands: `flask --app wsgi etl load PATH...`."""
+"""Flask CLI commands: `flask --app wsgi etl load PATH... [--county CODE ...]`."""
 import sys
 from pathlib import Path
 
@@ -31,12 +31,19 @@ etl_group = AppGroup("etl", help="数据加载 / load bureau files into the grap
 @click.option("--strict", is_flag=True, help="有被拒绝的行时以非零状态退出 / exit non-zero when rows are rejected")
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="校验报告路径（CSV）/ report path")
 @click.option("--quiet", is_flag=True, help="不显示进度条 / no progress bars")
-def load_command(paths, full, strict, report, quiet):
+@click.option("--county", "counties", multiple=True, metavar="CODE",
+              help="只加载该县的数据（可重复）；其他县的行被拒绝 / load only this county (repeatable); rows of others are rejected")
+def load_command(paths, full, strict, report, quiet, counties):
     """Load CSV / XLSX / XLS files (households, members, enterprises, projects, villages, partnerships)."""
-    from etl.load import load_files
+    from etl.load import county_scope, load_files
 
+    try:
+        allowed = county_scope(counties) if counties else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--county") from None
     settings = current_app.config["LIANJIE_SETTINGS"]
-    result = load_files(list(paths), neo4j_ext.driver, settings, full=full, report_path=report, progress=not quiet)
+    result = load_files(list(paths), neo4j_ext.driver, settings, full=full, report_path=report, progress=not quiet,
+                        allowed_counties=allowed)
     for line in _summary_lines(result):
         click.echo(line)
     errors = sum(1 for problem in result.problems if problem.severity == "错误")

@@ -156,6 +156,9 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
     counties = set(params["counties"]) if params.get("counties") else None
     result = load_files([path], driver, settings, full=params.get("full", False), report_path=report, progress=False,
                         allowed_counties=counties)
+    if report.exists():  # the user knows the file by the name it had on their computer, not our storage path
+        report.write_text(report.read_text("utf-8-sig").replace(str(path), params.get("filename") or path.name),
+                          "utf-8-sig")
     files = [{"file": params.get("filename"), "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
               "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "warnings": f.warnings,
               "deactivated": f.deactivated, "error": f.error} for f in result.files]

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     job_workers_enabled: bool = True
     max_upload_mb: int = 50
     log_json: bool = True
+    # Browsers keep Secure cookies on http://localhost too; switch off only behind plain-HTTP proxies.
+    session_cookie_secure: bool = True
 
     def id_hash_secret(self) -> bytes:
         """The ID-number hashing key (created once per installation when not configured)."""

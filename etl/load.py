@@ -7,9 +7,15 @@ members, enterprises, projects, partnerships), so that the townships and village
 households name exist before enterprises are placed in them. Rows whose references are missing are
 rejected and reported like any other bad row, so counts always reconcile:
 rows read = rows loaded + rows rejected.
+
+A load may be limited to some counties (`allowed_counties`, e.g. a bureau's own county): rows of
+any other county — or that would change a record already belonging to another county — are rejected
+like any other bad row, and `full` deactivation touches only the allowed counties.
 """
 import hashlib
+import re
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,7 +26,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from app.settings import Settings
-from etl import formats
+from etl import formats, geo, values
 from etl.readers import RawTable, ReadError, read_file
 from etl.report import write_report
 from etl.transform import SPECS, NodeSpec, base_regions, industry_rows, transform
@@ -28,6 +34,17 @@ from etl.validate import ERROR, WARNING, Problem, validate
 from graph import loading
 from graph.loading import RelationshipSpec
 from graph.schema import apply_schema
+
+OUTSIDE_SCOPE = "不属于本账号管辖的县 / outside the county you may load"
+HOUSEHOLD_OUTSIDE_SCOPE = "所属户不属于本账号管辖的县 / household is outside the county you may load"
+OWNED_ELSEWHERE = "该记录已属于其他县，不能修改 / record already belongs to a county you may not load"
+
+# The column that decides the county of a row: a region code, or the household the row belongs to.
+SCOPE_COLUMN = {"villages": "village_code", "households": "village_code", "enterprises": "region_code",
+                "projects": "region_code", "members": "household_id", "partnerships": "household_id"}
+# The file column holding each kind's key (members are keyed by the hash of their ID number).
+KEY_COLUMN = {"villages": "village_code", "households": "household_id", "members": "id_number",
+              "enterprises": "credit_code", "projects": "project_id", "partnerships": "partnership_id"}
 
 # 16 bytes, as pandas requires; change the version digits when transforms change so every row is rewritten once.
 ROW_HASH_KEY = "lianjie-etl-0001"
@@ -69,12 +86,14 @@ class LoadResult:
 class Loader:
     """Loads tables into one Neo4j database with one settings object."""
 
-    def __init__(self, driver: neo4j.Driver, settings: Settings, progress: bool = True):
+    def __init__(self, driver: neo4j.Driver, settings: Settings, progress: bool = True,
+                 allowed_counties: Iterable[str] | None = None):
         self.driver = driver
         self.settings = settings
         self.database = settings.neo4j_database
         self.batch_size = settings.etl_batch_size
         self.progress = progress
+        self.allowed_counties = county_scope(allowed_counties)  # None: every county
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -134,6 +153,8 @@ class Loader:
         rejected, problems = validate(table, file_label)
         good = table.frame.drop(index=rejected)
         rows = transform(kind, good, self.settings.id_hash_secret())
+        rows, scope_problems = self.check_scope(kind, rows, table, file_label)
+        problems += scope_problems
         problems += _unknown_product_warnings(rows, kind, table, file_label)
         rows, reference_problems = self.check_references(kind, rows, table, file_label)
         problems += reference_problems
@@ -151,6 +172,44 @@ class Loader:
         result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
         result.seconds = time.monotonic() - started
         return result, problems
+
+    def check_scope(self, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
+                    file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
+        """Reject rows outside the allowed counties, and rows that would change a record of another county.
+
+        A row's county is that of its region code (villages, households, enterprises, projects) or of
+        its household in the graph (members, partnerships; an unknown household is left to
+        check_references, which rejects it).
+        """
+        if self.allowed_counties is None or rows.empty:
+            return rows, []
+        allowed = self.allowed_counties
+        problems: list[Problem] = []
+        column = SCOPE_COLUMN[kind.name]
+        if column == "household_id":
+            households = loading.stored_counties(self.driver, "Household", sorted(set(rows[column].dropna())), self.database)
+            counties = rows[column].map(lambda household: households.get(household), na_action="ignore")
+            outside = counties.map(lambda found: isinstance(found, set) and not (found and found <= allowed)).astype(bool)
+            reason = HOUSEHOLD_OUTSIDE_SCOPE
+        else:
+            outside = ~rows["county_code"].isin(sorted(allowed))
+            reason = OUTSIDE_SCOPE
+        for row_number in rows.index[outside.to_numpy()]:
+            problems.append(Problem(file_label, table.sheet, int(row_number), _header(table, column),
+                                    _shown(table, column, row_number, rows.at[row_number, column]), ERROR, reason))
+        rows = rows[~outside.to_numpy()]
+        # A key already in the graph must belong to an allowed county too: no moving another county's records.
+        spec = SPECS[kind.name]
+        stored = loading.stored_counties(self.driver, spec.label, sorted(set(rows[spec.key].dropna())), self.database)
+        owned_elsewhere = rows[spec.key].map(
+            lambda key: key in stored and not (stored[key] and stored[key] <= allowed)).astype(bool).to_numpy()
+        key_column = KEY_COLUMN[kind.name]
+        for row_number in rows.index[owned_elsewhere]:
+            problems.append(Problem(file_label, table.sheet, int(row_number), _header(table, key_column),
+                                    _shown(table, key_column, row_number, rows.at[row_number, spec.key]), ERROR,
+                                    OWNED_ELSEWHERE))
+        problems.sort(key=lambda problem: problem.row)
+        return rows[~owned_elsewhere], problems
 
     def prepare_regions(self, kind_name: str, rows: pd.DataFrame) -> None:
         """Create the townships and villages that rows point at but that no file has loaded yet."""
@@ -232,12 +291,52 @@ class Loader:
         return rows
 
     def deactivate_missing_households(self, table: RawTable) -> int:
-        """Full extract: households of the file's counties that the file no longer lists become inactive."""
+        """Full extract: households of the file's counties that the file no longer lists become inactive.
+
+        With a scope, only the file's counties that are allowed are considered.
+        """
         listed = set(table.frame["household_id"].dropna())
         counties = sorted({code[:6] + "000000" for code in table.frame["village_code"].dropna() if len(code) >= 6})
+        if self.allowed_counties is not None:
+            counties = [county for county in counties if county in self.allowed_counties]
         missing = sorted(loading.active_household_ids(self.driver, counties, self.database) - listed)
         loading.deactivate_households(self.driver, missing, datetime.now(timezone.utc).date().isoformat(), self.database)
         return len(missing)
+
+
+def county_scope(codes: Iterable[str] | None) -> frozenset[str] | None:
+    """Allowed county codes as 12 digits (6-digit codes are padded); None stays None (no restriction).
+
+    Raises ValueError for anything that is not the code of a known county (a scope never widens silently).
+    """
+    if codes is None:
+        return None
+    if isinstance(codes, str):
+        codes = [codes]
+    scope = set()
+    for code in codes:
+        text = str(code).strip()
+        padded = geo.pad_code(text) if re.fullmatch(r"\d{6}|\d{12}", text) else ""
+        if not padded or geo.level_of(padded) != "county" or geo.division(padded) is None:
+            raise ValueError(f"不是有效的县级行政区划代码 / not a known county code: {code!r}")
+        scope.add(padded)
+    return frozenset(scope)
+
+
+def _header(table: RawTable, column: str) -> str:
+    """A column's header as written in the file (the official header when the file lacks it)."""
+    return table.headers.get(column) or table.kind.column(column).header
+
+
+def _shown(table: RawTable, column: str, row_number, fallback) -> str:
+    """The file's value of a cell for the report, masked when personal (fallback: the transformed value)."""
+    raw = table.frame.at[row_number, column] if column in table.frame.columns else None
+    value = fallback if raw is None or pd.isna(raw) else raw
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if table.kind.column(column).personal:
+        return values.mask_id_number(pd.Series([str(value)])).iloc[0] if column == "id_number" else "***"
+    return str(value)
 
 
 def _text_or(value, fallback: str) -> str:
@@ -306,9 +405,16 @@ def _file_digest(path: Path) -> str:
 
 
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
-               report_path: Path | None = None, progress: bool = True, loader: Loader | None = None) -> LoadResult:
-    """Load bureau files into Neo4j; returns per-file counts, every problem and the report path."""
-    loader = loader or Loader(driver, settings, progress)
+               report_path: Path | None = None, progress: bool = True, loader: Loader | None = None,
+               allowed_counties: Iterable[str] | None = None) -> LoadResult:
+    """Load bureau files into Neo4j; returns per-file counts, every problem and the report path.
+
+    allowed_counties (county codes) limits what the load may write; None means every county.
+    """
+    if loader is None:
+        loader = Loader(driver, settings, progress, allowed_counties=allowed_counties)
+    elif allowed_counties is not None:
+        loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
     tables: list[tuple[RawTable, str, str]] = []
     for path in map(Path, paths):

@@ -50,3 +50,12 @@ def audit_events(driver: neo4j.Driver, skip: int, limit: int, database: str | No
         "MATCH (a:AuditEvent) RETURN a {.*} AS item ORDER BY a.at DESC, a.event_id SKIP $skip LIMIT $limit",
         {"skip": skip, "limit": limit}, database,
     )
+
+
+def token_by_id(driver: neo4j.Driver, token_id: str, database: str | None = None) -> dict | None:
+    """The active token with this id (for web sessions, which keep only the id), or None."""
+    records, _, _ = driver.execute_query(
+        "MATCH (t:ApiToken {token_id: $token_id}) WHERE t.revoked_at IS NULL RETURN t {.*, token_hash: null} AS t",
+        token_id=token_id, database_=database, routing_=READ,
+    )
+    return records[0]["t"] if records else None

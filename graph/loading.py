@@ -121,6 +121,40 @@ def stored_row_hashes(driver: neo4j.Driver, label: str, keys: list[str], databas
     return hashes
 
 
+# How the county of an existing node is found: its own county_code, or that of its household
+# (by relationship and by the household_id it stores, so a node that lost its link still has a county).
+_COUNTY_OF = {
+    "Region": "RETURN k, [n.county_code] AS counties",
+    "Household": "RETURN k, [n.county_code] AS counties",
+    "Enterprise": "RETURN k, [n.county_code] AS counties",
+    "Project": "RETURN k, [n.county_code] AS counties",
+    "Member": ("OPTIONAL MATCH (n)-[:MEMBER_OF]->(linked:Household) "
+               "OPTIONAL MATCH (named:Household {household_id: n.household_id}) "
+               "RETURN k, collect(linked.county_code) + collect(named.county_code) AS counties"),
+    "Partnership": ("OPTIONAL MATCH (n)-[:OF_HOUSEHOLD]->(linked:Household) "
+                    "OPTIONAL MATCH (named:Household {household_id: n.household_id}) "
+                    "RETURN k, collect(linked.county_code) + collect(named.county_code) AS counties"),
+}
+
+
+def stored_counties(driver: neo4j.Driver, label: str, keys: list[str], database: str | None = None) -> dict[str, set[str]]:
+    """key → the county codes an existing node of `label` belongs to (empty set when none is recorded).
+
+    Keys without a node are absent. Members and partnerships belong to their household's county.
+    """
+    if label not in _COUNTY_OF:
+        raise ValueError(f"no county rule for label {label!r}")
+    key = node_type(label).key
+    counties: dict[str, set[str]] = {}
+    for start in range(0, len(keys), 50_000):
+        records, _, _ = driver.execute_query(
+            f"UNWIND $keys AS k MATCH (n:{label} {{{key}: k}}) {_COUNTY_OF[label]}",
+            keys=keys[start:start + 50_000], database_=database, routing_=neo4j.RoutingControl.READ,
+        )
+        counties.update((record["k"], {code for code in record["counties"] if code is not None}) for record in records)
+    return counties
+
+
 def region_positions(driver: neo4j.Driver, codes: list[str], database: str | None = None) -> dict[str, tuple]:
     """(lon, lat) of the given regions where known."""
     records, _, _ = driver.execute_query(

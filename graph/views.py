@@ -374,3 +374,17 @@ def household_counties(driver: neo4j.Driver, household_ids: list[str], database:
         ids=household_ids, database_=database, routing_=READ,
     )
     return {record["id"]: record["county"] for record in records}
+
+
+def county_run_history(driver: neo4j.Driver, county_code: str, limit: int = 30,
+                       database: str | None = None) -> list[dict]:
+    """The completed match runs that computed a county, oldest first, with their metrics (JSON text)."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (run:MatchRun {status: 'completed'})-[:FOR_COUNTY]->(:Region {code: $code})
+        WITH run ORDER BY run.created_at DESC LIMIT $limit
+        RETURN run {.run_id, .created_at, .finished_at, .metrics} AS run ORDER BY run.created_at
+        """,
+        code=county_code, limit=limit, database_=database, routing_=READ,
+    )
+    return [record["run"] for record in records]

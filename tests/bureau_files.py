@@ -9,6 +9,9 @@ from etl.values import CREDIT_ALPHABET
 
 VILLAGE = "433123101201"  # 凤凰县 (433123) township 101 village 201
 OTHER_VILLAGE = "433123101202"
+COUNTY = "433123000000"  # 凤凰县
+OTHER_COUNTY = "433124000000"  # 花垣县, the neighbouring county
+OTHER_COUNTY_VILLAGE = "433124102301"  # 花垣县 township 102 village 301
 
 
 def id_number(prefix17: str) -> str:
@@ -85,3 +88,33 @@ def enterprise_row(number: int, *, code: str | None = None, region: str = "43312
 
 
 PARTNERSHIP_HEADER = ["联结编号", "户编号", "统一社会信用代码", "联结方式", "开始日期", "年增收（元）", "状态"]
+
+
+def household_id(number: int) -> str:
+    """The 户编号 that household_row / member_row give household `number`."""
+    return f"4331231012010{number:03d}"
+
+
+def partnership_row(ledger_id: str, household: int, code: str, *, mechanism: str = "订单收购",
+                    start: str = "2019-03-01", gain: str = "2000", status: str = "履约中") -> list:
+    """One valid ledger row (PARTNERSHIP_HEADER) linking household `household` to enterprise `code`."""
+    return [ledger_id, household_id(household), code, mechanism, start, gain, status]
+
+
+VILLAGE_HEADER = ["行政区划代码", "行政村", "乡镇", "县", "经度", "纬度", "是否贫困村"]
+
+
+def village_row(code: str = VILLAGE, *, name: str = "菖蒲塘村", township: str = "廖家桥镇", county: str = "凤凰县",
+                lon: str = "109.62", lat: str = "27.99") -> list:
+    """One valid village row (VILLAGE_HEADER)."""
+    return [code, name, township, county, lon, lat, "是"]
+
+
+PROJECT_HEADER = ["项目编号", "项目名称", "行政区划代码", "产业类别", "资金来源", "资金规模（万元）",
+                  "实施主体统一社会信用代码", "联结方式", "建设年度"]
+
+
+def project_row(number: int, *, region: str = COUNTY, implementer: str = "") -> list:
+    """One valid project row (PROJECT_HEADER)."""
+    return [f"XM2019{number:04d}", f"猕猴桃产业基地建设项目{number}", region, "猕猴桃", "财政专项扶贫资金", "120",
+            implementer, "订单收购", "2019"]

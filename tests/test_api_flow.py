@@ -108,7 +108,8 @@ def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, world, ne
     report = api.get(f"{started.headers['Location']}/report.csv", as_="bureau_own")
     assert report.status_code == 200
     text = report.data.decode("utf-8-sig")
-    assert "不属于" in text and "4331231012010902" in text
+    assert "贫困户.csv,,3,行政区划代码,433122101201,错误,不属于本账号管辖的县" in text, text
+    assert "/uploads/" not in text, "no storage paths in the user's report"
     assert api.get(started.headers["Location"], as_="bureau_other").status_code == 404
     own = api.get("/api/v1/households/4331231012010901", as_="bureau_own")
     assert own.status_code == 200 and own.get_json()["head_name"] == "王五"

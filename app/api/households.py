@@ -16,7 +16,7 @@ class HouseholdPage(PageOut[HouseholdOut]):
     """A page of households."""
 
 
-def _search(query: HouseholdQuery) -> tuple[list[dict], int]:
+def search(query: HouseholdQuery) -> tuple[list[dict], int]:
     county = scoped_county(query.county)
     for code in (query.township, query.village):
         if code is not None and county is not None and not code.startswith(county[:6]):
@@ -32,7 +32,7 @@ def _search(query: HouseholdQuery) -> tuple[list[dict], int]:
 def list_households(query: HouseholdQuery):
     """查找贫困户（分页）/ search households (paginated); analysts get pseudonymised rows."""
     principal = current_principal()
-    records, total = _search(query)
+    records, total = search(query)
     view = household_view(principal)
     items = [present_household(record, view) for record in records]
     audit_if_personal(principal, "households.search", items)
@@ -54,10 +54,19 @@ HOUSEHOLD_COLUMNS = [
 def export_households(query: HouseholdExportQuery):
     """导出查找结果为 XLSX（最多 20000 行）/ export the search result as XLSX."""
     principal = current_principal()
-    records, _ = _search(query)
+    records, _ = search(query)
     items = [present_household(record, FULL) for record in records]
     audit_if_personal(principal, "households.export", items)
     return xlsx_response("贫困户", HOUSEHOLD_COLUMNS, items, "households.xlsx")
+
+
+def visible_household(household_id: str) -> dict:
+    """A household's detail if the caller may see it (404 otherwise)."""
+    principal = current_principal()
+    record = views.household_detail(neo4j_ext.driver, household_id, neo4j_ext.database)
+    if record is None or (principal.role == "bureau" and record["county_code"] != principal.county_code):
+        raise not_found("户")
+    return record
 
 
 @api.get("/households/<household_id>", tags=TAGS, responses={200: HouseholdDetailOut})
@@ -65,9 +74,7 @@ def export_households(query: HouseholdExportQuery):
 def get_household(path: HouseholdPath):
     """户详情：成员、利益联结、当前推荐 / a household with members, partnerships and current recommendations."""
     principal = current_principal()
-    record = views.household_detail(neo4j_ext.driver, path.household_id, neo4j_ext.database)
-    if record is None or (principal.role == "bureau" and record["county_code"] != principal.county_code):
-        raise not_found("户")
+    record = visible_household(path.household_id)
     view = household_view(principal)
     shown = present_household(record, view)
     audit_if_personal(principal, "households.detail", [shown])

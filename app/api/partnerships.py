@@ -31,7 +31,7 @@ def present_partnership(record: dict) -> dict:
     return shown
 
 
-def _search(query: PartnershipQuery) -> tuple[list[dict], int]:
+def search(query: PartnershipQuery) -> tuple[list[dict], int]:
     principal = current_principal()
     filters = {"village_code": query.village, "household_id": query.household_id, "credit_code": query.credit_code,
                "mechanism": query.mechanism, "status": query.status}
@@ -49,7 +49,7 @@ def _search(query: PartnershipQuery) -> tuple[list[dict], int]:
 def list_partnerships(query: PartnershipQuery):
     """帮扶台账（分页，最新在前）/ the ledger, newest first."""
     principal = current_principal()
-    records, total = _search(query)
+    records, total = search(query)
     items = [present_partnership(record) for record in records]
     audit_if_personal(principal, "partnerships.search", items)
     return dump(PartnershipPage(items=[PartnershipOut(**item) for item in items], page=query.page,
@@ -68,13 +68,13 @@ LEDGER_COLUMNS = [
 @requires("bureau", "admin")
 def export_partnerships(query: PartnershipExportQuery):
     """导出帮扶台账为 XLSX / export the ledger as XLSX."""
-    records, _ = _search(query)
+    records, _ = search(query)
     items = [present_partnership(record) for record in records]
     audit_if_personal(current_principal(), "partnerships.export", items)
     return xlsx_response("帮扶台账", LEDGER_COLUMNS, items, "partnerships.xlsx")
 
 
-def _visible(partnership_id: str) -> dict:
+def visible_partnership(partnership_id: str) -> dict:
     principal = current_principal()
     record = views.partnership(neo4j_ext.driver, partnership_id, neo4j_ext.database)
     if record is None or (principal.role == "bureau" and record["county_code"] != principal.county_code) or (
@@ -87,7 +87,7 @@ def _visible(partnership_id: str) -> dict:
 @requires("bureau", "enterprise", "analyst", "admin")
 def get_partnership(path: PartnershipPath):
     """台账中的一条联结 / one ledger row."""
-    item = present_partnership(_visible(path.partnership_id))
+    item = present_partnership(visible_partnership(path.partnership_id))
     audit_if_personal(current_principal(), "partnerships.detail", [item])
     return dump(PartnershipOut(**item))
 
@@ -96,13 +96,18 @@ def get_partnership(path: PartnershipPath):
 @requires("bureau", "admin")
 def update_partnership(path: PartnershipPath, body: PartnershipUpdateIn):
     """更新年增收、状态、措施或结束日期 / update income gain, status, note or end date."""
+    item = update(path.partnership_id, body.model_dump(exclude_unset=True, exclude_none=True))
+    return dump(PartnershipOut(**item))
+
+
+def update(partnership_id: str, changes: dict) -> dict:
+    """Change ledger fields of a visible partnership; returns the row as the caller sees it."""
     principal = current_principal()
-    _visible(path.partnership_id)
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    visible_partnership(partnership_id)
     if not changes:
         raise AuthError(422, "nothing_to_update", "没有要更新的字段 / nothing to update")
-    ledger.update_partnership(neo4j_ext.driver, path.partnership_id, changes, principal.actor,
+    ledger.update_partnership(neo4j_ext.driver, partnership_id, changes, principal.actor,
                               datetime.now(timezone.utc).isoformat(), neo4j_ext.database)
-    item = present_partnership(_visible(path.partnership_id))
+    item = present_partnership(visible_partnership(partnership_id))
     audit_if_personal(principal, "partnerships.update", [item])
-    return dump(PartnershipOut(**item))
+    return item

@@ -38,7 +38,7 @@ def present_job(job: dict) -> dict:
     return shown
 
 
-def _visible_job(job_id: str, kind: str) -> dict:
+def visible_job(job_id: str, kind: str) -> dict:
     principal = current_principal()
     job = queue.get_job(neo4j_ext.driver, job_id, neo4j_ext.database)
     if job is None or job["kind"] != kind or (
@@ -47,21 +47,26 @@ def _visible_job(job_id: str, kind: str) -> dict:
     return job
 
 
+def start_run(county_code: str, top_k: int = 5, household_limit: int = 1, force: bool = False) -> dict:
+    """Queue a match run for a county the caller may run; returns the stored job."""
+    principal = current_principal()
+    county = scoped_county(county_code)
+    known = {row["code"] for row in matching_queries.counties_with_households(neo4j_ext.driver, neo4j_ext.database)}
+    if county not in known:
+        raise AuthError(404, "county_without_households", "该县没有可匹配的贫困户 / no households in this county")
+    job = new_job("match", county, principal.actor, {"counties": [county], "top_k": top_k,
+                                                      "household_limit": household_limit, "force": force})
+    queue.enqueue_job(neo4j_ext.driver, job, neo4j_ext.database)
+    return queue.get_job(neo4j_ext.driver, job["job_id"], neo4j_ext.database)
+
+
 @api.post("/match-runs", tags=TAGS, responses={202: MatchRunOut})
 @requires("bureau", "admin")
 def start_match_run(body: MatchRunIn):
     """为一个县启动匹配：立即返回（202），在后台运行 / start a run for a county; it runs in the background."""
-    principal = current_principal()
-    county = scoped_county(body.county_code)
-    known = {row["code"] for row in matching_queries.counties_with_households(neo4j_ext.driver, neo4j_ext.database)}
-    if county not in known:
-        raise AuthError(404, "county_without_households", "该县没有可匹配的贫困户 / no households in this county")
-    job = new_job("match", county, principal.actor, {"counties": [county], "top_k": body.top_k,
-                                                      "household_limit": body.household_limit, "force": body.force})
-    queue.enqueue_job(neo4j_ext.driver, job, neo4j_ext.database)
-    stored = queue.get_job(neo4j_ext.driver, job["job_id"], neo4j_ext.database)
+    stored = start_run(body.county_code, body.top_k, body.household_limit, body.force)
     response = dump(MatchRunOut(**present_job(stored)))
-    return response, 202, {"Location": url_for("api_v1.get_match_run", run_id=job["job_id"])}
+    return response, 202, {"Location": url_for("api_v1.get_match_run", run_id=stored["job_id"])}
 
 
 @api.get("/match-runs", tags=TAGS, responses={200: MatchRunPage})
@@ -79,4 +84,4 @@ def list_match_runs(query: MatchRunQuery):
 @requires("bureau", "analyst", "admin")
 def get_match_run(path: RunPath):
     """一次匹配运行：状态、进度、指标与耗时 / one run: status, progress, metrics, timings."""
-    return dump(MatchRunOut(**present_job(_visible_job(path.run_id, "match"))))
+    return dump(MatchRunOut(**present_job(visible_job(path.run_id, "match"))))
