@@ -12,7 +12,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match clean token
+.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api clean token browser
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
@@ -39,6 +39,15 @@ tools:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -q && apt-get install -y -q openjdk-17-jdk-headless maven; \
 	  else echo "需要 Java 17+ 与 Maven / Java 17+ and Maven are required" >&2; exit 1; fi; \
+	fi
+
+# Debian's Chromium and CJK fonts for the browser tests (root only; skipped when present).
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	      chromium fonts-noto-cjk fontconfig; \
+	  else echo "浏览器测试需要 chromium 与 fonts-noto-cjk / browser tests need chromium and fonts-noto-cjk" >&2; exit 1; fi; \
 	fi
 
 neo4j: $(RUN_STAMP) tools
@@ -82,7 +91,7 @@ stop:
 	fi
 	@if [ -x $(PY) ]; then $(PY) -m graph.server stop --all; fi
 
-test: $(DEV_STAMP) tools
+test: $(DEV_STAMP) tools browser
 	$(TEST_ENV) $(PY) -m graph.server build
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -93,6 +102,10 @@ bench-etl: $(DEV_STAMP) tools
 # Province-scale matching benchmark on the graph bench-etl leaves behind.
 bench-match: $(DEV_STAMP) tools
 	$(PY) bench/match_province.py $(BENCH_ARGS)
+
+# API latency and throughput under gunicorn on its own province graph (prepared once, about 45 minutes).
+bench-api: $(DEV_STAMP) tools
+	$(PY) bench/api_load.py $(BENCH_ARGS)
 
 clean: stop
 	rm -rf var graph/launcher/target

@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
 
     from app import auth, cli, health, jobs, observability, problems
     from app.api import register_api
+    from app.web import init_web
 
     observability.init_observability(app, settings)
     auth.init_auth(app, settings)
@@ -42,5 +43,6 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     app.register_blueprint(health.bp)
     register_api(app)
     app.add_url_rule("/openapi.json", "openapi_json", lambda: app.api_doc)
+    init_web(app, settings)
     jobs.init_jobs(app, settings)
     return app

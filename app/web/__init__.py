@@ -1,0 +1,157 @@
+"""The Chinese web UI for bureau staff and enterprises: server-rendered pages on the same roles,
+scopes, masking and audit rules as the API (the views call the API's own helpers).
+
+Log-in takes the same token as the API; the session keeps only the token's id, in a signed,
+HttpOnly, SameSite=Lax cookie (Secure unless SESSION_COOKIE_SECURE is off); every form carries
+a CSRF token (Flask-WTF)."""
+import functools
+import json
+from datetime import date, datetime, timezone
+
+from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from app.auth import AuthError, Principal, principal_for_secret
+from app.extensions import neo4j_ext
+from app.settings import Settings
+from etl import codes
+from graph import access
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
+csrf = CSRFProtect()
+
+ROLE_HOME = {"bureau": "web.dashboard", "admin": "web.dashboard", "enterprise": "web.enterprise_home",
+             "analyst": "web.households"}
+
+
+def init_web(app: Flask, settings: Settings) -> None:
+    """Sessions, CSRF protection (the bearer-token API is exempt: no cookies there) and the pages."""
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=settings.session_cookie_secure, SESSION_COOKIE_NAME="lianjie_session",
+                      PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
+    csrf.init_app(app)
+    from app.api import api
+
+    csrf.exempt(api)
+    from app.web import pages  # noqa: F401  (attaches the page views to bp)
+
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("error.html", status=400, message="表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"), 400
+
+
+CODE_LISTS = {"cause": codes.POVERTY_CAUSE, "attribute": codes.HOUSEHOLD_ATTRIBUTE, "mechanism": codes.MECHANISM,
+              "status": codes.PARTNERSHIP_STATUS, "skill": codes.LABOUR_SKILL, "monitoring": codes.MONITORING_CATEGORY}
+
+
+def code_label(kind: str, code) -> str:
+    """The Chinese label of a code ("01" → "因病"); the code itself when unknown."""
+    if code is None:
+        return "—"
+    return CODE_LISTS[kind].labels.get(str(code), str(code))
+
+
+def code_labels(kind: str) -> list[tuple[str, str]]:
+    """(code, label) pairs of a code list, for select boxes."""
+    return list(CODE_LISTS[kind].labels.items())
+
+
+def signed_in_principal() -> Principal | None:
+    """The principal of this browser session (re-read each request, so a revoked token ends the session)."""
+    token_id = session.get("token_id")
+    if not token_id:
+        return None
+    token = access.token_by_id(neo4j_ext.driver, token_id, neo4j_ext.database)
+    if token is None:
+        session.clear()
+        return None
+    return Principal(token["token_id"], token.get("name", ""), token["role"], token.get("county_code"),
+                     token.get("credit_code"))
+
+
+def page(*roles: str):
+    """A page for these roles: sign-in required; other roles get a Chinese 403 page."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = signed_in_principal()
+            if principal is None:
+                return redirect(url_for("web.login", next=request.full_path if request.method == "GET" else None))
+            g.principal = principal
+            if principal.role not in roles:
+                return render_template("error.html", status=403, message="您的账号无权访问此页面。"), 403
+            try:
+                return view(*args, **kwargs)
+            except AuthError as error:
+                return render_template("error.html", status=error.status, message=error.message), error.status
+        return wrapper
+    return decorator
+
+
+@bp.app_context_processor
+def _layout_context():
+    return {"principal": g.get("principal"), "today": date.today().isoformat()}
+
+
+@bp.get("/login")
+def login():
+    """The sign-in form."""
+    return render_template("login.html", next=request.args.get("next", ""))
+
+
+@bp.post("/login")
+def login_submit():
+    """Sign in with an API token (failed attempts count towards the same limit as the API)."""
+    from flask import current_app
+
+    limiter = current_app.extensions["failed_logins"]
+    client = request.remote_addr or "unknown"
+    if limiter.blocked(client):
+        return render_template("login.html", error="登录失败次数过多，请稍后再试。"), 429
+    principal = principal_for_secret(request.form.get("token", "").strip())
+    if principal is None:
+        limiter.record_failure(client)
+        return render_template("login.html", error="令牌无效或已吊销，请核对后重试。"), 401
+    session.clear()
+    session.permanent = True
+    session["token_id"] = principal.token_id
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for(ROLE_HOME[principal.role])
+    return redirect(target)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out."""
+    session.clear()
+    flash("已退出登录。")
+    return redirect(url_for("web.login"))
+
+
+@bp.get("/")
+def index():
+    """Each role's home page."""
+    principal = signed_in_principal()
+    if principal is None:
+        return redirect(url_for("web.login"))
+    return redirect(url_for(ROLE_HOME[principal.role]))
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def parse_json(text) -> dict:
+    return json.loads(text) if isinstance(text, str) and text else {}
+
+
+def today() -> str:
+    return date.today().isoformat()
+
+
+def forbid(message: str = "无权执行此操作。"):
+    abort(403, description=message)

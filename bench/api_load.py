@@ -1,0 +1,582 @@
+"""API benchmark: latency and throughput of the HTTP API (gunicorn) on a province-scale graph.
+
+    .venv/bin/python bench/api_load.py --prepare          # once: 1,000,000 households loaded and matched (~45 min)
+    .venv/bin/python bench/api_load.py [--concurrency 8] [--duration 30] [--scenario healthz] ...
+    .venv/bin/python bench/api_load.py --households 20000 --prepare    # small scale, its own Neo4j
+
+Preparation (idempotent) uses a dedicated local Neo4j (var/neo4j/apibench, port 7691; other sizes
+var/neo4j/apibench-small, port 7692): generates the synthetic data set (etl.synth, in a subprocess;
+files bench/etl_load.py left in var/bench are reused), applies the schema, loads it with the ETL and
+runs matching for every county. Each stage prints its duration and peak memory. The graph is kept.
+
+The benchmark applies the schema again, creates API tokens, serves the app with gunicorn and drives
+it from a separate load process with C keep-alive connections for D seconds per scenario:
+  healthz          GET /healthz (no auth, no database): the ceiling of the stack;
+  recommendations  an enterprise's current recommendations, with that enterprise's token;
+  households       a bureau's household search in its county (with filter variants), with its token.
+It prints requests, errors (non-2xx), requests/s and latency percentiles per scenario and writes
+them to var/bench/api_load.json. The load process shares the machine's CPUs with gunicorn and Neo4j.
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+
+BENCH_DIR = PROJECT_ROOT / "var" / "bench"
+PROVINCE_HOUSEHOLDS = 1_000_000
+LOADED_MARKER = ".api-bench-loaded"  # in the Neo4j home: the ETL finished (an interrupted load is run again)
+RESULT_FILE = BENCH_DIR / "api_load.json"
+GUNICORN_PID_FILE = BENCH_DIR / "api_gunicorn.pid"
+GUNICORN_ACCESS_LOG = BENCH_DIR / "api_access.log"
+GUNICORN_ERROR_LOG = BENCH_DIR / "api_gunicorn.log"
+GUNICORN_OUTPUT = BENCH_DIR / "api_gunicorn.out"
+READY_TIMEOUT_S = 120
+SCENARIOS = ("healthz", "recommendations", "households")
+HOUSEHOLD_SEARCH_VARIANTS = ("", "&cause=01", "&labour=none", "&labour=skilled", "&sort=income_per_capita")
+
+
+@dataclass(frozen=True)
+class BenchGraph:
+    """Which data set and which dedicated Neo4j instance a benchmark run uses."""
+
+    households: int
+    home: Path
+    port: int
+    heap: str
+    pagecache: str
+
+    @classmethod
+    def for_households(cls, households: int, heap: str | None, pagecache: str | None) -> "BenchGraph":
+        """The province graph for the province size, a separate small instance for any other size."""
+        if households == PROVINCE_HOUSEHOLDS:
+            return cls(households, PROJECT_ROOT / "var" / "neo4j" / "apibench", 7691, heap or "3g", pagecache or "3g")
+        return cls(households, PROJECT_ROOT / "var" / "neo4j" / "apibench-small", 7692, heap or "1g", pagecache or "1g")
+
+    @property
+    def is_province(self) -> bool:
+        return self.households == PROVINCE_HOUSEHOLDS
+
+    @property
+    def data_dir(self) -> Path:
+        return BENCH_DIR / ("apidata" if self.is_province else f"apidata-{self.households}")
+
+    def settings(self) -> Settings:
+        # Explicit values win over the environment and .env, so a NEO4J_URI there cannot redirect the benchmark.
+        return Settings(neo4j_uri=None, neo4j_database=None, local_neo4j_port=self.port,
+                        local_neo4j_home=self.home.resolve(), local_neo4j_heap=self.heap,
+                        local_neo4j_pagecache=self.pagecache, id_hash_key="bench", var_dir=BENCH_DIR / "var")
+
+    def instance(self):
+        from graph import server
+
+        return server.LocalInstance.from_settings(self.settings())
+
+
+# --- memory and stage figures --------------------------------------------------------------------
+
+
+def _status_kb(field: str, pid: int | str = "self") -> int | None:
+    """A /proc/PID/status figure in kB (VmHWM = peak RSS, VmRSS = current), or None."""
+    try:
+        match = re.search(rf"^{field}:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text(), re.MULTILINE)
+    except OSError:
+        return None
+    return int(match.group(1)) if match else None
+
+
+def reset_peak_rss() -> None:
+    """Start a new peak-RSS measurement for this process (Linux: writing 5 to clear_refs resets VmHWM)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # then the figure is the process's peak so far
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS since the last reset."""
+    kb = _status_kb("VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kb / 1024
+
+
+def neo4j_rss_mb(instance) -> str:
+    """The Neo4j JVM's current and peak RSS, as text for the stage lines."""
+    try:
+        pid = int(instance.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return "Neo4j RSS n/a"
+    rss, peak = _status_kb("VmRSS", pid), _status_kb("VmHWM", pid)
+    if rss is None or peak is None:
+        return "Neo4j RSS n/a"
+    return f"Neo4j RSS {rss / 1024:,.0f} MB (peak {peak / 1024:,.0f} MB)"
+
+
+class Stage:
+    """Times one preparation stage and prints its duration and peak memory when it ends."""
+
+    def __init__(self, name: str, instance=None):
+        self.name, self.instance = name, instance
+
+    def __enter__(self):
+        print(f"\n== {self.name} …", flush=True)
+        reset_peak_rss()
+        self.started = time.monotonic()
+        return self
+
+    def __exit__(self, kind, value, traceback):
+        seconds = time.monotonic() - self.started
+        state = "完成 / done" if kind is None else "失败 / FAILED"
+        extra = f"; {neo4j_rss_mb(self.instance)}" if self.instance is not None else ""
+        print(f"== {self.name}: {state} in {seconds:,.1f} s; 本进程峰值内存 / peak RSS {peak_rss_mb():,.0f} MB{extra}",
+              flush=True)
+        return False
+
+
+# --- preparation ---------------------------------------------------------------------------------
+
+
+def existing_data_files(graph: BenchGraph) -> list[Path] | None:
+    """Files of this size already generated (by an earlier run, or by bench/etl_load.py), or None."""
+    candidates = [graph.data_dir] + sorted(BENCH_DIR.glob(f"data-{graph.households}"))
+    for directory in candidates:
+        if any(directory.glob(f".done-{graph.households}-*")):
+            return sorted(path for path in directory.iterdir() if path.suffix == ".csv")
+    return None
+
+
+def generate_data(graph: BenchGraph) -> list[Path]:
+    """Generate the data set in a subprocess (its memory is not this process's) and mark it complete."""
+    out_dir = graph.data_dir
+    shutil.rmtree(out_dir, ignore_errors=True)  # a half-written set from an interrupted run
+    if graph.is_province:
+        size_args = ["--preset", "province"]
+    else:
+        # The synthesiser scales enterprises (÷50) and projects (×3/1000) and picks the Xiangxi counties.
+        size_args = ["--households", str(graph.households)]
+    subprocess.run([sys.executable, "-m", "etl.synth", "--out", str(out_dir), *size_args],
+                   cwd=PROJECT_ROOT, check=True)
+    (out_dir / f".done-{graph.households}-api").touch()
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"生成进程峰值内存 / peak RSS of the generator: {child_peak:,.0f} MB", flush=True)
+    return sorted(path for path in out_dir.iterdir() if path.suffix == ".csv")
+
+
+def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
+    """Bring the dedicated Neo4j to 'loaded and matched'; each step runs only when still needed.
+
+    Neo4j is stopped afterwards (the graph stays on disk) unless the benchmark follows at once."""
+    from etl.load import load_files
+    from graph import bench_queries, bulk, server
+    from graph.db import create_driver
+    from graph.schema import apply_schema
+    from matching.run import MatchParams, MatchRunner
+
+    settings, instance = graph.settings(), graph.instance()
+    marker = instance.home / LOADED_MARKER
+    print(f"准备数据 / preparing {graph.households:,} households in {instance.home} (port {instance.port}, "
+          f"heap {instance.heap}, page cache {instance.pagecache})", flush=True)
+    prepared_at = time.monotonic()
+    with Stage("启动 Neo4j / start Neo4j"):
+        server.start(instance)
+    try:
+        with create_driver(settings) as driver:
+            loaded = bench_queries.household_count(driver) > 0 and marker.exists()
+            if loaded:
+                print(f"已加载，跳过 / already loaded: {bench_queries.household_count(driver):,} households", flush=True)
+            else:
+                files = existing_data_files(graph)
+                if files:
+                    print(f"使用已生成的数据 / reusing data in {files[0].parent}", flush=True)
+                else:
+                    with Stage("生成数据 / generate data (etl.synth)"):
+                        files = generate_data(graph)
+                print("文件 / files: " + ", ".join(f"{p.name} ({p.stat().st_size / 1e6:,.0f} MB)" for p in files),
+                      flush=True)
+                with Stage("模式 / schema", instance):
+                    apply_schema(driver)
+                with Stage("加载 / ETL load", instance):
+                    result = load_files(files, driver, settings, progress=False)
+                read = sum(item.rows_read for item in result.files)
+                rejected = sum(item.rows_rejected for item in result.files)
+                nodes, rels = bulk.count_entities(driver)
+                print(f"  {read:,} rows read, {rejected:,} rejected; graph: {nodes:,} nodes, {rels:,} relationships",
+                      flush=True)
+                with Stage("索引统计 / index statistics (resample, replan)", instance):
+                    bench_queries.prepare_for_replanning(driver)
+                marker.write_text(datetime.now(timezone.utc).isoformat())
+            if bench_queries.has_current_recommendations(driver):
+                print("已有当前推荐，跳过匹配 / current recommendations exist, matching skipped", flush=True)
+            else:
+                with Stage("匹配全部县 / matching, every county (top_k=3)", instance):
+                    run = MatchRunner(driver, settings).run(None, MatchParams(top_k=3))
+                timings = json.loads(run.get("timings") or "{}")
+                print("  " + ", ".join(f"{name} {seconds:,.1f} s" for name, seconds in timings.items()
+                                       if name.endswith("_s") and name != "pairs_per_s")
+                      + f"; {timings.get('pairs_per_s', 0):,.0f} pairs/s", flush=True)
+                nodes, rels = bulk.count_entities(driver)
+                print(f"  graph: {nodes:,} nodes, {rels:,} relationships", flush=True)
+                with Stage("索引统计 / index statistics (resample, replan)", instance):
+                    bench_queries.prepare_for_replanning(driver)  # the API's queries meet millions of new nodes
+    except BaseException:
+        server.stop(instance)
+        raise
+    if not keep_running:
+        server.stop(instance)  # the memory goes back to the machine
+    print(f"\n准备完成 / prepared in {time.monotonic() - prepared_at:,.0f} s; graph kept in {instance.home}", flush=True)
+
+
+# --- the load process ------------------------------------------------------------------------------
+
+REQUEST_TIMEOUT_S = 30
+
+
+@dataclass
+class ConnectionTally:
+    """What one keep-alive connection saw inside the measured window."""
+
+    latencies: list = field(default_factory=list)
+    statuses: Counter = field(default_factory=Counter)
+    last_finish: float = 0.0
+    error_sample: str | None = None
+
+
+def drive_connection(host: str, port: int, requests: list, first: int, measure_from: float, stop_at: float,
+                     tally: ConnectionTally) -> None:
+    """Send requests back to back on one connection (reopened after errors) until stop_at."""
+    connection = None
+    index = first
+    while (sent_at := time.perf_counter()) < stop_at:
+        path, headers = requests[index % len(requests)]
+        index += 1
+        try:
+            if connection is None:
+                connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_S)
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            body = response.read()
+            status = response.status
+            if response.will_close:
+                connection.close()
+                connection = None
+        except (OSError, http.client.HTTPException) as error:
+            status, body = type(error).__name__, str(error).encode()
+            if connection is not None:
+                connection.close()
+            connection = None
+        finished_at = time.perf_counter()
+        if sent_at < measure_from:
+            continue  # warm-up: connections, driver pools and Neo4j's page cache fill up
+        tally.latencies.append(finished_at - sent_at)
+        tally.statuses[str(status)] += 1
+        tally.last_finish = max(tally.last_finish, finished_at)
+        if tally.error_sample is None and not (isinstance(status, int) and 200 <= status < 300):
+            tally.error_sample = f"{status} GET {path}: {body[:300].decode('utf-8', 'replace')}"
+    if connection is not None:
+        connection.close()
+
+
+def run_load(spec: dict) -> dict:
+    """One scenario: `concurrency` connections for warm-up + duration seconds; figures of the measured window."""
+    import numpy as np
+
+    requests, concurrency = spec["requests"], spec["concurrency"]
+    measure_from = time.perf_counter() + spec["warmup"]
+    stop_at = measure_from + spec["duration"]
+    tallies = [ConnectionTally() for _ in range(concurrency)]
+    # Each connection starts at a different request so the cycle is spread over enterprises and counties at once.
+    threads = [threading.Thread(target=drive_connection, daemon=True,
+                                args=(spec["host"], spec["port"], requests, i * len(requests) // concurrency,
+                                      measure_from, stop_at, tally))
+               for i, tally in enumerate(tallies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(stop_at - time.perf_counter() + REQUEST_TIMEOUT_S + 5)
+    latencies_ms = np.array([value for tally in tallies for value in tally.latencies]) * 1000
+    statuses = sum((tally.statuses for tally in tallies), Counter())
+    window = max([tally.last_finish for tally in tallies] + [stop_at]) - measure_from
+    errors = sum(n for status, n in statuses.items() if not status.startswith("2"))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    figures = {"requests": int(latencies_ms.size), "errors": errors, "rps": latencies_ms.size / window,
+               "window_s": window, "statuses": dict(statuses), "distinct_requests": len(requests),
+               "load_process_cpu_s": usage.ru_utime + usage.ru_stime,
+               "error_sample": next((tally.error_sample for tally in tallies if tally.error_sample), None)}
+    for name, q in (("p50_ms", 50), ("p90_ms", 90), ("p99_ms", 99), ("max_ms", 100)):
+        figures[name] = float(np.percentile(latencies_ms, q)) if latencies_ms.size else None
+    return figures
+
+
+def load_worker() -> int:
+    """--load-worker: read a scenario spec (JSON) on stdin, drive the server, write the figures (JSON) on stdout."""
+    print(json.dumps(run_load(json.load(sys.stdin))))
+    return 0
+
+
+# --- the benchmark -------------------------------------------------------------------------------
+
+
+def pick_evenly(items: list, n: int) -> list:
+    """n items spread over the whole list (all when there are fewer)."""
+    if len(items) <= n:
+        return list(items)
+    return [items[i * len(items) // n] for i in range(n)]
+
+
+def scenario_requests(name: str, driver, settings: Settings, args) -> list | None:
+    """[path, headers] pairs a scenario cycles over; None (with the reason printed) when it cannot run."""
+    if name == "healthz":
+        return [["/healthz", {}]]
+    try:
+        from app.auth import issue_token
+    except ImportError as error:
+        print(f"场景 {name} 跳过：无法导入 app.auth.issue_token / scenario {name} skipped: "
+              f"cannot import app.auth.issue_token ({error})", flush=True)
+        return None
+    try:
+        if name == "recommendations":
+            return recommendation_requests(driver, settings, issue_token, args.enterprises)
+        return household_search_requests(driver, settings, issue_token, args.counties)
+    except (TypeError, ValueError) as error:  # the token API changed under us: say so, measure the rest
+        print(f"场景 {name} 跳过：创建令牌失败 / scenario {name} skipped: issue_token failed ({error!r})", flush=True)
+        return None
+
+
+def recommendation_requests(driver, settings: Settings, issue_token, limit: int) -> list | None:
+    """An enterprise's first page of current recommendations, with its own token, for `limit` enterprises."""
+    from graph import bench_queries
+
+    enterprises = bench_queries.enterprises_with_current_recommendations(driver, limit)
+    if not enterprises:
+        print("场景 recommendations 跳过：没有当前推荐 / skipped: no current recommendations", flush=True)
+        return None
+    requests = []
+    for enterprise in enterprises:
+        code = enterprise["credit_code"]
+        token = issue_token(driver, settings, "enterprise", f"api-bench {code}", credit_code=code)
+        requests.append([f"/api/v1/enterprises/{code}/recommendations?page_size=10",
+                         {"Authorization": f"Bearer {token}"}])
+    print(f"  recommendations: {len(enterprises)} enterprises, one token each", flush=True)
+    return requests
+
+
+def household_search_requests(driver, settings: Settings, issue_token, limit: int) -> list | None:
+    """A bureau's search for uncovered households in its county (with filter variants), for `limit` counties."""
+    from graph import bench_queries
+
+    counties = pick_evenly(bench_queries.counties_with_households(driver), limit)
+    if not counties:
+        print("场景 households 跳过：没有户 / skipped: no households", flush=True)
+        return None
+    requests = []
+    for county in counties:
+        token = issue_token(driver, settings, "bureau", f"api-bench {county['code']}", county_code=county["code"])
+        base = f"/api/v1/households?county={county['code']}&covered=false&page_size=20"
+        requests += [[base + variant, {"Authorization": f"Bearer {token}"}] for variant in HOUSEHOLD_SEARCH_VARIANTS]
+    print(f"  households: {len(counties)} counties × {len(HOUSEHOLD_SEARCH_VARIANTS)} filter variants, "
+          f"one bureau token per county", flush=True)
+    return requests
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _get_status(port: int, path: str) -> int | None:
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", path)
+        status = connection.getresponse().status
+        connection.close()
+        return status
+    except (OSError, http.client.HTTPException):
+        return None
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def start_gunicorn(graph: BenchGraph, args) -> subprocess.Popen:
+    """gunicorn in the foreground of a child process (not daemonised: this script owns and ends it)."""
+    if _port_in_use(args.base_port):
+        raise SystemExit(f"端口 {args.base_port} 已被占用 / port {args.base_port} is taken; use --base-port")
+    for log in (GUNICORN_ACCESS_LOG, GUNICORN_ERROR_LOG, GUNICORN_OUTPUT):
+        log.unlink(missing_ok=True)  # one run's lines per file
+    env = {**os.environ, "NEO4J_URI": f"bolt://127.0.0.1:{graph.port}", "LIANJIE_BIND": f"127.0.0.1:{args.base_port}",
+           "LIANJIE_WORKERS": str(args.workers), "LIANJIE_THREADS": str(args.threads),
+           "LIANJIE_PIDFILE": str(GUNICORN_PID_FILE), "LIANJIE_ACCESSLOG": str(GUNICORN_ACCESS_LOG),
+           "LIANJIE_ERRORLOG": str(GUNICORN_ERROR_LOG), "ID_HASH_KEY": "bench", "VAR_DIR": str(BENCH_DIR / "var")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py derives it beside the pid file
+    with open(GUNICORN_OUTPUT, "ab") as output:
+        process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                                   cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output,
+                                   stderr=subprocess.STDOUT)
+    started = time.monotonic()
+    while time.monotonic() - started < READY_TIMEOUT_S:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn 启动失败 / gunicorn exited ({process.returncode}):\n{_tail(GUNICORN_ERROR_LOG)}"
+                             f"\n{_tail(GUNICORN_OUTPUT)}")
+        if _get_status(args.base_port, "/readyz") == 200:
+            print(f"gunicorn 就绪 / ready in {time.monotonic() - started:.1f} s (pid {process.pid}, "
+                  f"{args.workers} workers × {args.threads} threads) on 127.0.0.1:{args.base_port}", flush=True)
+            return process
+        time.sleep(0.25)
+    stop_gunicorn(process)
+    raise SystemExit(f"gunicorn 未就绪 / /readyz not 200 within {READY_TIMEOUT_S} s:\n{_tail(GUNICORN_ERROR_LOG)}")
+
+
+def gunicorn_worker_peak_rss_mb(process: subprocess.Popen) -> list[float]:
+    """Peak RSS of each live gunicorn worker (children of the master)."""
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [round(kb / 1024) for kb in (_status_kb("VmHWM", pid) for pid in children) if kb is not None]
+
+
+def stop_gunicorn(process: subprocess.Popen) -> None:
+    """SIGTERM (graceful: workers close their drivers), SIGKILL if it outlives the grace period."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    print(f"gunicorn 已停止 / stopped (pid {process.pid})", flush=True)
+
+
+def run_scenario(name: str, requests: list, args) -> dict:
+    """Run one scenario in a separate load process (its CPU use is not the server's GIL)."""
+    spec = {"host": "127.0.0.1", "port": args.base_port, "requests": requests, "concurrency": args.concurrency,
+            "duration": args.duration, "warmup": args.warmup}
+    print(f"\n场景 / scenario {name}: {args.concurrency} connections, {args.warmup:g} s warm-up + "
+          f"{args.duration:g} s …", flush=True)
+    completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--load-worker"], input=json.dumps(spec),
+                               capture_output=True, text=True,
+                               timeout=args.warmup + args.duration + REQUEST_TIMEOUT_S + 60)
+    if completed.returncode != 0:
+        raise RuntimeError(f"load process failed / 负载进程失败:\n{completed.stderr[-3000:]}")
+    figures = json.loads(completed.stdout)
+    print(f"  {figures['requests']:,} requests, {figures['errors']:,} errors, {figures['rps']:,.0f} req/s, "
+          f"p50 {_ms(figures['p50_ms'])}, p99 {_ms(figures['p99_ms'])} ms; statuses {figures['statuses']}", flush=True)
+    if figures["error_sample"]:
+        print(f"  首个错误 / first error: {figures['error_sample']}", flush=True)
+    return figures
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def print_summary(results: dict[str, dict]) -> None:
+    """The final table."""
+    print(f"\n{'scenario 场景':<18}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}"
+          f"{'p99 ms':>9}{'max ms':>9}")
+    for name, figures in results.items():
+        print(f"{name:<18}{figures['requests']:>10,}{figures['errors']:>8,}{figures['rps']:>9,.0f}"
+              f"{_ms(figures['p50_ms']):>9}{_ms(figures['p90_ms']):>9}{_ms(figures['p99_ms']):>9}"
+              f"{_ms(figures['max_ms']):>9}")
+
+
+def benchmark(graph: BenchGraph, args) -> int:
+    """Serve the prepared graph with gunicorn and measure every chosen scenario."""
+    from graph import bench_queries, server
+    from graph.db import create_driver
+    from graph.schema import apply_schema
+
+    settings, instance = graph.settings(), graph.instance()
+    scenarios = list(dict.fromkeys(args.scenario or SCENARIOS))
+    server.start(instance)
+    gunicorn = None
+    try:
+        with create_driver(settings) as driver:
+            households = bench_queries.household_count(driver)
+            if households == 0:
+                raise SystemExit("图为空，请先运行 --prepare / the graph is empty: run with --prepare first")
+            apply_schema(driver)  # indexes added since the preparation
+            print(f"图 / graph: {households:,} households at {instance.bolt_uri}", flush=True)
+            requests = {name: scenario_requests(name, driver, settings, args) for name in scenarios}
+        gunicorn = start_gunicorn(graph, args)
+        results = {}
+        for name in scenarios:
+            if requests[name]:
+                results[name] = run_scenario(name, requests[name], args)
+        worker_rss = gunicorn_worker_peak_rss_mb(gunicorn)
+    finally:
+        if gunicorn is not None:
+            stop_gunicorn(gunicorn)
+        server.stop(instance)
+    print_summary(results)
+    print(f"gunicorn 工作进程峰值内存 / worker peak RSS: {', '.join(f'{mb:,.0f} MB' for mb in worker_rss) or 'n/a'}; "
+          f"负载进程与服务共用 {os.cpu_count()} 个 CPU / the load process shares the {os.cpu_count()} CPUs")
+    report = {"finished_at": datetime.now(timezone.utc).isoformat(), "households": households,
+              "neo4j": {"home": str(instance.home), "port": instance.port, "heap": instance.heap,
+                        "pagecache": instance.pagecache},
+              "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_peak_rss_mb": worker_rss},
+              "concurrency": args.concurrency, "duration_s": args.duration, "warmup_s": args.warmup,
+              "cpus": os.cpu_count(), "skipped": [name for name in scenarios if name not in results],
+              "scenarios": results}
+    RESULT_FILE.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(f"结果 / results: {RESULT_FILE}")
+    return 0
+
+
+# --- command line --------------------------------------------------------------------------------
+
+
+def main() -> int:
+    """Prepare the graph, or run the benchmark (preparing first when needed)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--prepare", action="store_true", help="only prepare the graph (idempotent), then exit")
+    parser.add_argument("--skip-prepare", action="store_true", help="benchmark the graph as it is (no preparation check)")
+    parser.add_argument("--households", type=int, default=PROVINCE_HOUSEHOLDS,
+                        help="data set size; other than 1,000,000 uses var/neo4j/apibench-small on port 7692")
+    parser.add_argument("--heap", help="Neo4j heap (default 3g province, 1g small)")
+    parser.add_argument("--pagecache", help="Neo4j page cache (default 3g province, 1g small)")
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
+    parser.add_argument("--duration", type=float, default=30, help="measured seconds per scenario (default 30)")
+    parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds before each scenario (default 5)")
+    parser.add_argument("--base-port", type=int, default=8100, help="gunicorn's port on 127.0.0.1 (default 8100)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default: all")
+    parser.add_argument("--enterprises", type=int, default=50, help="enterprises the recommendations scenario cycles over")
+    parser.add_argument("--counties", type=int, default=20, help="counties the households scenario cycles over")
+    parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)  # internal: the load process
+    args = parser.parse_args()
+    if args.load_worker:
+        return load_worker()
+    graph = BenchGraph.for_households(args.households, args.heap, args.pagecache)
+    if args.prepare:
+        prepare(graph)
+        return 0
+    if not args.skip_prepare:
+        prepare(graph, keep_running=True)  # idempotent: seconds when the graph is ready
+    return benchmark(graph, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

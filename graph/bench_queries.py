@@ -1,0 +1,48 @@
+"""Cypher for the benchmarks: what a benchmark needs to know about the graph it runs on
+(is it loaded, is it matched, whom to impersonate)."""
+import neo4j
+
+from graph.matching import counties_with_households  # noqa: F401  (re-exported: the benchmarks' county list)
+
+READ = neo4j.RoutingControl.READ
+
+
+def household_count(driver: neo4j.Driver, database: str | None = None) -> int:
+    """Household nodes in the database (from the count store: instant at any size)."""
+    records, _, _ = driver.execute_query("MATCH (h:Household) RETURN count(h) AS n", database_=database, routing_=READ)
+    return records[0]["n"]
+
+
+def has_current_recommendations(driver: neo4j.Driver, database: str | None = None) -> bool:
+    """True when some county has current recommendations (a completed match run)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (r:Recommendation {current: true}) RETURN r.rec_id AS rec_id LIMIT 1",
+        database_=database, routing_=READ,
+    )
+    return bool(records)
+
+
+def enterprises_with_current_recommendations(driver: neo4j.Driver, limit: int,
+                                             database: str | None = None) -> list[dict]:
+    """Up to `limit` enterprises that have current recommendations, in credit-code order (stable across runs)."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (e:Enterprise)
+        WHERE EXISTS { MATCH (e)<-[:FROM_ENTERPRISE]-(:Recommendation {current: true}) }
+        RETURN e.credit_code AS credit_code, e.name AS name, e.county_code AS county_code
+        ORDER BY credit_code
+        LIMIT $limit
+        """,
+        limit=limit, database_=database, routing_=READ,
+    )
+    return [record.data() for record in records]
+
+
+def prepare_for_replanning(driver: neo4j.Driver, timeout_s: int = 900, database: str | None = None) -> None:
+    """Resample every index, wait for it, and clear the query caches.
+
+    Right after a bulk load the planner may still hold pre-load index selectivities: a plan made then
+    read 20,000 households in 384 s instead of 9 s. Afterwards every query is planned on current statistics.
+    """
+    with driver.session(database=database) as session:
+        session.run("CALL db.prepareForReplanning($timeout_s)", timeout_s=timeout_s).consume()
