@@ -12,7 +12,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api clean token browser
+.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api clean token browser notebook
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
@@ -82,6 +82,10 @@ serve: $(RUN_STAMP)
 token: schema
 	$(VENV)/bin/flask --app wsgi tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
 	  $(if $(COUNTY),--county "$(COUNTY)") $(if $(ENTERPRISE),--enterprise "$(ENTERPRISE)")
+
+# Jupyter on the local Neo4j (the notebooks read the same settings as the app).
+notebook: schema $(DEV_STAMP)
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
 
 stop:
 	@if [ -f $(GUNICORN_PID) ] && kill -0 "$$(cat $(GUNICORN_PID))" 2>/dev/null; then \

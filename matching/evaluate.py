@@ -106,12 +106,26 @@ def format_results(results: dict, k: int) -> str:
     return "\n".join(lines)
 
 
+def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
+    """Households of the counties, enterprises in range and the counties' partnerships, from the graph."""
+    from graph import matching as queries
+    from matching.run import neighbour_counties
+
+    radius = max(rules.max_km(m) for m in ("01", "02", "03", "05"))
+    households = Households.from_records(queries.county_households(driver, counties, settings.neo4j_database))
+    enterprises = Enterprises.from_records(
+        queries.county_enterprises(driver, neighbour_counties(counties, radius), settings.neo4j_database), rules)
+    partnerships = pd.DataFrame(queries.partnerships(driver, counties, settings.neo4j_database),
+                                columns=["partnership_id", "household_id", "credit_code", "mechanism", "start_date",
+                                         "status"])
+    return households, enterprises, partnerships
+
+
 def main(argv: list[str] | None = None) -> int:
     """Evaluate on the data in the configured Neo4j."""
     from app.settings import Settings
     from graph import matching as queries
     from graph.db import create_driver
-    from matching.run import neighbour_counties
 
     parser = argparse.ArgumentParser(prog="python -m matching.evaluate", description="评估推荐质量 / evaluate")
     parser.add_argument("--county", action="append")
@@ -122,12 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     settings, rules = Settings(), EligibilityRules()
     with create_driver(settings) as driver:
         counties = args.county or [row["code"] for row in queries.counties_with_households(driver, settings.neo4j_database)]
-        radius = max(rules.max_km(m) for m in ("01", "02", "03", "05"))
-        households = Households.from_records(queries.county_households(driver, counties, settings.neo4j_database))
-        enterprises = Enterprises.from_records(
-            queries.county_enterprises(driver, neighbour_counties(counties, radius), settings.neo4j_database), rules)
-        partnerships = pd.DataFrame(queries.partnerships(driver, counties, settings.neo4j_database),
-                                    columns=["partnership_id", "household_id", "credit_code", "mechanism", "start_date", "status"])
+        households, enterprises, partnerships = load_inputs(driver, settings, counties, rules)
     print(f"{len(households)} 户 households, {len(enterprises)} 家企业 enterprises, {len(partnerships)} 条联结 partnerships")
     print(format_results(evaluate(households, enterprises, partnerships, rules, k=args.k, test_share=args.test_share,
                                   seed=args.seed), args.k))

@@ -1,0 +1,67 @@
+"""Read-only Cypher for analysts' notebooks: what the graph holds, and one village's neighbourhood."""
+import neo4j
+
+from graph.model import NODES, RELATIONSHIPS
+
+READ = neo4j.RoutingControl.READ
+
+
+def label_counts(driver: neo4j.Driver, database: str | None = None) -> dict[str, int]:
+    """Node count per label of the model (from the count store, so cheap at any size)."""
+    counts = {}
+    for label in NODES:  # labels come from the model's allow-list
+        records, _, _ = driver.execute_query(f"MATCH (n:{label}) RETURN count(n) AS n", database_=database,
+                                             routing_=READ)
+        counts[label] = records[0]["n"]
+    return counts
+
+
+def relationship_counts(driver: neo4j.Driver, database: str | None = None) -> dict[str, int]:
+    """Relationship count per type of the model."""
+    counts = {}
+    for rel_type in RELATIONSHIPS:
+        records, _, _ = driver.execute_query(f"MATCH ()-[r:{rel_type}]->() RETURN count(r) AS n", database_=database,
+                                             routing_=READ)
+        counts[rel_type] = records[0]["n"]
+    return counts
+
+
+def busiest_villages(driver: neo4j.Driver, county_code: str, limit: int = 5, database: str | None = None) -> list[dict]:
+    """Villages of a county with the most households, with their partnership counts."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (h:Household {county_code: $county})-[:LIVES_IN]->(v:Region)
+        WITH v, count(h) AS households,
+             count { (v)<-[:LIVES_IN]-(:Household)<-[:OF_HOUSEHOLD]-(:Partnership) } AS partnerships
+        RETURN v.code AS code, v.name AS name, households, partnerships
+        ORDER BY households DESC, code LIMIT $limit
+        """,
+        county=county_code, limit=limit, database_=database, routing_=READ,
+    )
+    return [record.data() for record in records]
+
+
+def village_subgraph(driver: neo4j.Driver, village_code: str, database: str | None = None) -> dict:
+    """One village's households, members, partnerships, enterprises and projects, as node and edge lists.
+
+    Personal properties are not returned: nodes carry a kind, a caption and non-personal facts only.
+    """
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (v:Region {code: $code})
+        OPTIONAL MATCH (h:Household)-[:LIVES_IN]->(v)
+        OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
+        OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h)
+        OPTIONAL MATCH (p)-[:WITH_ENTERPRISE]->(e:Enterprise)
+        OPTIONAL MATCH (p)-[:UNDER_PROJECT]->(project:Project)
+        RETURN v {.code, .name} AS village,
+               collect(DISTINCT h {.household_id, .main_cause, .household_size, .attribute}) AS households,
+               collect(DISTINCT m {.id_hash, .household_id, .labour_skill, .relation}) AS members,
+               collect(DISTINCT p {.partnership_id, .household_id, .credit_code, .project_id, .mechanism, .status})
+                 AS partnerships,
+               collect(DISTINCT e {.credit_code, .name, .enterprise_type}) AS enterprises,
+               collect(DISTINCT project {.project_id, .name, .implementer_credit_code}) AS projects
+        """,
+        code=village_code, database_=database, routing_=READ,
+    )
+    return records[0].data() if records else {}
