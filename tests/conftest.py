@@ -47,8 +47,8 @@ def graph_db(neo4j_driver, test_settings):
 
 @pytest.fixture
 def app(graph_db, test_settings):
-    """The Flask app on the test Neo4j, with a clean graph."""
-    flask_app = create_app(test_settings)
+    """The Flask app on the test Neo4j, with a clean graph (no background job poller: nothing queues jobs here)."""
+    flask_app = create_app(test_settings.model_copy(update={"job_workers_enabled": False}))
     flask_app.config.update(TESTING=True)
     yield flask_app
     flask_app.extensions["jobs"].stop()

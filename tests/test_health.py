@@ -4,14 +4,14 @@ from app.settings import Settings
 
 
 def test_healthz_answers_without_a_database():
-    app = create_app(Settings(neo4j_uri="bolt://127.0.0.1:9", neo4j_connection_timeout=1))
+    app = create_app(Settings(neo4j_uri="bolt://127.0.0.1:9", neo4j_connection_timeout=1, job_workers_enabled=False))
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
 
 
 def test_readyz_is_503_problem_when_neo4j_is_unreachable():
-    app = create_app(Settings(neo4j_uri="bolt://127.0.0.1:9", neo4j_connection_timeout=1))
+    app = create_app(Settings(neo4j_uri="bolt://127.0.0.1:9", neo4j_connection_timeout=1, job_workers_enabled=False))
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
@@ -28,7 +28,8 @@ def test_readyz_is_200_on_the_test_neo4j(client):
 
 
 def test_driver_is_not_created_by_the_factory(test_settings):
-    app = create_app(test_settings)
+    # No job poller here: it would share the driver this test closes.
+    app = create_app(test_settings.model_copy(update={"job_workers_enabled": False}))
     holder = app.extensions["neo4j"]
     assert holder._driver is None, "the driver must be created after gunicorn forks, on first use"
     app.test_client().get("/readyz")
