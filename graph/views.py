@@ -71,6 +71,11 @@ def _where(filters: dict, allowed: dict[str, str]) -> list[str]:
     return clauses
 
 
+def _page_params(filters: dict, skip: int, limit: int) -> dict:
+    """Query parameters of a paged search: the filters given, and the page window."""
+    return {**{name: value for name, value in filters.items() if value is not None}, "skip": skip, "limit": limit}
+
+
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None) -> tuple[list[dict], int]:
     """A page of active households matching the filters, with labour counts and coverage."""
@@ -81,7 +86,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
         clauses.append(COVERED if covered else f"NOT {COVERED}")
     match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
     order = HOUSEHOLD_SORT[sort]
-    params = {**{k: v for k, v in filters.items() if v is not None}, "skip": skip, "limit": limit}
+    params = _page_params(filters, skip, limit)
     return read_page(
         driver, f"{match} RETURN count(h) AS total",
         f"{match} WITH h ORDER BY {order}, h.household_id SKIP $skip LIMIT $limit {household_summary()} RETURN item",
@@ -199,7 +204,7 @@ def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: in
     """A page of enterprises matching the filters."""
     clauses = _where(filters, ENTERPRISE_FILTERS)
     match = "MATCH (e:Enterprise)" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    params = {**{k: v for k, v in filters.items() if v is not None}, "skip": skip, "limit": limit}
+    params = _page_params(filters, skip, limit)
     return read_page(driver, f"{match} RETURN count(e) AS total",
                      f"{match} WITH e ORDER BY e.credit_code SKIP $skip LIMIT $limit RETURN {ENTERPRISE_FIELDS} AS item",
                      params, database)
@@ -261,7 +266,7 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
     """A page of current recommendations (best score first) with their household's summary."""
     clauses = ["r.current"] + _where(filters, RECOMMENDATION_FILTERS)
     match = "MATCH (r:Recommendation) WHERE " + " AND ".join(clauses)
-    params = {**{k: v for k, v in filters.items() if v is not None}, "skip": skip, "limit": limit}
+    params = _page_params(filters, skip, limit)
     return read_page(
         driver, f"{match} RETURN count(r) AS total",
         f"""{match} WITH r ORDER BY r.score DESC, r.rec_id SKIP $skip LIMIT $limit
@@ -274,22 +279,16 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
 
 
 def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = None) -> dict | None:
-    """One recommendation with its household's summary."""
-    items, _ = search_recommendations_by_id(driver, rec_id, database)
-    return items[0] if items else None
-
-
-def search_recommendations_by_id(driver: neo4j.Driver, rec_id: str, database: str | None = None):
-    """The recommendation with this id (current or not) as a one-item page."""
-    return read_page(
-        driver, "MATCH (r:Recommendation {rec_id: $rec_id}) RETURN count(r) AS total",
+    """One recommendation (current or not) with its household's summary."""
+    records, _, _ = driver.execute_query(
         f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
         MATCH (e:Enterprise {{credit_code: r.credit_code}})
         MATCH (h:Household {{household_id: r.household_id}})
         {household_summary("household", "r, e")}
         RETURN {RECOMMENDATION_FIELDS} AS item""",
-        {"rec_id": rec_id}, database,
+        rec_id=rec_id, database_=database, routing_=READ,
     )
+    return records[0]["item"] if records else None
 
 
 PROJECT_FILTERS = {
@@ -308,7 +307,7 @@ def search_projects(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
     """A page of projects matching the filters."""
     clauses = _where(filters, PROJECT_FILTERS)
     match = "MATCH (p:Project)" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-    params = {**{k: v for k, v in filters.items() if v is not None}, "skip": skip, "limit": limit}
+    params = _page_params(filters, skip, limit)
     return read_page(driver, f"{match} RETURN count(p) AS total",
                      f"{match} WITH p ORDER BY p.project_id SKIP $skip LIMIT $limit RETURN {PROJECT_FIELDS} AS item",
                      params, database)
@@ -344,7 +343,7 @@ def search_partnerships(driver: neo4j.Driver, filters: dict, skip: int, limit: i
     clauses = _where(filters, PARTNERSHIP_FILTERS)
     match = ("MATCH (h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)"
              + (" WHERE " + " AND ".join(clauses) if clauses else ""))
-    params = {**{k: v for k, v in filters.items() if v is not None}, "skip": skip, "limit": limit}
+    params = _page_params(filters, skip, limit)
     return read_page(
         driver, f"{match} RETURN count(p) AS total",
         f"""{match} WITH p, h, e ORDER BY p.start_date DESC, p.partnership_id SKIP $skip LIMIT $limit

@@ -68,9 +68,14 @@ LEDGER_COLUMNS = [
 @requires("bureau", "admin")
 def export_partnerships(query: PartnershipExportQuery):
     """导出帮扶台账为 XLSX / export the ledger as XLSX."""
+    return export(query, "partnerships.export")
+
+
+def export(query: PartnershipExportQuery, action: str):
+    """The filtered ledger as an XLSX download; the read is audited as `action`."""
     records, _ = search(query)
     items = [present_partnership(record) for record in records]
-    audit_if_personal(current_principal(), "partnerships.export", items)
+    audit_if_personal(current_principal(), action, items)
     return xlsx_response("帮扶台账", LEDGER_COLUMNS, items, "partnerships.xlsx")
 
 

@@ -6,9 +6,9 @@ HttpOnly, SameSite=Lax cookie (Secure unless SESSION_COOKIE_SECURE is off); ever
 a CSRF token (Flask-WTF)."""
 import functools
 import json
-from datetime import date, datetime, timezone
+from datetime import date
 
-from flask import Blueprint, Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.auth import AuthError, Principal, principal_for_secret
@@ -141,17 +141,6 @@ def index():
     return redirect(url_for(ROLE_HOME[principal.role]))
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
-
-
 def parse_json(text) -> dict:
+    """A JSON object stored as text on a node (empty when absent)."""
     return json.loads(text) if isinstance(text, str) and text else {}
-
-
-def today() -> str:
-    return date.today().isoformat()
-
-
-def forbid(message: str = "无权执行此操作。"):
-    abort(403, description=message)

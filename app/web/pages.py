@@ -12,11 +12,10 @@ from app.api import recommendations as recommendation_api
 from app.api import runs as run_api
 from app.api import uploads as upload_api
 from app.api.regions import coverage_of
-from app.api.schemas import HouseholdQuery, PartnershipQuery
+from app.api.schemas import HouseholdExportQuery, HouseholdQuery, PartnershipExportQuery, PartnershipQuery
 from app.auth import AuthError, current_principal
-from app.export import xlsx_response
 from app.extensions import neo4j_ext
-from app.privacy import FULL, audit_if_personal, household_view, present_household, present_member
+from app.privacy import audit_if_personal, household_view, present_household, present_member
 from app.web import bp, charts, page, parse_json
 from graph import jobs as queue
 from graph import views
@@ -232,33 +231,17 @@ def update_ledger(partnership_id):
 @bp.get("/ledger/export.xlsx")
 @page("bureau", "admin")
 def export_ledger():
-    """The filtered ledger as XLSX."""
-    query, _ = _query(PartnershipQuery, {**request.args, "page": "1", "page_size": "100"})
-    rows, page_number = [], 1
-    while True:  # all pages of the filter, up to 20,000 rows
-        records, total = ledger_api.search(query.model_copy(update={"page": page_number}))
-        rows.extend(ledger_api.present_partnership(record) for record in records)
-        if page_number * 100 >= min(total, 20000):
-            break
-        page_number += 1
-    audit_if_personal(current_principal(), "web.ledger.export", rows)
-    return xlsx_response("帮扶台账", ledger_api.LEDGER_COLUMNS, rows, "帮扶台账.xlsx")
+    """The filtered ledger as XLSX (up to 20,000 rows)."""
+    query, _ = _query(PartnershipExportQuery, {**request.args, "page": "1", "page_size": "20000"})
+    return ledger_api.export(query, "web.ledger.export")
 
 
 @bp.get("/households/export.xlsx")
 @page("bureau", "admin")
 def export_households():
-    """The filtered households as XLSX."""
-    query, _ = _query(HouseholdQuery, {**request.args, "page": "1", "page_size": "100"})
-    rows, page_number = [], 1
-    while True:
-        records, total = household_api.search(query.model_copy(update={"page": page_number}))
-        rows.extend(present_household(record, FULL) for record in records)
-        if page_number * 100 >= min(total, 20000):
-            break
-        page_number += 1
-    audit_if_personal(current_principal(), "web.households.export", rows)
-    return xlsx_response("贫困户", household_api.HOUSEHOLD_COLUMNS, rows, "贫困户.xlsx")
+    """The filtered households as XLSX (up to 20,000 rows)."""
+    query, _ = _query(HouseholdExportQuery, {**request.args, "page": "1", "page_size": "20000"})
+    return household_api.export(query, "web.households.export")
 
 
 @bp.get("/enterprise")
