@@ -2,7 +2,7 @@
 from flask_openapi3 import Info, OpenAPI
 
 from app.extensions import neo4j_ext
-from app.settings import Settings
+from core.settings import Settings
 
 API_DESCRIPTION = """联结 Lianjie —— 企业与贫困户利益联结匹配服务 API。
 

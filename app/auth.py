@@ -17,7 +17,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.extensions import neo4j_ext
-from app.settings import Settings
+from core.settings import Settings
 from graph import access
 
 ROLES = ("bureau", "enterprise", "analyst", "admin")

@@ -9,7 +9,7 @@ import threading
 import neo4j
 from flask import Flask, current_app
 
-from app.settings import Settings
+from core.settings import Settings
 from graph.db import create_driver
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import neo4j
 
-from app.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from graph import jobs as queue
 
 log = logging.getLogger("lianjie.jobs")

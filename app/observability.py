@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client import multiprocess
 from pythonjsonlogger.json import JsonFormatter
 
-from app.settings import Settings
+from core.settings import Settings
 
 REQUESTS = Counter("lianjie_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
 LATENCY = Histogram("lianjie_http_request_duration_seconds", "HTTP request latency", ["method", "endpoint"],

@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 PROVINCE_HOUSEHOLDS = 1_000_000

@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 from etl.load import Loader, load_files  # noqa: E402
 from graph import bulk, server  # noqa: E402
 from graph.db import create_driver  # noqa: E402

@@ -19,7 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.settings import PROJECT_ROOT, Settings  # noqa: E402
+from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 from graph import matching as queries  # noqa: E402
 from graph import server  # noqa: E402
 from graph.db import create_driver  # noqa: E402
@@ -32,7 +32,7 @@ from matching.scoring import BlendedScorer, pair_features  # noqa: E402
 
 def optimality_gap(driver, county: str, params: MatchParams) -> dict:
     """Our assignment's objective against the LP optimum for one county."""
-    radius = max(params.rules.max_km(m) for m in ("01", "02", "03", "05"))
+    radius = params.rules.search_radius_km()
     households = Households.from_records(queries.county_households(driver, [county]))
     enterprises = Enterprises.from_records(queries.county_enterprises(driver, neighbour_counties([county], radius)), params.rules)
     pairs = candidate_pairs(households, enterprises, params.rules, per_mechanism=params.per_mechanism)

@@ -6,7 +6,9 @@ The kind of a file is recognised from its header (etl.readers.detect_kind).
 """
 from dataclasses import dataclass, field
 
-from etl import codes
+from core import codes
+
+CodeList = type[codes.Code]  # a code list is an enum class of core.codes
 
 # Value types understood by etl.validate / etl.transform.
 TEXT, INTEGER, DECIMAL, CODE, CODES, FLAG, DATE, YEAR, ID_NUMBER, CREDIT_CODE, REGION_CODE, LIST = (
@@ -24,7 +26,7 @@ class Column:
     type: str = TEXT
     required: bool = False
     aliases: tuple[str, ...] = ()
-    code_list: codes.CodeList | None = None
+    code_list: CodeList | None = None
     minimum: float | None = None
     maximum: float | None = None
     personal: bool = False  # personal information: never written raw to reports or logs
@@ -63,8 +65,8 @@ VILLAGES = FileKind(
         Column("county", "县", TEXT, False, ("县（市、区）", "县(市、区)", "县区", "county_name")),
         Column("lon", "经度", DECIMAL, False, ("longitude", "lng"), minimum=73, maximum=136),
         Column("lat", "纬度", DECIMAL, False, ("latitude",), minimum=3, maximum=54),
-        Column("is_poor_village", "是否贫困村", FLAG, False, ("贫困村", "poor_village"), code_list=codes.YES_NO),
-        Column("relocation_site", "是否易地搬迁安置点", FLAG, False, ("易地搬迁安置点", "安置点"), code_list=codes.YES_NO),
+        Column("is_poor_village", "是否贫困村", FLAG, False, ("贫困村", "poor_village"), code_list=codes.YesNo),
+        Column("relocation_site", "是否易地搬迁安置点", FLAG, False, ("易地搬迁安置点", "安置点"), code_list=codes.YesNo),
     ),
     signature=("village_code", "village", "township"),
     key=("village_code",),
@@ -84,15 +86,15 @@ HOUSEHOLDS = FileKind(
         Column("village", "行政村", TEXT, False, ("村", "村名", "village_name")),
         Column("village_code", "行政区划代码", REGION_CODE, True, ("村代码", "行政村代码", "所属行政区划代码", "区划代码")),
         Column("phone", "联系电话", TEXT, False, ("电话", "手机号码", "telephone"), personal=True),
-        Column("attribute", "贫困户属性", CODE, False, ("户属性", "贫困属性"), codes.HOUSEHOLD_ATTRIBUTE),
-        Column("main_cause", "主要致贫原因", CODE, True, ("致贫原因", "主要致贫原因代码", "cause"), codes.POVERTY_CAUSE),
-        Column("other_causes", "其他致贫原因", CODES, False, ("次要致贫原因",), codes.POVERTY_CAUSE),
+        Column("attribute", "贫困户属性", CODE, False, ("户属性", "贫困属性"), codes.HouseholdAttribute),
+        Column("main_cause", "主要致贫原因", CODE, True, ("致贫原因", "主要致贫原因代码", "cause"), codes.PovertyCause),
+        Column("other_causes", "其他致贫原因", CODES, False, ("次要致贫原因",), codes.PovertyCause),
         Column("household_size", "家庭人口数", INTEGER, False, ("家庭人口", "人口数", "size"), minimum=1, maximum=30),
         Column("income_per_capita", "人均纯收入（元）", DECIMAL, False, ("人均纯收入", "人均纯收入(元)", "家庭人均纯收入"), minimum=0, maximum=200000),
-        Column("poverty_status", "脱贫状态", CODE, False, ("贫困状态",), codes.POVERTY_STATUS),
+        Column("poverty_status", "脱贫状态", CODE, False, ("贫困状态",), codes.PovertyStatus),
         Column("exit_year", "脱贫年度", YEAR, False, ("脱贫年份",)),
-        Column("household_type", "户类型", CODE, False, (), codes.HOUSEHOLD_TYPE),
-        Column("monitoring_category", "监测对象类别", CODE, False, ("监测类别",), codes.MONITORING_CATEGORY),
+        Column("household_type", "户类型", CODE, False, (), codes.HouseholdType),
+        Column("monitoring_category", "监测对象类别", CODE, False, ("监测类别",), codes.MonitoringCategory),
         _area("arable_mu", "耕地面积（亩）", "耕地面积", "耕地面积(亩)", "耕地（亩）", "arable_land_mu"),
         _area("irrigated_mu", "有效灌溉面积（亩）", "有效灌溉面积", "有效灌溉面积(亩)"),
         _area("forest_mu", "林地面积（亩）", "林地面积", "林地面积(亩)", "forest_land_mu"),
@@ -100,10 +102,10 @@ HOUSEHOLDS = FileKind(
         _area("water_mu", "水面面积（亩）", "水面面积", "水面面积(亩)"),
         _area("pasture_mu", "牧草地面积（亩）", "牧草地面积", "牧草地面积(亩)"),
         Column("road_distance_km", "距离村主干路（公里）", DECIMAL, False, ("距村主干路距离（公里）", "距离村主干路(公里)", "距村主干路（公里）"), minimum=0, maximum=500),
-        Column("dilapidated_house", "是否危房户", FLAG, False, ("危房户",), codes.YES_NO),
-        Column("relocated", "是否易地扶贫搬迁户", FLAG, False, ("是否易地搬迁户", "易地搬迁户", "易地搬迁"), codes.YES_NO),
-        Column("has_leading_enterprise", "是否有龙头企业带动", FLAG, False, ("龙头企业带动",), codes.YES_NO),
-        Column("in_cooperative", "是否加入农民专业合作社", FLAG, False, ("加入合作社", "是否加入合作社"), codes.YES_NO),
+        Column("dilapidated_house", "是否危房户", FLAG, False, ("危房户",), codes.YesNo),
+        Column("relocated", "是否易地扶贫搬迁户", FLAG, False, ("是否易地搬迁户", "易地搬迁户", "易地搬迁"), codes.YesNo),
+        Column("has_leading_enterprise", "是否有龙头企业带动", FLAG, False, ("龙头企业带动",), codes.YesNo),
+        Column("in_cooperative", "是否加入农民专业合作社", FLAG, False, ("加入合作社", "是否加入合作社"), codes.YesNo),
         Column("products", "主要产业（产品）", LIST, False, ("主要产业", "种养产品", "主要产品", "产业")),
     ),
     signature=("household_id", "main_cause"),
@@ -121,13 +123,13 @@ MEMBERS = FileKind(
         Column("relation", "与户主关系", TEXT, False, ("与户主关系名称", "relationship")),
         Column("sex", "性别", TEXT, False, ("gender",)),
         Column("ethnicity", "民族", TEXT, False, ("nation",)),
-        Column("education", "文化程度", CODE, False, (), codes.EDUCATION),
+        Column("education", "文化程度", CODE, False, (), codes.Education),
         Column("school_status", "在校生状况", TEXT, False, ("在校生情况",)),
-        Column("health", "健康状况", CODE, False, ("健康情况",), codes.HEALTH),
-        Column("labour_skill", "劳动技能", CODE, True, ("劳动能力", "labor_skill"), codes.LABOUR_SKILL),
+        Column("health", "健康状况", CODE, False, ("健康情况",), codes.Health),
+        Column("labour_skill", "劳动技能", CODE, True, ("劳动能力", "labor_skill"), codes.LabourSkill),
         Column("work_status", "务工状况", TEXT, False, ("务工情况",)),
         Column("work_months", "务工时间（月）", INTEGER, False, ("务工时间", "务工月数", "务工时间(月)"), minimum=0, maximum=12),
-        Column("work_place", "务工地", CODE, False, ("务工地点", "务工区域"), codes.WORK_PLACE),
+        Column("work_place", "务工地", CODE, False, ("务工地点", "务工区域"), codes.WorkPlace),
     ),
     signature=("household_id", "id_number", "labour_skill"),
     key=("id_number",),
@@ -139,21 +141,21 @@ ENTERPRISES = FileKind(
     (
         Column("credit_code", "统一社会信用代码", CREDIT_CODE, True, ("信用代码", "社会信用代码", "uscc")),
         Column("name", "企业名称", TEXT, True, ("主体名称", "单位名称", "enterprise_name")),
-        Column("enterprise_type", "主体类型", CODE, True, ("企业类型", "经营主体类型", "type"), codes.ENTERPRISE_TYPE),
+        Column("enterprise_type", "主体类型", CODE, True, ("企业类型", "经营主体类型", "type"), codes.EnterpriseType),
         Column("region_code", "行政区划代码", REGION_CODE, True, ("所在地区划代码", "区划代码", "所在地代码")),
         Column("address", "地址", TEXT, False, ("注册地址", "经营地址")),
         Column("lon", "经度", DECIMAL, False, ("longitude", "lng"), minimum=73, maximum=136),
         Column("lat", "纬度", DECIMAL, False, ("latitude",), minimum=3, maximum=54),
         Column("industry", "所属产业", LIST, False, ("主导产业", "产业类别", "行业")),
         Column("products_bought", "收购产品", LIST, False, ("订单收购产品", "收购品种")),
-        Column("mechanisms", "联结方式", CODES, False, ("利益联结方式", "带动方式"), codes.MECHANISM),
+        Column("mechanisms", "联结方式", CODES, False, ("利益联结方式", "带动方式"), codes.Mechanism),
         Column("jobs_offered", "用工需求（人）", INTEGER, False, ("用工需求", "提供岗位数", "就业岗位（个）"), minimum=0, maximum=100000),
-        Column("skill_required", "技能要求", CODE, False, ("用工技能要求",), codes.LABOUR_SKILL),
+        Column("skill_required", "技能要求", CODE, False, ("用工技能要求",), codes.LabourSkill),
         Column("contract_households", "订单收购带动户数", INTEGER, False, ("订单带动户数",), minimum=0, maximum=100000),
         Column("land_wanted_mu", "流转土地需求（亩）", DECIMAL, False, ("土地流转需求（亩）", "流转土地需求"), minimum=0, maximum=1000000),
         Column("equity_households", "入股分红带动户数", INTEGER, False, ("资产收益带动户数",), minimum=0, maximum=100000),
         Column("ecommerce_households", "电商带动户数", INTEGER, False, ("消费扶贫带动户数",), minimum=0, maximum=100000),
-        Column("certified_poverty_products", "是否认定扶贫产品", FLAG, False, ("扶贫产品认定",), codes.YES_NO),
+        Column("certified_poverty_products", "是否认定扶贫产品", FLAG, False, ("扶贫产品认定",), codes.YesNo),
         Column("contact", "联系人", TEXT, False, (), personal=True),
         Column("phone", "联系电话", TEXT, False, ("电话",), personal=True),
     ),
@@ -173,11 +175,11 @@ PROJECTS = FileKind(
         Column("budget_wan", "资金规模（万元）", DECIMAL, False, ("资金规模", "总投资（万元）", "项目资金（万元）"), minimum=0, maximum=10000000),
         Column("implementer_credit_code", "实施主体统一社会信用代码", CREDIT_CODE, False, ("实施主体信用代码",)),
         Column("implementer", "实施主体", TEXT, False, ("实施单位",)),
-        Column("mechanism", "联结方式", CODE, False, ("利益联结方式",), codes.MECHANISM),
+        Column("mechanism", "联结方式", CODE, False, ("利益联结方式",), codes.Mechanism),
         Column("target_households", "计划带动贫困户数", INTEGER, False, ("带动贫困户数", "受益贫困户数"), minimum=0, maximum=1000000),
         Column("start_year", "建设年度", YEAR, False, ("开始年度", "年度")),
         Column("end_year", "完成年度", YEAR, False, ("结束年度",)),
-        Column("status", "项目状态", CODE, False, ("状态",), codes.PROJECT_STATUS),
+        Column("status", "项目状态", CODE, False, ("状态",), codes.ProjectStatus),
     ),
     signature=("project_id", "name", "fund_source"),
     key=("project_id",),
@@ -191,11 +193,11 @@ PARTNERSHIPS = FileKind(
         Column("household_id", "户编号", TEXT, True, ("户码",)),
         Column("credit_code", "统一社会信用代码", CREDIT_CODE, True, ("企业统一社会信用代码", "信用代码")),
         Column("project_id", "项目编号", TEXT, False, ()),
-        Column("mechanism", "联结方式", CODE, True, ("利益联结方式", "帮扶方式"), codes.MECHANISM),
+        Column("mechanism", "联结方式", CODE, True, ("利益联结方式", "帮扶方式"), codes.Mechanism),
         Column("start_date", "开始日期", DATE, False, ("联结日期", "签约日期")),
         Column("end_date", "结束日期", DATE, False, ("到期日期",)),
         Column("income_gain", "年增收（元）", DECIMAL, False, ("增收金额（元）", "户年增收（元）", "年增收"), minimum=0, maximum=1000000),
-        Column("status", "状态", CODE, False, ("联结状态", "履约状态"), codes.PARTNERSHIP_STATUS),
+        Column("status", "状态", CODE, False, ("联结状态", "履约状态"), codes.PartnershipStatus),
         Column("note", "帮扶措施", TEXT, False, ("备注", "措施")),
     ),
     signature=("household_id", "credit_code", "mechanism"),

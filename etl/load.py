@@ -25,8 +25,9 @@ import neo4j
 import pandas as pd
 from tqdm import tqdm
 
-from app.settings import Settings
-from etl import formats, geo, values
+from core.settings import Settings
+from core import geography
+from etl import formats, values
 from etl.readers import RawTable, ReadError, read_file
 from etl.report import write_report
 from etl.transform import SPECS, NodeSpec, base_regions, industry_rows, transform
@@ -316,8 +317,8 @@ def county_scope(codes: Iterable[str] | None) -> frozenset[str] | None:
     scope = set()
     for code in codes:
         text = str(code).strip()
-        padded = geo.pad_code(text) if re.fullmatch(r"\d{6}|\d{12}", text) else ""
-        if not padded or geo.level_of(padded) != "county" or geo.division(padded) is None:
+        padded = geography.pad_code(text) if re.fullmatch(r"\d{6}|\d{12}", text) else ""
+        if not padded or geography.level_of(padded) != "county" or geography.division(padded) is None:
             raise ValueError(f"不是有效的县级行政区划代码 / not a known county code: {code!r}")
         scope.add(padded)
     return frozenset(scope)

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.neighbors import BallTree
 
-from etl import codes, formats, geo
-from etl.industries import INDUSTRIES
+from core import codes, geography
+from etl import formats
+from core.industries import INDUSTRIES
 from etl.values import CREDIT_ALPHABET, CREDIT_WEIGHTS, ID_CHECK_CHARS, ID_WEIGHTS
 
 HUNAN = "430000000000"
@@ -89,8 +90,8 @@ def make_geography(counties: list[str], seed: int) -> Geography:
     rng = _rng(seed, "geography")
     frames = []
     for county in counties:
-        record = geo.division(county)
-        prefecture = geo.division(geo.pad_code(county[:4])) or {"name": ""}
+        record = geography.division(county)
+        prefecture = geography.division(geography.pad_code(county[:4])) or {"name": ""}
         n_townships = int(rng.integers(8, 21))
         township_lon, township_lat = _offset(np.full(n_townships, record["lon"]), np.full(n_townships, record["lat"]), rng, 12)
         township_names = _place_names(rng, n_townships, "镇")
@@ -288,9 +289,9 @@ def make_enterprises(geography: Geography, counties: list[str], n: int, seed: in
                     for i in rng.permutation(n) + 0x100000]
     first17 = [r + c[:6] + o for r, c, o in zip(registry, frame["county_code"], organisation)]
     frame["credit_code"] = [f + ch for f, ch in zip(first17, credit_check_chars(first17))]
-    kinds = frame["enterprise_type"].map(codes.ENTERPRISE_TYPE.labels)
+    kinds = frame["enterprise_type"].map(codes.EnterpriseType.labels())
     frame["name"] = [f"{county}{_place_names(rng, 1, '')[0]}{CODE_OF_INDUSTRY_NAME[i[0]]}{kind if kind.endswith(('社', '场', '间')) else '有限公司'}"
-                     for county, i, kind in zip(frame["county_code"].map(lambda c: geo.division(c)["name"]), frame["industry_codes"], kinds)]
+                     for county, i, kind in zip(frame["county_code"].map(lambda c: geography.division(c)["name"]), frame["industry_codes"], kinds)]
     frame["contact"] = _names(rng, n)
     frame["phone"] = [f"1{rng.choice(['3', '5', '8'])}{rng.integers(0, 10**9):09d}" for _ in range(n)]
     return frame
@@ -304,7 +305,7 @@ def make_projects(enterprises: pd.DataFrame, counties: list[str], n: int, seed: 
     frame["project_id"] = [f"XM{c[:6]}{i:05d}" for i, c in enumerate(county_of, start=1)]
     industry = [rng.choice(county_industries(c)) for c in county_of]
     frame["industry"] = [CODE_OF_INDUSTRY_NAME[i] for i in industry]
-    frame["name"] = [f"{geo.division(c)['name']}{CODE_OF_INDUSTRY_NAME[i]}产业基地建设项目" for c, i in zip(county_of, industry)]
+    frame["name"] = [f"{geography.division(c)['name']}{CODE_OF_INDUSTRY_NAME[i]}产业基地建设项目" for c, i in zip(county_of, industry)]
     frame["fund_source"] = rng.choice(["财政专项扶贫资金", "涉农整合资金", "东西部协作资金", "社会帮扶资金"], n, p=[0.5, 0.3, 0.1, 0.1])
     frame["budget_wan"] = np.round(rng.lognormal(np.log(150), 0.8, n), 1)
     grouped = enterprises.groupby("county_code")
@@ -410,14 +411,14 @@ def make_partnerships(households: pd.DataFrame, members: pd.DataFrame, enterpris
     frame["status"] = rng.choice(["01", "02", "03"], len(frame), p=[0.8, 0.12, 0.08])
     project_of = projects.groupby("implementer_credit_code")["project_id"].first()
     frame["project_id"] = frame["credit_code"].map(project_of)
-    frame["note"] = frame["mechanism"].map(codes.MECHANISM.labels)
+    frame["note"] = frame["mechanism"].map(codes.Mechanism.labels())
     frame = frame.sort_values(["start_date", "household_id"], kind="stable").reset_index(drop=True)
     frame["partnership_id"] = [f"LJ{i:08d}" for i in range(1, len(frame) + 1)]
     return frame.drop(columns="land_mu")
 
 
-def _label(values: pd.Series, code_list: codes.CodeList, use_codes: bool) -> pd.Series:
-    return values if use_codes else values.map(code_list.labels, na_action="ignore")
+def _label(values: pd.Series, code_list: type[codes.Code], use_codes: bool) -> pd.Series:
+    return values if use_codes else values.map(code_list.labels(), na_action="ignore")
 
 
 def _flag(values: pd.Series, use_codes: bool) -> pd.Series:
@@ -442,37 +443,37 @@ def to_bureau_tables(data: dict[str, pd.DataFrame], use_codes: bool) -> dict[str
     tables = {"villages": villages.assign(is_poor_village=_flag(villages["is_poor_village"], use_codes),
                                           relocation_site=_flag(villages["relocation_site"], use_codes))}
     tables["households"] = households.assign(
-        attribute=_label(households["attribute"], codes.HOUSEHOLD_ATTRIBUTE, use_codes),
-        main_cause=_label(households["main_cause"], codes.POVERTY_CAUSE, use_codes),
-        other_causes=_joined(households["other_causes"], None if use_codes else codes.POVERTY_CAUSE.labels),
-        poverty_status=_label(households["poverty_status"], codes.POVERTY_STATUS, use_codes),
+        attribute=_label(households["attribute"], codes.HouseholdAttribute, use_codes),
+        main_cause=_label(households["main_cause"], codes.PovertyCause, use_codes),
+        other_causes=_joined(households["other_causes"], None if use_codes else codes.PovertyCause.labels()),
+        poverty_status=_label(households["poverty_status"], codes.PovertyStatus, use_codes),
         exit_year=households["exit_year"].where(households["exit_year"] > 0).astype("Int64"),
-        household_type=_label(households["household_type"], codes.HOUSEHOLD_TYPE, use_codes),
-        monitoring_category=_label(households["monitoring_category"], codes.MONITORING_CATEGORY, use_codes),
+        household_type=_label(households["household_type"], codes.HouseholdType, use_codes),
+        monitoring_category=_label(households["monitoring_category"], codes.MonitoringCategory, use_codes),
         dilapidated_house=_flag(households["dilapidated_house"], use_codes),
         relocated=_flag(households["relocated"], use_codes),
         has_leading_enterprise=_flag(households["has_leading_enterprise"], use_codes),
         in_cooperative=_flag(households["in_cooperative"], use_codes),
         products=_joined(households["industry_codes"], CODE_OF_INDUSTRY_NAME))
     tables["members"] = members.assign(
-        education=_label(members["education"], codes.EDUCATION, use_codes),
-        health=_label(members["health"], codes.HEALTH, use_codes),
-        labour_skill=_label(members["labour_skill"], codes.LABOUR_SKILL, use_codes),
-        work_place=_label(members["work_place"], codes.WORK_PLACE, use_codes),
+        education=_label(members["education"], codes.Education, use_codes),
+        health=_label(members["health"], codes.Health, use_codes),
+        labour_skill=_label(members["labour_skill"], codes.LabourSkill, use_codes),
+        work_place=_label(members["work_place"], codes.WorkPlace, use_codes),
         work_months=members["work_months"].where(members["work_months"] > 0).astype("Int64"))
     tables["enterprises"] = enterprises.assign(
-        enterprise_type=_label(enterprises["enterprise_type"], codes.ENTERPRISE_TYPE, use_codes),
+        enterprise_type=_label(enterprises["enterprise_type"], codes.EnterpriseType, use_codes),
         industry=_joined(enterprises["industry_codes"], CODE_OF_INDUSTRY_NAME),
         products_bought=_joined(enterprises["bought_codes"], CODE_OF_INDUSTRY_NAME),
-        mechanisms=_joined(enterprises["mechanisms"], None if use_codes else codes.MECHANISM.labels),
-        skill_required=_label(enterprises["skill_required"], codes.LABOUR_SKILL, use_codes),
+        mechanisms=_joined(enterprises["mechanisms"], None if use_codes else codes.Mechanism.labels()),
+        skill_required=_label(enterprises["skill_required"], codes.LabourSkill, use_codes),
         certified_poverty_products=_flag(enterprises["certified_poverty_products"], use_codes))
     tables["projects"] = projects.assign(
-        mechanism=_label(projects["mechanism"], codes.MECHANISM, use_codes),
-        status=_label(projects["status"], codes.PROJECT_STATUS, use_codes))
+        mechanism=_label(projects["mechanism"], codes.Mechanism, use_codes),
+        status=_label(projects["status"], codes.ProjectStatus, use_codes))
     tables["partnerships"] = partnerships.assign(
-        mechanism=_label(partnerships["mechanism"], codes.MECHANISM, use_codes),
-        status=_label(partnerships["status"], codes.PARTNERSHIP_STATUS, use_codes))
+        mechanism=_label(partnerships["mechanism"], codes.Mechanism, use_codes),
+        status=_label(partnerships["status"], codes.PartnershipStatus, use_codes))
     out = {}
     for name, frame in tables.items():
         kind = formats.KINDS[name]
@@ -499,7 +500,7 @@ def generate(out_dir, *, households: int = 2000, enterprises: int | None = None,
              use_codes: bool = False, progress: bool = True) -> dict[str, Path]:
     """Generate a data set and write it to out_dir; returns {kind: path}."""
     say = print if progress else (lambda *args, **kwargs: None)
-    counties = counties or (list(geo.counties_of(HUNAN)["code"]) if households >= 200_000 else XIANGXI_COUNTIES)
+    counties = counties or (list(geography.counties_of(HUNAN)["code"]) if households >= 200_000 else XIANGXI_COUNTIES)
     enterprises = enterprises or max(10, households // 50)
     projects = projects or max(3, households * 3 // 1000)
     started = time.monotonic()

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl import codes, formats, geo, values
-from etl.industries import INDUSTRIES, industry_code
+from core import codes, geography
+from etl import formats, values
+from core.industries import INDUSTRIES, industry_code
+from core.mechanisms import CAPACITY
 from graph.loading import RelationshipSpec
 
 
@@ -73,9 +75,6 @@ SPECS: dict[str, NodeSpec] = {
     ),
 }
 
-# Capacity column per mechanism code, for enterprises that do not list their mechanisms.
-CAPACITY_BY_MECHANISM = {"01": "jobs_offered", "02": "contract_households", "03": "land_wanted_mu",
-                         "04": "equity_households", "05": "ecommerce_households"}
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -91,7 +90,7 @@ def typed_columns(kind: formats.FileKind, frame: pd.DataFrame) -> pd.DataFrame:
         if column.type in (formats.CODE,):
             typed[column.name] = values.code_of(raw, column.code_list)
         elif column.type == formats.FLAG:
-            typed[column.name] = values.code_of(raw, column.code_list).map({"1": True, "0": False}, na_action="ignore")
+            typed[column.name] = values.code_of(raw, column.code_list).map({codes.YesNo.YES.value: True, codes.YesNo.NO.value: False}, na_action="ignore")
         elif column.type == formats.CODES:
             typed[column.name] = values.codes_of(raw, column.code_list)[0]
         elif column.type == formats.LIST:
@@ -144,7 +143,7 @@ def transform_villages(typed: pd.DataFrame) -> pd.DataFrame:
 def _position(out: pd.DataFrame, typed: pd.DataFrame, fallback_codes: pd.Series) -> None:
     """lon / lat from the row where both are given, otherwise from the fallback region (county)."""
     has_own = typed["lon"].notna() & typed["lat"].notna()
-    fallback = fallback_codes.str[:6].str.ljust(12, "0").map(lambda code: geo.division(code) or {})
+    fallback = fallback_codes.str[:6].str.ljust(12, "0").map(lambda code: geography.division(code) or {})
     out["lon"] = typed["lon"].where(has_own, fallback.map(lambda record: record.get("lon")))
     out["lat"] = typed["lat"].where(has_own, fallback.map(lambda record: record.get("lat")))
     out["position_source"] = np.where(has_own, "data", "county")
@@ -187,9 +186,10 @@ def transform_enterprises(typed: pd.DataFrame) -> pd.DataFrame:
     out["bought_codes"], unknown_products = _industries(typed["products_bought"])
     out["unknown_products"] = unknown_industries + unknown_products
     implied = pd.Series([[] for _ in range(len(typed))], index=typed.index, dtype=object)
-    for mechanism, capacity in CAPACITY_BY_MECHANISM.items():
-        offered = typed[capacity].fillna(0) > 0
-        implied = implied.where(~offered, implied.map(lambda items, m=mechanism: items + [m]))
+    # An enterprise that lists no mechanisms offers those it states a capacity for.
+    for mechanism, capacity in CAPACITY.items():
+        offered = typed[capacity.field].fillna(0) > 0
+        implied = implied.where(~offered, implied.map(lambda items, m=mechanism.value: items + [m]))
     out["mechanisms"] = typed["mechanisms"].where(typed["mechanisms"].map(len) > 0, implied)
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["credit_check_ok"] = values.credit_check_char_ok(typed["credit_code"])
@@ -214,7 +214,7 @@ def transform_partnerships(typed: pd.DataFrame) -> pd.DataFrame:
     out = typed.copy()
     derived = values.stable_id(typed["household_id"], typed["credit_code"], typed["mechanism"], typed["start_date"])
     out["partnership_id"] = typed["partnership_id"].fillna("P" + derived)
-    out["status"] = typed["status"].fillna("01")
+    out["status"] = typed["status"].fillna(codes.PartnershipStatus.IN_FORCE.value)
     out["household_ids"] = _singleton(typed["household_id"])
     out["enterprise_codes"] = _singleton(typed["credit_code"])
     out["project_ids"] = _singleton(typed["project_id"])
@@ -239,8 +239,8 @@ def transform(kind: formats.FileKind, frame: pd.DataFrame, id_key: bytes) -> pd.
 
 def base_regions() -> pd.DataFrame:
     """Provinces, prefectures and counties from cpca, as Region rows (parents first)."""
-    table = geo.divisions().copy()
-    table["level_rank"] = table["level"].map({level: rank for rank, level in enumerate(geo.LEVELS)})
+    table = geography.divisions().copy()
+    table["level_rank"] = table["level"].map({level: rank for rank, level in enumerate(geography.LEVELS)})
     table = table.sort_values(["level_rank", "code"]).drop(columns="level_rank").reset_index(drop=True)
     table["parent_codes"] = _singleton(table["parent_code"].astype("string"))
     table["position_source"] = "cpca"
@@ -253,7 +253,3 @@ def industry_rows() -> pd.DataFrame:
         [{"code": i.code, "name": i.name, "aliases": list(i.aliases), "land_based": i.land_based} for i in INDUSTRIES]
     )
 
-
-def mechanism_label(code: str) -> str:
-    """The Chinese name of a mechanism code."""
-    return codes.MECHANISM.label(code)

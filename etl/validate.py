@@ -10,7 +10,8 @@ from functools import lru_cache
 import pandas as pd
 import pandera.pandas as pa
 
-from etl import formats, geo, values
+from core import geography
+from etl import formats, values
 from etl.formats import Column, FileKind
 
 ERROR, WARNING = "错误", "警告"
@@ -48,7 +49,7 @@ def _range_checks(column: Column) -> list[pa.Check]:
 
 def _known_county(series: pd.Series) -> pd.Series:
     counties = values.pad_region_code(series.str[:6])
-    return counties.map(lambda code: geo.division(code) is not None).astype(bool)
+    return counties.map(lambda code: geography.division(code) is not None).astype(bool)
 
 
 def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
@@ -61,12 +62,12 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     if kind_of_value == formats.DECIMAL:
         return [_check(lambda s: values.parse_number(s).notna(), "应为数字 / must be a number"), *_range_checks(column)]
     if kind_of_value in (formats.CODE, formats.FLAG):
-        allowed = "、".join(column.code_list.labels.values())
+        allowed = "、".join(column.code_list.labels().values())
         return [_check(lambda s: s.isin(column.code_list.lookup().keys()),
-                       f"不是有效的{column.code_list.name}（可用：{allowed}）/ not a valid code or label")]
+                       f"不是有效的{column.code_list.list_name}（可用：{allowed}）/ not a valid code or label")]
     if kind_of_value == formats.CODES:
         return [_check(lambda s: ~values.codes_of(s, column.code_list)[1],
-                       f"含无效的{column.code_list.name} / contains an unknown code")]
+                       f"含无效的{column.code_list.list_name} / contains an unknown code")]
     if kind_of_value == formats.DATE:
         return [_check(lambda s: values.parse_date(s).notna(), "不是有效日期（如 2019-03-01）/ not a valid date")]
     if kind_of_value == formats.YEAR:

@@ -8,7 +8,7 @@ import hmac
 import numpy as np
 import pandas as pd
 
-from etl.codes import CodeList
+from core.codes import Code
 
 LIST_SEPARATORS = r"[、,，;；/|\s]+"
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -45,12 +45,12 @@ def split_list(values: pd.Series) -> pd.Series:
     )
 
 
-def code_of(values: pd.Series, code_list: CodeList) -> pd.Series:
+def code_of(values: pd.Series, code_list: type[Code]) -> pd.Series:
     """Codes for values written as codes or labels; missing where the value is unknown."""
     return values.astype("string").map(code_list.lookup(), na_action="ignore").astype("string")
 
 
-def codes_of(values: pd.Series, code_list: CodeList) -> tuple[pd.Series, pd.Series]:
+def codes_of(values: pd.Series, code_list: type[Code]) -> tuple[pd.Series, pd.Series]:
     """Lists of codes for multi-valued cells, and a mask of cells holding an unknown item."""
     lookup = code_list.lookup()
     items = split_list(values)

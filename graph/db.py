@@ -1,7 +1,7 @@
 """The Neo4j driver: one per process, created from the settings."""
 import neo4j
 
-from app.settings import Settings
+from core.settings import Settings
 
 
 def create_driver(settings: Settings) -> neo4j.Driver:

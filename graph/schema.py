@@ -6,7 +6,7 @@ import sys
 
 import neo4j
 
-from app.settings import Settings
+from core.settings import Settings
 from graph.db import create_driver
 from graph.model import NODES
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import neo4j
 
-from app.settings import Settings
+from core.settings import Settings
 from graph.db import create_driver, ping
 
 LAUNCHER_DIR = Path(__file__).resolve().parent / "launcher"

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.neighbors import BallTree
 
-from etl.industries import INDUSTRIES
+from core.codes import Mechanism
+from core.industries import INDUSTRIES
 from matching.features import Enterprises, Households
 from matching.rules import MECHANISMS, EligibilityRules, eligible
 
@@ -73,13 +74,13 @@ def candidate_pairs(households: Households, enterprises: Enterprises, rules: Eli
     all_households = np.arange(len(households))
     for m, mechanism in enumerate(MECHANISMS):
         offering = np.flatnonzero(enterprises.capacity[mechanism] > 0)
-        if mechanism in ("02", "05"):
+        if mechanism in (Mechanism.CONTRACT_PURCHASE, Mechanism.ECOMMERCE):
             for bit in range(len(INDUSTRIES)):
                 houses = np.flatnonzero(households.industry_mask >> bit & 1)
-                trade = enterprises.bought_mask if mechanism == "02" else enterprises.bought_mask | enterprises.industry_mask
+                trade = enterprises.bought_mask if mechanism == Mechanism.CONTRACT_PURCHASE else enterprises.bought_mask | enterprises.industry_mask
                 ents = offering[(trade[offering] >> bit & 1) == 1]
                 parts.append(_nearest(households, houses, enterprises, ents, per_mechanism, rules.max_km(mechanism), m))
-        elif mechanism == "04" and rules.equity_same_county:
+        elif mechanism == Mechanism.EQUITY and rules.equity_same_county:
             for county in np.unique(households.county_code):
                 houses = np.flatnonzero(households.county_code == county)
                 ents = offering[enterprises.county_code[offering] == county]

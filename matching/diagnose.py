@@ -13,7 +13,8 @@ from sklearn.neighbors import BallTree
 
 from matching.candidates import EARTH_RADIUS_KM, candidate_pairs
 from matching.features import Enterprises, Households
-from matching.rules import MECHANISM_NAMES, MECHANISMS, EligibilityRules
+from core.codes import Mechanism
+from matching.rules import MECHANISMS, EligibilityRules
 
 REASONS = {
     "capacity": "容量已满 / no capacity left",
@@ -51,20 +52,20 @@ def mechanism_reasons(households: Households, enterprises: Enterprises, rules: E
         offering = full.capacity[mechanism] > 0
         nearest = _nearest_km(households, full, offering)
         reason = np.full(len(households), "distance", dtype=object)
-        if mechanism == "01":
+        if mechanism == Mechanism.EMPLOYMENT:
             reason[labour == 0] = "no_labour"
-        elif mechanism == "02":
+        elif mechanism == Mechanism.CONTRACT_PURCHASE:
             trades = (households.industry_mask[:, None] & full.bought_mask[None, offering]).any(axis=1) \
                 if offering.any() else np.zeros(len(households), bool)
             reason[~trades] = "no_market"
             reason[households.land_mu <= 0] = "no_land"
             reason[labour == 0] = "no_labour"
-        elif mechanism == "03":
+        elif mechanism == Mechanism.LAND_LEASE:
             reason[households.land_mu < rules.min_land_mu] = "no_land"
-        elif mechanism == "04":
+        elif mechanism == Mechanism.EQUITY:
             counties = set(full.county_code[offering])
             reason[~np.isin(households.county_code, list(counties))] = "no_offer"
-        elif mechanism == "05":
+        elif mechanism == Mechanism.ECOMMERCE:
             sold = full.industry_mask | full.bought_mask
             trades = (households.industry_mask[:, None] & sold[None, offering]).any(axis=1) \
                 if offering.any() else np.zeros(len(households), bool)
@@ -73,7 +74,7 @@ def mechanism_reasons(households: Households, enterprises: Enterprises, rules: E
         reason[if_capacity & ~possible] = "capacity"
         reason[possible] = None
         reasons[mechanism] = reason
-    frame = pd.DataFrame({MECHANISM_NAMES[m]: reasons[m] for m in MECHANISMS})
+    frame = pd.DataFrame({m.label: reasons[m] for m in MECHANISMS})
     frame.insert(0, "household_id", households.ids)
     return frame
 
@@ -81,7 +82,7 @@ def mechanism_reasons(households: Households, enterprises: Enterprises, rules: E
 def binding_constraints(households: Households, enterprises: Enterprises, rules: EligibilityRules) -> pd.DataFrame:
     """The households no enterprise can take, with each mechanism's reason and the binding constraint."""
     frame = mechanism_reasons(households, enterprises, rules)
-    columns = [MECHANISM_NAMES[m] for m in MECHANISMS]
+    columns = [m.label for m in MECHANISMS]
     stuck = frame[frame[columns].isna().sum(axis=1) == 0].copy()
     rank = {reason: position for position, reason in enumerate(FIXABILITY)}
     stuck["binding"] = [min(row, key=rank.__getitem__) for row in stuck[columns].itertuples(index=False)]

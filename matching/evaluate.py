@@ -111,7 +111,7 @@ def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
     from graph import matching as queries
     from matching.run import neighbour_counties
 
-    radius = max(rules.max_km(m) for m in ("01", "02", "03", "05"))
+    radius = rules.search_radius_km()
     households = Households.from_records(queries.county_households(driver, counties, settings.neo4j_database))
     enterprises = Enterprises.from_records(
         queries.county_enterprises(driver, neighbour_counties(counties, radius), settings.neo4j_database), rules)
@@ -123,7 +123,7 @@ def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
 
 def main(argv: list[str] | None = None) -> int:
     """Evaluate on the data in the configured Neo4j."""
-    from app.settings import Settings
+    from core.settings import Settings
     from graph import matching as queries
     from graph.db import create_driver
 

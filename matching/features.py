@@ -4,12 +4,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from etl.industries import INDUSTRIES
+from core.codes import NEED_CAUSES, PROTECTED_ATTRIBUTES, URGENT_MONITORING, HouseholdAttribute
+from core.industries import INDUSTRIES
+from core.mechanisms import CAPACITY
 from matching.rules import MECHANISMS, EligibilityRules
 
 INDUSTRY_BIT = {industry.code: bit for bit, industry in enumerate(INDUSTRIES)}
-NEED_CAUSES = {"01", "02", "08"}  # 因病, 因残, 缺劳动力: households an equity share is meant for
-URGENT_MONITORING = {"01", "03"}  # 脱贫不稳定户, 突发严重困难户
 
 
 def industry_mask(code_lists) -> np.ndarray:
@@ -49,10 +49,11 @@ class Households:
         self.industry_mask = industry_mask(f["industry_codes"])
         causes = f["main_cause"].fillna("").to_numpy(dtype=object)
         others = f["other_causes"]
-        self.need_cause = np.array([c in NEED_CAUSES for c in causes]) | others.map(
-            lambda items: bool(set(items or ()) & NEED_CAUSES)).to_numpy(dtype=bool)
+        need_causes = {cause.value for cause in NEED_CAUSES}
+        self.need_cause = np.array([c in need_causes for c in causes]) | others.map(
+            lambda items: bool(set(items or ()) & need_causes)).to_numpy(dtype=bool)
         self.main_cause = causes
-        self.attribute = f["attribute"].fillna("01").to_numpy(dtype=object)
+        self.attribute = f["attribute"].fillna(HouseholdAttribute.ORDINARY.value).to_numpy(dtype=object)
         self.monitoring = f["monitoring_category"].fillna("").to_numpy(dtype=object)
         self.income = f["income_per_capita"].fillna(f["income_per_capita"].median() if f["income_per_capita"].notna().any() else 4000).to_numpy(dtype=float)
         self.in_cooperative = f["in_cooperative"].fillna(False).to_numpy(dtype=bool)
@@ -64,9 +65,9 @@ class Households:
     def _need_tier(self) -> np.ndarray:
         """2 = greatest need (covered first), 1 = high, 0 = other."""
         no_labour = (self.ordinary + self.skilled + self.weak) == 0
-        protected = np.isin(self.attribute, ["02", "03"])  # 低保, 特困供养
-        urgent = np.isin(self.monitoring, list(URGENT_MONITORING))
-        greatest = (self.attribute == "03") | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
+        protected = np.isin(self.attribute, [a.value for a in PROTECTED_ATTRIBUTES])
+        urgent = np.isin(self.monitoring, [m.value for m in URGENT_MONITORING])
+        greatest = (self.attribute == HouseholdAttribute.EXTREME_POVERTY.value) | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
         high = protected | self.need_cause | (self.monitoring != "") | (self.income < 3000)
         return np.where(greatest, 2, np.where(high, 1, 0)).astype(np.int64)
 
@@ -98,13 +99,8 @@ class Enterprises:
         self.industry_mask = industry_mask(f["industry_codes"])
         self.bought_mask = industry_mask(f["bought_codes"])
         offered = f["mechanisms"].map(lambda items: set(items or ()))
-        raw = {
-            "01": f["jobs_offered"].fillna(0).to_numpy(dtype=float),
-            "02": f["contract_households"].fillna(0).to_numpy(dtype=float),
-            "03": np.floor(f["land_wanted_mu"].fillna(0).to_numpy(dtype=float) / self.rules.land_mu_per_household),
-            "04": f["equity_households"].fillna(0).to_numpy(dtype=float),
-            "05": f["ecommerce_households"].fillna(0).to_numpy(dtype=float),
-        }
+        # Places (households) per mechanism, from the amount in the mechanism's own unit (人, 户, 亩).
+        raw = {mechanism: rule.places_array(f[rule.field].to_numpy(dtype=float)) for mechanism, rule in CAPACITY.items()}
         used = np.array([list(u) if u is not None else [0] * 5 for u in f["used"]], dtype=np.int64).reshape(len(f), 5) \
             if "used" in f else np.zeros((len(f), 5), dtype=np.int64)
         self.capacity = {}

@@ -8,7 +8,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from app.settings import Settings
+from core.settings import Settings
 from matching.candidates import candidate_pairs
 from matching.features import Enterprises, Households
 from matching.rules import MECHANISMS, EligibilityRules

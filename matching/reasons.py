@@ -2,7 +2,7 @@
 import numpy as np
 import pandas as pd
 
-from etl.codes import POVERTY_CAUSE
+from core.codes import Mechanism, PovertyCause
 from matching.candidates import Pairs
 from matching.features import Enterprises, Households, industry_names
 from matching.rules import MECHANISMS
@@ -25,12 +25,12 @@ def _texts(pairs: Pairs, households: Households, enterprises: Enterprises) -> np
     capacity = np.column_stack([enterprises.capacity[code] for code in MECHANISMS])[e, m]
     labour_text = pd.Series([f"{o} 名普通劳动力、{s} 名技能劳动力" for o, s in zip(ordinary, skilled)])
     texts[:, 2] = np.where(
-        (mechanism_code == "01") & (ordinary + skilled == 0),
+        (mechanism_code == Mechanism.EMPLOYMENT) & (ordinary + skilled == 0),
         pd.Series(weak).map(lambda w: f"{w} 名弱劳动力，可在扶贫车间就近务工").to_numpy(),
         (labour_text + pd.Series(capacity).map(lambda c: f"，企业用工缺口 {c} 人")).to_numpy(),
     )
     texts[:, 3] = pd.Series(households.land_mu[h]).map(lambda mu: f"耕地/林地 {mu:.1f} 亩").to_numpy()
-    cause = pd.Series(households.main_cause[h]).map(lambda code: POVERTY_CAUSE.labels.get(code, "其他"))
+    cause = pd.Series(households.main_cause[h]).map(lambda code: PovertyCause.label_of(code, "其他"))
     tier_text = pd.Series(households.need_tier[h]).map({2: "困难程度高，优先保障", 1: "重点帮扶对象", 0: "一般帮扶对象"})
     texts[:, 4] = ("致贫原因：" + cause + "；" + tier_text).to_numpy()
     texts[:, 5] = np.full(n, "缺劳力或缺土地，入股分红可保底增收")

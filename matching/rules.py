@@ -7,10 +7,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-MECHANISMS = ("01", "02", "03", "04", "05")  # 就业务工, 订单收购, 土地流转, 入股分红, 电商销售
-MECHANISM_NAMES = {"01": "就业务工", "02": "订单收购", "03": "土地流转", "04": "入股分红", "05": "电商销售"}
-WORKSHOP_TYPE = "07"  # 扶贫车间 / 就业帮扶车间
-SKILLED = "02"
+from core.codes import EnterpriseType, LabourSkill, Mechanism
+from core.mechanisms import MECHANISMS  # noqa: F401  (re-exported: matching indexes mechanisms by position)
 
 
 @dataclass(frozen=True)
@@ -23,13 +21,17 @@ class EligibilityRules:
     land_max_km: float = 10.0  # land must lie near the enterprise's base
     ecommerce_max_km: float = 150.0  # a working link to the household
     min_land_mu: float = 0.5  # less than this is not worth a lease
-    land_mu_per_household: float = 3.0  # turns an enterprise's 亩 demand into a number of households
     equity_same_county: bool = True  # industry funds are managed by the county
 
     def max_km(self, mechanism: str) -> float:
         """The search radius of a mechanism (equity: any distance inside the county)."""
-        return {"01": self.employment_max_km, "02": self.contract_max_km, "03": self.land_max_km,
-                "04": 1e9, "05": self.ecommerce_max_km}[mechanism]
+        return {Mechanism.EMPLOYMENT: self.employment_max_km, Mechanism.CONTRACT_PURCHASE: self.contract_max_km,
+                Mechanism.LAND_LEASE: self.land_max_km, Mechanism.EQUITY: 1e9,
+                Mechanism.ECOMMERCE: self.ecommerce_max_km}[mechanism]
+
+    def search_radius_km(self) -> float:
+        """The largest radius of the mechanisms searched by distance (equity stays inside the county)."""
+        return max(self.max_km(m) for m in MECHANISMS if m != Mechanism.EQUITY)
 
     def as_dict(self) -> dict:
         """Plain values, for storing with a match run."""
@@ -42,21 +44,21 @@ def eligible(rules: EligibilityRules, mechanism: str, households, enterprises, h
     offered = enterprises.capacity[mechanism][e] > 0
     labour = households.ordinary[h] + households.skilled[h]
     land = households.land_mu[h]
-    if mechanism == "01":
-        needs_skill = enterprises.skill_required[e] == SKILLED
+    if mechanism == Mechanism.EMPLOYMENT:
+        needs_skill = enterprises.skill_required[e] == LabourSkill.SKILLED
         able = np.where(needs_skill, households.skilled[h] > 0, labour > 0) & (distance_km <= rules.employment_max_km)
-        workshop = ((enterprises.enterprise_type[e] == WORKSHOP_TYPE) & (households.weak[h] > 0)
+        workshop = ((enterprises.enterprise_type[e] == EnterpriseType.WORKSHOP) & (households.weak[h] > 0)
                     & (distance_km <= rules.workshop_max_km))
         return offered & (able | workshop)
-    if mechanism == "02":
+    if mechanism == Mechanism.CONTRACT_PURCHASE:
         produces = (households.industry_mask[h] & enterprises.bought_mask[e]) != 0
         return offered & produces & (labour + households.weak[h] > 0) & (land > 0) & (distance_km <= rules.contract_max_km)
-    if mechanism == "03":
+    if mechanism == Mechanism.LAND_LEASE:
         return offered & (land >= rules.min_land_mu) & (distance_km <= rules.land_max_km)
-    if mechanism == "04":
+    if mechanism == Mechanism.EQUITY:
         same_county = households.county_code[h] == enterprises.county_code[e]
         return offered & (same_county if rules.equity_same_county else True)
-    if mechanism == "05":
+    if mechanism == Mechanism.ECOMMERCE:
         sells = (households.industry_mask[h] & (enterprises.industry_mask[e] | enterprises.bought_mask[e])) != 0
         return offered & sells & (distance_km <= rules.ecommerce_max_km)
     raise ValueError(f"unknown mechanism {mechanism!r}")

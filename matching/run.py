@@ -19,8 +19,8 @@ import neo4j
 import numpy as np
 import pandas as pd
 
-from app.settings import Settings
-from etl import geo
+from core.settings import Settings
+from core import geography
 from graph import matching as queries
 from matching.features import Enterprises, Households
 from matching.model_store import load_model
@@ -50,7 +50,7 @@ class MatchParams:
 
 def neighbour_counties(county_codes: list[str], radius_km: float) -> list[str]:
     """The counties whose centre lies within radius_km (+ margin) of any of the given counties."""
-    table = geo.divisions()
+    table = geography.divisions()
     counties = table[table["level"] == "county"]
     chosen = counties[counties["code"].isin(county_codes)]
     if chosen.empty:
@@ -81,7 +81,7 @@ class MatchRunner:
 
     def read_inputs(self, counties: list[str], params: MatchParams) -> tuple[list[dict], list[dict]]:
         """Household records of the counties and enterprise records of every county in range."""
-        radius = max(params.rules.max_km(m) for m in ("01", "02", "03", "05"))
+        radius = params.rules.search_radius_km()
         households = queries.county_households(self.driver, counties, self.database)
         enterprises = queries.county_enterprises(self.driver, neighbour_counties(counties, radius), self.database)
         return households, enterprises
@@ -90,7 +90,7 @@ class MatchRunner:
     def county_fingerprints(counties: list[str], households: list[dict], enterprises: list[dict],
                             params: MatchParams) -> dict[str, str]:
         """An input fingerprint per county: its households, the enterprises in range, the parameters."""
-        radius = max(params.rules.max_km(m) for m in ("01", "02", "03", "05"))
+        radius = params.rules.search_radius_km()
         by_county: dict[str, list] = {county: [] for county in counties}
         for record in households:
             by_county.setdefault(record["county_code"], []).append(record)

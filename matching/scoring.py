@@ -14,11 +14,15 @@ from sklearn.metrics import average_precision_score
 
 from matching.candidates import Pairs
 from matching.features import Enterprises, Households
+from core.codes import EnterpriseType, Mechanism
+from core.mechanisms import position
 from matching.rules import MECHANISMS, EligibilityRules
+
+EMPLOYMENT, CONTRACT, LAND, EQUITY = (position(m) for m in (Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE,
+                                                           Mechanism.LAND_LEASE, Mechanism.EQUITY))
 
 FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative",
             "track_record", "project_link")
-COOPERATIVE_TYPE = "05"
 
 # Weight of each feature (columns, in FEATURES order) for each mechanism (rows, in MECHANISMS order).
 DEFAULT_WEIGHTS = np.array([
@@ -34,7 +38,7 @@ DEFAULT_WEIGHTS = np.array([
 def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> np.ndarray:
     """The feature matrix (pairs × FEATURES), every value in [0, 1]."""
     h, e, m, d = pairs.household, pairs.enterprise, pairs.mechanism, pairs.distance_km
-    scale = np.array([rules.max_km(mech) / 2 if mech != "04" else 50.0 for mech in MECHANISMS])[m]
+    scale = np.array([rules.max_km(mech) / 2 if mech != Mechanism.EQUITY else 50.0 for mech in MECHANISMS])[m]
     labour = households.ordinary[h] + households.skilled[h]
     land = households.land_mu[h]
     trade = enterprises.industry_mask[e] | enterprises.bought_mask[e]
@@ -43,13 +47,13 @@ def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises
     x = np.zeros((len(h), len(FEATURES)))
     x[:, 0] = np.exp(-d / scale)
     x[:, 1] = (households.industry_mask[h] & trade) != 0
-    x[:, 2] = np.where(m == 0, np.where(labour > 0, np.minimum(labour, 2) / 2, 0.5),
-                       np.where(m == 1, np.minimum(labour + households.weak[h], 2) / 2, 0.0))
-    x[:, 3] = np.where(m == 2, np.minimum(land / 5.0, 1.0), np.where(m == 1, np.minimum(land / 3.0, 1.0), 0.0))
+    x[:, 2] = np.where(m == EMPLOYMENT, np.where(labour > 0, np.minimum(labour, 2) / 2, 0.5),
+                       np.where(m == CONTRACT, np.minimum(labour + households.weak[h], 2) / 2, 0.0))
+    x[:, 3] = np.where(m == LAND, np.minimum(land / 5.0, 1.0), np.where(m == CONTRACT, np.minimum(land / 3.0, 1.0), 0.0))
     x[:, 4] = households.need_tier[h] / 2.0
-    x[:, 5] = np.where(m == 3, (no_labour | (land < rules.min_land_mu) | households.need_cause[h]).astype(float), 0.0)
+    x[:, 5] = np.where(m == EQUITY, (no_labour | (land < rules.min_land_mu) | households.need_cause[h]).astype(float), 0.0)
     x[:, 6] = village_link
-    x[:, 7] = households.in_cooperative[h] & (enterprises.enterprise_type[e] == COOPERATIVE_TYPE)
+    x[:, 7] = households.in_cooperative[h] & (enterprises.enterprise_type[e] == EnterpriseType.COOPERATIVE)
     # Track record: partnerships the enterprise already keeps, relative to the busiest one in range.
     record = np.log1p(enterprises.partner_count)
     x[:, 8] = record[e] / record.max() if len(record) and record.max() > 0 else 0.0

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from app.settings import Settings
+from core.settings import Settings
 from graph import matching as queries
 from graph.db import create_driver
 from matching.features import Enterprises, Households
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     with create_driver(settings) as driver:
         database = settings.neo4j_database
         counties = args.county or [row["code"] for row in queries.counties_with_households(driver, database)]
-        radius = max(rules.max_km(m) for m in ("01", "02", "03", "05"))
+        radius = rules.search_radius_km()
         households = Households.from_records(queries.county_households(driver, counties, database))
         enterprises = Enterprises.from_records(queries.county_enterprises(driver, neighbour_counties(counties, radius), database), rules)
         partnerships = pd.DataFrame(queries.partnerships(driver, counties, database),

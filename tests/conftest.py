@@ -8,7 +8,7 @@ import os
 import pytest
 
 from app import create_app
-from app.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from graph.db import create_driver
 from graph.maintenance import clear_graph
 from graph.schema import apply_schema

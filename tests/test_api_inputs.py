@@ -5,7 +5,7 @@ from urllib.parse import quote
 import pytest
 
 from app import create_app
-from app.settings import Settings
+from core.settings import Settings
 from graph import jobs, views
 from graph.bulk import count_entities
 

@@ -13,7 +13,7 @@ from schemathesis.generation.modes import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from app import create_app
-from app.settings import Settings
+from core.settings import Settings
 
 # Listing the operations needs only the document, not a database.
 OPERATIONS = sorted((path, method.upper()) for path, item in create_app(Settings()).api_doc["paths"].items()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
-from app.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from graph import views
 from tests import bureau_files as bf
 

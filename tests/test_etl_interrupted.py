@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from app.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from etl.load import load_files
 from graph import server
 from graph.db import create_driver

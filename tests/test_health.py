@@ -1,6 +1,6 @@
 """Probes: /healthz needs no database, /readyz does a Bolt round-trip."""
 from app import create_app
-from app.settings import Settings
+from core.settings import Settings
 
 
 def test_healthz_answers_without_a_database():

@@ -13,7 +13,7 @@ import requests
 
 from app import create_app
 from app.auth import issue_token
-from app.settings import PROJECT_ROOT, Settings
+from core.settings import PROJECT_ROOT, Settings
 from graph import server
 from graph.db import create_driver
 from graph.schema import apply_schema

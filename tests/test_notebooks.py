@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from app.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from etl.load import load_files
 from etl.synth import PRESETS, generate
 from graph.maintenance import clear_graph

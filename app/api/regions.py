@@ -3,7 +3,7 @@ from app.api import api, dump, tag
 from app.api.schemas import Coverage, RegionDetailOut, RegionList, RegionOut, RegionPath, RegionQuery
 from app.auth import AuthError, current_principal, not_found, requires
 from app.extensions import neo4j_ext
-from etl.geo import level_of
+from core.geography import level_of
 from graph import matching as matching_queries
 from graph import views
 

@@ -13,8 +13,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from app.auth import AuthError, Principal, principal_for_secret
 from app.extensions import neo4j_ext
-from app.settings import Settings
-from etl import codes
+from core.settings import Settings
+from core import codes
 from graph import access
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
@@ -43,20 +43,20 @@ def init_web(app: Flask, settings: Settings) -> None:
         return render_template("error.html", status=400, message="表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"), 400
 
 
-CODE_LISTS = {"cause": codes.POVERTY_CAUSE, "attribute": codes.HOUSEHOLD_ATTRIBUTE, "mechanism": codes.MECHANISM,
-              "status": codes.PARTNERSHIP_STATUS, "skill": codes.LABOUR_SKILL, "monitoring": codes.MONITORING_CATEGORY}
+CODE_LISTS = {"cause": codes.PovertyCause, "attribute": codes.HouseholdAttribute, "mechanism": codes.Mechanism,
+              "status": codes.PartnershipStatus, "skill": codes.LabourSkill, "monitoring": codes.MonitoringCategory}
 
 
 def code_label(kind: str, code) -> str:
     """The Chinese label of a code ("01" → "因病"); the code itself when unknown."""
     if code is None:
         return "—"
-    return CODE_LISTS[kind].labels.get(str(code), str(code))
+    return CODE_LISTS[kind].label_of(code, str(code))
 
 
 def code_labels(kind: str) -> list[tuple[str, str]]:
     """(code, label) pairs of a code list, for select boxes."""
-    return list(CODE_LISTS[kind].labels.items())
+    return list(CODE_LISTS[kind].labels().items())
 
 
 def signed_in_principal() -> Principal | None:

@@ -61,9 +61,9 @@ def dashboard():
     rows = [{"name": t["name"] or t["code"], **coverage_of(by_township.get(t["code"])).model_dump()} for t in townships
             if t["code"] in by_township]
     mechanisms = views.mechanism_counts(driver, "county_code", county, database)
-    from etl.codes import MECHANISM
+    from core.codes import Mechanism
 
-    mechanism_items = [(label, mechanisms.get(code, 0)) for code, label in MECHANISM.labels.items()]
+    mechanism_items = [(m.label, mechanisms.get(m.value, 0)) for m in Mechanism]
     history = views.county_run_history(driver, county, 30, database)
     trend = [(run["created_at"][:16].replace("T", " "), parse_json(run.get("metrics")).get("coverage_with_existing", 0.0))
              for run in history]
