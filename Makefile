@@ -5,6 +5,8 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The one command line (cli/): flask command groups on the app of wsgi.py.
+FLASK := $(VENV)/bin/flask --app wsgi
 RUN_STAMP := $(VENV)/.run-deps
 DEV_STAMP := $(VENV)/.dev-deps
 BIND ?= 127.0.0.1:8000
@@ -12,11 +14,12 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api clean token browser notebook
+.PHONY: help run test test-unit stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api clean token browser notebook
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、在 http://$(BIND) 提供服务"
 	@echo "make test   — 安装依赖、启动测试用 Neo4j（端口 7688）、运行全部测试"
+	@echo "make test-unit — 只运行单元测试（不需要 Neo4j，一分钟内）"
 	@echo "make stop   — 停止 make run / make test 启动的 gunicorn 与 Neo4j"
 
 $(PY):
@@ -51,17 +54,16 @@ browser:
 	fi
 
 neo4j: $(RUN_STAMP) tools
-	$(PY) -m graph.server start
+	$(FLASK) neo4j start
 
 schema: neo4j
-	$(PY) -m graph.schema
+	$(FLASK) neo4j schema
 
 SAMPLE_DIR := var/sample
 
 # A small synthetic county (凤凰县) in the bureaus' own file formats, loaded so a new user sees a working product.
 sample: schema
-	@if [ ! -f $(SAMPLE_DIR)/households.csv ]; then $(PY) -m etl.synth --preset sample --out $(SAMPLE_DIR); fi
-	$(VENV)/bin/flask --app wsgi etl load --quiet $(SAMPLE_DIR)/*.csv
+	$(FLASK) sample --quiet --out $(SAMPLE_DIR)
 
 run: sample
 	@$(MAKE) --no-print-directory serve
@@ -80,7 +82,7 @@ serve: $(RUN_STAMP)
 
 # An API token (printed once): make token ROLE=bureau COUNTY=433123000000 NAME=凤凰县商务局
 token: schema
-	$(VENV)/bin/flask --app wsgi tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
+	$(FLASK) tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
 	  $(if $(COUNTY),--county "$(COUNTY)") $(if $(ENTERPRISE),--enterprise "$(ENTERPRISE)")
 
 # Jupyter on the local Neo4j (the notebooks read the same settings as the app).
@@ -93,11 +95,15 @@ stop:
 	  for i in $$(seq 1 100); do kill -0 $$pid 2>/dev/null || break; sleep 0.2; done; \
 	  echo "gunicorn 已停止 / stopped (pid $$pid)"; \
 	fi
-	@if [ -x $(PY) ]; then $(PY) -m graph.server stop --all; fi
+	@if [ -x $(VENV)/bin/flask ]; then $(FLASK) neo4j stop --all; fi
 
 test: $(DEV_STAMP) tools browser
-	$(TEST_ENV) $(PY) -m graph.server build
+	$(TEST_ENV) $(FLASK) neo4j build
 	$(TEST_ENV) $(PY) -m pytest $(PYTEST_ARGS)
+
+# The unit tests alone: no Neo4j, no browser, under a minute.
+test-unit: $(DEV_STAMP)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 # Province-scale ETL benchmark (1,000,000 households; about half an hour, several GB of disk).
 bench-etl: $(DEV_STAMP) tools

@@ -2,7 +2,9 @@
 from flask_openapi3 import Info, OpenAPI
 
 from app.extensions import neo4j_ext
+from cli import register_cli
 from core.settings import Settings
+from jobs import init_jobs
 
 API_DESCRIPTION = """联结 Lianjie —— 企业与贫困户利益联结匹配服务 API。
 
@@ -32,17 +34,17 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     app.url_map.strict_slashes = False
     neo4j_ext.init_app(app, settings)
 
-    from app import auth, cli, health, jobs, observability, problems
+    from app import auth, health, observability, problems
     from app.api import register_api
     from app.web import init_web
 
     observability.init_observability(app, settings)
     auth.init_auth(app, settings)
     problems.register_error_handlers(app)
-    cli.register_cli(app)
+    register_cli(app)
     app.register_blueprint(health.bp)
     register_api(app)
     app.add_url_rule("/openapi.json", "openapi_json", lambda: app.api_doc)
     init_web(app, settings)
-    jobs.init_jobs(app, settings)
+    init_jobs(app, settings)
     return app

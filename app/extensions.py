@@ -10,7 +10,7 @@ import neo4j
 from flask import Flask, current_app
 
 from core.settings import Settings
-from graph.db import create_driver
+from services.context import Context, create_driver
 
 
 class _DriverHolder:
@@ -38,7 +38,7 @@ class _DriverHolder:
 
 
 class Neo4jExtension:
-    """Gives views `neo4j_ext.driver` and `neo4j_ext.database` for the current app."""
+    """Gives views `neo4j_ext.context` (driver and settings, for the services) for the current app."""
 
     def init_app(self, app: Flask, settings: Settings) -> None:
         """Register the driver holder on the app and close it at process exit."""
@@ -47,14 +47,10 @@ class Neo4jExtension:
         atexit.register(holder.close)
 
     @property
-    def driver(self) -> neo4j.Driver:
-        """The current app's driver."""
-        return current_app.extensions["neo4j"].get()
-
-    @property
-    def database(self) -> str | None:
-        """The database name to use (None: the server's default)."""
-        return current_app.extensions["neo4j"].settings.neo4j_database
+    def context(self) -> Context:
+        """What the service functions run against: this app's driver and settings."""
+        holder: _DriverHolder = current_app.extensions["neo4j"]
+        return Context(holder.get(), holder.settings)
 
 
 neo4j_ext = Neo4jExtension()

@@ -1,10 +1,9 @@
 """Liveness and readiness probes."""
-import neo4j
 from flask import Blueprint, jsonify
 
 from app.extensions import neo4j_ext
 from app.problems import database_unavailable
-from graph.db import ping
+from services.health import database_ready
 
 bp = Blueprint("health", __name__)
 
@@ -18,8 +17,6 @@ def healthz():
 @bp.get("/readyz")
 def readyz():
     """Ready when a Bolt round-trip to Neo4j succeeds; 503 problem otherwise."""
-    try:
-        ping(neo4j_ext.driver, neo4j_ext.database)
-    except (neo4j.exceptions.DriverError, OSError):
+    if not database_ready(neo4j_ext.context):
         return database_unavailable()
     return jsonify(status="ready", neo4j="ok")

@@ -5,7 +5,7 @@
     .venv/bin/python bench/api_load.py --households 20000 --prepare    # small scale, its own Neo4j
 
 Preparation (idempotent) uses a dedicated local Neo4j (var/neo4j/apibench, port 7691; other sizes
-var/neo4j/apibench-small, port 7692): generates the synthetic data set (etl.synth, in a subprocess;
+var/neo4j/apibench-small, port 7692): generates the synthetic data set (devtools.synth, in a subprocess;
 files bench/etl_load.py left in var/bench are reused), applies the schema, loads it with the ETL and
 runs matching for every county. Each stage prints its duration and peak memory. The graph is kept.
 
@@ -169,7 +169,7 @@ def generate_data(graph: BenchGraph) -> list[Path]:
     else:
         # The synthesiser scales enterprises (÷50) and projects (×3/1000) and picks the Xiangxi counties.
         size_args = ["--households", str(graph.households)]
-    subprocess.run([sys.executable, "-m", "etl.synth", "--out", str(out_dir), *size_args],
+    subprocess.run([sys.executable, "-m", "devtools.synth", "--out", str(out_dir), *size_args],
                    cwd=PROJECT_ROOT, check=True)
     (out_dir / f".done-{graph.households}-api").touch()
     child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -204,7 +204,7 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
                 if files:
                     print(f"使用已生成的数据 / reusing data in {files[0].parent}", flush=True)
                 else:
-                    with Stage("生成数据 / generate data (etl.synth)"):
+                    with Stage("生成数据 / generate data (devtools.synth)"):
                         files = generate_data(graph)
                 print("文件 / files: " + ", ".join(f"{p.name} ({p.stat().st_size / 1e6:,.0f} MB)" for p in files),
                       flush=True)
@@ -343,21 +343,26 @@ def scenario_requests(name: str, driver, settings: Settings, args) -> list | Non
     if name == "healthz":
         return [["/healthz", {}]]
     try:
-        from app.auth import issue_token
+        from services.context import Context
+        from services.tokens import issue_token
     except ImportError as error:
-        print(f"场景 {name} 跳过：无法导入 app.auth.issue_token / scenario {name} skipped: "
-              f"cannot import app.auth.issue_token ({error})", flush=True)
+        print(f"场景 {name} 跳过：无法导入 services.tokens.issue_token / scenario {name} skipped: "
+              f"cannot import services.tokens.issue_token ({error})", flush=True)
         return None
+
+    def issue(role: str, token_name: str, **scope) -> str:
+        return issue_token(Context(driver, settings), role, token_name, **scope)
+
     try:
         if name == "recommendations":
-            return recommendation_requests(driver, settings, issue_token, args.enterprises)
-        return household_search_requests(driver, settings, issue_token, args.counties)
+            return recommendation_requests(driver, issue, args.enterprises)
+        return household_search_requests(driver, issue, args.counties)
     except (TypeError, ValueError) as error:  # the token API changed under us: say so, measure the rest
         print(f"场景 {name} 跳过：创建令牌失败 / scenario {name} skipped: issue_token failed ({error!r})", flush=True)
         return None
 
 
-def recommendation_requests(driver, settings: Settings, issue_token, limit: int) -> list | None:
+def recommendation_requests(driver, issue_token, limit: int) -> list | None:
     """An enterprise's first page of current recommendations, with its own token, for `limit` enterprises."""
     from graph import bench_queries
 
@@ -368,14 +373,14 @@ def recommendation_requests(driver, settings: Settings, issue_token, limit: int)
     requests = []
     for enterprise in enterprises:
         code = enterprise["credit_code"]
-        token = issue_token(driver, settings, "enterprise", f"api-bench {code}", credit_code=code)
+        token = issue_token("enterprise", f"api-bench {code}", credit_code=code)
         requests.append([f"/api/v1/enterprises/{code}/recommendations?page_size=10",
                          {"Authorization": f"Bearer {token}"}])
     print(f"  recommendations: {len(enterprises)} enterprises, one token each", flush=True)
     return requests
 
 
-def household_search_requests(driver, settings: Settings, issue_token, limit: int) -> list | None:
+def household_search_requests(driver, issue_token, limit: int) -> list | None:
     """A bureau's search for uncovered households in its county (with filter variants), for `limit` counties."""
     from graph import bench_queries
 
@@ -385,7 +390,7 @@ def household_search_requests(driver, settings: Settings, issue_token, limit: in
         return None
     requests = []
     for county in counties:
-        token = issue_token(driver, settings, "bureau", f"api-bench {county['code']}", county_code=county["code"])
+        token = issue_token("bureau", f"api-bench {county['code']}", county_code=county["code"])
         base = f"/api/v1/households?county={county['code']}&covered=false&page_size=20"
         requests += [[base + variant, {"Authorization": f"Bearer {token}"}] for variant in HOUSEHOLD_SEARCH_VARIANTS]
     print(f"  households: {len(counties)} counties × {len(HOUSEHOLD_SEARCH_VARIANTS)} filter variants, "

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/etl_load.py [--households 1000000] [--enterprises 20000] [--projects 3000]
 
-1. generates the files (etl.synth, in a subprocess, so its memory is not counted);
+1. generates the files (devtools.synth, in a subprocess, so its memory is not counted);
 2. starts a dedicated local Neo4j (port 7690, var/neo4j/bench) and empties it;
 3. loads every file with the ETL, printing nodes and relationships per second;
    before that, exports exactly the nodes and relationships the ETL writes as CSV and loads
@@ -31,8 +31,7 @@ from etl.load import Loader, load_files  # noqa: E402
 from graph import bulk, server  # noqa: E402
 from graph.db import create_driver  # noqa: E402
 from graph.maintenance import clear_graph  # noqa: E402
-from graph.loading import RelationshipSpec  # noqa: E402
-from graph.model import NODES  # noqa: E402
+from graph.model import NODES, node_type  # noqa: E402
 from graph.schema import apply_schema  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
@@ -47,7 +46,7 @@ class CsvExportLoader(Loader):
         self.node_files: dict[str, list[Path]] = defaultdict(list)
         self.rel_files: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
 
-    def write_nodes(self, label, key, props, rels, specs, description):
+    def write_nodes(self, label, key, props, rels, description):
         """Write node rows (scalar properties; lists joined) and relationship pairs as CSV."""
         index = len(self.node_files[label])
         node_file = self.out_dir / f"nodes-{label}-{index}.csv"
@@ -58,7 +57,7 @@ class CsvExportLoader(Loader):
         frame.insert(0, "key", key.to_numpy())
         frame.to_csv(node_file, index=False)
         self.node_files[label].append(node_file)
-        for spec in specs:
+        for spec in (rel for rel in node_type(label).relationships if rel.type in rels):
             rel_file = self.out_dir / f"rels-{spec.type}-{label}-{index}.csv"
             with open(rel_file, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
@@ -81,7 +80,7 @@ class CsvExportLoader(Loader):
         props = pd.DataFrame([row["props"] for row in region_rows])
         parents = pd.Series([[row["parent_code"]] for row in region_rows])
 
-        self.write_nodes("Region", keys, props, {"PART_OF": parents}, (RelationshipSpec("PART_OF", "Region"),), "")
+        self.write_nodes("Region", keys, props, {"PART_OF": parents}, "")
 
 
 def generate(out_dir: Path, households: int, enterprises: int, projects: int, seed: int) -> None:
@@ -92,7 +91,7 @@ def generate(out_dir: Path, households: int, enterprises: int, projects: int, se
         return
     shutil.rmtree(out_dir, ignore_errors=True)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "etl.synth", "--out", str(out_dir), "--households", str(households),
+    subprocess.run([sys.executable, "-m", "devtools.synth", "--out", str(out_dir), "--households", str(households),
                     "--enterprises", str(enterprises), "--projects", str(projects), "--seed", str(seed)],
                    cwd=PROJECT_ROOT, check=True)
     marker.touch()

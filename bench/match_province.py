@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 from graph import matching as queries  # noqa: E402
 from graph import server  # noqa: E402
+from devtools.oracle import lp_objective  # noqa: E402
 from graph.db import create_driver  # noqa: E402
-from matching.assign import assign, lp_objective  # noqa: E402
+from matching.assign import assign  # noqa: E402
 from matching.candidates import candidate_pairs  # noqa: E402
 from matching.features import Enterprises, Households  # noqa: E402
 from matching.run import MatchParams, MatchRunner, neighbour_counties  # noqa: E402

@@ -44,7 +44,8 @@ class FileKind:
     title: str
     columns: tuple[Column, ...]
     signature: tuple[str, ...]  # canonical names whose presence identifies the kind
-    key: tuple[str, ...] = field(default=())
+    key: tuple[str, ...] = field(default=())  # the file column identifying a row (reported on scope errors)
+    node: str = ""  # the graph label its rows load (graph/model.py declares its properties and relationships)
 
     def column(self, name: str) -> Column:
         """The column with this canonical name."""
@@ -70,6 +71,7 @@ VILLAGES = FileKind(
     ),
     signature=("village_code", "village", "township"),
     key=("village_code",),
+    node="Region",
 )
 
 HOUSEHOLDS = FileKind(
@@ -110,6 +112,7 @@ HOUSEHOLDS = FileKind(
     ),
     signature=("household_id", "main_cause"),
     key=("household_id",),
+    node="Household",
 )
 
 MEMBERS = FileKind(
@@ -133,6 +136,7 @@ MEMBERS = FileKind(
     ),
     signature=("household_id", "id_number", "labour_skill"),
     key=("id_number",),
+    node="Member",
 )
 
 ENTERPRISES = FileKind(
@@ -161,6 +165,7 @@ ENTERPRISES = FileKind(
     ),
     signature=("credit_code", "name", "enterprise_type"),
     key=("credit_code",),
+    node="Enterprise",
 )
 
 PROJECTS = FileKind(
@@ -183,6 +188,7 @@ PROJECTS = FileKind(
     ),
     signature=("project_id", "name", "fund_source"),
     key=("project_id",),
+    node="Project",
 )
 
 PARTNERSHIPS = FileKind(
@@ -202,6 +208,7 @@ PARTNERSHIPS = FileKind(
     ),
     signature=("household_id", "credit_code", "mechanism"),
     key=("partnership_id",),
+    node="Partnership",
 )
 
 KINDS: dict[str, FileKind] = {kind.name: kind for kind in (VILLAGES, HOUSEHOLDS, MEMBERS, ENTERPRISES, PROJECTS, PARTNERSHIPS)}

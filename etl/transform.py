@@ -1,80 +1,16 @@
-"""Transform: validated string rows → typed node rows with their relationships.
+"""Transform: validated string rows → typed node rows with their relationship columns.
 
-Each file kind declares once, as data, the node it loads (label, properties) and its
-outgoing relationships (type, target label, the column listing the target keys).
+A file kind names the graph label it loads (etl/formats.py); the graph model (graph/model.py)
+declares that label's key, the properties the ETL writes and the relationships it draws with
+the row field listing each one's target keys. A transform produces exactly those columns.
 """
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from core import codes, geography
-from etl import formats, values
-from core.industries import INDUSTRIES, industry_code
+from core.industries import industry_code
 from core.mechanisms import CAPACITY
-from graph.loading import RelationshipSpec
-
-
-@dataclass(frozen=True)
-class NodeSpec:
-    """How one file kind becomes nodes: label, key column, property columns, relationships."""
-
-    label: str
-    key: str
-    properties: tuple[str, ...]
-    relationships: tuple[tuple[RelationshipSpec, str], ...] = ()  # (spec, column with target keys)
-
-
-_LAND = ("arable_mu", "irrigated_mu", "forest_mu", "orchard_mu", "water_mu", "pasture_mu")
-
-SPECS: dict[str, NodeSpec] = {
-    "villages": NodeSpec(
-        "Region", "village_code",
-        ("name", "level", "township_code", "county_code", "lon", "lat", "position_source", "is_poor_village", "relocation_site"),
-        ((RelationshipSpec("PART_OF", "Region"), "parent_codes"),),
-    ),
-    "households": NodeSpec(
-        "Household", "household_id",
-        ("village_code", "township_code", "county_code", "head_name", "head_name_masked", "head_id_hash", "phone",
-         "phone_masked", "attribute", "main_cause", "other_causes", "household_size", "income_per_capita",
-         "poverty_status", "exit_year", "household_type", "monitoring_category", *_LAND, "road_distance_km",
-         "dilapidated_house", "relocated", "has_leading_enterprise", "in_cooperative", "products", "industry_codes",
-         "active"),
-        ((RelationshipSpec("LIVES_IN", "Region"), "village_codes"), (RelationshipSpec("PRODUCES", "Industry"), "industry_codes")),
-    ),
-    "members": NodeSpec(
-        "Member", "id_hash",
-        ("member_id", "household_id", "name", "name_masked", "relation", "sex", "birth_year", "ethnicity", "education",
-         "school_status", "health", "labour_skill", "work_status", "work_months", "work_place"),
-        ((RelationshipSpec("MEMBER_OF", "Household"), "household_ids"),),
-    ),
-    "enterprises": NodeSpec(
-        "Enterprise", "credit_code",
-        ("name", "enterprise_type", "region_code", "county_code", "address", "lon", "lat", "position_source",
-         "industries", "industry_codes", "products_bought", "bought_codes", "mechanisms", "jobs_offered", "skill_required",
-         "contract_households", "land_wanted_mu", "equity_households", "ecommerce_households",
-         "certified_poverty_products", "contact", "phone", "phone_masked", "credit_check_ok"),
-        ((RelationshipSpec("LOCATED_IN", "Region"), "region_codes"),
-         (RelationshipSpec("IN_INDUSTRY", "Industry"), "industry_codes"),
-         (RelationshipSpec("BUYS", "Industry"), "bought_codes")),
-    ),
-    "projects": NodeSpec(
-        "Project", "project_id",
-        ("name", "region_code", "county_code", "industries", "industry_codes", "fund_source", "budget_wan",
-         "implementer_credit_code", "implementer", "mechanism", "target_households", "start_year", "end_year", "status"),
-        ((RelationshipSpec("PROJECT_IN", "Region"), "county_codes"),
-         (RelationshipSpec("PROJECT_INDUSTRY", "Industry"), "industry_codes"),
-         (RelationshipSpec("IMPLEMENTED_BY", "Enterprise"), "implementer_codes")),
-    ),
-    "partnerships": NodeSpec(
-        "Partnership", "partnership_id",
-        ("household_id", "credit_code", "project_id", "mechanism", "start_date", "end_date", "income_gain", "status", "note"),
-        ((RelationshipSpec("OF_HOUSEHOLD", "Household"), "household_ids"),
-         (RelationshipSpec("WITH_ENTERPRISE", "Enterprise"), "enterprise_codes"),
-         (RelationshipSpec("UNDER_PROJECT", "Project"), "project_ids")),
-    ),
-}
-
+from etl import formats, values
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -119,7 +55,7 @@ def _industries(lists: pd.Series) -> tuple[pd.Series, pd.Series]:
     return codes_, unknown
 
 
-def _singleton(series: pd.Series) -> pd.Series:
+def singleton(series: pd.Series) -> pd.Series:
     """Each value as a one-item list (an empty list where missing), for relationship columns."""
     return series.map(lambda value: [value] if isinstance(value, str) and value else [], na_action=None)
 
@@ -127,6 +63,7 @@ def _singleton(series: pd.Series) -> pd.Series:
 def transform_villages(typed: pd.DataFrame) -> pd.DataFrame:
     """Village regions, positioned by their own coordinates or else by their county's."""
     out = pd.DataFrame(index=typed.index)
+    out["code"] = typed["village_code"]  # the Region key
     out["village_code"] = typed["village_code"]
     out["name"] = typed["village"]
     out["level"] = "village"
@@ -135,7 +72,7 @@ def transform_villages(typed: pd.DataFrame) -> pd.DataFrame:
     _position(out, typed, out["county_code"])
     out["is_poor_village"] = typed["is_poor_village"]
     out["relocation_site"] = typed["relocation_site"]
-    out["parent_codes"] = _singleton(out["township_code"])
+    out["parent_codes"] = singleton(out["township_code"])
     out["township_name"] = typed["township"]
     return out
 
@@ -159,7 +96,7 @@ def transform_households(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["industry_codes"], out["unknown_products"] = _industries(typed["products"])
     out["active"] = True
-    out["village_codes"] = _singleton(typed["village_code"])
+    out["village_codes"] = singleton(typed["village_code"])
     out["township_name"] = typed["township"]
     out["village_name"] = typed["village"]
     return out
@@ -173,7 +110,7 @@ def transform_members(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
     out["birth_year"] = pd.to_numeric(typed["id_number"].str[6:10], errors="coerce").astype("Int64")
     sex_from_id = pd.to_numeric(typed["id_number"].str[16], errors="coerce").map(lambda digit: "男" if digit % 2 else "女", na_action="ignore")
     out["sex"] = typed["sex"].fillna(sex_from_id)
-    out["household_ids"] = _singleton(typed["household_id"])
+    out["household_ids"] = singleton(typed["household_id"])
     return out
 
 
@@ -194,7 +131,7 @@ def transform_enterprises(typed: pd.DataFrame) -> pd.DataFrame:
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["credit_check_ok"] = values.credit_check_char_ok(typed["credit_code"])
     _position(out, typed, typed["region_code"])
-    out["region_codes"] = _singleton(typed["region_code"])
+    out["region_codes"] = singleton(typed["region_code"])
     return out
 
 
@@ -204,8 +141,8 @@ def transform_projects(typed: pd.DataFrame) -> pd.DataFrame:
     out["county_code"] = typed["region_code"].str[:6] + "000000"
     out["industries"] = typed["industry"]
     out["industry_codes"], out["unknown_products"] = _industries(typed["industry"])
-    out["county_codes"] = _singleton(out["county_code"])
-    out["implementer_codes"] = _singleton(typed["implementer_credit_code"])
+    out["county_codes"] = singleton(out["county_code"])
+    out["implementer_codes"] = singleton(typed["implementer_credit_code"])
     return out
 
 
@@ -215,9 +152,9 @@ def transform_partnerships(typed: pd.DataFrame) -> pd.DataFrame:
     derived = values.stable_id(typed["household_id"], typed["credit_code"], typed["mechanism"], typed["start_date"])
     out["partnership_id"] = typed["partnership_id"].fillna("P" + derived)
     out["status"] = typed["status"].fillna(codes.PartnershipStatus.IN_FORCE.value)
-    out["household_ids"] = _singleton(typed["household_id"])
-    out["enterprise_codes"] = _singleton(typed["credit_code"])
-    out["project_ids"] = _singleton(typed["project_id"])
+    out["household_ids"] = singleton(typed["household_id"])
+    out["enterprise_codes"] = singleton(typed["credit_code"])
+    out["project_ids"] = singleton(typed["project_id"])
     return out
 
 
@@ -235,21 +172,3 @@ def transform(kind: formats.FileKind, frame: pd.DataFrame, id_key: bytes) -> pd.
     if kind.name == "projects":
         return transform_projects(typed)
     return transform_partnerships(typed)
-
-
-def base_regions() -> pd.DataFrame:
-    """Provinces, prefectures and counties from cpca, as Region rows (parents first)."""
-    table = geography.divisions().copy()
-    table["level_rank"] = table["level"].map({level: rank for rank, level in enumerate(geography.LEVELS)})
-    table = table.sort_values(["level_rank", "code"]).drop(columns="level_rank").reset_index(drop=True)
-    table["parent_codes"] = _singleton(table["parent_code"].astype("string"))
-    table["position_source"] = "cpca"
-    return table
-
-
-def industry_rows() -> pd.DataFrame:
-    """The industry vocabulary as Industry rows."""
-    return pd.DataFrame(
-        [{"code": i.code, "name": i.name, "aliases": list(i.aliases), "land_based": i.land_based} for i in INDUSTRIES]
-    )
-

@@ -2,8 +2,11 @@
 import neo4j
 
 from graph.db import read_page
+from graph.querybuilder import open_projection
 
 READ = neo4j.RoutingControl.READ
+# A token as read back: every property but its hash (the hash is only ever matched inside the graph).
+TOKEN = open_projection("ApiToken", "t")
 
 
 def create_token(driver: neo4j.Driver, token: dict, database: str | None = None) -> None:
@@ -14,7 +17,7 @@ def create_token(driver: neo4j.Driver, token: dict, database: str | None = None)
 def token_by_hash(driver: neo4j.Driver, token_hash: str, database: str | None = None) -> dict | None:
     """The active token with this hash, or None."""
     records, _, _ = driver.execute_query(
-        "MATCH (t:ApiToken {token_hash: $token_hash}) WHERE t.revoked_at IS NULL RETURN t {.*} AS t",
+        f"MATCH (t:ApiToken {{token_hash: $token_hash}}) WHERE t.revoked_at IS NULL RETURN {TOKEN} AS t",
         token_hash=token_hash, database_=database, routing_=READ,
     )
     return records[0]["t"] if records else None
@@ -23,7 +26,7 @@ def token_by_hash(driver: neo4j.Driver, token_hash: str, database: str | None = 
 def list_tokens(driver: neo4j.Driver, database: str | None = None) -> list[dict]:
     """Every token without its hash, newest first."""
     records, _, _ = driver.execute_query(
-        "MATCH (t:ApiToken) RETURN t {.*, token_hash: null} AS t ORDER BY t.created_at DESC",
+        f"MATCH (t:ApiToken) RETURN {TOKEN} AS t ORDER BY t.created_at DESC",
         database_=database, routing_=READ,
     )
     return [record["t"] for record in records]
@@ -47,7 +50,8 @@ def audit_events(driver: neo4j.Driver, skip: int, limit: int, database: str | No
     """A page of audit events, newest first, and the total count."""
     return read_page(
         driver, "MATCH (a:AuditEvent) RETURN count(a) AS total",
-        "MATCH (a:AuditEvent) RETURN a {.*} AS item ORDER BY a.at DESC, a.event_id SKIP $skip LIMIT $limit",
+        f"MATCH (a:AuditEvent) RETURN {open_projection('AuditEvent', 'a')} AS item "
+        "ORDER BY a.at DESC, a.event_id SKIP $skip LIMIT $limit",
         {"skip": skip, "limit": limit}, database,
     )
 
@@ -55,7 +59,7 @@ def audit_events(driver: neo4j.Driver, skip: int, limit: int, database: str | No
 def token_by_id(driver: neo4j.Driver, token_id: str, database: str | None = None) -> dict | None:
     """The active token with this id (for web sessions, which keep only the id), or None."""
     records, _, _ = driver.execute_query(
-        "MATCH (t:ApiToken {token_id: $token_id}) WHERE t.revoked_at IS NULL RETURN t {.*, token_hash: null} AS t",
+        f"MATCH (t:ApiToken {{token_id: $token_id}}) WHERE t.revoked_at IS NULL RETURN {TOKEN} AS t",
         token_id=token_id, database_=database, routing_=READ,
     )
     return records[0]["t"] if records else None

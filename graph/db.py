@@ -2,6 +2,7 @@
 import neo4j
 
 from core.settings import Settings
+from graph.vocabulary import with_vocabulary
 
 
 def create_driver(settings: Settings) -> neo4j.Driver:
@@ -28,7 +29,12 @@ def ping(driver: neo4j.Driver, database: str | None = None) -> None:
 
 def read_page(driver: neo4j.Driver, count_query: str, page_query: str, params: dict,
               database: str | None = None) -> tuple[list[dict], int]:
-    """Run a count query and a page query (returning one column `item`) in one read transaction."""
+    """Run a count query and a page query (returning one column `item`) in one read transaction.
+
+    The vocabulary values the queries name ($in_force …) are added to params.
+    """
+    params = with_vocabulary(count_query + "\n" + page_query, params)
+
     def work(tx: neo4j.ManagedTransaction):
         total = tx.run(count_query, params).single()["total"]
         items = [record["item"] for record in tx.run(page_query, params)]

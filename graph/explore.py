@@ -1,7 +1,12 @@
-"""Read-only Cypher for analysts' notebooks: what the graph holds, and one village's neighbourhood."""
+"""Read-only Cypher for analysts' notebooks: what the graph holds, and one village's neighbourhood.
+
+Labels and relationship types come from the graph model (graph/model.py); the village view projects
+only what the model declares neither personal nor secret.
+"""
 import neo4j
 
 from graph.model import NODES, RELATIONSHIPS
+from graph.querybuilder import identifier, projection
 
 READ = neo4j.RoutingControl.READ
 
@@ -10,7 +15,7 @@ def label_counts(driver: neo4j.Driver, database: str | None = None) -> dict[str,
     """Node count per label of the model (from the count store, so cheap at any size)."""
     counts = {}
     for label in NODES:  # labels come from the model's allow-list
-        records, _, _ = driver.execute_query(f"MATCH (n:{label}) RETURN count(n) AS n", database_=database,
+        records, _, _ = driver.execute_query(f"MATCH (n:{identifier(label)}) RETURN count(n) AS n", database_=database,
                                              routing_=READ)
         counts[label] = records[0]["n"]
     return counts
@@ -20,8 +25,8 @@ def relationship_counts(driver: neo4j.Driver, database: str | None = None) -> di
     """Relationship count per type of the model."""
     counts = {}
     for rel_type in RELATIONSHIPS:
-        records, _, _ = driver.execute_query(f"MATCH ()-[r:{rel_type}]->() RETURN count(r) AS n", database_=database,
-                                             routing_=READ)
+        records, _, _ = driver.execute_query(f"MATCH ()-[r:{identifier(rel_type)}]->() RETURN count(r) AS n",
+                                             database_=database, routing_=READ)
         counts[rel_type] = records[0]["n"]
     return counts
 
@@ -41,26 +46,35 @@ def busiest_villages(driver: neo4j.Driver, county_code: str, limit: int = 5, dat
     return [record.data() for record in records]
 
 
+# What an analyst's village view shows of each node: the model's shown properties, minus personal ones.
+_VILLAGE = projection("Region", "v", personal=False)
+_HOUSEHOLD = projection("Household", "h", personal=False)
+_MEMBER = projection("Member", "m", {"node_id": "elementId(m)"}, personal=False)
+_PARTNERSHIP = projection("Partnership", "p", personal=False)
+_ENTERPRISE = projection("Enterprise", "e", personal=False)
+_PROJECT = projection("Project", "project", personal=False)
+
+
 def village_subgraph(driver: neo4j.Driver, village_code: str, database: str | None = None) -> dict:
     """One village's households, members, partnerships, enterprises and projects, as node and edge lists.
 
-    Personal properties are not returned: nodes carry a kind, a caption and non-personal facts only.
+    Neither personal nor secret properties are returned (a member, keyed by a secret hash, is told apart
+    by `node_id`, the database's own element id).
     """
     records, _, _ = driver.execute_query(
-        """
-        MATCH (v:Region {code: $code})
+        f"""
+        MATCH (v:Region {{code: $code}})
         OPTIONAL MATCH (h:Household)-[:LIVES_IN]->(v)
         OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
         OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h)
         OPTIONAL MATCH (p)-[:WITH_ENTERPRISE]->(e:Enterprise)
         OPTIONAL MATCH (p)-[:UNDER_PROJECT]->(project:Project)
-        RETURN v {.code, .name} AS village,
-               collect(DISTINCT h {.household_id, .main_cause, .household_size, .attribute}) AS households,
-               collect(DISTINCT m {.id_hash, .household_id, .labour_skill, .relation}) AS members,
-               collect(DISTINCT p {.partnership_id, .household_id, .credit_code, .project_id, .mechanism, .status})
-                 AS partnerships,
-               collect(DISTINCT e {.credit_code, .name, .enterprise_type}) AS enterprises,
-               collect(DISTINCT project {.project_id, .name, .implementer_credit_code}) AS projects
+        RETURN {_VILLAGE} AS village,
+               collect(DISTINCT {_HOUSEHOLD}) AS households,
+               collect(DISTINCT {_MEMBER}) AS members,
+               collect(DISTINCT {_PARTNERSHIP}) AS partnerships,
+               collect(DISTINCT {_ENTERPRISE}) AS enterprises,
+               collect(DISTINCT {_PROJECT}) AS projects
         """,
         code=village_code, database_=database, routing_=READ,
     )

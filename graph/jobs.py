@@ -6,8 +6,11 @@ is claimed again by another, so a restart loses nothing.
 import neo4j
 
 from graph.db import read_page
+from graph.querybuilder import open_projection
 
 READ = neo4j.RoutingControl.READ
+JOB, RUN = open_projection("Job", "j"), open_projection("MatchRun", "r")
+JOB_WITH_RUN = open_projection("Job", "j", {"run": RUN})
 
 # Properties a job update may set; anything else is refused (they are written with SET j += $props).
 JOB_PROPERTIES = frozenset({
@@ -25,7 +28,7 @@ def _claim(tx: neo4j.ManagedTransaction, worker: str, now: str, stale_before: st
     # Taking the node's write lock first (SET) and only then re-reading its status makes the
     # claim atomic: a second worker waiting on the lock sees the first one's committed claim.
     record = tx.run(
-        """
+        f"""
         MATCH (j:Job) WHERE j.status = 'queued' OR (j.status = 'running' AND j.heartbeat_at < $stale_before)
         WITH j ORDER BY j.created_at LIMIT 1
         SET j.claim_lock = $worker
@@ -35,7 +38,7 @@ def _claim(tx: neo4j.ManagedTransaction, worker: str, now: str, stale_before: st
             j.error = CASE WHEN j.attempts > $max_attempts THEN '任务多次中断，已放弃 / abandoned after repeated interruptions'
                       ELSE j.error END,
             j.worker = $worker, j.heartbeat_at = $now, j.started_at = coalesce(j.started_at, $now)
-        RETURN j {.*} AS job
+        RETURN {JOB} AS job
         """,
         worker=worker, now=now, stale_before=stale_before, max_attempts=max_attempts,
     ).single()
@@ -61,10 +64,10 @@ def update_job(driver: neo4j.Driver, job_id: str, props: dict, database: str | N
 def get_job(driver: neo4j.Driver, job_id: str, database: str | None = None) -> dict | None:
     """A job's properties, with its match run's when it has one."""
     records, _, _ = driver.execute_query(
-        """
-        MATCH (j:Job {job_id: $job_id})
-        OPTIONAL MATCH (r:MatchRun {run_id: j.job_id})
-        RETURN j {.*} AS job, r {.*} AS run
+        f"""
+        MATCH (j:Job {{job_id: $job_id}})
+        OPTIONAL MATCH (r:MatchRun {{run_id: j.job_id}})
+        RETURN {JOB} AS job, {RUN} AS run
         """,
         job_id=job_id, database_=database, routing_=READ,
     )
@@ -83,6 +86,6 @@ def list_jobs(driver: neo4j.Driver, kind: str, county_codes: list[str] | None, s
         f"""{where}
         WITH j ORDER BY j.created_at DESC SKIP $skip LIMIT $limit
         OPTIONAL MATCH (r:MatchRun {{run_id: j.job_id}})
-        RETURN j {{.*, run: r {{.*}}}} AS item""",
+        RETURN {JOB_WITH_RUN} AS item""",
         {"kind": kind, "counties": county_codes, "skip": skip, "limit": limit}, database,
     )

@@ -1,15 +1,19 @@
 """Cypher for acting on recommendations and keeping the partnership ledger (帮扶台账).
 
-Accepting a recommendation writes a Partnership: 04 待确认 when the enterprise accepts,
-01 履约中 when the bureau confirms. A decline keeps its reason on the recommendation,
-as feedback for the model.
+Accepting a recommendation writes a Partnership: 待确认 when the enterprise accepts, 履约中
+when the bureau confirms. An enterprise takes as many households by a mechanism as its stated
+capacity gives places (core.mechanisms: 30 亩 of land lease at 3 亩 a household is 10 places);
+open partnerships (履约中, 待确认) hold places. A decline keeps its reason on the recommendation,
+as feedback for the model. Code-list values travel as parameters (graph/vocabulary.py).
 """
 import neo4j
 
+from core.codes import PartnershipStatus, RecommendationStatus
+from core.mechanisms import places
+from graph.vocabulary import with_vocabulary
+
 # Ledger fields staff may change through the API.
 PARTNERSHIP_UPDATABLE = frozenset({"income_gain", "status", "note", "end_date"})
-CAPACITY_PROPERTY = {"01": "jobs_offered", "02": "contract_households", "03": "land_wanted_mu",
-                     "04": "equity_households", "05": "ecommerce_households"}
 
 
 class LedgerConflict(Exception):
@@ -20,61 +24,80 @@ class LedgerConflict(Exception):
         self.code = code
 
 
+_CLOSED = frozenset(RecommendationStatus.codes(*RecommendationStatus.closed()))
+
+_ACCEPT_READ = """
+    MATCH (r:Recommendation {rec_id: $rec_id})
+    SET r.lock = true
+    WITH r
+    MATCH (h:Household {household_id: r.household_id})
+    MATCH (e:Enterprise {credit_code: r.credit_code})
+    OPTIONAL MATCH (h)<-[:OF_HOUSEHOLD]-(same:Partnership {mechanism: r.mechanism})-[:WITH_ENTERPRISE]->(e)
+    WHERE same.status IN $open_statuses
+    CALL (e, r) {
+      OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(used:Partnership {mechanism: r.mechanism}) WHERE used.status IN $open_statuses
+      RETURN count(used) AS in_use
+    }
+    RETURN r {.*} AS rec, e {.*} AS enterprise, collect(same.partnership_id)[0] AS existing, in_use
+"""
+
+_ACCEPT_WRITE = """
+    MATCH (r:Recommendation {rec_id: $rec_id})
+    MATCH (h:Household {household_id: r.household_id})
+    MATCH (e:Enterprise {credit_code: r.credit_code})
+    MERGE (p:Partnership {partnership_id: $partnership_id})
+    ON CREATE SET p.household_id = r.household_id, p.credit_code = r.credit_code, p.mechanism = r.mechanism,
+                  p.start_date = $today, p.source = 'recommendation', p.rec_id = r.rec_id, p.created_at = $now
+    SET p.status = $status, p.updated_at = $now, p.updated_by = $actor
+    MERGE (p)-[:OF_HOUSEHOLD]->(h)
+    MERGE (p)-[:WITH_ENTERPRISE]->(e)
+    SET r.status = $rec_status, r.partnership_id = $partnership_id, r.decided_at = $now, r.decided_by = $actor
+    REMOVE r.lock
+"""
+
+
 def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str, now: str, today: str) -> dict:
-    record = tx.run(
-        """
-        MATCH (r:Recommendation {rec_id: $rec_id})
-        SET r.lock = true
-        WITH r
-        MATCH (h:Household {household_id: r.household_id})
-        MATCH (e:Enterprise {credit_code: r.credit_code})
-        OPTIONAL MATCH (h)<-[:OF_HOUSEHOLD]-(same:Partnership {mechanism: r.mechanism})-[:WITH_ENTERPRISE]->(e)
-        WHERE same.status IN ['01', '04']
-        CALL (e, r) {
-          OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(used:Partnership {mechanism: r.mechanism}) WHERE used.status IN ['01', '04']
-          RETURN count(used) AS in_use
-        }
-        RETURN r {.*} AS rec, e {.*} AS enterprise, collect(same.partnership_id)[0] AS existing, in_use
-        """,
-        rec_id=rec_id,
-    ).single()
+    record = tx.run(_ACCEPT_READ, with_vocabulary(_ACCEPT_READ, {"rec_id": rec_id})).single()
     if record is None:
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     rec, enterprise, existing = record["rec"], record["enterprise"], record["existing"]
-    if rec["status"] in ("declined", "confirmed") or not rec.get("current"):
+    if rec["status"] in _CLOSED or not rec.get("current"):
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
-    if existing and (not confirm or rec["status"] != "accepted"):
+    if existing and (not confirm or rec["status"] != RecommendationStatus.ACCEPTED):
         raise LedgerConflict("already_partnered", "该户与该企业已有同类利益联结 / already in such a partnership")
-    capacity = enterprise.get(CAPACITY_PROPERTY[rec["mechanism"]]) or 0
-    if not existing and record["in_use"] >= capacity:
+    # Capacity is counted in places (households), not in the mechanism's own unit (亩 for a land lease).
+    if not existing and record["in_use"] >= places(enterprise, rec["mechanism"]):
         raise LedgerConflict("no_capacity", "企业该联结方式已无剩余容量 / no capacity left for this mechanism")
     partnership_id = existing or f"P-{rec_id}"
-    status = "01" if confirm else "04"
-    tx.run(
-        """
-        MATCH (r:Recommendation {rec_id: $rec_id})
-        MATCH (h:Household {household_id: r.household_id})
-        MATCH (e:Enterprise {credit_code: r.credit_code})
-        MERGE (p:Partnership {partnership_id: $partnership_id})
-        ON CREATE SET p.household_id = r.household_id, p.credit_code = r.credit_code, p.mechanism = r.mechanism,
-                      p.start_date = $today, p.source = 'recommendation', p.rec_id = r.rec_id, p.created_at = $now
-        SET p.status = $status, p.updated_at = $now, p.updated_by = $actor
-        MERGE (p)-[:OF_HOUSEHOLD]->(h)
-        MERGE (p)-[:WITH_ENTERPRISE]->(e)
-        SET r.status = $rec_status, r.partnership_id = $partnership_id, r.decided_at = $now, r.decided_by = $actor
-        REMOVE r.lock
-        """,
-        rec_id=rec_id, partnership_id=partnership_id, status=status, now=now, today=today, actor=actor,
-        rec_status="confirmed" if confirm else "accepted",
-    ).consume()
+    status = (PartnershipStatus.IN_FORCE if confirm else PartnershipStatus.AWAITING_CONFIRMATION).value
+    rec_status = (RecommendationStatus.CONFIRMED if confirm else RecommendationStatus.ACCEPTED).value
+    tx.run(_ACCEPT_WRITE, with_vocabulary(_ACCEPT_WRITE, {
+        "rec_id": rec_id, "partnership_id": partnership_id, "status": status, "now": now, "today": today,
+        "actor": actor, "rec_status": rec_status,
+    })).consume()
     return {"partnership_id": partnership_id, "status": status}
 
 
 def accept_recommendation(driver: neo4j.Driver, rec_id: str, confirm: bool, actor: str, now: str, today: str,
                           database: str | None = None) -> dict:
-    """Accept (enterprise: 04 待确认) or confirm (bureau: 01 履约中) a recommendation as a partnership."""
+    """Accept (enterprise: 待确认) or confirm (bureau: 履约中) a recommendation as a partnership.
+
+    LedgerConflict: not_found, recommendation_closed, already_partnered, or no_capacity when the
+    enterprise's open partnerships by this mechanism already fill its places.
+    """
     with driver.session(database=database) as session:
         return session.execute_write(_accept, rec_id, confirm, actor, now, today)
+
+
+_DECLINE = """
+    MATCH (r:Recommendation {rec_id: $rec_id})
+    SET r.status = $declined, r.decline_reason = $reason, r.declined_by_role = $role, r.decided_by = $actor,
+        r.decided_at = $now
+    REMOVE r.lock
+    WITH r
+    OPTIONAL MATCH (p:Partnership {partnership_id: r.partnership_id}) WHERE p.status = $awaiting
+    SET p.status = $terminated, p.updated_at = $now, p.updated_by = $actor
+"""
 
 
 def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str) -> None:
@@ -88,20 +111,10 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
     ).single()
     if record is None:
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
-    if record["status"] in ("declined", "confirmed") or not record["current"]:
+    if record["status"] in _CLOSED or not record["current"]:
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
-    tx.run(
-        """
-        MATCH (r:Recommendation {rec_id: $rec_id})
-        SET r.status = 'declined', r.decline_reason = $reason, r.declined_by_role = $role, r.decided_by = $actor,
-            r.decided_at = $now
-        REMOVE r.lock
-        WITH r
-        OPTIONAL MATCH (p:Partnership {partnership_id: r.partnership_id}) WHERE p.status = '04'
-        SET p.status = '03', p.updated_at = $now, p.updated_by = $actor
-        """,
-        rec_id=rec_id, reason=reason, role=role, actor=actor, now=now,
-    ).consume()
+    tx.run(_DECLINE, with_vocabulary(_DECLINE, {"rec_id": rec_id, "reason": reason, "role": role, "actor": actor,
+                                                "now": now})).consume()
 
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
@@ -130,12 +143,11 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Declined recommendations with their reasons (negative feedback for training)."""
-    records, _, _ = driver.execute_query(
-        """
-        MATCH (r:Recommendation {status: 'declined'}) WHERE r.county_code IN $counties
+    query = """
+        MATCH (r:Recommendation {status: $declined}) WHERE r.county_code IN $counties
         RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
                r.decline_reason AS reason, r.declined_by_role AS role, r.decided_at AS decided_at
-        """,
-        counties=county_codes, database_=database, routing_=neo4j.RoutingControl.READ,
-    )
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
+                                         database_=database, routing_=neo4j.RoutingControl.READ)
     return [record.data() for record in records]

@@ -1,25 +1,28 @@
 """Cypher for matching: read a county's households, enterprises and partnerships column-wise,
-and store match runs with their recommendations."""
+and store match runs with their recommendations. Code-list values travel as parameters
+(graph/vocabulary.py)."""
 import neo4j
+
+from graph.querybuilder import open_projection
+from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
 
 def county_households(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Active households of the counties with their village position and labour counts by skill."""
-    records, _, _ = driver.execute_query(
-        """
+    query = """
         MATCH (h:Household)-[:LIVES_IN]->(v:Region)
         WHERE h.county_code IN $counties AND h.active
         CALL (h) {
           OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
-          RETURN count(CASE WHEN m.labour_skill = '01' THEN 1 END) AS ordinary,
-                 count(CASE WHEN m.labour_skill = '02' THEN 1 END) AS skilled,
-                 count(CASE WHEN m.labour_skill = '03' THEN 1 END) AS weak,
+          RETURN count(CASE WHEN m.labour_skill = $ordinary_skill THEN 1 END) AS ordinary,
+                 count(CASE WHEN m.labour_skill = $skilled_skill THEN 1 END) AS skilled,
+                 count(CASE WHEN m.labour_skill = $weak_skill THEN 1 END) AS weak,
                  count(m) AS members
         }
         CALL (h) {
-          OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h) WHERE p.status IN ['01', '04']
+          OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h) WHERE p.status IN $open_statuses
           RETURN count(p) AS active_partnerships
         }
         RETURN h.household_id AS household_id, h.county_code AS county_code, v.code AS village_code,
@@ -31,20 +34,19 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
                coalesce(h.in_cooperative, false) AS in_cooperative,
                ordinary, skilled, weak, members, active_partnerships
         ORDER BY household_id
-        """,
-        counties=county_codes, database_=database, routing_=READ,
-    )
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
+                                         database_=database, routing_=READ)
     return [record.data() for record in records]
 
 
 def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Enterprises of the counties with capacities, industries and the villages of their partners."""
-    records, _, _ = driver.execute_query(
-        """
+    query = """
         MATCH (e:Enterprise) WHERE e.county_code IN $counties AND e.lon IS NOT NULL
         CALL (e) {
           OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
-          WHERE p.status IN ['01', '04']
+          WHERE p.status IN $open_statuses
           RETURN collect(DISTINCT h.village_code) AS partner_villages, collect(p.mechanism) AS mechanisms_used
         }
         CALL (e) {
@@ -59,12 +61,12 @@ def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: 
                coalesce(e.land_wanted_mu, 0.0) AS land_wanted_mu, coalesce(e.equity_households, 0) AS equity_households,
                coalesce(e.ecommerce_households, 0) AS ecommerce_households, e.skill_required AS skill_required,
                coalesce(e.industry_codes, []) AS industry_codes, coalesce(e.bought_codes, []) AS bought_codes,
-               partner_villages, [m IN ['01', '02', '03', '04', '05'] | size([x IN mechanisms_used WHERE x = m])] AS used,
+               partner_villages, [m IN $mechanism_codes | size([x IN mechanisms_used WHERE x = m])] AS used,
                project_counties, project_industries
         ORDER BY credit_code
-        """,
-        counties=county_codes, database_=database, routing_=READ,
-    )
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
+                                         database_=database, routing_=READ)
     return [record.data() for record in records]
 
 
@@ -153,12 +155,13 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], d
         MATCH (h:Household {household_id: row.household_id})
         MATCH (e:Enterprise {credit_code: row.credit_code})
         CREATE (rec:Recommendation)
-        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = 'proposed'
+        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = $proposed
         CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
         CREATE (rec)-[:FROM_ENTERPRISE]->(e)
     """
     with driver.session(database=database) as session:
-        session.execute_write(lambda tx: tx.run(query, run_id=run_id, rows=rows).consume())
+        session.execute_write(lambda tx: tx.run(query, with_vocabulary(query, {"run_id": run_id, "rows": rows}))
+                              .consume())
 
 
 def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None) -> None:
@@ -179,7 +182,8 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
 def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:
     """Every recommendation of a run (for tests, evaluation and export)."""
     records, _, _ = driver.execute_query(
-        "MATCH (r:Recommendation {run_id: $run_id}) RETURN r {.*} AS r ORDER BY r.household_id, r.rank",
+        f"MATCH (r:Recommendation {{run_id: $run_id}}) RETURN {open_projection('Recommendation', 'r')} AS r "
+        "ORDER BY r.household_id, r.rank",
         run_id=run_id, database_=database, routing_=READ,
     )
     return [record["r"] for record in records]
@@ -187,6 +191,8 @@ def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None 
 
 def match_run(driver: neo4j.Driver, run_id: str, database: str | None = None) -> dict | None:
     """A MatchRun's properties."""
-    records, _, _ = driver.execute_query("MATCH (r:MatchRun {run_id: $run_id}) RETURN r {.*} AS r",
-                                         run_id=run_id, database_=database, routing_=READ)
+    records, _, _ = driver.execute_query(
+        f"MATCH (r:MatchRun {{run_id: $run_id}}) RETURN {open_projection('MatchRun', 'r')} AS r",
+        run_id=run_id, database_=database, routing_=READ,
+    )
     return records[0]["r"] if records else None

@@ -1,76 +1,459 @@
-"""The graph model, declared once as data.
+"""The graph model, declared once as data (in the manner of cartography's node schemas).
 
-Every node label with its key property (unique) and indexed properties, and every
-relationship type with its end labels. The schema (graph/schema.py) and the ETL's
-generated Cypher read these declarations; nothing else names a label or property
-in a query without checking it against them.
+Every node label is one `NodeType`: its key, its properties with their flags, and its
+outgoing relationships. Everything else is generated from these declarations by
+graph/querybuilder.py: the uniqueness constraints and indexes (graph/schema.py), the ETL's
+upsert and create queries, and the read projections of graph/views.py. The ETL only says
+which label a file kind loads (etl/formats.py); the properties it writes and the
+relationships it draws come from here.
+
+Property flags:
+- indexed: an index is created (the key always has a uniqueness constraint);
+- personal: about an identifiable person (names, phones and their masked forms, contact): the API and
+  pages show it by role, analysts' views never;
+- secret: never leaves the graph (ID-number and token hashes, row_hash): never projected;
+- list: holds a list of values;
+- internal: kept for the ETL and matching (industry codes, position source …), not projected;
+- loaded: a column of the ETL's rows; False for what the application writes (ledger, runs …).
 """
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
-class NodeType:
-    """A node label, its unique key and the properties worth an index."""
+class Property:
+    """A node property and what may be done with it."""
 
-    label: str
-    key: str
-    indexed: tuple[str, ...] = ()
+    name: str
     description: str = ""
+    indexed: bool = False
+    personal: bool = False
+    secret: bool = False
+    internal: bool = False
+    loaded: bool = True
+    list: bool = False
 
 
 @dataclass(frozen=True)
 class RelationshipType:
-    """A relationship type between two labels."""
+    """An outgoing relationship of the declaring node (`start`) to nodes of `target`.
+
+    `field` names the row field that lists the target keys when the ETL draws the relationship;
+    None when the application draws it (match runs, recommendations).
+    """
 
     type: str
-    start: str
-    end: str
+    target: str
+    field: str | None = None
     description: str = ""
-    properties: tuple[str, ...] = field(default=())
+    properties: tuple[str, ...] = ()
+    start: str = ""  # filled in by the declaring NodeType
+
+    @property
+    def end(self) -> str:
+        """The target label (the relationship points start → end)."""
+        return self.target
 
 
-NODES: dict[str, NodeType] = {
-    node.label: node
-    for node in (
-        NodeType("Region", "code", ("level", "name"), "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码"),
-        NodeType("Household", "household_id", ("active", "county_code", "township_code", "village_code"),
-                 "建档立卡户（户编号）"),
-        NodeType("Member", "id_hash", ("member_id",), "家庭成员；证件号码只存带密钥的哈希"),
-        NodeType("Enterprise", "credit_code", ("county_code", "name"), "企业/合作社/扶贫车间（统一社会信用代码）"),
-        NodeType("Project", "project_id", ("county_code",), "产业扶贫项目"),
-        NodeType("Industry", "code", ("name",), "产业（受控词表，含别名）"),
-        NodeType("Partnership", "partnership_id", ("status", "mechanism", "household_id", "credit_code"),
-                 "利益联结（帮扶台账的一行）"),
-        NodeType("MatchRun", "run_id", ("created_at", "status"), "一次匹配运行"),
-        NodeType("Recommendation", "rec_id", ("run_id", "county_code", "credit_code", "household_id"),
-                 "推荐：户—企业—联结方式，含排名、得分与理由"),
-        NodeType("LoadRun", "load_id", (), "一次数据加载（ETL）"),
-        NodeType("Job", "job_id", ("status", "kind"), "后台任务（匹配运行、数据上传）：状态存于图中，任一进程可读取与接续"),
-        NodeType("ApiToken", "token_id", ("token_hash",), "API 令牌：只存哈希，含角色与范围（县/企业）"),
-        NodeType("AuditEvent", "event_id", ("at", "token_id"), "审计记录：谁、何时、读取了哪些未脱敏的个人信息"),
-    )
-}
+@dataclass(frozen=True)
+class NodeType:
+    """A node label: its unique key, its properties and its outgoing relationships."""
 
-RELATIONSHIPS: dict[str, RelationshipType] = {
-    rel.type: rel
-    for rel in (
-        RelationshipType("PART_OF", "Region", "Region", "下级区划 → 上级区划"),
-        RelationshipType("LIVES_IN", "Household", "Region", "户 → 行政村"),
-        RelationshipType("MEMBER_OF", "Member", "Household", "成员 → 户"),
-        RelationshipType("LOCATED_IN", "Enterprise", "Region", "企业 → 所在区划"),
-        RelationshipType("IN_INDUSTRY", "Enterprise", "Industry", "企业 → 所属产业"),
-        RelationshipType("BUYS", "Enterprise", "Industry", "企业 → 收购的产品（产业）"),
-        RelationshipType("PRODUCES", "Household", "Industry", "户 → 种养的产品（产业）"),
-        RelationshipType("PROJECT_INDUSTRY", "Project", "Industry", "项目 → 产业"),
-        RelationshipType("PROJECT_IN", "Project", "Region", "项目 → 县"),
-        RelationshipType("IMPLEMENTED_BY", "Project", "Enterprise", "项目 → 实施主体"),
-        RelationshipType("OF_HOUSEHOLD", "Partnership", "Household", "联结 → 户"),
-        RelationshipType("WITH_ENTERPRISE", "Partnership", "Enterprise", "联结 → 企业"),
-        RelationshipType("UNDER_PROJECT", "Partnership", "Project", "联结 → 所属项目"),
-        RelationshipType("FOR_COUNTY", "MatchRun", "Region", "匹配运行 → 重新计算的县"),
-        RelationshipType("FOR_HOUSEHOLD", "Recommendation", "Household", "推荐 → 户"),
-        RelationshipType("FROM_ENTERPRISE", "Recommendation", "Enterprise", "推荐 → 企业"),
-    )
+    label: str
+    key: str
+    properties: tuple[Property, ...]
+    relationships: tuple[RelationshipType, ...] = field(default=())
+    description: str = ""
+
+    def __post_init__(self):
+        # Relationships are declared inside their start node, so the start is known here.
+        object.__setattr__(self, "relationships",
+                           tuple(replace(rel, start=self.label) for rel in self.relationships))
+
+    def prop(self, name: str) -> Property:
+        """The declared property `name`; ValueError when it is not declared."""
+        for prop in self.properties:
+            if prop.name == name:
+                return prop
+        raise ValueError(f"{self.label} has no declared property {name!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every declared property name, in declaration order."""
+        return tuple(prop.name for prop in self.properties)
+
+    @property
+    def indexed(self) -> tuple[str, ...]:
+        """Properties with an index (the key has its uniqueness constraint instead)."""
+        return tuple(prop.name for prop in self.properties if prop.indexed and prop.name != self.key)
+
+    @property
+    def loaded(self) -> tuple[str, ...]:
+        """Properties the ETL writes from its rows (the key is written by the MERGE, not among them)."""
+        return tuple(prop.name for prop in self.properties if prop.loaded and prop.name != self.key)
+
+    @property
+    def loaded_relationships(self) -> tuple[RelationshipType, ...]:
+        """Relationships the ETL draws from its rows (those with a field)."""
+        return tuple(rel for rel in self.relationships if rel.field)
+
+    @property
+    def secret(self) -> tuple[str, ...]:
+        """Properties that never leave the graph."""
+        return tuple(prop.name for prop in self.properties if prop.secret)
+
+    @property
+    def personal(self) -> tuple[str, ...]:
+        """Properties that identify a person."""
+        return tuple(prop.name for prop in self.properties if prop.personal)
+
+    def shown(self, personal: bool = True) -> tuple[str, ...]:
+        """Properties the read projections carry: neither secret nor internal (nor personal, if not wanted)."""
+        return tuple(prop.name for prop in self.properties
+                     if not prop.secret and not prop.internal and (personal or not prop.personal))
+
+    def relationship(self, type_name: str) -> RelationshipType:
+        """The declared outgoing relationship of this type; ValueError when there is none."""
+        for rel in self.relationships:
+            if rel.type == type_name:
+                return rel
+        raise ValueError(f"{self.label} declares no relationship {type_name!r}")
+
+
+def app_property(name: str, description: str = "", **flags) -> Property:
+    """A property the application writes (not a column of the ETL's rows)."""
+    return Property(name, description, loaded=False, **flags)
+
+
+# The content hash of the source row on every ETL-written node: an unchanged row is skipped on re-load.
+ROW_HASH = Property("row_hash", "源数据行的内容哈希（未变的行再次加载时跳过）", secret=True, loaded=False)
+
+_LAND = tuple(
+    Property(name, f"{title}（亩）")
+    for name, title in (("arable_mu", "耕地面积"), ("irrigated_mu", "有效灌溉面积"), ("forest_mu", "林地面积"),
+                        ("orchard_mu", "林果面积"), ("water_mu", "水面面积"), ("pasture_mu", "牧草地面积"))
+)
+
+_DECLARED: tuple[NodeType, ...] = (
+    NodeType(
+        "Region", "code",
+        (
+            Property("code", "GB/T 2260 12 位区划代码（乡镇 = 9 位 + 000）"),
+            Property("name", "名称", indexed=True),
+            Property("level", "层级：province / prefecture / county / township / village", indexed=True),
+            Property("township_code", "所属乡镇代码（村）"),
+            Property("county_code", "所属县代码（乡镇、村）"),
+            Property("lon", "经度"),
+            Property("lat", "纬度"),
+            Property("position_source", "坐标来源：cpca、data（文件）或 county（取县的坐标）", internal=True),
+            Property("is_poor_village", "是否贫困村"),
+            Property("relocation_site", "是否易地搬迁安置点"),
+            ROW_HASH,
+        ),
+        (RelationshipType("PART_OF", "Region", "parent_codes", "下级区划 → 上级区划"),),
+        "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码",
+    ),
+    NodeType(
+        "Household", "household_id",
+        (
+            Property("household_id", "户编号"),
+            Property("village_code", "行政村代码", indexed=True),
+            Property("township_code", "乡镇代码", indexed=True),
+            Property("county_code", "县代码", indexed=True),
+            Property("head_name", "户主姓名", personal=True),
+            Property("head_name_masked", "户主姓名（脱敏）", personal=True),
+            Property("head_id_hash", "户主证件号码的带密钥哈希", secret=True),
+            Property("phone", "联系电话", personal=True),
+            Property("phone_masked", "联系电话（脱敏）", personal=True),
+            Property("attribute", "贫困户属性（代码）"),
+            Property("main_cause", "主要致贫原因（代码）"),
+            Property("other_causes", "其他致贫原因（代码）", list=True),
+            Property("household_size", "家庭人口数"),
+            Property("income_per_capita", "人均纯收入（元）"),
+            Property("poverty_status", "脱贫状态（代码）"),
+            Property("exit_year", "脱贫年度"),
+            Property("household_type", "户类型（代码）"),
+            Property("monitoring_category", "监测对象类别（代码）"),
+            *_LAND,
+            Property("road_distance_km", "距离村主干路（公里）"),
+            Property("dilapidated_house", "是否危房户"),
+            Property("relocated", "是否易地扶贫搬迁户"),
+            Property("has_leading_enterprise", "是否有龙头企业带动"),
+            Property("in_cooperative", "是否加入农民专业合作社"),
+            Property("products", "主要产业（产品），按原文", list=True),
+            Property("industry_codes", "产业代码（由产品名称识别）", list=True, internal=True),
+            Property("active", "仍在最近的全量数据中", indexed=True),
+            app_property("inactive_since", "不再出现在全量数据中的日期"),
+            ROW_HASH,
+        ),
+        (
+            RelationshipType("LIVES_IN", "Region", "village_codes", "户 → 行政村"),
+            RelationshipType("PRODUCES", "Industry", "industry_codes", "户 → 种养的产品（产业）"),
+        ),
+        "建档立卡户（户编号）",
+    ),
+    NodeType(
+        "Member", "id_hash",
+        (
+            Property("id_hash", "证件号码的带密钥哈希（号码本身不存储）", secret=True),
+            Property("member_id", "人编号", indexed=True),
+            Property("household_id", "户编号"),
+            Property("name", "姓名", personal=True),
+            Property("name_masked", "姓名（脱敏）", personal=True),
+            Property("relation", "与户主关系"),
+            Property("sex", "性别"),
+            Property("birth_year", "出生年份（取自证件号码）"),
+            Property("ethnicity", "民族"),
+            Property("education", "文化程度（代码）"),
+            Property("school_status", "在校生状况"),
+            Property("health", "健康状况（代码）"),
+            Property("labour_skill", "劳动技能（代码）"),
+            Property("work_status", "务工状况"),
+            Property("work_months", "务工时间（月）"),
+            Property("work_place", "务工地（代码）"),
+            ROW_HASH,
+        ),
+        (RelationshipType("MEMBER_OF", "Household", "household_ids", "成员 → 户"),),
+        "家庭成员；证件号码只存带密钥的哈希",
+    ),
+    NodeType(
+        "Enterprise", "credit_code",
+        (
+            Property("credit_code", "统一社会信用代码"),
+            Property("name", "企业名称", indexed=True),
+            Property("enterprise_type", "主体类型（代码）"),
+            Property("region_code", "所在行政区划代码"),
+            Property("county_code", "所在县代码", indexed=True),
+            Property("address", "地址"),
+            Property("lon", "经度"),
+            Property("lat", "纬度"),
+            Property("position_source", "坐标来源：data（文件）或 county（取县的坐标）", internal=True),
+            Property("industries", "所属产业，按原文", list=True),
+            Property("industry_codes", "所属产业代码", list=True, internal=True),
+            Property("products_bought", "收购产品，按原文", list=True),
+            Property("bought_codes", "收购产品的产业代码", list=True, internal=True),
+            Property("mechanisms", "联结方式（代码）", list=True),
+            Property("jobs_offered", "用工需求（人）"),
+            Property("skill_required", "技能要求（劳动技能代码）"),
+            Property("contract_households", "订单收购带动户数"),
+            Property("land_wanted_mu", "流转土地需求（亩）"),
+            Property("equity_households", "入股分红带动户数"),
+            Property("ecommerce_households", "电商带动户数"),
+            Property("certified_poverty_products", "是否认定扶贫产品"),
+            Property("contact", "联系人", personal=True),
+            Property("phone", "联系电话", personal=True),
+            Property("phone_masked", "联系电话（脱敏）", personal=True),
+            Property("credit_check_ok", "信用代码校验位正确", internal=True),
+            ROW_HASH,
+        ),
+        (
+            RelationshipType("LOCATED_IN", "Region", "region_codes", "企业 → 所在区划（村、乡镇或县）"),
+            RelationshipType("IN_INDUSTRY", "Industry", "industry_codes", "企业 → 所属产业"),
+            RelationshipType("BUYS", "Industry", "bought_codes", "企业 → 收购的产品（产业）"),
+        ),
+        "企业/合作社/扶贫车间（统一社会信用代码）",
+    ),
+    NodeType(
+        "Project", "project_id",
+        (
+            Property("project_id", "项目编号"),
+            Property("name", "项目名称"),
+            Property("region_code", "项目所在地区划代码"),
+            Property("county_code", "所在县代码", indexed=True),
+            Property("industries", "产业类别，按原文", list=True),
+            Property("industry_codes", "产业代码", list=True, internal=True),
+            Property("fund_source", "资金来源"),
+            Property("budget_wan", "资金规模（万元）"),
+            Property("implementer_credit_code", "实施主体统一社会信用代码"),
+            Property("implementer", "实施主体"),
+            Property("mechanism", "联结方式（代码）"),
+            Property("target_households", "计划带动贫困户数"),
+            Property("start_year", "建设年度"),
+            Property("end_year", "完成年度"),
+            Property("status", "项目状态（代码）"),
+            ROW_HASH,
+        ),
+        (
+            RelationshipType("PROJECT_IN", "Region", "county_codes", "项目 → 县"),
+            RelationshipType("PROJECT_INDUSTRY", "Industry", "industry_codes", "项目 → 产业"),
+            RelationshipType("IMPLEMENTED_BY", "Enterprise", "implementer_codes", "项目 → 实施主体"),
+        ),
+        "产业扶贫项目",
+    ),
+    NodeType(
+        "Industry", "code",
+        (
+            Property("code", "产业代码（如 kiwi）"),
+            Property("name", "名称", indexed=True),
+            Property("aliases", "别名", list=True),
+            Property("land_based", "是否依赖土地"),
+            ROW_HASH,
+        ),
+        (),
+        "产业（受控词表，含别名）",
+    ),
+    NodeType(
+        "Partnership", "partnership_id",
+        (
+            Property("partnership_id", "联结编号（或由户、企业、方式、日期算出的稳定编号）"),
+            Property("household_id", "户编号", indexed=True),
+            Property("credit_code", "企业统一社会信用代码", indexed=True),
+            Property("project_id", "项目编号"),
+            Property("mechanism", "联结方式（代码）", indexed=True),
+            Property("start_date", "开始日期"),
+            Property("end_date", "结束日期"),
+            Property("income_gain", "年增收（元）"),
+            Property("status", "联结状态（代码）", indexed=True),
+            Property("note", "帮扶措施"),
+            app_property("source", "来源：recommendation（由推荐接受而来）"),
+            app_property("rec_id", "来源推荐的编号"),
+            app_property("created_at", "创建时间", internal=True),
+            app_property("updated_at", "最近修改时间"),
+            app_property("updated_by", "最近修改人", internal=True),
+            ROW_HASH,
+        ),
+        (
+            RelationshipType("OF_HOUSEHOLD", "Household", "household_ids", "联结 → 户"),
+            RelationshipType("WITH_ENTERPRISE", "Enterprise", "enterprise_codes", "联结 → 企业"),
+            RelationshipType("UNDER_PROJECT", "Project", "project_ids", "联结 → 所属项目"),
+        ),
+        "利益联结（帮扶台账的一行）",
+    ),
+    NodeType(
+        "MatchRun", "run_id",
+        (
+            app_property("run_id", "运行编号"),
+            app_property("status", "running / completed / failed", indexed=True),
+            app_property("created_at", "开始时间", indexed=True),
+            app_property("finished_at", "结束时间"),
+            app_property("requested_counties", "请求计算的县", list=True),
+            app_property("counties", "重新计算的县", list=True),
+            app_property("unchanged_counties", "输入未变、未重新计算的县", list=True),
+            app_property("params", "参数（JSON）"),
+            app_property("model_version", "学习模型版本"),
+            app_property("seed", "随机种子"),
+            app_property("progress", "进度（0–1）"),
+            app_property("message", "进度说明"),
+            app_property("metrics", "指标（JSON）"),
+            app_property("timings", "耗时（JSON）"),
+            app_property("error", "失败原因"),
+        ),
+        (RelationshipType("FOR_COUNTY", "Region", None, "匹配运行 → 重新计算的县（含输入指纹）",
+                          properties=("fingerprint",)),),
+        "一次匹配运行",
+    ),
+    NodeType(
+        "Recommendation", "rec_id",
+        (
+            app_property("rec_id", "推荐编号（运行编号-序号）"),
+            app_property("run_id", "所属匹配运行", indexed=True),
+            app_property("household_id", "户编号", indexed=True),
+            app_property("credit_code", "企业统一社会信用代码", indexed=True),
+            app_property("county_code", "户所在县", indexed=True),
+            app_property("mechanism", "联结方式（代码）"),
+            app_property("rank", "该户的推荐名次"),
+            app_property("score", "综合得分"),
+            app_property("rule_score", "规则得分"),
+            app_property("distance_km", "户—企业距离（公里）"),
+            app_property("reasons", "推荐理由", list=True),
+            app_property("assigned", "是否在容量内分配"),
+            app_property("current", "是否为该县当前的推荐"),
+            app_property("status", "推荐状态：proposed / accepted / confirmed / declined"),
+            app_property("decline_reason", "拒绝理由"),
+            app_property("partnership_id", "接受后形成的联结"),
+            app_property("declined_by_role", "拒绝方的角色", internal=True),
+            app_property("decided_at", "处理时间", internal=True),
+            app_property("decided_by", "处理人", internal=True),
+            app_property("lock", "事务内的写锁标记", internal=True),
+        ),
+        (
+            RelationshipType("FOR_HOUSEHOLD", "Household", None, "推荐 → 户"),
+            RelationshipType("FROM_ENTERPRISE", "Enterprise", None, "推荐 → 企业"),
+        ),
+        "推荐：户—企业—联结方式，含排名、得分与理由",
+    ),
+    NodeType(
+        "LoadRun", "load_id",
+        (
+            app_property("load_id", "文件摘要-类型-工作表"),
+            app_property("file", "文件名"),
+            app_property("kind", "文件类型"),
+            app_property("status", "started / completed / failed"),
+            app_property("started_at", "开始时间"),
+            app_property("finished_at", "结束时间"),
+            app_property("rows_read", "读取行数"),
+            app_property("rows_loaded", "加载行数"),
+            app_property("rows_rejected", "拒绝行数"),
+            app_property("warnings", "警告数"),
+            app_property("deactivated", "标记为不再有效的户数"),
+        ),
+        (),
+        "一次数据加载（ETL）",
+    ),
+    NodeType(
+        "Job", "job_id",
+        (
+            app_property("job_id", "任务编号（以类型开头）"),
+            app_property("kind", "match / upload", indexed=True),
+            app_property("status", "queued / running / completed / failed", indexed=True),
+            app_property("county_code", "所属县"),
+            app_property("requested_by", "提交人"),
+            app_property("created_at", "提交时间"),
+            app_property("params", "参数（JSON）"),
+            app_property("progress", "进度（0–1）"),
+            app_property("message", "进度说明"),
+            app_property("worker", "执行的工作进程"),
+            app_property("heartbeat_at", "最近心跳"),
+            app_property("started_at", "开始时间"),
+            app_property("finished_at", "结束时间"),
+            app_property("attempts", "认领次数"),
+            app_property("result", "结果（JSON）"),
+            app_property("error", "失败原因"),
+            app_property("claim_lock", "认领时的写锁标记", internal=True),
+        ),
+        (),
+        "后台任务（匹配运行、数据上传）：状态存于图中，任一进程可读取与接续",
+    ),
+    NodeType(
+        "ApiToken", "token_id",
+        (
+            app_property("token_id", "令牌编号"),
+            app_property("token_hash", "令牌的哈希（令牌本身不存储）", indexed=True, secret=True),
+            app_property("name", "持有人/用途"),
+            app_property("role", "角色"),
+            app_property("county_code", "县（商务局令牌）"),
+            app_property("credit_code", "企业（企业令牌）"),
+            app_property("created_at", "签发时间"),
+            app_property("revoked_at", "吊销时间"),
+        ),
+        (),
+        "API 令牌：只存哈希，含角色与范围（县/企业）",
+    ),
+    NodeType(
+        "AuditEvent", "event_id",
+        (
+            app_property("event_id", "事件编号"),
+            app_property("at", "时间", indexed=True),
+            app_property("token_id", "令牌编号", indexed=True),
+            app_property("actor", "令牌持有人"),
+            app_property("role", "角色"),
+            app_property("action", "读取了什么"),
+            app_property("path", "请求路径"),
+            app_property("method", "请求方法"),
+            app_property("household_ids", "涉及的户（至多 1000）", list=True),
+            app_property("household_count", "涉及的户数"),
+            app_property("request_id", "请求编号"),
+            app_property("client", "客户端地址"),
+        ),
+        (),
+        "审计记录：谁、何时、读取了哪些未脱敏的个人信息",
+    ),
+)
+
+NODES: Mapping[str, NodeType] = {node.label: node for node in _DECLARED}
+
+RELATIONSHIPS: Mapping[str, RelationshipType] = {
+    rel.type: rel for node in _DECLARED for rel in node.relationships
 }
 
 

@@ -1,29 +1,15 @@
-"""Constraints and indexes, generated from graph/model.py and applied idempotently.
+"""Constraints and indexes, generated from the graph model (graph/model.py) and applied idempotently.
 
-    python -m graph.schema        # apply to the Neo4j named by the settings
+`flask neo4j schema` applies them to the configured Neo4j; the ETL applies them before every load.
 """
-import sys
-
 import neo4j
 
-from core.settings import Settings
-from graph.db import create_driver
-from graph.model import NODES
+from graph import querybuilder
 
 
 def schema_statements() -> list[str]:
-    """Every CREATE CONSTRAINT / CREATE INDEX statement, each safe to repeat (IF NOT EXISTS)."""
-    statements = []
-    for node in NODES.values():
-        statements.append(
-            f"CREATE CONSTRAINT {node.label.lower()}_{node.key}_unique IF NOT EXISTS "
-            f"FOR (n:{node.label}) REQUIRE n.{node.key} IS UNIQUE"
-        )
-        for prop in node.indexed:
-            statements.append(
-                f"CREATE INDEX {node.label.lower()}_{prop} IF NOT EXISTS FOR (n:{node.label}) ON (n.{prop})"
-            )
-    return statements
+    """Every CREATE CONSTRAINT / CREATE INDEX statement of the model, each safe to repeat (IF NOT EXISTS)."""
+    return querybuilder.schema_statements()
 
 
 def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
@@ -44,16 +30,3 @@ def existing_schema(driver: neo4j.Driver, database: str | None = None) -> dict[s
         "constraints": {record["name"] for record in constraints},
         "indexes": {record["name"] for record in indexes},
     }
-
-
-def main() -> int:
-    """Apply the schema to the configured Neo4j."""
-    settings = Settings()
-    with create_driver(settings) as driver:
-        count = apply_schema(driver, settings.neo4j_database)
-    print(f"图模式已就绪 / schema applied: {count} constraints and indexes")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,19 +1,17 @@
 """Local Neo4j runtime: build the embedded launcher with Maven, start, stop, report.
 
-    python -m graph.server start     # build if needed, start in background, wait for Bolt
-    python -m graph.server status
-    python -m graph.server stop      # this instance; `stop --all` stops every local instance
+    flask --app wsgi neo4j start     # build if needed, start in background, wait for Bolt
+    flask --app wsgi neo4j status
+    flask --app wsgi neo4j stop      # this instance; `stop --all` stops every local instance
 
-The instance is chosen by the settings (LOCAL_NEO4J_PORT, LOCAL_NEO4J_HOME), so the
-tests run their own instance beside the development one. When NEO4J_URI is set,
-`start` only checks that the named Neo4j answers.
+(the command line lives in cli/neo4j_commands.py). The instance is chosen by the settings
+(LOCAL_NEO4J_PORT, LOCAL_NEO4J_HOME), so the tests run their own instance beside the
+development one. When NEO4J_URI is set, `ensure_running` only checks that the named Neo4j answers.
 """
-import argparse
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,8 +178,19 @@ def _log_tail(instance: LocalInstance, lines: int = 30) -> str:
         return "(no log)"
 
 
-def start(instance: LocalInstance) -> int:
+def _as_instance(target: "LocalInstance | Settings") -> LocalInstance:
+    """The local instance itself, or the one the settings name."""
+    return target if isinstance(target, LocalInstance) else LocalInstance.from_settings(target)
+
+
+def status(target: "LocalInstance | Settings") -> int | None:
+    """The pid of the instance's running Neo4j, or None when it is stopped."""
+    return _read_pid(_as_instance(target))
+
+
+def start(target: "LocalInstance | Settings") -> int:
     """Start the instance in the background (or reuse it if it runs); returns its pid."""
+    instance = _as_instance(target)
     pid = _read_pid(instance)
     if pid is not None:
         _wait_for_bolt(instance, lambda: not _is_zombie(pid), START_TIMEOUT_S)
@@ -215,8 +224,9 @@ def start(instance: LocalInstance) -> int:
     return process.pid
 
 
-def stop(instance: LocalInstance) -> bool:
+def stop(target: "LocalInstance | Settings") -> bool:
     """Stop the instance by pid (SIGTERM, then SIGKILL after a grace period); True if one ran."""
+    instance = _as_instance(target)
     pid = _read_pid(instance)
     if pid is None:
         return False
@@ -260,35 +270,3 @@ def ensure_running(settings: Settings) -> None:
         except (neo4j.exceptions.DriverError, OSError) as error:
             raise ServerError(f"无法连接 NEO4J_URI={settings.neo4j_uri} / cannot reach Neo4j: {error}") from error
     print(f"使用外部 Neo4j / using Neo4j at {settings.neo4j_uri}", flush=True)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog="python -m graph.server", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["build", "start", "stop", "status"])
-    parser.add_argument("--all", action="store_true", help="stop: every local instance under var/neo4j")
-    args = parser.parse_args(argv)
-    settings = Settings()
-    instance = LocalInstance.from_settings(settings)
-    try:
-        if args.command == "build":
-            build_launcher()
-        elif args.command == "start":
-            ensure_running(settings)
-        elif args.command == "stop":
-            targets = all_local_instances(settings) if args.all else [instance]
-            if not any([stop(target) for target in targets]):
-                print("没有正在运行的本地 Neo4j / no local Neo4j running")
-        else:
-            pid = _read_pid(instance)
-            state = f"running, pid {pid}" if pid else "stopped"
-            print(f"Neo4j {instance.bolt_uri} ({instance.home}): {state}")
-            return 0 if pid else 3
-    except ServerError as error:
-        print(error, file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

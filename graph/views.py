@@ -2,17 +2,22 @@
 recommendations and the partnership ledger.
 
 Filters arrive as a dict of allowed names (the WHERE clause for each is fixed here); values
-always travel as parameters. A household is *covered* when it has a partnership in force
-(status 01 履约中) and *pending* when its only open partnership awaits confirmation (04 待确认).
+always travel as parameters, code-list values too (graph/vocabulary.py: `$in_force`, never a literal code).
+The maps returned are projections generated from the graph model (graph/querybuilder.py), so a
+secret property (an ID-number hash, row_hash) is never read out. A household is *covered* when it
+has a partnership in force (履约中) and *pending* when its only open partnership awaits
+confirmation (待确认).
 """
 import neo4j
 
 from graph.db import read_page
+from graph.querybuilder import projection
+from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
-COVERED = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership) WHERE cp.status = '01' }"
-PENDING = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(pp:Partnership) WHERE pp.status = '04' }"
+COVERED = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership) WHERE cp.status = $in_force }"
+PENDING = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(pp:Partnership) WHERE pp.status = $awaiting }"
 
 HOUSEHOLD_FILTERS = {
     "county_code": "h.county_code = $county_code",
@@ -24,39 +29,47 @@ HOUSEHOLD_FILTERS = {
     "household_ids": "h.household_id IN $household_ids",
 }
 LABOUR_FILTERS = {
-    "none": "NOT EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN ['01', '02', '03'] }",
-    "weak": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = '03' }",
-    "ordinary": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = '01' }",
-    "skilled": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = '02' }",
-    "any": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN ['01', '02', '03'] }",
+    "none": "NOT EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN $labour_skills }",
+    "weak": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $weak_skill }",
+    "ordinary": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $ordinary_skill }",
+    "skilled": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $skilled_skill }",
+    "any": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN $labour_skills }",
 }
 HOUSEHOLD_SORT = {"household_id": "h.household_id", "income_per_capita": "h.income_per_capita",
                   "household_size": "h.household_size"}
 
+# Labour per skill of a household's members (CALL (h) { … } body).
+LABOUR_COUNTS = """
+    OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
+    RETURN count(CASE WHEN m.labour_skill = $ordinary_skill THEN 1 END) AS ordinary,
+           count(CASE WHEN m.labour_skill = $skilled_skill THEN 1 END) AS skilled,
+           count(CASE WHEN m.labour_skill = $weak_skill THEN 1 END) AS weak,
+           count(m) AS members"""
+
+HOUSEHOLD_SUMMARY = projection("Household", "h", {
+    "village_name": "v.name", "township_name": "t.name", "village_lon": "v.lon", "village_lat": "v.lat",
+    "labour_ordinary": "ordinary", "labour_skilled": "skilled", "labour_weak": "weak", "members": "members",
+    "covered": COVERED, "pending": PENDING,
+})
 
 
 def household_summary(alias: str = "item", carry: str = "") -> str:
     """Cypher that turns `h` into a household summary map named alias (carry: extra variables kept)."""
     kept = f", {carry}" if carry else ""
     return f"""
-  CALL (h) {{
-    OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
-    RETURN count(CASE WHEN m.labour_skill = '01' THEN 1 END) AS ordinary,
-           count(CASE WHEN m.labour_skill = '02' THEN 1 END) AS skilled,
-           count(CASE WHEN m.labour_skill = '03' THEN 1 END) AS weak,
-           count(m) AS members
+  CALL (h) {{{LABOUR_COUNTS}
   }}
   OPTIONAL MATCH (h)-[:LIVES_IN]->(v:Region)
   OPTIONAL MATCH (t:Region {{code: h.township_code}})
   WITH h, v, t, ordinary, skilled, weak, members{kept}
-  WITH h{kept}, h {{.household_id, .county_code, .township_code, .village_code, .head_name, .head_name_masked,
-            .phone, .phone_masked, .attribute, .main_cause, .other_causes, .household_size, .income_per_capita,
-            .poverty_status, .monitoring_category, .arable_mu, .forest_mu, .orchard_mu, .products, .active,
-            .relocated, .in_cooperative,
-            village_name: v.name, township_name: t.name, village_lon: v.lon, village_lat: v.lat,
-            labour_ordinary: ordinary, labour_skilled: skilled, labour_weak: weak, members: members,
-            covered: {COVERED}, pending: {PENDING}}} AS {alias}
+  WITH h{kept}, {HOUSEHOLD_SUMMARY} AS {alias}
 """
+
+
+def _read(driver: neo4j.Driver, query: str, params: dict, database: str | None) -> list[neo4j.Record]:
+    """Run a read query with its parameters and the vocabulary values it names."""
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, params), database_=database, routing_=READ)
+    return records
 
 
 def _where(filters: dict, allowed: dict[str, str]) -> list[str]:
@@ -94,37 +107,36 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     )
 
 
+MEMBER_FIELDS = projection("Member", "m")
+HOUSEHOLD_PARTNERSHIP_FIELDS = projection("Partnership", "p", {"enterprise_name": "e.name"})
+HOUSEHOLD_RECOMMENDATION_FIELDS = projection("Recommendation", "r", {"enterprise_name": "e.name"})
+
+
 def household_detail(driver: neo4j.Driver, household_id: str, database: str | None = None) -> dict | None:
     """One household with its members, partnerships and current recommendations."""
-    records, _, _ = driver.execute_query(
-        f"""
+    records = _read(driver, f"""
         MATCH (h:Household {{household_id: $household_id}})
         {household_summary()}
         CALL (h) {{
           OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
           WITH m ORDER BY m.member_id, m.id_hash
-          RETURN collect(m {{.member_id, .name, .name_masked, .relation, .sex, .birth_year, .education, .health,
-                             .labour_skill, .work_status, .work_months, .work_place}}) AS member_list
+          RETURN collect({MEMBER_FIELDS}) AS member_list
         }}
         CALL (h) {{
           OPTIONAL MATCH (h)<-[:OF_HOUSEHOLD]-(p:Partnership)
           OPTIONAL MATCH (p)-[:WITH_ENTERPRISE]->(e:Enterprise)
           WITH p, e ORDER BY p.start_date DESC, p.partnership_id
-          RETURN collect(p {{.partnership_id, .credit_code, .project_id, .mechanism, .start_date, .end_date,
-                             .income_gain, .status, .note, enterprise_name: e.name}}) AS partnership_list
+          RETURN collect({HOUSEHOLD_PARTNERSHIP_FIELDS}) AS partnership_list
         }}
         CALL (h) {{
           OPTIONAL MATCH (r:Recommendation {{household_id: h.household_id, current: true}})
           OPTIONAL MATCH (e:Enterprise {{credit_code: r.credit_code}})
           WITH r, e ORDER BY r.rank
-          RETURN collect(r {{.rec_id, .credit_code, .mechanism, .rank, .score, .distance_km, .reasons, .assigned,
-                             .status, .run_id, enterprise_name: e.name}}) AS recommendation_list
+          RETURN collect({HOUSEHOLD_RECOMMENDATION_FIELDS}) AS recommendation_list
         }}
         RETURN item {{.*, member_list: member_list, partnership_list: partnership_list,
                      recommendation_list: recommendation_list}} AS item
-        """,
-        household_id=household_id, database_=database, routing_=READ,
-    )
+        """, {"household_id": household_id}, database)
     return records[0]["item"] if records else None
 
 
@@ -135,40 +147,35 @@ def coverage_by(driver: neo4j.Driver, group: str, parent_property: str | None, p
     if group not in groups or (parent_property is not None and parent_property not in groups):
         raise ValueError("coverage grouping not allowed")
     where = "h.active" + (f" AND h.{parent_property} = $parent_code" if parent_property else "")
-    records, _, _ = driver.execute_query(
-        f"""
+    records = _read(driver, f"""
         MATCH (h:Household) WHERE {where}
         WITH h.{group} AS code, {COVERED} AS covered, {PENDING} AS pending
         RETURN code, count(*) AS households, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
                sum(CASE WHEN pending AND NOT covered THEN 1 ELSE 0 END) AS pending
-        """,
-        parent_code=parent_code, database_=database, routing_=READ,
-    )
+        """, {"parent_code": parent_code}, database)
     return {record["code"]: record.data() for record in records}
+
+
+REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code"})
+CHILD_REGION_FIELDS = projection("Region", "r", {"parent_code": "$code"})
 
 
 def regions(driver: neo4j.Driver, codes: list[str], database: str | None = None) -> list[dict]:
     """Regions by code, with their parent code."""
-    records, _, _ = driver.execute_query(
-        """
-        UNWIND $codes AS code MATCH (r:Region {code: code})
+    records = _read(driver, f"""
+        UNWIND $codes AS code MATCH (r:Region {{code: code}})
         OPTIONAL MATCH (r)-[:PART_OF]->(parent:Region)
-        RETURN r {.code, .name, .level, .lon, .lat, parent_code: parent.code} AS region ORDER BY r.code
-        """,
-        codes=codes, database_=database, routing_=READ,
-    )
+        RETURN {REGION_FIELDS} AS region ORDER BY r.code
+        """, {"codes": codes}, database)
     return [record["region"] for record in records]
 
 
 def child_regions(driver: neo4j.Driver, parent_code: str, database: str | None = None) -> list[dict]:
     """The regions directly under a region."""
-    records, _, _ = driver.execute_query(
-        """
-        MATCH (r:Region)-[:PART_OF]->(:Region {code: $code})
-        RETURN r {.code, .name, .level, .lon, .lat, parent_code: $code} AS region ORDER BY r.code
-        """,
-        code=parent_code, database_=database, routing_=READ,
-    )
+    records = _read(driver, f"""
+        MATCH (r:Region)-[:PART_OF]->(:Region {{code: $code}})
+        RETURN {CHILD_REGION_FIELDS} AS region ORDER BY r.code
+        """, {"code": parent_code}, database)
     return [record["region"] for record in records]
 
 
@@ -176,13 +183,10 @@ def mechanism_counts(driver: neo4j.Driver, group: str, code: str, database: str 
     """Partnerships in force per mechanism for the households of a county / township / village."""
     if group not in {"county_code", "township_code", "village_code"}:
         raise ValueError("grouping not allowed")
-    records, _, _ = driver.execute_query(
-        f"""
-        MATCH (h:Household {{{group}: $code}})<-[:OF_HOUSEHOLD]-(p:Partnership {{status: '01'}})
+    records = _read(driver, f"""
+        MATCH (h:Household {{{group}: $code}})<-[:OF_HOUSEHOLD]-(p:Partnership {{status: $in_force}})
         RETURN p.mechanism AS mechanism, count(*) AS n
-        """,
-        code=code, database_=database, routing_=READ,
-    )
+        """, {"code": code}, database)
     return {record["mechanism"]: record["n"] for record in records}
 
 
@@ -192,11 +196,9 @@ ENTERPRISE_FILTERS = {
     "enterprise_type": "e.enterprise_type = $enterprise_type",
     "credit_codes": "e.credit_code IN $credit_codes",
 }
-ENTERPRISE_PROPERTIES = """.credit_code, .name, .enterprise_type, .region_code, .county_code, .address, .lon, .lat,
-    .industries, .products_bought, .mechanisms, .jobs_offered, .skill_required, .contract_households,
-    .land_wanted_mu, .equity_households, .ecommerce_households, .certified_poverty_products, .contact, .phone,
-    .phone_masked"""
-ENTERPRISE_FIELDS = "e {" + ENTERPRISE_PROPERTIES + "}"
+ENTERPRISE_FIELDS = projection("Enterprise", "e")
+ENTERPRISE_DETAIL_FIELDS = projection("Enterprise", "e", {"open_partnerships": "open_partnerships",
+                                                          "assigned": "assigned"})
 
 
 def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
@@ -212,38 +214,32 @@ def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: in
 
 def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | None = None) -> dict | None:
     """An enterprise with, per mechanism, partnerships in force, awaiting confirmation and current assignments."""
-    records, _, _ = driver.execute_query(
-        f"""
+    records = _read(driver, f"""
         MATCH (e:Enterprise {{credit_code: $credit_code}})
         CALL (e) {{
-          OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership) WHERE p.status IN ['01', '04']
+          OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership) WHERE p.status IN $open_statuses
           RETURN collect({{mechanism: p.mechanism, status: p.status}}) AS open_partnerships
         }}
         CALL (e) {{
           OPTIONAL MATCH (r:Recommendation {{credit_code: e.credit_code, current: true, assigned: true}})
-          WHERE r.status IN ['proposed', 'accepted']
+          WHERE r.status IN $holding_statuses
           RETURN collect(r.mechanism) AS assigned
         }}
-        RETURN e {{{ENTERPRISE_PROPERTIES}, open_partnerships: open_partnerships, assigned: assigned}} AS item
-        """,
-        credit_code=credit_code, database_=database, routing_=READ,
-    )
+        RETURN {ENTERPRISE_DETAIL_FIELDS} AS item
+        """, {"credit_code": credit_code}, database)
     return records[0]["item"] if records else None
 
 
 def enterprise_counties(driver: neo4j.Driver, credit_code: str, database: str | None = None) -> set[str]:
     """Counties an enterprise is tied to: where it sits, and where its recommended or partnered households live."""
-    records, _, _ = driver.execute_query(
-        """
+    records = _read(driver, """
         MATCH (e:Enterprise {credit_code: $credit_code})
         CALL (e) { OPTIONAL MATCH (r:Recommendation {credit_code: e.credit_code, current: true})
                    RETURN collect(DISTINCT r.county_code) AS rec_counties }
         CALL (e) { OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
                    RETURN collect(DISTINCT h.county_code) AS partner_counties }
         RETURN [e.county_code] + rec_counties + partner_counties AS counties
-        """,
-        credit_code=credit_code, database_=database, routing_=READ,
-    )
+        """, {"credit_code": credit_code}, database)
     return {code for code in records[0]["counties"] if code} if records else set()
 
 
@@ -255,10 +251,10 @@ RECOMMENDATION_FILTERS = {
     "status": "r.status = $status",
     "assigned": "r.assigned = $assigned",
 }
-RECOMMENDATION_FIELDS = """r {.rec_id, .run_id, .household_id, .credit_code, .county_code, .mechanism, .rank, .score,
-    .rule_score, .distance_km, .reasons, .assigned, .current, .status, .decline_reason, .partnership_id,
-    enterprise_name: e.name, household: household,
-    confirmed: EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership {status: '01'})-[:WITH_ENTERPRISE]->(e) }}"""
+RECOMMENDATION_FIELDS = projection("Recommendation", "r", {
+    "enterprise_name": "e.name", "household": "household",
+    "confirmed": "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership {status: $in_force})-[:WITH_ENTERPRISE]->(e) }",
+})
 
 
 def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
@@ -280,14 +276,11 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
 
 def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = None) -> dict | None:
     """One recommendation (current or not) with its household's summary."""
-    records, _, _ = driver.execute_query(
-        f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
+    records = _read(driver, f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
         MATCH (e:Enterprise {{credit_code: r.credit_code}})
         MATCH (h:Household {{household_id: r.household_id}})
         {household_summary("household", "r, e")}
-        RETURN {RECOMMENDATION_FIELDS} AS item""",
-        rec_id=rec_id, database_=database, routing_=READ,
-    )
+        RETURN {RECOMMENDATION_FIELDS} AS item""", {"rec_id": rec_id}, database)
     return records[0]["item"] if records else None
 
 
@@ -297,9 +290,7 @@ PROJECT_FILTERS = {
     "mechanism": "p.mechanism = $mechanism",
     "implementer_credit_code": "p.implementer_credit_code = $implementer_credit_code",
 }
-PROJECT_FIELDS = """p {.project_id, .name, .region_code, .county_code, .industries, .fund_source, .budget_wan,
-    .implementer_credit_code, .implementer, .mechanism, .target_households, .start_year, .end_year, .status,
-    partnerships: COUNT { (p)<-[:UNDER_PROJECT]-(:Partnership) }}"""
+PROJECT_FIELDS = projection("Project", "p", {"partnerships": "COUNT { (p)<-[:UNDER_PROJECT]-(:Partnership) }"})
 
 
 def search_projects(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
@@ -315,10 +306,8 @@ def search_projects(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
 
 def project_detail(driver: neo4j.Driver, project_id: str, database: str | None = None) -> dict | None:
     """One project."""
-    records, _, _ = driver.execute_query(
-        f"MATCH (p:Project {{project_id: $project_id}}) RETURN {PROJECT_FIELDS} AS item",
-        project_id=project_id, database_=database, routing_=READ,
-    )
+    records = _read(driver, f"MATCH (p:Project {{project_id: $project_id}}) RETURN {PROJECT_FIELDS} AS item",
+                    {"project_id": project_id}, database)
     return records[0]["item"] if records else None
 
 
@@ -330,11 +319,11 @@ PARTNERSHIP_FILTERS = {
     "mechanism": "p.mechanism = $mechanism",
     "status": "p.status = $status",
 }
-PARTNERSHIP_FIELDS = """p {.partnership_id, .household_id, .credit_code, .project_id, .mechanism, .start_date,
-    .end_date, .income_gain, .status, .note, .source, .rec_id, .updated_at,
-    county_code: h.county_code, village_code: h.village_code, village_name: v.name,
-    head_name: h.head_name, head_name_masked: h.head_name_masked, phone: h.phone, phone_masked: h.phone_masked,
-    enterprise_name: e.name}"""
+PARTNERSHIP_FIELDS = projection("Partnership", "p", {
+    "county_code": "h.county_code", "village_code": "h.village_code", "village_name": "v.name",
+    "head_name": "h.head_name", "head_name_masked": "h.head_name_masked", "phone": "h.phone",
+    "phone_masked": "h.phone_masked", "enterprise_name": "e.name",
+})
 
 
 def search_partnerships(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
@@ -355,35 +344,27 @@ def search_partnerships(driver: neo4j.Driver, filters: dict, skip: int, limit: i
 
 def partnership(driver: neo4j.Driver, partnership_id: str, database: str | None = None) -> dict | None:
     """One ledger row."""
-    records, _, _ = driver.execute_query(
-        f"""
+    records = _read(driver, f"""
         MATCH (h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership {{partnership_id: $partnership_id}})-[:WITH_ENTERPRISE]->(e:Enterprise)
         OPTIONAL MATCH (h)-[:LIVES_IN]->(v:Region)
         RETURN {PARTNERSHIP_FIELDS} AS item
-        """,
-        partnership_id=partnership_id, database_=database, routing_=READ,
-    )
+        """, {"partnership_id": partnership_id}, database)
     return records[0]["item"] if records else None
 
 
 def household_counties(driver: neo4j.Driver, household_ids: list[str], database: str | None = None) -> dict[str, str]:
     """household id → county code."""
-    records, _, _ = driver.execute_query(
-        "UNWIND $ids AS id MATCH (h:Household {household_id: id}) RETURN id, h.county_code AS county",
-        ids=household_ids, database_=database, routing_=READ,
-    )
+    records = _read(driver, "UNWIND $ids AS id MATCH (h:Household {household_id: id}) RETURN id, h.county_code AS county",
+                    {"ids": household_ids}, database)
     return {record["id"]: record["county"] for record in records}
 
 
 def county_run_history(driver: neo4j.Driver, county_code: str, limit: int = 30,
                        database: str | None = None) -> list[dict]:
     """The completed match runs that computed a county, oldest first, with their metrics (JSON text)."""
-    records, _, _ = driver.execute_query(
-        """
+    records = _read(driver, """
         MATCH (run:MatchRun {status: 'completed'})-[:FOR_COUNTY]->(:Region {code: $code})
         WITH run ORDER BY run.created_at DESC LIMIT $limit
         RETURN run {.run_id, .created_at, .finished_at, .metrics} AS run ORDER BY run.created_at
-        """,
-        code=county_code, limit=limit, database_=database, routing_=READ,
-    )
+        """, {"code": county_code, "limit": limit}, database)
     return [record["run"] for record in records]

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
 
 from matching.candidates import Pairs
 from matching.rules import MECHANISMS
@@ -141,29 +139,3 @@ def blocking_pairs(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, slot_of
     household_wants = (scores > worst_of_household[pairs.household]) & (limits[pairs.household] > 0)
     slot_wants = spare[slot_of_pair] | (scores > worst_of_slot[slot_of_pair])
     return int((~chosen & household_wants & slot_wants).sum())
-
-
-def lp_objective(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: dict[str, np.ndarray],
-                 household_limit: int = 1) -> int:
-    """The same objective as a linear programme solved by HiGHS: an independent check of `assign`.
-
-    Variables: x (one per pair) and y (each household's first, bonus-carrying unit). Flow LPs have
-    integral optima, so the LP optimum equals the best plan's value.
-    """
-    slot_keys, slot_of_pair = slot_ids(pairs)
-    caps = slot_capacity(slot_keys, capacity)
-    n_pairs, n_households = len(pairs), len(need_tier)
-    pair_costs = -np.rint(scores * SCORE_SCALE)
-    first_costs = -(COVER_BONUS * (1 + need_tier.astype(np.int64))).astype(float)
-    pair_columns = np.arange(n_pairs)
-    rows = np.concatenate([pairs.household, n_households + pairs.household, 2 * n_households + slot_of_pair,
-                           n_households + np.arange(n_households)])
-    columns = np.concatenate([pair_columns, pair_columns, pair_columns, n_pairs + np.arange(n_households)])
-    values = np.concatenate([np.ones(n_pairs), -np.ones(n_pairs), np.ones(n_pairs), np.ones(n_households)])
-    matrix = csr_matrix((values, (rows, columns)), shape=(2 * n_households + len(caps), n_pairs + n_households))
-    bounds_right = np.concatenate([np.full(n_households, household_limit), np.zeros(n_households), caps])
-    result = linprog(np.concatenate([pair_costs, first_costs]), A_ub=matrix, b_ub=bounds_right, bounds=(0, 1),
-                     method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"LP failed: {result.message}")
-    return -int(round(result.fun))

@@ -1,14 +1,12 @@
 """Offline evaluation: hold out the latest partnerships, rank candidates, compare with baselines.
 
-    python -m matching.evaluate [--county CODE ...] [--k 5] [--test-share 0.2] [--seed 0]
+Command line: `flask --app wsgi match evaluate [--county CODE ...] [--k 5] [--test-share 0.2] [--seed 0]` (cli/).
 
 Prints recall@k, precision@k, NDCG@k, coverage and the share of rule-breaking
 recommendations (must be 0) for the blended model, the rule score alone, the nearest
 eligible enterprise and a random eligible one.
 """
-import argparse
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -121,27 +119,17 @@ def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
     return households, enterprises, partnerships
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Evaluate on the data in the configured Neo4j."""
-    from core.settings import Settings
+def evaluate_graph(driver, settings, counties: list[str] | None = None, *, k: int = 5, test_share: float = 0.2,
+                   seed: int = 0) -> dict:
+    """`evaluate` on the graph's counties (default: every county with households).
+
+    The result also holds `_inputs`: how many households, enterprises and partnerships were read."""
     from graph import matching as queries
-    from graph.db import create_driver
 
-    parser = argparse.ArgumentParser(prog="python -m matching.evaluate", description="评估推荐质量 / evaluate")
-    parser.add_argument("--county", action="append")
-    parser.add_argument("--k", type=int, default=5)
-    parser.add_argument("--test-share", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    settings, rules = Settings(), EligibilityRules()
-    with create_driver(settings) as driver:
-        counties = args.county or [row["code"] for row in queries.counties_with_households(driver, settings.neo4j_database)]
-        households, enterprises, partnerships = load_inputs(driver, settings, counties, rules)
-    print(f"{len(households)} 户 households, {len(enterprises)} 家企业 enterprises, {len(partnerships)} 条联结 partnerships")
-    print(format_results(evaluate(households, enterprises, partnerships, rules, k=args.k, test_share=args.test_share,
-                                  seed=args.seed), args.k))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    rules = EligibilityRules()
+    counties = counties or [row["code"] for row in queries.counties_with_households(driver, settings.neo4j_database)]
+    households, enterprises, partnerships = load_inputs(driver, settings, counties, rules)
+    results = evaluate(households, enterprises, partnerships, rules, k=k, test_share=test_share, seed=seed)
+    results["_inputs"] = {"households": len(households), "enterprises": len(enterprises),
+                          "partnerships": int(len(partnerships))}
+    return results

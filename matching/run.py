@@ -4,12 +4,10 @@ A run recomputes only the counties whose inputs (households, enterprises in rang
 model) changed since their latest completed run; the others keep their current
 recommendations, and the capacity those hold counts as used. Older runs are kept.
 
-    python -m matching.run [--county 433123000000] [--alpha 1.0] [--model VERSION]
+Command line: `flask --app wsgi match run [--county 433123000000] [--alpha 1.0] [--model VERSION]` (cli/).
 """
-import argparse
 import hashlib
 import json
-import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -185,27 +183,3 @@ class MatchRunner:
                 row["rank"], row["score"] = int(row["rank"]), float(row["score"])
                 row["rule_score"], row["distance_km"] = float(row["rule_score"]), float(row["distance_km"])
             queries.write_recommendations(self.driver, run_id, rows, self.database)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: run matching for one county or all."""
-    from graph.db import create_driver
-
-    parser = argparse.ArgumentParser(prog="python -m matching.run", description="运行匹配 / run matching")
-    parser.add_argument("--county", action="append", help="12-digit county code (repeatable); default: all")
-    parser.add_argument("--alpha", type=float, default=1.0)
-    parser.add_argument("--model", default=None, help="learned model version to blend in")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--top-k", type=int, default=5)
-    parser.add_argument("--force", action="store_true", help="recompute unchanged counties too")
-    args = parser.parse_args(argv)
-    settings = Settings()
-    params = MatchParams(top_k=args.top_k, alpha=args.alpha, model_version=args.model, seed=args.seed)
-    with create_driver(settings) as driver:
-        run = MatchRunner(driver, settings).run(args.county, params, force=args.force)
-    print(json.dumps(run, ensure_ascii=False, indent=1, default=str))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,88 +1,13 @@
-"""Shared fixtures: the test Neo4j (its own instance, port 7688) and a clean graph per test.
+"""Shared by both suites: only the run order. Fixtures live in tests/unit/conftest.py (no Neo4j) and
+tests/integration/conftest.py (the test Neo4j and the apps built on it); nothing here imports either."""
+from pathlib import Path
 
-Set TEST_NEO4J_URI (with NEO4J_USER / NEO4J_PASSWORD) to run against another
-Neo4j instead; the tests delete everything in it, so never point it at real data.
-"""
-import os
-
-import pytest
-
-from app import create_app
-from core.settings import PROJECT_ROOT, Settings
-from graph.db import create_driver
-from graph.maintenance import clear_graph
-from graph.schema import apply_schema
-from graph.server import ensure_running
+UNIT = Path(__file__).parent / "unit"
 
 
-@pytest.fixture(scope="session")
-def test_settings() -> Settings:
-    """Settings for the test instance; NEO4J_URI from the environment is ignored on purpose."""
-    return Settings(
-        neo4j_uri=os.environ.get("TEST_NEO4J_URI") or None,
-        local_neo4j_port=int(os.environ.get("TEST_NEO4J_PORT", "7688")),
-        local_neo4j_home=PROJECT_ROOT / "var" / "neo4j" / "test",
-        local_neo4j_heap="1g",
-        local_neo4j_pagecache="256m",
-        var_dir=PROJECT_ROOT / "var" / "test",
-        secret_key="test-secret",
-    )
+def pytest_collection_modifyitems(items):
+    """Unit tests first (seconds, no database): a broken rule fails before the slow suites start.
 
-
-@pytest.fixture(scope="session")
-def neo4j_driver(test_settings):
-    """A driver to the running test Neo4j with the schema applied."""
-    ensure_running(test_settings)
-    with create_driver(test_settings) as driver:
-        apply_schema(driver, test_settings.neo4j_database)
-        yield driver
-
-
-@pytest.fixture
-def graph_db(neo4j_driver, test_settings):
-    """The test Neo4j, emptied before the test so tests never see each other's data."""
-    clear_graph(neo4j_driver, test_settings.neo4j_database)
-    return neo4j_driver
-
-
-@pytest.fixture
-def app(graph_db, test_settings):
-    """The Flask app on the test Neo4j, with a clean graph (no background job poller: nothing queues jobs here)."""
-    flask_app = create_app(test_settings.model_copy(update={"job_workers_enabled": False}))
-    flask_app.config.update(TESTING=True)
-    yield flask_app
-    flask_app.extensions["jobs"].stop()
-    flask_app.extensions["neo4j"].close()
-
-
-@pytest.fixture
-def client(app):
-    """A test client for the app."""
-    return app.test_client()
-
-
-@pytest.fixture(scope="module")
-def world(neo4j_driver, test_settings, tmp_path_factory):
-    """Two counties loaded and matched, with a token per role (shared by one test module)."""
-    from tests.api_world import build_world
-
-    return build_world(neo4j_driver, test_settings, tmp_path_factory.mktemp("world"))
-
-
-@pytest.fixture(scope="module")
-def api_app(world, test_settings):
-    """The app on the world's graph, with fast job polling."""
-    settings = test_settings.model_copy(update={"job_poll_seconds": 0.3, "job_stale_seconds": 20})
-    flask_app = create_app(settings)
-    flask_app.config.update(TESTING=True)
-    yield flask_app
-    flask_app.extensions["jobs"].stop()
-    flask_app.extensions["neo4j"].close()
-
-
-@pytest.fixture
-def api(api_app, world):
-    """A client whose requests carry a role's token: api.get(path, as_="bureau_own")."""
-    from tests.api_client import RoleClient
-
-    return RoleClient(api_app.test_client(), world.tokens)
+    The sort is stable, so each suite keeps its own order (module-scoped fixtures stay together).
+    """
+    items.sort(key=lambda item: 0 if UNIT in Path(item.path).parents else 1)

@@ -1,4 +1,8 @@
-"""API v1: JSON resources under /api/v1, documented by OpenAPI (served at /openapi.json, docs at /docs)."""
+"""API v1: JSON resources under /api/v1, documented by OpenAPI (served at /openapi.json, docs at /docs).
+
+Each handler parses and validates the request (schemas.py), calls one service function with the
+caller's principal, and dumps the response model; service errors become problems in app/problems.py.
+"""
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel
 
@@ -23,6 +27,12 @@ def tag(name: str, description: str) -> list[Tag]:
 def dump(model: BaseModel) -> dict:
     """A response model as JSON data; fields the caller may not see are absent, never null placeholders."""
     return model.model_dump(mode="json", exclude_none=True)
+
+
+def page_of(page_model: type[BaseModel], result: tuple[list[dict], int], query) -> dict:
+    """A page response from a service's (items, total) and the query's page and page size."""
+    items, total = result
+    return dump(page_model(items=items, page=query.page, page_size=query.page_size, total=total))
 
 
 def register_api(app) -> None:

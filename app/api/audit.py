@@ -1,9 +1,9 @@
 """The audit log of unmasked personal-data reads (admin only)."""
-from app.api import api, dump, tag
+from app.api import api, page_of, tag
 from app.api.schemas import AuditEventOut, Page, PageOut
-from app.auth import requires
+from app.auth import current_principal, requires
 from app.extensions import neo4j_ext
-from graph import access
+from services import audit
 
 TAGS = tag("审计 audit", "谁在何时读取了哪些户的未脱敏个人信息")
 
@@ -16,6 +16,5 @@ class AuditPage(PageOut[AuditEventOut]):
 @requires("admin")
 def list_audit(query: Page):
     """审计日志（最新在前）/ the audit log, newest first."""
-    records, total = access.audit_events(neo4j_ext.driver, query.skip, query.page_size, neo4j_ext.database)
-    return dump(AuditPage(items=[AuditEventOut(**r) for r in records], page=query.page, page_size=query.page_size,
-                          total=total))
+    return page_of(AuditPage, audit.list_events(neo4j_ext.context, current_principal(), query.skip, query.page_size),
+                   query)

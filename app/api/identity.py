@@ -1,7 +1,8 @@
 """Who am I: the caller's role and scope."""
 from app.api import api, dump, tag
 from app.api.schemas import MeOut
-from app.auth import ROLES, current_principal, requires
+from app.auth import current_principal, requires
+from services.principal import ROLES
 
 
 @api.get("/me", tags=tag("身份 identity", "当前令牌的角色与范围"), responses={200: MeOut})

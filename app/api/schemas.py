@@ -4,12 +4,30 @@ from typing import Annotated, Generic, Literal, TypeVar
 from flask_openapi3 import FileStorage
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
+                        PovertyCause, ProjectStatus, RecommendationStatus)
+from services.jobs import KINDS, STATUSES
+from services.principal import ROLES
+
+
+def _described(code_list: type[Code]) -> str:
+    """'01 就业务工 02 订单收购 …': the codes of a list with their labels, for the documentation."""
+    return " ".join(f"{code} {label}" for code, label in code_list.labels().items())
+
+
+def _one_of(code_list: type[Code]) -> str:
+    """A pattern accepting exactly the codes of a list."""
+    return "^(" + "|".join(code_list.codes()) + ")$"
+
+
 RegionCode = Annotated[str, Field(pattern=r"^\d{12}$", description="12 位行政区划代码")]
 CreditCode = Annotated[str, Field(pattern=r"^[0-9A-HJ-NPQRTUWXY]{18}$", description="统一社会信用代码")]
 HouseholdId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,64}$", description="户编号")]
 ObjectId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,120}$")]
-MechanismCode = Annotated[str, Field(pattern=r"^0[1-5]$", description="联结方式：01 就业务工 02 订单收购 03 土地流转 04 入股分红 05 电商销售")]
+MechanismCode = Annotated[str, Field(pattern=_one_of(Mechanism), description=f"联结方式：{_described(Mechanism)}")]
 TwoDigitCode = Annotated[str, Field(pattern=r"^\d{2}$")]
+PartnershipStatusCode = Literal[tuple(PartnershipStatus.codes())]
+RecommendationStatusCode = Literal[tuple(RecommendationStatus.codes())]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 
 T = TypeVar("T")
@@ -58,7 +76,7 @@ class Problem(BaseModel):
 class MeOut(BaseModel):
     token_id: str
     name: str
-    role: Literal["bureau", "enterprise", "analyst", "admin"]
+    role: Literal[ROLES]
     county_code: str | None = None
     credit_code: str | None = None
 
@@ -106,9 +124,9 @@ class HouseholdQuery(Page):
     county: RegionCode | None = None
     township: RegionCode | None = None
     village: RegionCode | None = None
-    cause: TwoDigitCode | None = Field(None, description="主要致贫原因代码")
-    attribute: TwoDigitCode | None = Field(None, description="贫困户属性代码")
-    monitoring: TwoDigitCode | None = Field(None, description="监测对象类别代码")
+    cause: TwoDigitCode | None = Field(None, description=f"主要致贫原因代码：{_described(PovertyCause)}")
+    attribute: TwoDigitCode | None = Field(None, description=f"贫困户属性代码：{_described(HouseholdAttribute)}")
+    monitoring: TwoDigitCode | None = Field(None, description=f"监测对象类别代码：{_described(MonitoringCategory)}")
     labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
@@ -215,16 +233,18 @@ class HouseholdPath(Strict):
 class EnterpriseQuery(Page):
     county: RegionCode | None = None
     mechanism: MechanismCode | None = None
-    enterprise_type: TwoDigitCode | None = None
+    enterprise_type: TwoDigitCode | None = Field(None, description=f"主体类型代码：{_described(EnterpriseType)}")
 
 
 class Offer(BaseModel):
     mechanism: str
-    capacity: float = Field(description="容量：岗位/户数/亩")
+    capacity: int = Field(description="容量（户）：企业填报的数量按联结方式折算为户，土地流转每户 3 亩")
+    capacity_amount: float = Field(description="企业填报的数量（岗位/户/亩），单位见 unit")
+    unit: str = Field(description="填报数量的单位：人、户或亩")
     in_force: int = Field(description="履约中的联结")
     awaiting_confirmation: int = Field(description="待确认的联结")
     assigned_current: int = Field(description="当前匹配方案中分配的户数（未处理）")
-    remaining: float = Field(description="容量 − 履约中 − 待确认")
+    remaining: int = Field(description="剩余容量（户）：容量 − 履约中 − 待确认")
 
 
 class EnterpriseOut(BaseModel):
@@ -256,7 +276,7 @@ class EnterprisePath(Strict):
 
 class RecommendationQuery(Page):
     mechanism: MechanismCode | None = None
-    status: Literal["proposed", "accepted", "confirmed", "declined"] | None = None
+    status: RecommendationStatusCode | None = None
     assigned: bool | None = Field(None, description="只看匹配方案分配的推荐")
     county: RegionCode | None = None
 
@@ -302,7 +322,7 @@ class DecisionOut(BaseModel):
 
 class ProjectQuery(Page):
     county: RegionCode | None = None
-    status: TwoDigitCode | None = None
+    status: TwoDigitCode | None = Field(None, description=f"项目状态代码：{_described(ProjectStatus)}")
     mechanism: MechanismCode | None = None
 
 
@@ -339,8 +359,8 @@ class MatchRunIn(Strict):
 
 class JobOut(BaseModel):
     job_id: str
-    kind: Literal["match", "upload"]
-    status: Literal["queued", "running", "completed", "failed"]
+    kind: Literal[KINDS]
+    status: Literal[STATUSES]
     progress: float | None = None
     message: str | None = None
     county_code: str | None = None
@@ -386,7 +406,7 @@ class PartnershipQuery(Page):
     household_id: HouseholdId | None = None
     credit_code: CreditCode | None = None
     mechanism: MechanismCode | None = None
-    status: Literal["01", "02", "03", "04"] | None = None
+    status: PartnershipStatusCode | None = None
 
 
 class PartnershipExportQuery(PartnershipQuery):
@@ -424,7 +444,7 @@ class PartnershipPath(Strict):
 
 class PartnershipUpdateIn(Strict):
     income_gain: float | None = Field(None, ge=0, le=1_000_000, description="年增收（元）")
-    status: Literal["01", "02", "03", "04"] | None = Field(None, description="01 履约中 02 已完成 03 已终止 04 待确认")
+    status: PartnershipStatusCode | None = Field(None, description=_described(PartnershipStatus))
     note: Annotated[str, Field(max_length=500)] | None = None
     end_date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
 

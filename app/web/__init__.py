@@ -1,21 +1,24 @@
-"""The Chinese web UI for bureau staff and enterprises: server-rendered pages on the same roles,
-scopes, masking and audit rules as the API (the views call the API's own helpers).
+"""The Chinese web UI for bureau staff and enterprises: server-rendered pages over the same service
+functions as the API (services/), so the roles, scopes, masking and audit rules are the same ones.
+Service errors become Chinese error pages here, in `page()`, with the statuses of app/problems.py.
 
 Log-in takes the same token as the API; the session keeps only the token's id, in a signed,
 HttpOnly, SameSite=Lax cookie (Secure unless SESSION_COOKIE_SECURE is off); every form carries
 a CSRF token (Flask-WTF)."""
 import functools
-import json
 from datetime import date
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from app.auth import AuthError, Principal, principal_for_secret
+from app.auth import client_address, failed_logins
 from app.extensions import neo4j_ext
-from core.settings import Settings
+from app.problems import status_of
 from core import codes
-from graph import access
+from core.settings import Settings
+from services.errors import ServiceError
+from services.principal import Principal
+from services.tokens import principal_for_secret, principal_for_token_id
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 csrf = CSRFProtect()
@@ -36,15 +39,27 @@ def init_web(app: Flask, settings: Settings) -> None:
     from app.web import pages  # noqa: F401  (attaches the page views to bp)
 
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels)
+    app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels,
+                                 RecommendationStatus=codes.RecommendationStatus)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return render_template("error.html", status=400, message="表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。"), 400
+        return error_page(400, "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试。")
+
+
+def error_page(status: int, message: str):
+    """A Chinese error page with this status."""
+    return render_template("error.html", status=status, message=message), status
+
+
+def service_error_page(error: ServiceError):
+    """The Chinese error page of a service error (the status as the API would answer it)."""
+    return error_page(status_of(error), error.message)
 
 
 CODE_LISTS = {"cause": codes.PovertyCause, "attribute": codes.HouseholdAttribute, "mechanism": codes.Mechanism,
-              "status": codes.PartnershipStatus, "skill": codes.LabourSkill, "monitoring": codes.MonitoringCategory}
+              "status": codes.PartnershipStatus, "skill": codes.LabourSkill, "monitoring": codes.MonitoringCategory,
+              "recommendation": codes.RecommendationStatus}
 
 
 def code_label(kind: str, code) -> str:
@@ -64,12 +79,10 @@ def signed_in_principal() -> Principal | None:
     token_id = session.get("token_id")
     if not token_id:
         return None
-    token = access.token_by_id(neo4j_ext.driver, token_id, neo4j_ext.database)
-    if token is None:
+    principal = principal_for_token_id(neo4j_ext.context, token_id)
+    if principal is None:
         session.clear()
-        return None
-    return Principal(token["token_id"], token.get("name", ""), token["role"], token.get("county_code"),
-                     token.get("credit_code"))
+    return principal
 
 
 def page(*roles: str):
@@ -82,11 +95,11 @@ def page(*roles: str):
                 return redirect(url_for("web.login", next=request.full_path if request.method == "GET" else None))
             g.principal = principal
             if principal.role not in roles:
-                return render_template("error.html", status=403, message="您的账号无权访问此页面。"), 403
+                return error_page(403, "您的账号无权访问此页面。")
             try:
                 return view(*args, **kwargs)
-            except AuthError as error:
-                return render_template("error.html", status=error.status, message=error.message), error.status
+            except ServiceError as error:
+                return service_error_page(error)
         return wrapper
     return decorator
 
@@ -105,13 +118,10 @@ def login():
 @bp.post("/login")
 def login_submit():
     """Sign in with an API token (failed attempts count towards the same limit as the API)."""
-    from flask import current_app
-
-    limiter = current_app.extensions["failed_logins"]
-    client = request.remote_addr or "unknown"
+    limiter, client = failed_logins(), client_address()
     if limiter.blocked(client):
         return render_template("login.html", error="登录失败次数过多，请稍后再试。"), 429
-    principal = principal_for_secret(request.form.get("token", "").strip())
+    principal = principal_for_secret(neo4j_ext.context, request.form.get("token", "").strip())
     if principal is None:
         limiter.record_failure(client)
         return render_template("login.html", error="令牌无效或已吊销，请核对后重试。"), 401
@@ -139,8 +149,3 @@ def index():
     if principal is None:
         return redirect(url_for("web.login"))
     return redirect(url_for(ROLE_HOME[principal.role]))
-
-
-def parse_json(text) -> dict:
-    """A JSON object stored as text on a node (empty when absent)."""
-    return json.loads(text) if isinstance(text, str) and text else {}

@@ -1,0 +1,51 @@
+"""Code-list values as Cypher parameters: queries name `$in_force`, never the literal '01'.
+
+The values come from the enums of core.codes (and core.mechanisms), so a code changes in one
+place. `with_vocabulary(query, params)` adds exactly the vocabulary parameters a query names.
+"""
+import re
+from collections.abc import Mapping
+
+from core.codes import ABLE_SKILLS, LABOUR_SKILLS, LabourSkill, PartnershipStatus, RecommendationStatus
+from core.mechanisms import MECHANISMS
+
+VOCABULARY: Mapping[str, str | list[str]] = {
+    # partnership statuses (联结状态)
+    "in_force": PartnershipStatus.IN_FORCE.value,
+    "awaiting": PartnershipStatus.AWAITING_CONFIRMATION.value,
+    "terminated": PartnershipStatus.TERMINATED.value,
+    "open_statuses": PartnershipStatus.codes(*PartnershipStatus.open()),
+    # labour skills (劳动技能)
+    "ordinary_skill": LabourSkill.ORDINARY.value,
+    "skilled_skill": LabourSkill.SKILLED.value,
+    "weak_skill": LabourSkill.WEAK.value,
+    "able_skills": LabourSkill.codes(*ABLE_SKILLS),
+    "labour_skills": LabourSkill.codes(*LABOUR_SKILLS),
+    # mechanisms in code order (the positions of per-mechanism arrays in matching)
+    "mechanism_codes": [mechanism.value for mechanism in MECHANISMS],
+    # recommendation statuses
+    "proposed": RecommendationStatus.PROPOSED.value,
+    "accepted": RecommendationStatus.ACCEPTED.value,
+    "confirmed": RecommendationStatus.CONFIRMED.value,
+    "declined": RecommendationStatus.DECLINED.value,
+    # recommendations that still hold a place of their enterprise (not yet confirmed, not declined)
+    "holding_statuses": RecommendationStatus.codes(RecommendationStatus.PROPOSED, RecommendationStatus.ACCEPTED),
+}
+
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def vocabulary_for(*queries: str) -> dict:
+    """The vocabulary parameters the queries name (copies: a caller may not change the shared lists)."""
+    named = {name for query in queries for name in _PARAMETER.findall(query)}
+    return {name: (list(value) if isinstance(value, list) else value)
+            for name, value in VOCABULARY.items() if name in named}
+
+
+def with_vocabulary(query: str, params: Mapping | None = None) -> dict:
+    """params plus the vocabulary values the query names; a param may not reuse a vocabulary name."""
+    params = dict(params or {})
+    clash = set(params) & set(VOCABULARY)
+    if clash:
+        raise ValueError(f"parameter names reserved for the vocabulary: {sorted(clash)}")
+    return {**vocabulary_for(query), **params}

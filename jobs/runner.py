@@ -1,0 +1,109 @@
+"""The poller of a web worker: claims queued jobs and runs each in a child process (jobs/child.py)."""
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import neo4j
+
+from core.settings import PROJECT_ROOT, Settings
+from graph import jobs as queue
+from services.jobs import FAILED, RUNNING, utc_now
+
+log = logging.getLogger("lianjie.jobs")
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that recreates these settings in a child process."""
+    env = dict(os.environ)
+    for name, value in settings.model_dump().items():
+        if value is None:
+            env.pop(name.upper(), None)
+        else:
+            env[name.upper()] = str(value)
+    return env
+
+
+class JobRunner:
+    """One per process: a daemon thread that claims queued jobs and runs each in a child process."""
+
+    def __init__(self, settings: Settings, driver_getter):
+        self.settings = settings
+        self.driver_getter = driver_getter
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+        self.child: subprocess.Popen | None = None
+        self.child_job: str | None = None
+        self.child_log: Path | None = None
+
+    def start(self) -> None:
+        """Start the polling thread once per process (a forked child starts its own)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="lianjie-jobs", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling (a running child finishes on its own; its heartbeat keeps the job)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except (neo4j.exceptions.DriverError, OSError) as error:
+                log.warning("job poll failed: %s", error)
+            except Exception:  # a bad job must not kill the runner
+                log.exception("job runner error")
+            self._stop.wait(self.settings.job_poll_seconds)
+
+    def step(self) -> None:
+        """Reap a finished child, or claim and start the next job."""
+        if self.child is not None:
+            if self.child.poll() is None:
+                return
+            self._reap()
+        stale_before = (datetime.now(timezone.utc) - timedelta(seconds=self.settings.job_stale_seconds)).isoformat()
+        job = queue.claim_next_job(self.driver_getter(), self.worker, utc_now(), stale_before,
+                                   database=self.settings.neo4j_database)
+        if job is None or job["status"] != RUNNING:
+            return
+        log.info("job %s claimed by %s", job["job_id"], self.worker)
+        self._start_child(job["job_id"])
+
+    def _start_child(self, job_id: str) -> None:
+        """Run the claimed job in `python -m jobs.child`, its output in var/jobs/JOB_ID.log."""
+        self.child_job = job_id
+        log_path = Path(self.settings.var_dir) / "jobs" / f"{job_id}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(log_path, "ab") as child_log:
+            self.child = subprocess.Popen([sys.executable, "-m", "jobs.child", "run", job_id, self.worker],
+                                          env=settings_env(self.settings), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                                          stdout=child_log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.child_log = log_path
+
+    def _reap(self) -> None:
+        """Forget the finished child; a crash it could not record itself is recorded on the job."""
+        code = self.child.returncode
+        stderr = self.child_log.read_text("utf-8", "replace")[-2000:] if self.child_log.exists() else ""
+        job_id, self.child, self.child_job = self.child_job, None, None
+        if code == 0:
+            return
+        job = queue.get_job(self.driver_getter(), job_id, self.settings.neo4j_database)
+        if job and job["status"] == RUNNING and job.get("worker") == self.worker:
+            queue.update_job(self.driver_getter(), job_id, {
+                "status": FAILED, "finished_at": utc_now(),
+                "error": f"任务进程异常退出 / job process exited with {code}: {stderr}"}, self.settings.neo4j_database)

@@ -1,0 +1,25 @@
+"""What a use case runs against: the Neo4j driver and the settings."""
+from dataclasses import dataclass
+
+import neo4j
+
+from core.settings import Settings
+from graph import db
+
+
+@dataclass(frozen=True)
+class Context:
+    """The graph and the configuration a service function works with."""
+
+    driver: neo4j.Driver
+    settings: Settings
+
+    @property
+    def database(self) -> str | None:
+        """The Neo4j database to use (None: the server's default)."""
+        return self.settings.neo4j_database
+
+
+def create_driver(settings: Settings) -> neo4j.Driver:
+    """A driver for the configured Neo4j (it connects lazily: cheap, and safe before a fork)."""
+    return db.create_driver(settings)

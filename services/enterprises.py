@@ -1,0 +1,166 @@
+"""Enterprises: list, detail with offers per mechanism (capacity in households), recommended households."""
+import math
+from dataclasses import asdict, dataclass, fields
+
+from core.codes import Mechanism, PartnershipStatus, RecommendationStatus
+from core.mechanisms import CAPACITY
+from graph import views
+from services import ledger
+from services.context import Context
+from services.errors import Forbidden, NotFound
+from services.principal import EVERYONE, Principal, Role, require_role, scoped_county
+from services.privacy import RequestFacts, audit_if_personal, household_view, present_household
+
+# What anyone allowed to see an enterprise sees (the contact's name and phone are hidden from analysts).
+PUBLIC_FIELDS = ("credit_code", "name", "enterprise_type", "region_code", "county_code", "address", "lon", "lat",
+                 "industries", "products_bought", "mechanisms", "skill_required", "certified_poverty_products",
+                 "contact", "phone")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One mechanism an enterprise offers: its capacity in places (households) and what is used and left.
+
+    `capacity_amount` and `unit` are the figure as the enterprise stated it (30 亩); `capacity` is the
+    households that figure gives room for (10 at 3 亩 per household).
+    """
+
+    mechanism: str
+    capacity: int
+    capacity_amount: float
+    unit: str
+    in_force: int
+    awaiting_confirmation: int
+    assigned_current: int
+    remaining: int
+
+
+@dataclass(frozen=True)
+class EnterpriseFilter:
+    county: str | None = None
+    mechanism: str | None = None
+    enterprise_type: str | None = None
+
+
+@dataclass(frozen=True)
+class RecommendationFilter:
+    county: str | None = None
+    mechanism: str | None = None
+    status: str | None = None
+    assigned: bool | None = None
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> "RecommendationFilter":
+        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
+
+
+def _amount(value) -> float:
+    try:
+        amount = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return 0.0 if math.isnan(amount) else amount
+
+
+def offers_of(record: dict) -> list[Offer]:
+    """Capacity (in households, per core.mechanisms), use and what is left per mechanism the enterprise offers."""
+    offers = []
+    for code in record.get("mechanisms") or []:
+        try:
+            rule = CAPACITY[Mechanism(code)]
+        except ValueError:  # not a mechanism of the code list: nothing can be offered by it
+            rule = None
+        amount = _amount(record.get(rule.field)) if rule else 0.0
+        places = rule.places(amount) if rule else 0
+        open_ = [p for p in record.get("open_partnerships") or []
+                 if p.get("mechanism") == code and p.get("status") in PartnershipStatus.open()]
+        in_force = sum(1 for p in open_ if p["status"] == PartnershipStatus.IN_FORCE)
+        waiting = len(open_) - in_force
+        assigned = sum(1 for mechanism in record.get("assigned") or [] if mechanism == code)
+        offers.append(Offer(mechanism=code, capacity=places, capacity_amount=amount, unit=rule.unit if rule else "",
+                            in_force=in_force, awaiting_confirmation=waiting, assigned_current=assigned,
+                            remaining=max(places - in_force - waiting, 0)))
+    return offers
+
+
+def present_enterprise(principal: Principal, record: dict) -> dict:
+    """An enterprise as the caller may see it (the contact person's phone is personal data)."""
+    shown = {field: record.get(field) for field in PUBLIC_FIELDS}
+    if principal.role == Role.ANALYST:
+        shown.update(contact=None, phone=record.get("phone_masked"))
+    return shown
+
+
+def check_scope(ctx: Context, principal: Principal, credit_code: str) -> None:
+    """An enterprise sees only itself; a bureau the enterprises in or working with its county (NotFound)."""
+    if principal.role == Role.ENTERPRISE and credit_code != principal.credit_code:
+        raise NotFound.of("企业")
+    if principal.role == Role.BUREAU and principal.county_code not in views.enterprise_counties(
+            ctx.driver, credit_code, ctx.database):
+        raise NotFound.of("企业")
+
+
+def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: int,
+           limit: int) -> tuple[list[dict], int]:
+    """A page of enterprises: a bureau's county's, an enterprise only itself."""
+    require_role(principal, *EVERYONE)
+    graph_filters = {"mechanism": filters.mechanism, "enterprise_type": filters.enterprise_type}
+    if principal.role == Role.ENTERPRISE:
+        if filters.county is not None:
+            raise Forbidden("企业账号只能查看本企业 / enterprises see only themselves", "forbidden_role")
+        graph_filters["credit_codes"] = [principal.credit_code]
+    else:
+        graph_filters["county_code"] = scoped_county(principal, filters.county)
+    records, total = views.search_enterprises(ctx.driver, graph_filters, skip, limit, ctx.database)
+    return [present_enterprise(principal, record) for record in records], total
+
+
+def get(ctx: Context, principal: Principal, credit_code: str) -> dict:
+    """An enterprise with its offers (list of Offer as dicts)."""
+    require_role(principal, *EVERYONE)
+    check_scope(ctx, principal, credit_code)
+    record = views.enterprise_detail(ctx.driver, credit_code, ctx.database)
+    if record is None:
+        raise NotFound.of("企业")
+    return {**present_enterprise(principal, record), "offers": [asdict(offer) for offer in offers_of(record)]}
+
+
+def present_recommendation(principal: Principal, record: dict, key: str) -> dict:
+    """A recommendation with its household shown as the caller may see it (key: the pseudonym key)."""
+    view = household_view(principal, confirmed_partner=record["confirmed"])
+    shown = {name: value for name, value in record.items() if name != "household_id"}  # identifies the household
+    return {**shown, "household": present_household(record["household"], view, key)}
+
+
+def recommendations(ctx: Context, principal: Principal, credit_code: str, filters: RecommendationFilter, skip: int,
+                    limit: int, *, facts: RequestFacts,
+                    action: str = "enterprises.recommendations") -> tuple[list[dict], int]:
+    """An enterprise's current recommendations, best first; households masked until the bureau confirms."""
+    require_role(principal, *EVERYONE)
+    check_scope(ctx, principal, credit_code)
+    county = scoped_county(principal, filters.county) if principal.role == Role.BUREAU else filters.county
+    graph_filters = {"credit_code": credit_code, "county_code": county, "mechanism": filters.mechanism,
+                     "status": filters.status, "assigned": filters.assigned}
+    records, total = views.search_recommendations(ctx.driver, graph_filters, skip, limit, ctx.database)
+    items = [present_recommendation(principal, record, ctx.settings.secret_key) for record in records]
+    audit_if_personal(ctx, principal, action, [item["household"] for item in items], facts)
+    return items, total
+
+
+def overview(ctx: Context, principal: Principal, status: str = RecommendationStatus.PROPOSED, *,
+             facts: RequestFacts, action_prefix: str = "web.enterprise") -> dict:
+    """The signed-in enterprise's own page: its record, offers, recommendations (by status) and partnerships."""
+    require_role(principal, Role.ENTERPRISE)
+    code = principal.credit_code
+    record = views.enterprise_detail(ctx.driver, code, ctx.database)
+    if record is None:
+        raise NotFound("未找到本企业的数据。/ no data for this enterprise")
+    recs, rec_total = views.search_recommendations(ctx.driver, {"credit_code": code, "status": str(status)}, 0,
+                                                   100, ctx.database)
+    shown = [present_recommendation(principal, rec, ctx.settings.secret_key) for rec in recs]
+    audit_if_personal(ctx, principal, f"{action_prefix}.recommendations", [item["household"] for item in shown], facts)
+    partnerships, _ = views.search_partnerships(ctx.driver, {"credit_code": code}, 0, 100, ctx.database)
+    rows = [ledger.present_partnership(principal, row, ctx.settings.secret_key) for row in partnerships]
+    audit_if_personal(ctx, principal, f"{action_prefix}.partnerships", rows, facts)
+    return {"enterprise": record, "offers": offers_of(record), "recommendations": shown, "rec_total": rec_total,
+            "partnerships": rows}

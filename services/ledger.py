@@ -1,0 +1,130 @@
+"""The partnership ledger (帮扶台账): search, read, update income gain and status, XLSX export."""
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+
+from core.codes import PartnershipStatus
+from graph import ledger as graph_ledger
+from graph import views
+from services import exports
+from services.context import Context
+from services.errors import Forbidden, Invalid, NotFound
+from services.principal import EVERYONE, STAFF, Principal, Role, require_role, scoped_county
+from services.privacy import RequestFacts, audit_if_personal, pseudonym
+
+# Ledger fields anyone allowed to see the row sees; the household's identity depends on the caller.
+ROW_FIELDS = ("partnership_id", "county_code", "village_code", "village_name", "credit_code", "enterprise_name",
+              "project_id", "mechanism", "start_date", "end_date", "income_gain", "status", "note", "source", "rec_id",
+              "updated_at")
+UPDATABLE = graph_ledger.PARTNERSHIP_UPDATABLE
+MAX_INCOME_GAIN = 1_000_000
+
+
+@dataclass(frozen=True)
+class PartnershipFilter:
+    """What a ledger search may ask for (None = any)."""
+
+    county: str | None = None
+    village: str | None = None
+    household_id: str | None = None
+    credit_code: str | None = None
+    mechanism: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> "PartnershipFilter":
+        """The filter from a mapping with (at least) these names; other keys are ignored."""
+        return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
+
+
+def present_partnership(principal: Principal, record: dict, key: str) -> dict:
+    """A ledger row as the caller may see it: staff and a confirmed partner see the household's name and phone."""
+    shown = {field: record.get(field) for field in ROW_FIELDS}
+    shown["household_ref"] = pseudonym(key, record["household_id"])
+    partner = principal.role == Role.ENTERPRISE and record.get("status") == PartnershipStatus.IN_FORCE
+    if principal.role in STAFF or partner:
+        shown.update(household_id=record["household_id"], head_name=record.get("head_name"),
+                     phone=record.get("phone"))
+    elif principal.role == Role.ENTERPRISE:
+        shown["head_name_masked"] = record.get("head_name_masked")
+    return shown
+
+
+def _records(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int,
+             limit: int) -> tuple[list[dict], int]:
+    graph_filters = {"village_code": filters.village, "household_id": filters.household_id,
+                     "credit_code": filters.credit_code, "mechanism": filters.mechanism, "status": filters.status}
+    if principal.role == Role.ENTERPRISE:
+        if filters.credit_code not in (None, principal.credit_code):
+            raise Forbidden("企业账号只能查看本企业的联结 / only your own partnerships", "forbidden_scope")
+        graph_filters.update(credit_code=principal.credit_code, county_code=filters.county)
+    else:
+        graph_filters["county_code"] = scoped_county(principal, filters.county)
+    return views.search_partnerships(ctx.driver, graph_filters, skip, limit, ctx.database)
+
+
+def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int, limit: int, *,
+           facts: RequestFacts, action: str = "partnerships.search") -> tuple[list[dict], int]:
+    """A page of the ledger, newest first, as the caller may see it, and the total."""
+    require_role(principal, *EVERYONE)
+    records, total = _records(ctx, principal, filters, skip, limit)
+    items = [present_partnership(principal, record, ctx.settings.secret_key) for record in records]
+    audit_if_personal(ctx, principal, action, items, facts)
+    return items, total
+
+
+def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int, limit: int, *,
+           facts: RequestFacts, action: str = "partnerships.export") -> exports.Download:
+    """The filtered ledger (bureau, admin) as partnerships.xlsx; the read is audited as `action`."""
+    require_role(principal, *STAFF)
+    records, _ = _records(ctx, principal, filters, skip, limit)
+    items = [present_partnership(principal, record, ctx.settings.secret_key) for record in records]
+    audit_if_personal(ctx, principal, action, items, facts)
+    return exports.ledger_workbook(items)
+
+
+def visible_partnership(ctx: Context, principal: Principal, partnership_id: str) -> dict:
+    """A ledger row if the caller may see it (NotFound otherwise)."""
+    record = views.partnership(ctx.driver, partnership_id, ctx.database)
+    if record is None or not principal.in_county(record["county_code"]) or (
+            principal.role == Role.ENTERPRISE and record["credit_code"] != principal.credit_code):
+        raise NotFound.of("联结")
+    return record
+
+
+def get(ctx: Context, principal: Principal, partnership_id: str, *, facts: RequestFacts,
+        action: str = "partnerships.detail") -> dict:
+    """One ledger row as the caller may see it."""
+    require_role(principal, *EVERYONE)
+    item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
+                               ctx.settings.secret_key)
+    audit_if_personal(ctx, principal, action, [item], facts)
+    return item
+
+
+def _check_changes(changes: dict) -> dict:
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise Invalid(f"不能修改的字段 / fields that cannot be changed: {'、'.join(sorted(unknown))}", "unknown_field")
+    checked = dict(changes)
+    if "status" in checked:
+        if checked["status"] not in PartnershipStatus.codes():
+            raise Invalid("联结状态无效 / invalid status", "invalid_status")
+        checked["status"] = str(checked["status"])  # the plain code, also when given as the enum
+    if "income_gain" in checked and not 0 <= float(checked["income_gain"]) <= MAX_INCOME_GAIN:
+        raise Invalid("年增收须在 0 到 1,000,000 之间 / income gain out of range", "invalid_income_gain")
+    return checked
+
+
+def update(ctx: Context, principal: Principal, partnership_id: str, changes: dict, *, facts: RequestFacts,
+           action: str = "partnerships.update") -> dict:
+    """Change income gain, status, note or end date of a visible row (bureau, admin); returns the row as shown."""
+    require_role(principal, *STAFF)
+    visible_partnership(ctx, principal, partnership_id)
+    if not changes:
+        raise Invalid("没有要更新的字段 / nothing to update", "nothing_to_update")
+    graph_ledger.update_partnership(ctx.driver, partnership_id, _check_changes(changes), principal.actor,
+                                    datetime.now(timezone.utc).isoformat(), ctx.database)
+    item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
+                               ctx.settings.secret_key)
+    audit_if_personal(ctx, principal, action, [item], facts)
+    return item

@@ -1,0 +1,117 @@
+"""Who sees which personal data, and the audit log of every unmasked read.
+
+Views of a household:
+- full (bureau of its county, admin): names, phone, members — every such read is audited;
+- partner (an enterprise whose pairing the bureau confirmed): the head's name and phone, audited;
+- masked (an enterprise before confirmation): masked name, village, labour, land, products;
+- pseudonymous (analyst): a stable pseudonym instead of the household number, no names or phones.
+No view ever carries an ID card number (only its keyed hash is stored) or the hash itself.
+"""
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from graph import access
+from services.context import Context
+from services.principal import STAFF, Principal, Role
+
+FULL, PARTNER, MASKED, PSEUDONYMOUS = "full", "partner", "masked", "pseudonymous"
+VIEWS = (FULL, PARTNER, MASKED, PSEUDONYMOUS)
+
+# Fields every view may show (no person is identified by them).
+PUBLIC_FIELDS = ("county_code", "township_code", "village_code", "village_name", "township_name", "attribute",
+                 "main_cause", "other_causes", "household_size", "income_per_capita", "poverty_status",
+                 "monitoring_category", "arable_mu", "forest_mu", "orchard_mu", "products", "labour_ordinary",
+                 "labour_skilled", "labour_weak", "members", "covered", "pending", "relocated", "in_cooperative",
+                 "active")
+MASKED_FIELDS = ("village_name", "township_name", "household_size", "arable_mu", "forest_mu", "orchard_mu",
+                 "products", "labour_ordinary", "labour_skilled", "labour_weak", "members")
+MEMBER_FIELDS = ("relation", "sex", "birth_year", "education", "health", "labour_skill", "work_status",
+                 "work_months", "work_place")
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """Where a read came from, for the audit log (the adapter fills it from its request)."""
+
+    path: str | None = None
+    method: str | None = None
+    request_id: str | None = None
+    client: str | None = None
+
+
+def pseudonym(key: str, household_id: str) -> str:
+    """A stable pseudonym of a household: 'H' + 14 hex of HMAC-SHA256(key, id); not reversible without the key."""
+    return "H" + hmac.new(key.encode("utf-8"), household_id.encode("utf-8"), hashlib.sha256).hexdigest()[:14]
+
+
+def household_view(principal: Principal, confirmed_partner: bool = False) -> str:
+    """Which view of a household the caller gets."""
+    if principal.role in STAFF:
+        return FULL
+    if principal.role == Role.ENTERPRISE:
+        return PARTNER if confirmed_partner else MASKED
+    return PSEUDONYMOUS
+
+
+def present_household(record: dict, view: str, key: str) -> dict:
+    """The household summary as the view allows (key: the pseudonym key, settings.secret_key)."""
+    ref = pseudonym(key, record["household_id"])
+    if view == FULL:
+        shown = {field: record.get(field) for field in PUBLIC_FIELDS}
+        shown.update(household_id=record["household_id"], household_ref=ref, head_name=record.get("head_name"),
+                     phone=record.get("phone"), village_lon=record.get("village_lon"),
+                     village_lat=record.get("village_lat"))
+        return shown
+    if view == PSEUDONYMOUS:
+        shown = {field: record.get(field) for field in PUBLIC_FIELDS}
+        shown["household_ref"] = ref
+        return shown
+    shown = {field: record.get(field) for field in MASKED_FIELDS}
+    shown.update(household_ref=ref, head_name_masked=record.get("head_name_masked"))
+    if view == PARTNER:
+        shown.update(household_id=record["household_id"], head_name=record.get("head_name"), phone=record.get("phone"))
+    return shown
+
+
+def present_member(record: dict, view: str) -> dict:
+    """A member as the view allows (only full views list members by name)."""
+    shown = {field: record.get(field) for field in MEMBER_FIELDS}
+    if view == FULL:
+        shown.update(member_id=record.get("member_id"), name=record.get("name"))
+    elif view != PSEUDONYMOUS:
+        shown["name_masked"] = record.get("name_masked")
+    return shown
+
+
+def audit_event(principal: Principal, what: str, household_ids: list[str], facts: RequestFacts) -> dict:
+    """The audit record of one unmasked read (who, what, which households, when, from where)."""
+    return {
+        "event_id": uuid.uuid4().hex, "at": datetime.now(timezone.utc).isoformat(), "token_id": principal.token_id,
+        "actor": principal.name, "role": principal.role, "action": what, "path": facts.path,
+        "method": facts.method, "household_ids": household_ids[:1000], "household_count": len(household_ids),
+        "request_id": facts.request_id, "client": facts.client,
+    }
+
+
+def audit_read(ctx: Context, principal: Principal, what: str, household_ids: list[str], facts: RequestFacts) -> None:
+    """Record that the caller read unmasked personal data of these households."""
+    if not household_ids:
+        return
+    event = {key: value for key, value in audit_event(principal, what, household_ids, facts).items()
+             if value is not None}
+    access.write_audit_event(ctx.driver, event, ctx.database)
+
+
+def personal_ids(presented: list[dict]) -> list[str]:
+    """The households whose presented form carries a name or phone."""
+    return [item["household_id"] for item in presented
+            if item.get("household_id") and (item.get("head_name") or item.get("phone"))]
+
+
+def audit_if_personal(ctx: Context, principal: Principal, what: str, presented: list[dict],
+                      facts: RequestFacts) -> None:
+    """Audit the households whose presented form carries a name or phone."""
+    audit_read(ctx, principal, what, personal_ids(presented), facts)

@@ -1,0 +1,123 @@
+"""End to end through the API: run a county, read an enterprise's recommendations, accept, confirm,
+see it in the ledger and in the coverage figures; decline with a reason; export; upload a file."""
+import io
+import time
+
+import openpyxl
+
+from core.codes import PartnershipStatus
+from graph import ledger
+from tests.integration.api_world import OWN_COUNTY
+from tests.support import bureau_files as bf
+
+
+def _wait_for_job(api, location, as_, timeout_s=240):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = api.get(location, as_=as_).get_json()
+        if job["status"] in ("completed", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.5)
+
+
+def _coverage(api):
+    return api.get(f"/api/v1/regions/{OWN_COUNTY}", as_="bureau_own").get_json()["coverage"]
+
+
+def test_run_accept_confirm_ledger_and_coverage(api, world, neo4j_driver):
+    started = api.post("/api/v1/match-runs", as_="bureau_own", json={"county_code": OWN_COUNTY, "force": True})
+    assert started.status_code == 202, started.get_data(as_text=True)
+    assert started.get_json()["status"] in ("queued", "running")  # the request only queues it; a worker may take it at once
+    run = _wait_for_job(api, started.headers["Location"], "bureau_own")
+    assert run["status"] == "completed", run
+    assert run["progress"] == 1.0 and run["metrics"]["households"] > 0 and run["counties"] == [OWN_COUNTY]
+    listed = api.get("/api/v1/match-runs", as_="bureau_own").get_json()
+    assert run["run_id"] in [item["run_id"] for item in listed["items"]]
+
+    # The bureau picks an uncovered household among the enterprise's current recommendations.
+    recs = api.get(f"/api/v1/enterprises/{world.own_enterprise}/recommendations?status=proposed&page_size=100",
+                   as_="bureau_own").get_json()["items"]
+    assert recs and all(r["run_id"] == run["run_id"] for r in recs), "the new run's recommendations are current"
+    rec = next(r for r in recs if not r["household"]["covered"] and not r["household"]["pending"])
+    household_id = rec["household"]["household_id"]
+
+    # The enterprise sees it masked, and accepts it: the ledger shows it awaiting confirmation.
+    seen = api.get(f"/api/v1/recommendations/{rec['rec_id']}", as_="enterprise_own").get_json()
+    assert "head_name" not in seen["household"] and "household_id" not in seen["household"]
+    assert seen["household"]["head_name_masked"] and "*" in seen["household"]["head_name_masked"]
+    before = _coverage(api)
+    accepted = api.post(f"/api/v1/recommendations/{rec['rec_id']}/accept", as_="enterprise_own")
+    assert accepted.status_code == 200 and accepted.get_json()["partnership_status"] == PartnershipStatus.AWAITING_CONFIRMATION
+    row = api.get(f"/api/v1/partnerships?household_id={household_id}&status=04", as_="bureau_own").get_json()
+    assert [item["partnership_id"] for item in row["items"]] == [accepted.get_json()["partnership_id"]]
+    assert _coverage(api)["pending"] == before["pending"] + 1
+
+    # The bureau confirms: in force, covered, and the enterprise now sees its partner's name.
+    confirmed = api.post(f"/api/v1/recommendations/{rec['rec_id']}/accept", as_="bureau_own")
+    assert confirmed.status_code == 200, confirmed.get_data(as_text=True)
+    assert confirmed.get_json() == {"rec_id": rec["rec_id"], "status": "confirmed",
+                                    "partnership_id": accepted.get_json()["partnership_id"], "partnership_status": PartnershipStatus.IN_FORCE}
+    after = _coverage(api)
+    assert after["covered"] == before["covered"] + 1 and after["pending"] == before["pending"]
+    assert after["uncovered"] == before["uncovered"] - 1
+    partner_view = api.get(f"/api/v1/recommendations/{rec['rec_id']}", as_="enterprise_own").get_json()
+    assert partner_view["confirmed"] and partner_view["household"]["head_name"]
+    audit = api.get("/api/v1/audit?page_size=100", as_="admin").get_json()["items"]
+    assert any(event["role"] == "enterprise" and household_id in event["household_ids"] for event in audit)
+
+    # Accepting again is a conflict; the ledger row takes an income gain.
+    again = api.post(f"/api/v1/recommendations/{rec['rec_id']}/accept", as_="bureau_own")
+    assert again.status_code == 409 and again.get_json()["code"] == "recommendation_closed"
+    partnership_id = confirmed.get_json()["partnership_id"]
+    updated = api.patch(f"/api/v1/partnerships/{partnership_id}", as_="bureau_own", json={"income_gain": 3600})
+    assert updated.status_code == 200 and updated.get_json()["income_gain"] == 3600.0
+    assert updated.get_json()["status"] == PartnershipStatus.IN_FORCE
+
+    # Declining another keeps the reason as feedback; a declined recommendation cannot be accepted.
+    other = next(r for r in recs if r["rec_id"] != rec["rec_id"] and r["household"]["household_id"] != household_id)
+    declined = api.post(f"/api/v1/recommendations/{other['rec_id']}/decline", as_="enterprise_own",
+                        json={"reason": "距离太远，交通不便"})
+    assert declined.status_code == 200 and declined.get_json()["status"] == "declined"
+    assert api.post(f"/api/v1/recommendations/{other['rec_id']}/accept", as_="bureau_own").status_code == 409
+    feedback = ledger.declined_pairs(neo4j_driver, [OWN_COUNTY])
+    assert {"household_id": other["household"]["household_id"], "credit_code": world.own_enterprise,
+            "reason": "距离太远，交通不便", "role": "enterprise"}.items() <= next(
+        f for f in feedback if f["household_id"] == other["household"]["household_id"]).items()
+
+    # The ledger export opens in Excel with Chinese headers and holds the new row.
+    export = api.get(f"/api/v1/partnerships/export.xlsx?household_id={household_id}", as_="bureau_own")
+    assert export.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("联结编号", "户编号", "户主姓名")
+    assert any(r[0] == partnership_id and r[10] == 3600 for r in rows[1:])
+
+
+def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, world, neo4j_driver, tmp_path):
+    rows = [bf.household_row(901, name="王五"), bf.household_row(902, village="433122101201", name="赵六")]
+    rows[1][3] = "泸溪县"
+    path = bf.write_table(tmp_path / "贫困户.csv", bf.HOUSEHOLD_HEADER, rows, encoding="gb18030")
+    with open(path, "rb") as handle:
+        started = api.post("/api/v1/uploads", as_="bureau_own", content_type="multipart/form-data",
+                           data={"file": (handle, "贫困户.csv")})
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job = _wait_for_job(api, started.headers["Location"], "bureau_own")
+    assert job["status"] == "completed", job
+    [summary] = job["result"]["files"]
+    assert (summary["kind"], summary["rows_read"], summary["rows_loaded"], summary["rows_rejected"]) == (
+        "households", 2, 1, 1)
+    report = api.get(f"{started.headers['Location']}/report.csv", as_="bureau_own")
+    assert report.status_code == 200
+    text = report.data.decode("utf-8-sig")
+    assert "贫困户.csv,,3,行政区划代码,433122101201,错误,不属于本账号管辖的县" in text, text
+    assert "/uploads/" not in text, "no storage paths in the user's report"
+    assert api.get(started.headers["Location"], as_="bureau_other").status_code == 404
+    own = api.get("/api/v1/households/4331231012010901", as_="bureau_own")
+    assert own.status_code == 200 and own.get_json()["head_name"] == "王五"
+    assert api.get("/api/v1/households/4331231012010902", as_="admin").status_code == 404, "nothing outside the county"
+
+
+def test_upload_refuses_unsupported_files(api):
+    response = api.post("/api/v1/uploads", as_="bureau_own", content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.exe")})
+    assert response.status_code == 415 and response.get_json()["code"] == "unsupported_file_type"

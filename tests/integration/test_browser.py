@@ -1,0 +1,191 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright, against the app served on loopback.
+
+Screenshots of every main page at desktop and tablet width go to var/screenshots/."""
+import re
+import threading
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from werkzeug.serving import make_server
+
+from core.settings import PROJECT_ROOT
+from graph import views
+from tests.support import bureau_files as bf
+
+SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking switches Chromium keeps calling Google services this closed network refuses.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WIDTHS = {"desktop": {"width": 1366, "height": 900}, "tablet": {"width": 820, "height": 1180}}
+
+
+@pytest.fixture(scope="module")
+def live_url(api_app):
+    """The app served by a real HTTP server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, api_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_for(browser, live_url, world):
+    """page_for(role) → a page of a fresh browser context signed in with that role's token."""
+    contexts = []
+
+    def sign_in(role: str):
+        context = browser.new_context(viewport=WIDTHS["desktop"], locale="zh-CN")
+        contexts.append(context)
+        page = context.new_page()
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{live_url}/login")
+        page.get_by_label("访问令牌").fill(world.tokens[role])
+        page.get_by_role("button", name="登录").click()
+        page.wait_for_load_state()
+        return page
+
+    yield sign_in
+    for context in contexts:
+        context.close()
+
+
+def shoot(page, name: str) -> None:
+    """Full-page screenshots at desktop and tablet width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(WIDTHS["desktop"])
+
+
+def _covered(page) -> int:
+    return int(page.locator("#stat-covered").inner_text())
+
+
+def test_bureau_finds_an_uncovered_household_confirms_a_pairing_and_sees_coverage_rise(
+        browser, live_url, page_for, world, neo4j_driver, tmp_path):
+    login = browser.new_page(viewport=WIDTHS["desktop"])
+    login.goto(f"{live_url}/login")
+    shoot(login, "login")
+    login.close()
+
+    page = page_for("bureau_own")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("县域概览")
+    before = _covered(page)
+    assert page.locator("svg.chart").count() == 4, "township, mechanism, trend charts and the map"
+    shoot(page, "dashboard")
+
+    page.get_by_role("link", name="贫困户").first.click()
+    page.get_by_label("覆盖").select_option("false")
+    page.get_by_role("button", name="查找").click()
+    expect(page.locator("table tbody tr").first).to_contain_text("未覆盖")
+    shoot(page, "households")
+    listed = [link.inner_text() for link in page.locator("table tbody tr td:first-child a").all()]
+    proposals, _ = views.search_recommendations(neo4j_driver, {"county_code": world.ids["own_county"],
+                                                               "status": "proposed"}, 0, 100000)
+    with_proposals = {p["household_id"] for p in proposals if not p["household"]["covered"]
+                      and not p["household"]["pending"]}
+    chosen = next(household for household in listed if household in with_proposals)
+    page.get_by_role("link", name=chosen).click()
+    expect(page.locator("#coverage-state")).to_have_text("未覆盖")
+    shoot(page, "household")
+
+    page.get_by_role("button", name="确认联结").first.click()
+    expect(page.locator(".flash.ok")).to_contain_text("已确认联结")
+    expect(page.locator("#coverage-state")).to_have_text("已覆盖")
+
+    page.get_by_role("link", name="县域概览").click()
+    assert _covered(page) == before + 1
+
+    page.get_by_role("link", name="帮扶台账").click()
+    page.get_by_label("户编号").fill(chosen)
+    page.get_by_role("button", name="查找").click()
+    row = page.locator("table tbody tr").first
+    row.get_by_label("年增收").fill("4800")
+    row.get_by_role("button", name="保存").click()
+    expect(page.locator(".flash.ok")).to_contain_text("台账已更新")
+    expect(page.locator("table tbody tr").first.get_by_label("年增收")).to_have_value("4800")
+    shoot(page, "ledger")
+
+
+def test_bureau_starts_a_match_run_and_uploads_a_file(page_for, tmp_path):
+    page = page_for("bureau_own")
+    page.get_by_role("link", name="匹配运行").click()
+    page.get_by_role("button", name="为本县运行匹配").click()
+    expect(page.locator(".flash.ok")).to_contain_text("匹配已排队")
+    expect(page.locator("table tbody tr").first.locator(".job-status")).to_have_text("已完成", timeout=180_000)
+    expect(page.locator("table tbody tr").first.locator(".job-result")).to_contain_text("覆盖率")
+    shoot(page, "runs")
+
+    rows = [bf.household_row(951, name="孙七"), bf.household_row(952, village="433122101201", name="周八")]
+    path = bf.write_table(tmp_path / "新增贫困户.xlsx", bf.HOUSEHOLD_HEADER, rows)
+    page.get_by_role("link", name="数据上传").click()
+    page.get_by_label(re.compile("数据文件")).set_input_files(str(path))
+    page.get_by_role("button", name="上传并校验").click()
+    expect(page.locator(".flash.ok")).to_contain_text("文件已上传")
+    first = page.locator("table tbody tr").first
+    expect(first.locator(".job-status")).to_have_text("已完成", timeout=120_000)
+    expect(first.locator(".job-result")).to_contain_text("2 / 1 / 1 / 0")
+    with page.expect_download() as download:
+        first.get_by_role("link", name="下载报告").click()
+    report = download.value.path().read_text("utf-8-sig")
+    assert "新增贫困户.xlsx" in report and "不属于本账号管辖的县" in report
+    shoot(page, "uploads")
+
+
+def test_an_enterprise_sees_only_its_own_matches_masked(page_for, world, neo4j_driver):
+    page = page_for("enterprise_own")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    own_recs, _ = views.search_recommendations(neo4j_driver, {"credit_code": world.own_enterprise}, 0, 100000)
+    confirmed = {rec["rec_id"] for rec in own_recs if rec["confirmed"]}  # partners the bureau confirmed: named
+    rows = page.locator("tr.rec").all()
+    names = [row.locator("td.head-name").inner_text() for row in rows if row.get_attribute("data-rec") not in confirmed]
+    assert names and all("*" in name for name in names), names
+    real_names = {rec["household"]["head_name"] for rec in own_recs if not rec["confirmed"]}
+    text = page.locator("main").inner_text()
+    assert not [name for name in real_names if name in text]
+    other = views.enterprise_detail(neo4j_driver, world.other_enterprise)
+    assert other["name"] not in page.content()
+    shoot(page, "enterprise")
+
+    actionable = page.locator("tr.rec").filter(has=page.get_by_role("button", name="接受"))
+    first = actionable.first
+    rec_id = first.get_attribute("data-rec")
+    assert rec_id in {rec["rec_id"] for rec in own_recs}, "only the enterprise's own recommendations are listed"
+    first.get_by_role("button", name="接受").click()
+    expect(page.locator(".flash.ok")).to_contain_text("等待商务局确认")
+    second = actionable.first
+    second.get_by_label("拒绝原因").fill("用工岗位已满")
+    second.get_by_role("button", name="拒绝").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已拒绝")
+    assert views.recommendation(neo4j_driver, rec_id)["status"] == "accepted"
+
+    page.goto(page.url.split("/enterprise")[0] + "/dashboard")
+    expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
+    page.goto(page.url.split("/dashboard")[0] + f"/households/{world.own_household}")
+    expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
+
+
+def test_a_forged_form_without_csrf_token_is_refused(page_for, live_url, world, neo4j_driver):
+    page = page_for("bureau_own")
+    rec_id = world.ids["other_rec"]  # any recommendation: the request must fail before it is looked at
+    status_before = views.recommendation(neo4j_driver, world.ids["own_rec"])["status"]
+    page.set_content(f"""<form id="forged" method="post" action="{live_url}/recommendations/{world.ids['own_rec']}/confirm">
+                         <input name="back" value="/dashboard"></form>""")
+    with page.expect_navigation():
+        page.evaluate("document.getElementById('forged').submit()")
+    expect(page.locator("main")).to_contain_text("CSRF 校验失败")
+    assert views.recommendation(neo4j_driver, world.ids["own_rec"])["status"] == status_before
+    response = page.request.post(f"{live_url}/recommendations/{rec_id}/decline", form={"reason": "forged"})
+    assert response.status == 400

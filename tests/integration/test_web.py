@@ -1,0 +1,82 @@
+"""The web UI's sessions, CSRF protection and role rules (Flask test client; the browser tests drive the flows)."""
+import re
+
+from services.context import Context
+from services.tokens import issue_token, list_tokens, revoke_token
+
+
+def _csrf(client, path="/login") -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True)).group(1)
+
+
+def _login(client, token: str):
+    return client.post("/login", data={"token": token, "csrf_token": _csrf(client)})
+
+
+def test_sign_in_sets_a_secure_httponly_samesite_cookie_holding_no_token(api_app, world):
+    client = api_app.test_client()
+    response = _login(client, world.tokens["bureau_own"])
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=Lax" in cookie
+    assert world.tokens["bureau_own"] not in cookie and world.tokens["bureau_own"][3:20] not in cookie
+
+
+def test_pages_need_a_session_and_the_right_role(api_app, world):
+    anonymous = api_app.test_client()
+    assert anonymous.get("/dashboard").headers["Location"].startswith("/login")
+    enterprise = api_app.test_client()
+    _login(enterprise, world.tokens["enterprise_own"])
+    for path in ("/dashboard", "/households", "/ledger", "/runs", "/uploads", f"/households/{world.own_household}"):
+        response = enterprise.get(path)
+        assert response.status_code == 403 and "无权访问" in response.get_data(as_text=True), path
+    bureau = api_app.test_client()
+    _login(bureau, world.tokens["bureau_own"])
+    assert bureau.get("/enterprise").status_code == 403
+    other = bureau.get(f"/households/{world.other_household}")
+    assert other.status_code == 404 and world.other_household not in other.get_data(as_text=True)
+
+
+def test_analysts_see_pseudonyms_in_the_finder(api_app, world):
+    analyst = api_app.test_client()
+    _login(analyst, world.tokens["analyst"])
+    page = analyst.get("/households").get_data(as_text=True)
+    assert re.search(r"<td>H[0-9a-f]{14}</td>", page)
+    assert world.own_household not in page and "户主" not in page
+
+
+def test_a_form_without_csrf_token_is_refused(api_app, world):
+    client = api_app.test_client()
+    response = client.post("/login", data={"token": world.tokens["admin"]})
+    assert response.status_code == 400 and "CSRF" in response.get_data(as_text=True)
+    _login(client, world.tokens["bureau_own"])
+    forged = client.post(f"/recommendations/{world.ids['own_rec']}/confirm", data={"back": "/dashboard"})
+    assert forged.status_code == 400
+
+
+def test_a_bad_token_is_refused_and_counted(api_app, world):
+    client = api_app.test_client()
+    api_app.extensions["failed_logins"].limiter.storage.reset()
+    statuses = [_login(client, "lj_wrong").status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10 and statuses[10] == 429
+    assert "登录失败次数过多" in _login(client, world.tokens["admin"]).get_data(as_text=True)
+    api_app.extensions["failed_logins"].limiter.storage.reset()
+
+
+def test_revoking_the_token_ends_the_session(api_app, world, neo4j_driver, test_settings):
+    ctx = Context(neo4j_driver, test_settings)
+    secret = issue_token(ctx, "bureau", "web revoke", county_code=world.ids["own_county"])
+    client = api_app.test_client()
+    _login(client, secret)
+    assert client.get("/dashboard").status_code == 200
+    token = next(t for t in list_tokens(ctx) if t["name"] == "web revoke")
+    assert revoke_token(ctx, token["token_id"])
+    assert client.get("/dashboard").headers["Location"].startswith("/login")
+
+
+def test_sign_out_needs_the_form_token_and_ends_the_session(api_app, world):
+    client = api_app.test_client()
+    _login(client, world.tokens["bureau_own"])
+    assert client.post("/logout").status_code == 400
+    client.post("/logout", data={"csrf_token": _csrf(client, "/dashboard")})
+    assert client.get("/dashboard").status_code == 302

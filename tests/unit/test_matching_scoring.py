@@ -1,0 +1,46 @@
+"""Scores are explainable: contributions add up to the score and become Chinese reasons."""
+import numpy as np
+import pytest
+
+from core.codes import Mechanism
+from matching.candidates import candidate_pairs
+from matching.reasons import reasons
+from matching.scoring import FEATURES, RuleScorer, pair_features
+from tests.support.matching_cases import enterprise, household, inputs
+
+
+def _scored(household_records, enterprise_records):
+    households, enterprises, rules = inputs(household_records, enterprise_records)
+    pairs = candidate_pairs(households, enterprises, rules)
+    features = pair_features(pairs, households, enterprises, rules)
+    scorer = RuleScorer().fit()
+    return households, enterprises, pairs, features, scorer
+
+
+def test_contributions_sum_to_the_score_and_reasons_name_the_figures():
+    records = enterprise("KIWI", dx_km=6.3, mechanisms=(Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE), jobs=15, contract=10, bought=["kiwi"],
+                         partner_villages=["433123101000"])
+    records["project_counties"], records["project_industries"] = ["433123000000"], ["kiwi"]
+    households, enterprises, pairs, features, scorer = _scored(
+        [household("h", ordinary=2, arable=3, industries=["kiwi"], village="433123101000")], [records])
+    contributions = scorer.contributions(features, pairs.mechanism)
+    np.testing.assert_allclose(contributions.sum(axis=1), scorer.predict(features, pairs.mechanism))
+    assert features[:, FEATURES.index("village_link")].all() and features[:, FEATURES.index("project_link")].all()
+    texts = [text for row in reasons(pairs, contributions, households, enterprises) for text in row]
+    assert "距离 6.3 公里" in texts
+    assert any(text.startswith("2 名普通劳动力、0 名技能劳动力，企业用工缺口 15 人") for text in texts)
+    assert "产业匹配：猕猴桃" in texts
+
+
+def test_closer_and_better_fitting_pairs_score_higher():
+    households, enterprises, pairs, features, scorer = _scored(
+        [household("h", ordinary=1)], [enterprise("NEAR", dx_km=2, jobs=5), enterprise("FAR", dx_km=25, jobs=5)])
+    scores = dict(zip(enterprises.ids[pairs.enterprise], scorer.predict(features, pairs.mechanism)))
+    assert scores["NEAR"] > scores["FAR"]
+
+
+def test_weights_are_validated():
+    with pytest.raises(ValueError):
+        RuleScorer(weights=np.ones((5, 2))).fit()
+    with pytest.raises(ValueError):
+        RuleScorer(weights=-np.ones((5, len(FEATURES)))).fit()
