@@ -1,16 +1,28 @@
 """gunicorn settings: threaded workers, no preload (each worker creates its own Neo4j driver after fork,
-on first use, and closes it at exit); Prometheus samples shared across workers through files."""
+on first use, and closes it at exit); Prometheus samples shared across workers through files.
+
+gunicorn is not the public server: `make run` binds it to a private loopback address (GUNICORN_BIND,
+127.0.0.1:8001) behind nginx (deploy/), which reads each request whole before passing it on. Exposed
+directly, a gthread worker gives every connection a thread while it sends its request, so a few slow
+clients hold all 2 × 4 threads (issue 12; tests/integration/test_proxy_slow_clients.py)."""
 import os
 import shutil
 from pathlib import Path
 
-bind = os.environ.get("LIANJIE_BIND", "127.0.0.1:8000")
+bind = os.environ.get("LIANJIE_BIND", "127.0.0.1:8001")
 worker_class = "gthread"
 workers = int(os.environ.get("LIANJIE_WORKERS", "2"))
 threads = int(os.environ.get("LIANJIE_THREADS", "4"))
 preload_app = False
 timeout = 60
 graceful_timeout = 20
+# nginx in front already bounds the request line and each header line to 8 KB and answers 414 / 431 itself
+# (problem+json); gunicorn's own limits are set at least as high so they never answer first in plain text.
+limit_request_line = 8190
+limit_request_field_size = 8190
+limit_request_fields = 32768
+# X-Forwarded-Proto (→ wsgi.url_scheme) is believed from the local proxy only.
+forwarded_allow_ips = "127.0.0.1,::1"
 pidfile = os.environ.get("LIANJIE_PIDFILE", "var/run/gunicorn.pid")
 accesslog = os.environ.get("LIANJIE_ACCESSLOG", "var/log/access.log")
 errorlog = os.environ.get("LIANJIE_ERRORLOG", "var/log/gunicorn.log")

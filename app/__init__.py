@@ -1,5 +1,6 @@
 """Lianjie web application: the Flask app factory."""
 from flask_openapi3 import Info, OpenAPI
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import neo4j_ext
 from cli import register_cli
@@ -14,9 +15,13 @@ API_DESCRIPTION = """联结 Lianjie —— 企业与贫困户利益联结匹配�
 
 
 def create_app(settings: Settings | None = None) -> OpenAPI:
-    """Build the app from settings (read from the environment when not given)."""
+    """Build the app from settings (read from the environment when not given).
+
+    Refuses to start (core.secrets.InsecureSecret) with a published default or blank SECRET_KEY or
+    PSEUDONYM_KEY, or with one key for both."""
     settings = settings or Settings()
-    from app.problems import validation_problem
+    settings.pseudonym_secret()  # checks both keys now, not at the first analyst's request
+    from app.problems import SafeJSONProvider, validation_problem
 
     app = OpenAPI(
         __name__,
@@ -25,10 +30,17 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
         doc_prefix="/docs", doc_url="/openapi.json",
         validation_error_status=422, validation_error_callback=validation_problem,
     )
-    app.config.update(SECRET_KEY=settings.secret_key, JSON_AS_ASCII=False,
+    app.config.update(SECRET_KEY=settings.session_secret(), JSON_AS_ASCII=False,
                       MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024)
     app.config["LIANJIE_SETTINGS"] = settings
+    app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False
+    if settings.proxy_hops:
+        # Behind nginx: the client's address and scheme are what the proxy forwards (its last hop only),
+        # so the failed-login limit and the audit see the real client. Never without a proxy: a client
+        # would choose its own address. X-Forwarded-Host is not trusted (the proxy passes Host itself).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops,
+                                x_host=0, x_port=0, x_prefix=0)
     # An API answers a malformed path with 404, never a redirect to a "cleaned" one.
     app.url_map.merge_slashes = False
     app.url_map.strict_slashes = False
@@ -37,8 +49,10 @@ def create_app(settings: Settings | None = None) -> OpenAPI:
     from app import auth, health, observability, problems
     from app.api import register_api
     from app.web import init_web
+    from app.web.security import init_security_headers
 
     observability.init_observability(app, settings)
+    init_security_headers(app)
     auth.init_auth(app, settings)
     problems.register_error_handlers(app)
     register_cli(app)

@@ -2,12 +2,16 @@
 
 The rules (roles, scopes, tokens) live in services.principal and services.tokens; this module only
 reads the request. A token is created once by `flask tokens create` and shown only then.
+
+Failed logins are counted per client address (request.remote_addr: the real client's behind a proxy
+when PROXY_HOPS is set, see app/__init__.py) in the graph by default, so every worker and server
+enforces one limit; RATELIMIT_STORAGE_URI may name a `limits` storage (redis://…) instead.
 """
 import functools
 
 from flask import Flask, current_app, g, request
 from limits import parse as parse_limit
-from limits.storage import storage_from_string
+from limits.storage import Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from app.extensions import neo4j_ext
@@ -15,14 +19,17 @@ from core.settings import Settings
 from services.errors import TooManyAttempts, Unauthenticated
 from services.principal import Principal, require_role
 from services.privacy import RequestFacts
+from services.sessions import GraphLimitStorage
 from services.tokens import principal_for_secret
+
+GRAPH_STORAGE = "graph"
 
 
 class FailedLoginLimiter:
     """Counts failed authentications per client address (moving window) and refuses when over the limit."""
 
-    def __init__(self, storage_uri: str, limit: str):
-        self.limiter = MovingWindowRateLimiter(storage_from_string(storage_uri))
+    def __init__(self, storage: Storage, limit: str):
+        self.limiter = MovingWindowRateLimiter(storage)
         self.limit = parse_limit(limit)
 
     def blocked(self, client: str) -> bool:
@@ -35,8 +42,13 @@ class FailedLoginLimiter:
 
 
 def init_auth(app: Flask, settings: Settings) -> None:
-    """Register the failed-login limiter on the app."""
-    app.extensions["failed_logins"] = FailedLoginLimiter(settings.ratelimit_storage_uri, settings.failed_login_limit)
+    """Register the failed-login limiter on the app (counting in the graph unless another storage is named)."""
+    if settings.ratelimit_storage_uri == GRAPH_STORAGE:
+        holder = app.extensions["neo4j"]  # the worker's driver, made on first use (after gunicorn forks)
+        storage = GraphLimitStorage(holder.get, settings.neo4j_database)
+    else:
+        storage = storage_from_string(settings.ratelimit_storage_uri)
+    app.extensions["failed_logins"] = FailedLoginLimiter(storage, settings.failed_login_limit)
 
 
 def failed_logins() -> FailedLoginLimiter:
@@ -53,12 +65,12 @@ def authenticate() -> Principal:
     """The caller of this request, from `Authorization: Bearer …`; raises Unauthenticated / TooManyAttempts."""
     if getattr(g, "principal", None) is not None:
         return g.principal
-    limiter, client = failed_logins(), client_address()
-    if limiter.blocked(client):
-        raise TooManyAttempts("登录失败次数过多，请稍后再试 / too many failed attempts", "too_many_failed_logins")
     scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    if scheme.lower() != "bearer" or not secret.strip():  # no attempt at all: nothing to count or refuse
         raise Unauthenticated("缺少访问令牌 / missing bearer token", "unauthenticated")
+    limiter, client = failed_logins(), client_address()
+    if limiter.blocked(client):  # even a valid token: a guessing client learns nothing more
+        raise TooManyAttempts("登录失败次数过多，请稍后再试 / too many failed attempts", "too_many_failed_logins")
     principal = principal_for_secret(neo4j_ext.context, secret.strip())
     if principal is None:
         limiter.record_failure(client)

@@ -2,7 +2,13 @@
 
 Under gunicorn, PROMETHEUS_MULTIPROC_DIR (set in gunicorn.conf.py) makes every worker
 write its samples to files that /metrics aggregates, whichever worker answers.
+
+/metrics answers only a caller on the loopback address (a Prometheus on this machine; behind the
+proxy, PROXY_HOPS makes the address the real client's, so outside callers are refused) or one that
+presents `Authorization: Bearer <METRICS_TOKEN>` when that setting is made; others get 403.
 """
+import hmac
+import ipaddress
 import logging
 import os
 import re
@@ -10,11 +16,12 @@ import sys
 import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client import multiprocess
 from pythonjsonlogger.json import JsonFormatter
 
+from app.problems import problem
 from core.settings import Settings
 
 REQUESTS = Counter("lianjie_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
@@ -51,8 +58,28 @@ def configure_logging(settings: Settings) -> None:
     logger.propagate = False
 
 
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address(address or "").is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_allowed(settings: Settings) -> bool:
+    """A local caller, or one presenting the configured METRICS_TOKEN."""
+    if settings.metrics_token:
+        scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode("utf-8"),
+                                                              settings.metrics_token.encode("utf-8")):
+            return True
+    return _loopback(request.remote_addr)
+
+
 def metrics_response() -> Response:
     """The Prometheus exposition of this process, or of every worker in multiprocess mode."""
+    if not metrics_allowed(current_app.config["LIANJIE_SETTINGS"]):
+        return problem(403, "metrics_forbidden", "无权访问",
+                       "指标只对本机或持有 METRICS_TOKEN 的调用者开放 / metrics: loopback or METRICS_TOKEN only")
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)

@@ -3,6 +3,7 @@
 The one table from service errors to HTTP statuses is here (STATUS_OF); the web pages use it too.
 """
 from flask import Flask, Response, g, jsonify
+from flask.json.provider import DefaultJSONProvider
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -38,6 +39,20 @@ CHINESE_TITLES = {
 }
 # Extra headers per status: how to authenticate, when to try again.
 _HEADERS = {401: {"WWW-Authenticate": 'Bearer realm="lianjie"'}, 429: {"Retry-After": "60"}}
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a body nested too deeply to parse is malformed input (ValueError), not a crash.
+
+    Python's parser recurses once per `[` or `{`: 100,000 of them raise RecursionError, which Flask does not
+    expect from a parser. As a ValueError it is what any malformed body is: request.get_json() answers 400
+    (a problem, by the HTTPException handler below) and the API's body validation 422 (no body)."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON 嵌套过深 / JSON nested too deeply") from None
 
 
 def status_of(error: errors.ServiceError) -> int:

@@ -4,6 +4,7 @@
     flask --app wsgi match run|train|evaluate  匹配 / matching
     flask --app wsgi tokens create|list|revoke API 令牌 / API tokens
     flask --app wsgi neo4j build|start|stop|status|schema   本地 Neo4j / the local Neo4j
+    flask --app wsgi neo4j backup|restore      备份与恢复 / backup and restore (Neo4j dump + var/secrets)
     flask --app wsgi sample                    样例数据 / generate and load the synthetic sample county
 
 Top layer: commands may import anything below (services, etl, matching, graph, core) but never `app`;
@@ -12,6 +13,7 @@ happen inside the commands, so `flask --help` and `flask neo4j start` stay quick
 """
 from flask import Flask
 
+from cli.backup_commands import backup_command, restore_command
 from cli.etl_commands import etl_group
 from cli.match_commands import match_group
 from cli.neo4j_commands import neo4j_group
@@ -19,6 +21,8 @@ from cli.sample_command import sample_command
 from cli.token_commands import tokens_group
 
 GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command)
+neo4j_group.add_command(backup_command)
+neo4j_group.add_command(restore_command)
 
 
 def register_cli(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """`flask neo4j build|start|stop|status|schema`: the local Neo4j (graph/server.py) and the schema.
 
 Every command but `schema` works before any Neo4j runs: none of them opens the app's driver.
+`flask neo4j backup|restore` are in cli/backup_commands.py (added to this group by cli/__init__.py).
 """
 import sys
 

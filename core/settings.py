@@ -4,11 +4,14 @@ Values come from the environment and an optional `.env` file in the working
 directory. When NEO4J_URI is unset, Lianjie runs its own local Neo4j
 (see graph/server.py) on LOCAL_NEO4J_PORT.
 """
-import secrets
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.secrets import InsecureSecret, check_configured_key, installation_key
+
+__all__ = ["PROJECT_ROOT", "InsecureSecret", "Settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,35 +32,74 @@ class Settings(BaseSettings):
     local_neo4j_heap: str = "1g"
     local_neo4j_pagecache: str = "512m"
 
-    secret_key: str = "dev-only-secret-change-me"
+    # Signs the web session cookie (which holds only a random session id). Unset → a random key made once
+    # and kept in var/secrets/session.key; a published default is refused at start.
+    secret_key: str | None = None
+    # Keys the analysts' household pseudonyms; never the session key. Unset → var/secrets/pseudonym.key.
+    pseudonym_key: str | None = None
     # Key of the HMAC that replaces ID card numbers; unset → a random key kept in var/secrets.
     id_hash_key: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
     etl_batch_size: int = 5000
 
-    # Failed logins per client address; storage "memory://" is per process, a redis:// URI shares it.
+    # Failed logins per client address, counted where every worker and server sees them: "graph" (the
+    # default) counts in Neo4j; a `limits` storage URI (redis://…, memory:// = this process only) instead.
     failed_login_limit: str = "10/minute"
-    ratelimit_storage_uri: str = "memory://"
+    ratelimit_storage_uri: str = "graph"
+    # Web sessions (server side, in the graph): ended after this much inactivity, and at the latest this
+    # long after sign-in.
+    web_session_idle_minutes: int = Field(default=60, ge=1)
+    web_session_hours: int = Field(default=8, ge=1)
+    # Reverse proxies in front of the app whose X-Forwarded-For / -Proto / -Host are trusted (0: none,
+    # served directly; 1: one nginx). Never more than there are, or clients choose their own address.
+    proxy_hops: int = Field(default=0, ge=0)
+    # /metrics answers the loopback address (a local Prometheus, or the proxy's own checks) and, when set,
+    # a caller presenting `Authorization: Bearer <METRICS_TOKEN>`.
+    metrics_token: str | None = None
     # Background jobs (match runs, uploads): how often a worker looks for queued jobs, and when a
     # running job whose heartbeat stopped is taken over by another worker.
     job_poll_seconds: float = 2.0
     job_stale_seconds: float = 60.0
     job_workers_enabled: bool = True
     max_upload_mb: int = 50
+    # Uploaded workbooks: what their parts may inflate to in total (an .xls: its file size), and the largest
+    # compression ratio of a part over 1 MB (zip bombs are refused before they are read).
+    max_uncompressed_mb: int = Field(default=512, ge=1)
+    max_compression_ratio: float = Field(default=100, gt=1)
     log_json: bool = True
     # Browsers keep Secure cookies on http://localhost too; switch off only behind plain-HTTP proxies.
     session_cookie_secure: bool = True
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Where the installation's generated keys live (back it up with the graph)."""
+        return Path(self.var_dir) / "secrets"
 
     def id_hash_secret(self) -> bytes:
         """The ID-number hashing key (created once per installation when not configured)."""
         if self.id_hash_key:
             return self.id_hash_key.encode("utf-8")
-        key_file = Path(self.var_dir) / "secrets" / "id_hash.key"
-        if not key_file.exists():
-            key_file.parent.mkdir(parents=True, exist_ok=True)
-            key_file.touch(mode=0o600)
-            key_file.write_text(secrets.token_hex(32))
-        return key_file.read_text().strip().encode("utf-8")
+        return installation_key(self.secrets_dir / "id_hash.key").encode("utf-8")
+
+    def session_secret(self) -> str:
+        """The key that signs session cookies: SECRET_KEY, else the installation's own random key.
+
+        InsecureSecret for a published default or a blank value, so the app refuses to start with one."""
+        if self.secret_key is not None:
+            return check_configured_key("SECRET_KEY", self.secret_key)
+        return installation_key(self.secrets_dir / "session.key")
+
+    def pseudonym_secret(self) -> str:
+        """The key of the analysts' household pseudonyms: PSEUDONYM_KEY, else the installation's own key.
+
+        Never the session key: whoever learns one must not be able to reverse the pseudonyms."""
+        if self.pseudonym_key is not None:
+            key = check_configured_key("PSEUDONYM_KEY", self.pseudonym_key)
+        else:
+            key = installation_key(self.secrets_dir / "pseudonym.key")
+        if key == self.session_secret():
+            raise InsecureSecret("PSEUDONYM_KEY 不得与 SECRET_KEY 相同 / PSEUDONYM_KEY must differ from SECRET_KEY")
+        return key
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -35,6 +35,17 @@ class Column:
         """Every header text that names this column."""
         return (self.header, self.name, *self.aliases)
 
+    @property
+    def identifier(self) -> bool:
+        """A record's own or a referenced id (户编号, 人编号, 项目编号, 联结编号)."""
+        return self.name.endswith("_id")
+
+    @property
+    def free_text(self) -> bool:
+        """Text about no one in particular (notes, names of places and enterprises, products): not an id,
+        not personal. A mobile number typed into it is masked before it is stored."""
+        return self.type in (TEXT, LIST) and not self.personal and not self.identifier
+
 
 @dataclass(frozen=True)
 class FileKind:

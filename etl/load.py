@@ -14,7 +14,7 @@ reconcile: rows read = rows loaded + rows rejected.
 """
 import hashlib
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +24,7 @@ import pandas as pd
 
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, scope
+from etl.limits import ReadLimits
 from etl.readers import RawTable, ReadError, read_file
 from etl.base_data import reference_tables
 from etl.report import write_report
@@ -170,33 +171,40 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _read_tables(paths: list[str | Path], result: LoadResult) -> list[tuple[RawTable, str, str]]:
+def _read_tables(paths: list[str | Path], result: LoadResult, limits: ReadLimits,
+                 labels: Mapping[str, str]) -> list[tuple[RawTable, str, str]]:
     """(table, file label, file digest) of every readable file, in reference order; unreadable files are reported."""
     tables: list[tuple[RawTable, str, str]] = []
     for path in map(Path, paths):
+        label = labels.get(str(path), str(path))
         try:
             digest = _file_digest(path)
-            tables += [(table, str(path), digest) for table in read_file(path)]
+            tables += [(table, label, digest) for table in read_file(path, limits)]
         except ReadError as error:
-            result.files.append(FileResult(str(path), None, "unknown", error=str(error)))
-            result.problems.append(Problem(str(path), None, 0, "", "", ERROR, str(error)))
+            result.files.append(FileResult(label, None, "unknown", error=str(error)))
+            result.problems.append(Problem(label, None, 0, "", "", ERROR, str(error)))
     tables.sort(key=lambda item: formats.LOAD_ORDER.index(item[0].kind.name))
     return tables
 
 
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
                report_path: Path | None = None, progress: bool = True, loader: Loader | None = None,
-               allowed_counties: Iterable[str] | None = None) -> LoadResult:
+               allowed_counties: Iterable[str] | None = None,
+               labels: Mapping[str | Path, str] | None = None) -> LoadResult:
     """Load bureau files into Neo4j; returns per-file counts, every problem and the report path.
 
     allowed_counties (county codes) limits what the load may write; None means every county.
+    labels names a file in the report and the results as its user knows it (an upload's own file name)
+    instead of the path it is stored at. Workbooks are read within the settings' size limits
+    (MAX_UNCOMPRESSED_MB, MAX_COMPRESSION_RATIO).
     """
     if loader is None:
         loader = Loader(driver, settings, progress, allowed_counties=allowed_counties)
     elif allowed_counties is not None:
         loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
-    tables = _read_tables(paths, result)
+    labels = {str(Path(path)): label for path, label in (labels or {}).items()}
+    tables = _read_tables(paths, result, ReadLimits.from_settings(settings), labels)
     loader.load_reference_data()
     for table, label, digest in tables:
         load_id = f"{digest}-{table.kind.name}-{table.sheet or ''}"

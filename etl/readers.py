@@ -2,7 +2,8 @@
 
 CSV in UTF-8 (with or without BOM) or GB18030/GBK, XLSX and old XLS (via calamine);
 title rows above the header are skipped; headers are matched after NFKC normalisation,
-so full-width brackets and stray spaces do not matter.
+so full-width brackets and stray spaces do not matter. A workbook is checked against the size
+limits (etl/limits.py) before it is opened; control characters are dropped from every cell.
 """
 import csv
 import io
@@ -16,8 +17,12 @@ import pandas as pd
 import python_calamine
 
 from etl.formats import KINDS, FileKind
+from etl.limits import ReadLimits, WorkbookRefused, check_workbook
 
 HEADER_SCAN_ROWS = 15
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): invisible in a cell, and a stored
+# one would make every XML export of it fail. Dropped while reading, like stray spaces.
+CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 
@@ -160,23 +165,30 @@ def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encodi
 
 
 def _normalise_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """NFKC (full-width digits and letters → ASCII), trimmed; empty cells become missing."""
+    """NFKC (full-width digits and letters → ASCII), no control characters, trimmed; empty cells become missing."""
     for name in frame.columns:
-        values = frame[name].astype("string").str.normalize("NFKC").str.strip()
+        values = frame[name].astype("string").str.normalize("NFKC")
+        values = values.str.replace(CONTROL_CHARACTERS, "", regex=True).str.strip()
         frame[name] = values.mask(values == "")
     return frame
 
 
-def read_file(path: str | Path) -> list[RawTable]:
-    """Read a CSV / XLSX / XLS file into one RawTable per recognised table (sheet)."""
+def read_file(path: str | Path, limits: ReadLimits | None = None) -> list[RawTable]:
+    """Read a CSV / XLSX / XLS file into one RawTable per recognised table (sheet).
+
+    A workbook that would expand beyond limits (default: ReadLimits()) is refused unread."""
     path = Path(path)
     if not path.is_file():
-        raise ReadError(f"文件不存在 / file not found: {path}")
+        raise ReadError(f"文件不存在 / file not found: {path.name}")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         rows, encoding = _read_csv_rows(path)
         return [table_from_rows(path, None, rows, encoding)]
     if suffix in EXCEL_SUFFIXES:
+        try:
+            check_workbook(path, limits or ReadLimits())
+        except WorkbookRefused as refused:
+            raise ReadError(str(refused)) from refused
         tables, errors = [], []
         for name, rows in _read_excel_sheets(path):
             try:

@@ -1,10 +1,29 @@
-"""The validation report: one line per problem, as CSV that Excel opens (UTF-8 with BOM)."""
+"""The validation report: one line per problem, as CSV that Excel opens (UTF-8 with BOM).
+
+Everything in it came from the uploaded file (its name, sheet names, headers, cell values), so a field
+Excel would read as a formula (it starts with = + - @, a tab or a carriage return, or their full-width
+forms, which Chinese input methods type) gets a leading apostrophe, as OWASP advises for CSV: Excel then
+shows it as text. Plain numbers (-5) are left alone: Excel reads those as numbers, never as formulas.
+"""
 import csv
+import os
+import re
+import tempfile
 from pathlib import Path
 
 from etl.validate import Problem
 
 REPORT_HEADER = ["文件 file", "工作表 sheet", "行号 row", "列 column", "值 value", "级别 severity", "原因 reason"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value) -> str:
+    """A report field Excel shows as written: formula-like text gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def write_report(problems: list[Problem], path: Path) -> Path:
@@ -14,6 +33,23 @@ def write_report(problems: list[Problem], path: Path) -> Path:
         writer = csv.writer(handle)
         writer.writerow(REPORT_HEADER)
         for problem in problems:
-            writer.writerow([problem.file, problem.sheet or "", problem.row, problem.column, problem.value,
-                             problem.severity, problem.reason])
+            writer.writerow([csv_safe(field) for field in (problem.file, problem.sheet or "", problem.row,
+                                                             problem.column, problem.value, problem.severity,
+                                                             problem.reason)])
     return path
+
+
+def make_safe(path: Path) -> bool:
+    """Re-escape a report written elsewhere or earlier (e.g. with a file name put in after writing);
+    True when it had to change. Idempotent: an escaped field starts with an apostrophe."""
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    safe = [[csv_safe(field) for field in row] for row in rows]
+    if safe == rows:
+        return False
+    # Written next to the report, then moved over it: a reader never sees half a file.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".report-", suffix=".csv")
+    with os.fdopen(handle, "w", newline="", encoding="utf-8-sig") as out:
+        csv.writer(out).writerows(safe)
+    os.replace(temporary, path)
+    return True

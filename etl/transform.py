@@ -23,6 +23,8 @@ def typed_columns(kind: formats.FileKind, frame: pd.DataFrame) -> pd.DataFrame:
     typed = pd.DataFrame(index=frame.index)
     for column in kind.columns:
         raw = _column(frame, column.name)
+        if column.free_text:  # a mobile number in free text is personal: stored masked (validation warned)
+            raw = values.mask_mobiles(raw)
         if column.type in (formats.CODE,):
             typed[column.name] = values.code_of(raw, column.code_list)
         elif column.type == formats.FLAG:

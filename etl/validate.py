@@ -3,6 +3,12 @@
 Two schemas per kind: errors (the row is rejected) and warnings (the row loads, the
 issue is reported). Every failure becomes a `Problem` naming file, row, column,
 value (masked when personal) and a reason in Chinese with English beside it.
+
+Every check answers for each cell on its own: a check that cannot (it raised on the column) fails the
+table rather than letting the column through unchecked. An ID number or a mobile number is personal
+wherever it was typed: a report never shows one raw (`Problem` masks them), an ID number in any column but
+its own rejects the row (the columns are likely shifted, and it would be stored and served raw), and a
+mobile number in free text is masked before it is stored (the row loads, with a warning).
 """
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +26,7 @@ MAX_TEXT_LENGTH = 200
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad cell or row, as written to the validation report."""
+    """One bad cell or row, as written to the validation report (ID and mobile numbers in the value masked)."""
 
     file: str
     sheet: str | None
@@ -30,6 +36,9 @@ class Problem:
     severity: str
     reason: str
 
+    def __post_init__(self):
+        object.__setattr__(self, "value", values.mask_embedded(self.value or ""))
+
 
 def _check(function, reason: str) -> pa.Check:
     """A vectorised pandera check whose error text is the report's reason."""
@@ -37,13 +46,30 @@ def _check(function, reason: str) -> pa.Check:
 
 
 def _range_checks(column: Column) -> list[pa.Check]:
+    # A cell that is no number answers "in range" here (its type check rejects it): each cell is checked on
+    # its own, never skipped because another cell of the column is not a number.
     checks = []
     if column.minimum is not None:
-        checks.append(_check(lambda s: ~(values.parse_number(s) < column.minimum),
+        checks.append(_check(lambda s: ~values.parse_number(s).lt(column.minimum).fillna(False).astype(bool),
                              f"不能小于 {column.minimum:g} / must be at least {column.minimum:g}"))
     if column.maximum is not None:
-        checks.append(_check(lambda s: ~(values.parse_number(s) > column.maximum),
+        checks.append(_check(lambda s: ~values.parse_number(s).gt(column.maximum).fillna(False).astype(bool),
                              f"不能大于 {column.maximum:g} / must be at most {column.maximum:g}"))
+    return checks
+
+
+NOT_AN_ID_NUMBER = "疑似身份证号码：证件号码只能填在证件号码列（请核对各列是否错位）/ looks like an ID number"
+NOT_A_MOBILE = "疑似手机号码：编号列不能填写手机号码 / looks like a mobile number"
+MOBILE_MASKED = "含手机号码，已隐去中间四位后加载 / mobile number masked before loading"
+
+
+def _personal_number_checks(column: Column) -> list[pa.Check]:
+    """Text where an ID number (anywhere) or a mobile number (in an id) does not belong."""
+    if column.type not in (formats.TEXT, formats.LIST):
+        return []
+    checks = [_check(lambda s: ~values.has_id_number(s), NOT_AN_ID_NUMBER)]
+    if column.identifier:
+        checks.append(_check(lambda s: ~values.has_mobile(s), NOT_A_MOBILE))
     return checks
 
 
@@ -56,7 +82,10 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     """The checks whose failure rejects the row."""
     kind_of_value = column.type
     if kind_of_value == formats.TEXT:
-        return [_check(lambda s: s.str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long")]
+        return [_check(lambda s: s.str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long"),
+                *_personal_number_checks(column)]
+    if kind_of_value == formats.LIST:
+        return _personal_number_checks(column)
     if kind_of_value == formats.INTEGER:
         return [_check(values.is_integer_text, "应为整数 / must be a whole number"), *_range_checks(column)]
     if kind_of_value == formats.DECIMAL:
@@ -81,8 +110,12 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
                    "证件号码校验位错误 / ID number check digit is wrong"),
         ]
     if kind_of_value == formats.CREDIT_CODE:
+        # An ID number fits a credit code's alphabet and length; one that checks as an ID number and not as a
+        # credit code was typed in the wrong place.
         return [_check(values.credit_code_format_ok,
-                       "统一社会信用代码应为 18 位，且不含 I、O、S、V、Z / credit code must be 18 characters of its alphabet")]
+                       "统一社会信用代码应为 18 位，且不含 I、O、S、V、Z / credit code must be 18 characters of its alphabet"),
+                _check(lambda s: ~(values.has_id_number(s) & values.id_check_digit_ok(s)
+                                   & ~values.credit_check_char_ok(s)), NOT_AN_ID_NUMBER)]
     if kind_of_value == formats.REGION_CODE:
         checks = [_check(values.region_code_ok, "行政区划代码应为 6、9 或 12 位数字 / region code must have 6, 9 or 12 digits"),
                   _check(lambda s: ~values.region_code_ok(s) | _known_county(s),
@@ -96,6 +129,8 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
 
 def _warning_checks(column: Column) -> list[pa.Check]:
     """The checks whose failure is reported but does not reject the row."""
+    if column.free_text:
+        return [_check(lambda s: ~values.has_mobile(s), MOBILE_MASKED)]
     if column.type == formats.CREDIT_CODE:
         # Real registered codes exist that fail the check character, so this only warns.
         return [_check(lambda s: ~values.credit_code_format_ok(s) | values.credit_check_char_ok(s),
@@ -155,6 +190,13 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
     rejected: set[int] = set()
     for schema, severity in ((error_schema, ERROR), (warning_schema, WARNING)):
         cases = _failures(schema, table.frame)
+        broken = cases[cases["index"].isna() & (cases["schema_context"] == "Column")] if len(cases) else cases
+        if len(broken):
+            from etl.readers import ReadError
+
+            # A check that raised checked nothing: refuse the table rather than load the column unchecked.
+            names = "、".join(sorted({kind.column(name).header for name in broken["column"]}))
+            raise ReadError(f"校验程序无法检查列：{names} / validation could not check column(s): {names}")
         cases = cases[cases["index"].notna()]
         for case in cases.itertuples(index=False):
             column = kind.column(case.column)

@@ -4,6 +4,7 @@ Shared by validation (is the value acceptable?) and transformation (what does it
 """
 import hashlib
 import hmac
+import re
 
 import numpy as np
 import pandas as pd
@@ -108,6 +109,54 @@ def mask_phone(values: pd.Series) -> pd.Series:
     """Phone numbers masked in the middle (138****5678)."""
     text = values.astype("string")
     return text.str[:3] + "****" + text.str[-4:]
+
+
+# --- ID and mobile numbers where they do not belong -----------------------------------------
+
+# An ID number's shape: 6 region digits, a birth date from 1900 on, 3 digits and a check character, between non-digits.
+EMBEDDED_ID_NUMBER = re.compile(
+    r"(?<!\d)\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![\dXx])")
+# A mainland mobile number: 11 digits starting 13–19, between non-digits.
+EMBEDDED_MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def _masked_id(found: re.Match) -> str:
+    return found.group(0)[:4] + "*" * 12 + found.group(0)[-2:]
+
+
+def _masked_mobile(found: re.Match) -> str:
+    return found.group(0)[:3] + "****" + found.group(0)[-4:]
+
+
+def mask_embedded(text: str) -> str:
+    """text with every ID number and mobile number in it masked as in the personal columns (4331…2X, 138****5678)."""
+    return EMBEDDED_MOBILE.sub(_masked_mobile, EMBEDDED_ID_NUMBER.sub(_masked_id, text))
+
+
+def _contains(values: pd.Series, pattern: re.Pattern) -> pd.Series:
+    """True where the text holds a match; each distinct text is searched once (names of places repeat a lot)."""
+    text = values.astype("string")
+    found = [value for value in text.dropna().unique() if pattern.search(value)]
+    return text.isin(found).fillna(False).astype(bool) if found else pd.Series(False, index=values.index)
+
+
+def has_id_number(values: pd.Series) -> pd.Series:
+    """True where the text holds something shaped like an ID number."""
+    return _contains(values, EMBEDDED_ID_NUMBER)
+
+
+def has_mobile(values: pd.Series) -> pd.Series:
+    """True where the text holds a mobile number."""
+    return _contains(values, EMBEDDED_MOBILE)
+
+
+def mask_mobiles(values: pd.Series) -> pd.Series:
+    """Mobile numbers inside free text masked in the middle (联系人139****5678)."""
+    text = values.astype("string")
+    holding = has_mobile(text)
+    if not holding.any():
+        return text
+    return text.where(~holding, text[holding].str.replace(EMBEDDED_MOBILE, _masked_mobile, regex=True))
 
 
 # --- Unified social credit codes (GB 32100-2015) -------------------------------------------

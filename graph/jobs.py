@@ -52,13 +52,32 @@ def claim_next_job(driver: neo4j.Driver, worker: str, now: str, stale_before: st
         return session.execute_write(_claim, worker, now, stale_before, max_attempts)
 
 
-def update_job(driver: neo4j.Driver, job_id: str, props: dict, database: str | None = None) -> None:
-    """Set some of a job's state properties (names from JOB_PROPERTIES only)."""
+def update_job(driver: neo4j.Driver, job_id: str, props: dict, database: str | None = None,
+               worker: str | None = None) -> bool:
+    """Set some of a job's state properties (names from JOB_PROPERTIES only); False when nothing was set.
+
+    With `worker`, only while that worker still runs the job: a child whose job was taken over (its
+    heartbeat looked dead) must not beat for it, record its end, or overwrite the new owner's state.
+    """
     unknown = set(props) - JOB_PROPERTIES
     if unknown:
         raise ValueError(f"not a job property: {sorted(unknown)}")
-    driver.execute_query("MATCH (j:Job {job_id: $job_id}) SET j += $props", job_id=job_id, props=props,
-                         database_=database)
+    if worker is None:
+        records, _, _ = driver.execute_query(
+            "MATCH (j:Job {job_id: $job_id}) SET j += $props RETURN count(j) AS n",
+            job_id=job_id, props=props, database_=database)
+        return records[0]["n"] > 0
+    # The write lock first (as in _claim), then the owner is read: a takeover committed meanwhile is seen.
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (j:Job {job_id: $job_id})
+        SET j.claim_lock = $worker
+        WITH j WHERE j.worker = $worker AND j.status = 'running'
+        SET j += $props
+        RETURN count(j) AS n
+        """,
+        job_id=job_id, props=props, worker=worker, database_=database)
+    return records[0]["n"] > 0
 
 
 def get_job(driver: neo4j.Driver, job_id: str, database: str | None = None) -> dict | None:

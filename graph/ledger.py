@@ -32,6 +32,10 @@ _ACCEPT_READ = """
     WITH r
     MATCH (h:Household {household_id: r.household_id})
     MATCH (e:Enterprise {credit_code: r.credit_code})
+    // The enterprise's write lock first: accepts of its places are judged one at a time, so
+    // simultaneous accepts never take more places than it has.
+    SET e.lock = true
+    WITH r, h, e
     OPTIONAL MATCH (h)<-[:OF_HOUSEHOLD]-(same:Partnership {mechanism: r.mechanism})-[:WITH_ENTERPRISE]->(e)
     WHERE same.status IN $open_statuses
     CALL (e, r) {
@@ -52,7 +56,7 @@ _ACCEPT_WRITE = """
     MERGE (p)-[:OF_HOUSEHOLD]->(h)
     MERGE (p)-[:WITH_ENTERPRISE]->(e)
     SET r.status = $rec_status, r.partnership_id = $partnership_id, r.decided_at = $now, r.decided_by = $actor
-    REMOVE r.lock
+    REMOVE r.lock, e.lock
 """
 
 

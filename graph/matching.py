@@ -127,10 +127,70 @@ def latest_county_fingerprints(driver: neo4j.Driver, county_codes: list[str], da
     return {record["code"]: (record["fingerprint"], record["run_id"]) for record in records}
 
 
-def save_match_run(driver: neo4j.Driver, run_id: str, props: dict, database: str | None = None) -> None:
-    """Create or update a MatchRun (job state lives in the graph, visible to every worker)."""
-    driver.execute_query("MERGE (r:MatchRun {run_id: $run_id}) SET r += $props",
-                         run_id=run_id, props=props, database_=database)
+class RunSuperseded(Exception):
+    """Another attempt has taken this match run over (its job was claimed again): this one must stop writing."""
+
+
+# Every write of a run attempt first takes the MatchRun's write lock (SET run.lock) and only then reads
+# run.writer, so it sees a takeover committed meanwhile (as graph/jobs.py claims jobs). A takeover sets
+# run.writer in its own transaction: the old attempt's later writes find another writer and are refused,
+# and what it committed before is deleted by the new attempt. REMOVE run.lock leaves nothing behind.
+_HOLD_RUN = """
+    MATCH (run:MatchRun {run_id: $run_id})
+    SET run.lock = true
+    WITH run WHERE run.writer = $writer
+    RETURN count(run) AS held
+"""
+_RELEASE_RUN = "MATCH (run:MatchRun {run_id: $run_id}) REMOVE run.lock"
+
+
+def _hold_run(tx: neo4j.ManagedTransaction, run_id: str, writer: str | None) -> None:
+    """Lock the run for this transaction; RunSuperseded when another attempt writes it now (None: no check)."""
+    if writer is None:
+        return
+    if not tx.run(_HOLD_RUN, run_id=run_id, writer=writer).single()["held"]:
+        raise RunSuperseded(f"匹配运行 {run_id} 已由另一次尝试接管 / run taken over by another attempt")
+
+
+def _release_run(tx: neo4j.ManagedTransaction, run_id: str, writer: str | None) -> None:
+    if writer is not None:
+        tx.run(_RELEASE_RUN, run_id=run_id).consume()
+
+
+def _as_writer(work, run_id: str, writer: str | None):
+    """A transaction function doing `work(tx)` between holding and releasing the run."""
+    def transaction(tx: neo4j.ManagedTransaction):
+        _hold_run(tx, run_id, writer)
+        result = work(tx)
+        _release_run(tx, run_id, writer)
+        return result
+    return transaction
+
+
+def begin_match_run(driver: neo4j.Driver, run_id: str, writer: str, created_at: str, props: dict,
+                    database: str | None = None) -> None:
+    """Create the run, or take it over: from now on only `writer` may write its recommendations and state.
+
+    created_at stays the first attempt's (runs are ordered by it)."""
+    driver.execute_query(
+        """
+        MERGE (r:MatchRun {run_id: $run_id})
+        ON CREATE SET r.created_at = $created_at
+        SET r += $props, r.writer = $writer
+        """,
+        run_id=run_id, writer=writer, created_at=created_at, props=props, database_=database,
+    )
+
+
+def save_match_run(driver: neo4j.Driver, run_id: str, props: dict, database: str | None = None,
+                   writer: str | None = None) -> None:
+    """Create or update a MatchRun (job state lives in the graph, visible to every worker).
+
+    With `writer`, only while that attempt still owns the run (RunSuperseded otherwise)."""
+    with driver.session(database=database) as session:
+        session.execute_write(_as_writer(
+            lambda tx: tx.run("MERGE (r:MatchRun {run_id: $run_id}) SET r += $props", run_id=run_id,
+                              props=props).consume(), run_id, writer))
 
 
 def link_run_counties(driver: neo4j.Driver, run_id: str, fingerprints: dict[str, str], database: str | None = None) -> None:
@@ -146,8 +206,11 @@ def link_run_counties(driver: neo4j.Driver, run_id: str, fingerprints: dict[str,
     )
 
 
-def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None) -> None:
-    """Store one batch of a run's new recommendations (rec_id is unique per run; a batch is one transaction)."""
+def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None,
+                          writer: str | None = None) -> None:
+    """Store one batch of a run's new recommendations (rec_id is unique per run; a batch is one transaction).
+
+    With `writer`, only while that attempt owns the run (RunSuperseded otherwise)."""
     # The run is found through rec.run_id (indexed), not a relationship: a province run would
     # otherwise make its MatchRun node hold millions of relationships.
     query = """
@@ -159,24 +222,64 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], d
         CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
         CREATE (rec)-[:FROM_ENTERPRISE]->(e)
     """
+    parameters = with_vocabulary(query, {"run_id": run_id, "rows": rows})
     with driver.session(database=database) as session:
-        session.execute_write(lambda tx: tx.run(query, with_vocabulary(query, {"run_id": run_id, "rows": rows}))
-                              .consume())
+        session.execute_write(_as_writer(lambda tx: tx.run(query, parameters).consume(), run_id, writer))
 
 
-def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None) -> None:
-    """The run's recommendations become the current ones of its counties; older ones are kept, not current."""
+def run_recommendation_count(driver: neo4j.Driver, run_id: str, database: str | None = None) -> int:
+    """How many recommendations a run has stored."""
+    records, _, _ = driver.execute_query("MATCH (r:Recommendation {run_id: $run_id}) RETURN count(r) AS n",
+                                         run_id=run_id, database_=database, routing_=READ)
+    return records[0]["n"]
+
+
+def delete_unfinished_recommendations(driver: neo4j.Driver, run_id: str, writer: str, database: str | None = None,
+                                      batch: int = 10000) -> int:
+    """Delete what an interrupted attempt of this run wrote, before the run is written again; returns the count.
+
+    Such recommendations were never current (a run becomes current only once all of it is written), so
+    nobody can have accepted or declined one; if one was, the run is not written again (RuntimeError)."""
+    query = """
+        MATCH (r:Recommendation {run_id: $run_id}) WHERE r.current OR r.status <> $proposed
+        RETURN count(r) AS acted_on
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"run_id": run_id}), database_=database)
+    if records[0]["acted_on"]:
+        raise RuntimeError(f"匹配运行 {run_id} 的推荐已在使用，不能重写 / the run's recommendations are in use")
+    deleted = 0
     with driver.session(database=database) as session:
-        session.run(
-            """
-            MATCH (r:Recommendation {current: true}) WHERE r.county_code IN $counties AND r.run_id <> $run_id
-            CALL (r) { SET r.current = false } IN TRANSACTIONS OF 10000 ROWS
-            """, counties=county_codes, run_id=run_id).consume()
-        session.run(
-            """
-            MATCH (r:Recommendation {run_id: $run_id})
-            CALL (r) { SET r.current = true } IN TRANSACTIONS OF 10000 ROWS
-            """, run_id=run_id).consume()
+        while True:
+            count = session.execute_write(_as_writer(
+                lambda tx: tx.run("MATCH (r:Recommendation {run_id: $run_id}) WITH r LIMIT $batch "
+                                  "DETACH DELETE r RETURN count(*) AS n", run_id=run_id, batch=batch).single()["n"],
+                run_id, writer))
+            deleted += count
+            if count < batch:
+                return deleted
+
+
+def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None,
+                     writer: str | None = None) -> None:
+    """The run's recommendations become the current ones of its counties; older ones are kept, not current.
+
+    One transaction per county: a reader (or a crash) never finds a county with two current runs or
+    none. Repeating it is harmless, so an interrupted switch is finished by the run's next attempt."""
+
+    def switch(county: str):
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            # Through the county's index: the run's own index would read the whole run once per county.
+            tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
+                   "WHERE r.county_code = $county AND r.current AND r.run_id <> $run_id "
+                   "SET r.current = false", county=county, run_id=run_id).consume()
+            tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
+                   "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
+                   "SET r.current = true", county=county, run_id=run_id).consume()
+        return _as_writer(work, run_id, writer)
+
+    with driver.session(database=database) as session:
+        for county in county_codes:
+            session.execute_write(switch(county))
 
 
 def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:

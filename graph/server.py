@@ -7,11 +7,18 @@
 (the command line lives in cli/neo4j_commands.py). The instance is chosen by the settings
 (LOCAL_NEO4J_PORT, LOCAL_NEO4J_HOME), so the tests run their own instance beside the
 development one. When NEO4J_URI is set, `ensure_running` only checks that the named Neo4j answers.
+
+`dump_database` / `load_database` run Neo4j's own `neo4j-admin database dump|load` (org.neo4j.cli.AdminTool,
+already on the launcher's classpath) on a stopped instance: the embedded server keeps its stores where a
+Neo4j server installed in the instance's home would (HOME/data/databases, HOME/data/transactions), so the
+tool is pointed at the home (NEO4J_HOME) and at a configuration naming that data folder (NEO4J_CONF).
+Backups of whole installations (dump, keys, manifest) are made by cli/backup_commands.py.
 """
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +32,9 @@ LAUNCHER_DIR = Path(__file__).resolve().parent / "launcher"
 CLASSES_DIR = LAUNCHER_DIR / "target" / "classes"
 LIB_DIR = LAUNCHER_DIR / "target" / "lib"
 MAIN_CLASS = "org.lianjie.graph.LocalNeo4j"
+ADMIN_CLASS = "org.neo4j.cli.AdminTool"  # neo4j-admin, from org.neo4j:neo4j-command-line
+ADMIN_TIMEOUT_S = 6 * 3600  # a province graph dumps in minutes; this only stops a hung tool
+DEFAULT_DATABASE = "neo4j"  # Community serves one user database, under this name
 PID_FILE_NAME = "lianjie-neo4j.pid"
 LOG_FILE_NAME = "launcher.log"
 START_TIMEOUT_S = 180
@@ -130,10 +140,14 @@ def _port_is_taken(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _java() -> str:
+    java_home = os.environ.get("JAVA_HOME")
+    return str(Path(java_home) / "bin" / "java") if java_home else (shutil.which("java") or "java")
+
+
 def _java_command(instance: LocalInstance) -> list[str]:
     """The JVM command line for this instance."""
-    java_home = os.environ.get("JAVA_HOME")
-    java = str(Path(java_home) / "bin" / "java") if java_home else (shutil.which("java") or "java")
+    java = _java()
     classpath = f"{CLASSES_DIR}{os.pathsep}{LIB_DIR}/*"
     return [
         java,
@@ -270,3 +284,91 @@ def ensure_running(settings: Settings) -> None:
         except (neo4j.exceptions.DriverError, OSError) as error:
             raise ServerError(f"无法连接 NEO4J_URI={settings.neo4j_uri} / cannot reach Neo4j: {error}") from error
     print(f"使用外部 Neo4j / using Neo4j at {settings.neo4j_uri}", flush=True)
+
+
+def neo4j_version() -> str:
+    """The Neo4j version the launcher is built on (from its kernel jar), e.g. "5.26.30"."""
+    jars = sorted(LIB_DIR.glob("neo4j-kernel-[0-9]*.jar"))
+    return jars[-1].stem.removeprefix("neo4j-kernel-") if jars else "unknown"
+
+
+def store_exists(instance: LocalInstance, database: str = DEFAULT_DATABASE) -> bool:
+    """True when the instance has a store for the database (it has been started, or loaded, once)."""
+    return (instance.home / "data" / "databases" / database).is_dir()
+
+
+def _admin_tool(instance: LocalInstance, arguments: list[str]) -> str:
+    """Run neo4j-admin on the instance's home (it must be stopped); returns its output, ServerError on failure."""
+    if _read_pid(instance) is not None:
+        raise ServerError(f"请先停止 Neo4j / stop the Neo4j of {instance.home} first (its store is in use)")
+    build_launcher()
+    instance.home.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="neo4j-admin-conf-") as conf_dir:
+        # The tool's own configuration: only where the data is (the server's neo4j.conf is rewritten at
+        # every start and holds server settings the tool does not need).
+        Path(conf_dir, "neo4j.conf").write_text(
+            f"server.directories.data={instance.home / 'data'}\n"
+            f"server.directories.logs={instance.home / 'logs'}\n", encoding="utf-8")
+        env = {**os.environ, "NEO4J_HOME": str(instance.home), "NEO4J_CONF": conf_dir}
+        command = [_java(), "-Xmx512m", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+                   "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
+                   "-cp", f"{CLASSES_DIR}{os.pathsep}{LIB_DIR}/*", ADMIN_CLASS, *arguments]
+        try:
+            result = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    timeout=ADMIN_TIMEOUT_S)
+        except subprocess.TimeoutExpired as error:
+            raise ServerError(f"neo4j-admin 超时 / timed out: {' '.join(arguments)}") from error
+    # Progress lines ("Files: 3/75, data: 12.0%") are many and say nothing afterwards.
+    output = "\n".join(line for line in (result.stdout + result.stderr).splitlines()
+                       if not line.startswith("Files:"))
+    if result.returncode != 0:
+        raise ServerError(f"neo4j-admin {' '.join(arguments[:2])} 失败 / failed:\n{output[-4000:]}")
+    return output
+
+
+def dump_database(instance: LocalInstance, to_dir: Path, database: str = DEFAULT_DATABASE) -> Path:
+    """`neo4j-admin database dump` of the stopped instance into to_dir; returns the dump file (DATABASE.dump).
+
+    Community edition dumps only a stopped database (the running server holds the store's lock)."""
+    to_dir = Path(to_dir).resolve()
+    to_dir.mkdir(parents=True, exist_ok=True)
+    _admin_tool(instance, ["database", "dump", database, f"--to-path={to_dir}", "--overwrite-destination=true"])
+    dump = to_dir / f"{database}.dump"
+    if not dump.is_file():
+        raise ServerError(f"neo4j-admin 未写出 / wrote no {dump}")
+    return dump
+
+
+def load_database(instance: LocalInstance, from_dir: Path, database: str = DEFAULT_DATABASE) -> str:
+    """`neo4j-admin database load` of from_dir/DATABASE.dump into the stopped instance, replacing its store.
+
+    The instance's home may be new (never started): the system database is created at its first start
+    and finds the loaded store."""
+    return _admin_tool(instance, ["database", "load", database, f"--from-path={Path(from_dir).resolve()}",
+                                  "--overwrite-destination=true"])
+
+
+def database_counts(driver: neo4j.Driver, database: str | None = None) -> dict:
+    """Nodes and relationships in total, by label and by type, and the server's version (a backup's manifest).
+
+    A node with two labels counts under each label, once in the total."""
+    def query(text: str):
+        return driver.execute_query(text, database_=database, routing_=neo4j.RoutingControl.READ)[0]
+
+    nodes = query("MATCH (n) RETURN count(n) AS n")
+    relationships = query("MATCH ()-[r]->() RETURN count(r) AS n")
+    labels = query("MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS n")
+    types = query("MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n")
+    components = query("CALL dbms.components() YIELD versions, edition RETURN versions, edition")
+    return {
+        "nodes": nodes[0]["n"], "relationships": relationships[0]["n"],
+        "labels": dict(sorted((record["label"], record["n"]) for record in labels)),
+        "relationship_types": dict(sorted((record["type"], record["n"]) for record in types)),
+        "neo4j_version": components[0]["versions"][0], "neo4j_edition": components[0]["edition"],
+    }
+
+
+def running_jobs(driver: neo4j.Driver, database: str | None = None) -> int:
+    """Background jobs (match runs, uploads) running now: a backup stops Neo4j under them."""
+    records, _, _ = driver.execute_query("MATCH (j:Job {status: 'running'}) RETURN count(j) AS n", database_=database)
+    return records[0]["n"]

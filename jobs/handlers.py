@@ -10,37 +10,42 @@ from services.jobs import MATCH, UPLOAD
 
 
 def run_match_job(driver: neo4j.Driver, settings: Settings, job: dict, params: dict) -> dict:
-    """Plan the job's county; the MatchRun gets the job's id."""
+    """Plan the job's county; the MatchRun gets the job's id.
+
+    A job taken over after its child died runs the same MatchRun again, which finishes it once
+    (matching.run); each claim writes as its own attempt, so a child that lost its claim cannot write."""
     from matching.run import MatchParams, MatchRunner
 
     def progress(message: str) -> None:
-        queue.update_job(driver, job["job_id"], {"message": message[:500]}, settings.neo4j_database)
+        queue.update_job(driver, job["job_id"], {"message": message[:500]}, settings.neo4j_database,
+                         worker=job["worker"])
 
     match_params = MatchParams(top_k=params.get("top_k", 5), household_limit=params.get("household_limit", 1))
+    attempt = f"{job['worker']}#{job.get('attempts') or 1}"
     run = MatchRunner(driver, settings, progress=progress).run(params["counties"], match_params, run_id=job["job_id"],
-                                                              force=params.get("force", False))
+                                                              force=params.get("force", False), writer=attempt)
     metrics = json.loads(run.get("metrics") or "{}")
     return {"run_id": job["job_id"], "metrics": {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}}
 
 
 def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: dict) -> dict:
-    """Load the uploaded file through the ETL, limited to the uploader's county; keep the report."""
+    """Load the uploaded file through the ETL, limited to the uploader's county; keep the report.
+
+    The report and the results name the file as the user knows it (its own name, not our storage path); the
+    report is kept next to the upload (services/uploads.py serves it from there), so no path is returned."""
     from etl.load import load_files
 
     path = Path(params["path"])
-    report = path.parent / "report.csv"
     counties = set(params["counties"]) if params.get("counties") else None
-    result = load_files([path], driver, settings, full=params.get("full", False), report_path=report, progress=False,
-                        allowed_counties=counties)
-    if report.exists():  # the user knows the file by the name it had on their computer, not our storage path
-        report.write_text(report.read_text("utf-8-sig").replace(str(path), params.get("filename") or path.name),
-                          "utf-8-sig")
-    files = [{"file": params.get("filename"), "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
+    result = load_files([path], driver, settings, full=params.get("full", False),
+                        report_path=path.parent / "report.csv", progress=False, allowed_counties=counties,
+                        labels={path: params.get("filename") or path.name})
+    files = [{"file": f.file, "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
               "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "warnings": f.warnings,
               "deactivated": f.deactivated, "error": f.error} for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
     return {"files": files, "errors": errors, "warnings": len(result.problems) - errors,
-            "rows_rejected": result.rows_rejected, "report": str(result.report_path or report)}
+            "rows_rejected": result.rows_rejected}
 
 
 HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job}

@@ -13,7 +13,8 @@ import neo4j
 
 from core.settings import PROJECT_ROOT, Settings
 from graph import jobs as queue
-from services.jobs import FAILED, RUNNING, utc_now
+from jobs.child import EXIT_INTERRUPTED
+from services.jobs import FAILED, QUEUED, RUNNING, utc_now
 
 log = logging.getLogger("lianjie.jobs")
 
@@ -96,14 +97,28 @@ class JobRunner:
         self.child_log = log_path
 
     def _reap(self) -> None:
-        """Forget the finished child; a crash it could not record itself is recorded on the job."""
+        """Forget the finished child; a crash it could not record itself is recorded on the job.
+
+        A child killed by a signal (the OOM killer, an operator, a machine shutting down) or one that lost
+        Neo4j under it (EXIT_INTERRUPTED) did nothing wrong: its job is queued again and run once more — by
+        this or any worker — up to the attempts graph.jobs allows (a match run finishes once whatever the
+        attempt: matching.run). A child that exited with an error of its own fails the job."""
         code = self.child.returncode
         stderr = self.child_log.read_text("utf-8", "replace")[-2000:] if self.child_log.exists() else ""
         job_id, self.child, self.child_job = self.child_job, None, None
         if code == 0:
             return
         job = queue.get_job(self.driver_getter(), job_id, self.settings.neo4j_database)
-        if job and job["status"] == RUNNING and job.get("worker") == self.worker:
+        if not (job and job["status"] == RUNNING and job.get("worker") == self.worker):
+            return  # finished, or taken over by another worker meanwhile
+        if code < 0 or code == EXIT_INTERRUPTED:
+            cause = f"信号 {-code} / signal {-code}" if code < 0 else "Neo4j 不可用 / Neo4j unavailable"
+            log.warning("job %s: child interrupted (%s); queued again", job_id, cause)
             queue.update_job(self.driver_getter(), job_id, {
-                "status": FAILED, "finished_at": utc_now(),
-                "error": f"任务进程异常退出 / job process exited with {code}: {stderr}"}, self.settings.neo4j_database)
+                "status": QUEUED, "message": f"任务中断（{cause}），已重新排队 / interrupted, queued again"},
+                self.settings.neo4j_database, worker=self.worker)
+            return
+        queue.update_job(self.driver_getter(), job_id, {
+            "status": FAILED, "finished_at": utc_now(),
+            "error": f"任务进程异常退出 / job process exited with {code}: {stderr}"}, self.settings.neo4j_database,
+            worker=self.worker)

@@ -8,6 +8,8 @@ Command line: `flask --app wsgi match run [--county 433123000000] [--alpha 1.0] 
 """
 import hashlib
 import json
+import os
+import socket
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -27,6 +29,7 @@ from matching.rules import EligibilityRules
 from matching.scoring import BlendedScorer
 
 NEIGHBOUR_MARGIN_KM = 40.0  # a county's own extent beyond its centroid
+RUNNING, COMPLETED, FAILED = "running", "completed", "failed"  # a MatchRun's status
 
 
 @dataclass
@@ -100,25 +103,65 @@ class MatchRunner:
         return result
 
     def run(self, counties: list[str] | None = None, params: MatchParams | None = None, run_id: str | None = None,
-            force: bool = False) -> dict:
-        """Plan the counties (default: every county with households) and store the run; returns it."""
+            force: bool = False, writer: str | None = None) -> dict:
+        """Plan the counties (default: every county with households) and store the run; returns it.
+
+        Running an existing run_id again (a job taken over after its process died) finishes that run
+        instead of writing it twice: a completed run is returned as it is; a run whose recommendations
+        were all written only has its switch to current finished; otherwise what the interrupted attempt
+        wrote is deleted and the run is computed again. `writer` names this attempt; once another attempt
+        takes the run over, this one's writes raise graph.matching.RunSuperseded.
+        """
         params = params or MatchParams()
         run_id = run_id or f"run-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        writer = writer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         started = time.perf_counter()
+        previous = queries.match_run(self.driver, run_id, self.database)
+        if previous is not None and previous.get("status") == COMPLETED:
+            return previous
         counties = counties or [row["code"] for row in queries.counties_with_households(self.driver, self.database)]
-        queries.save_match_run(self.driver, run_id, {
-            "status": "running", "created_at": datetime.now(timezone.utc).isoformat(), "requested_counties": counties,
-            "params": params.as_json(), "model_version": params.model_version, "seed": params.seed, "progress": 0.0,
+        queries.begin_match_run(self.driver, run_id, writer, datetime.now(timezone.utc).isoformat(), {
+            "status": RUNNING, "requested_counties": counties, "params": params.as_json(),
+            "model_version": params.model_version, "seed": params.seed, "progress": 0.0,
         }, self.database)
         try:
-            return self._run(run_id, counties, params, force, started)
+            if previous is not None and self._fully_written(run_id, previous):
+                return self._finish_switch(run_id, writer, previous, started)
+            return self._run(run_id, writer, counties, params, force, started, again=previous is not None)
+        except queries.RunSuperseded:
+            raise  # the run belongs to the attempt that took it over: leave its state alone
         except Exception as error:
-            queries.save_match_run(self.driver, run_id, {"status": "failed", "error": str(error)[:2000],
-                                                         "finished_at": datetime.now(timezone.utc).isoformat()}, self.database)
+            try:
+                queries.save_match_run(self.driver, run_id, {"status": FAILED, "error": str(error)[:2000],
+                                                             "finished_at": datetime.now(timezone.utc).isoformat()},
+                                       self.database, writer=writer)
+            except queries.RunSuperseded:
+                pass
             raise
 
-    def _run(self, run_id: str, counties: list[str], params: MatchParams, force: bool, started: float) -> dict:
+    def _fully_written(self, run_id: str, previous: dict) -> bool:
+        """True when an earlier attempt wrote all of the run's recommendations (and recorded how many)."""
+        total = previous.get("written_total")
+        return total is not None and queries.run_recommendation_count(self.driver, run_id, self.database) == total
+
+    def _finish_switch(self, run_id: str, writer: str, previous: dict, started: float) -> dict:
+        """Finish a run whose recommendations are all written: make them current, record it completed."""
+        self.progress(f"匹配运行 {run_id} 已全部写入，完成切换 / already written, finishing the switch")
+        queries.make_run_current(self.driver, run_id, previous.get("counties") or [], self.database, writer=writer)
+        timings = json.loads(previous.get("timings") or "{}")
+        timings["resumed_total_s"] = time.perf_counter() - started
+        queries.save_match_run(self.driver, run_id, {
+            "status": COMPLETED, "finished_at": datetime.now(timezone.utc).isoformat(), "progress": 1.0,
+            "timings": json.dumps(timings)}, self.database, writer=writer)
+        return queries.match_run(self.driver, run_id, self.database)
+
+    def _run(self, run_id: str, writer: str, counties: list[str], params: MatchParams, force: bool, started: float,
+             again: bool) -> dict:
         self.progress(f"匹配运行 {run_id}：{len(counties)} 个县 / counties")
+        if again:  # an interrupted attempt may have written part of the run: never current, so never acted on
+            removed = queries.delete_unfinished_recommendations(self.driver, run_id, writer, self.database)
+            if removed:
+                self.progress(f"删除中断时写入的 {removed} 条推荐 / removed {removed} from the interrupted attempt")
         read_started = time.perf_counter()
         household_records, enterprise_records = self.read_inputs(counties, params)
         fingerprints = self.county_fingerprints(counties, household_records, enterprise_records, params)
@@ -136,16 +179,23 @@ class MatchRunner:
             timings.update(plan.timings)
             self._progress(run_id, 0.7, f"写入 {len(plan.recommendations)} 条推荐 / writing recommendations")
             write_started = time.perf_counter()
-            self._store(run_id, plan.recommendations)
+            self._store(run_id, writer, plan.recommendations)
             queries.link_run_counties(self.driver, run_id, {c: fingerprints[c] for c in changed}, self.database)
-            queries.make_run_current(self.driver, run_id, changed, self.database)
             timings["write_s"] = time.perf_counter() - write_started
+            # Written in full: from here a new attempt only finishes the switch (_finish_switch).
+            queries.save_match_run(self.driver, run_id, {
+                "written_total": len(plan.recommendations), "counties": changed, "unchanged_counties": unchanged,
+                "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
+            }, self.database, writer=writer)
+            switch_started = time.perf_counter()
+            queries.make_run_current(self.driver, run_id, changed, self.database, writer=writer)
+            timings["switch_s"] = time.perf_counter() - switch_started
         timings["total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {
-            "status": "completed", "finished_at": datetime.now(timezone.utc).isoformat(), "progress": 1.0,
+            "status": COMPLETED, "finished_at": datetime.now(timezone.utc).isoformat(), "progress": 1.0,
             "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             "counties": changed, "unchanged_counties": unchanged,
-        }, self.database)
+        }, self.database, writer=writer)
         summary = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
         self.progress(f"完成 / done: {json.dumps(summary, ensure_ascii=False)}")
         return queries.match_run(self.driver, run_id, self.database)
@@ -172,7 +222,7 @@ class MatchRunner:
                          household_limit=params.household_limit, existing_partnerships=existing,
                          per_mechanism=params.per_mechanism)
 
-    def _store(self, run_id: str, recommendations: pd.DataFrame) -> None:
+    def _store(self, run_id: str, writer: str, recommendations: pd.DataFrame) -> None:
         batch = 5000
         frame = recommendations.copy()
         frame["rec_id"] = [f"{run_id}-{i}" for i in range(len(frame))]
@@ -182,4 +232,4 @@ class MatchRunner:
             for row in rows:
                 row["rank"], row["score"] = int(row["rank"]), float(row["score"])
                 row["rule_score"], row["distance_km"] = float(row["rule_score"]), float(row["distance_km"])
-            queries.write_recommendations(self.driver, run_id, rows, self.database)
+            queries.write_recommendations(self.driver, run_id, rows, self.database, writer=writer)

@@ -9,12 +9,13 @@ from services import ledger
 from services.context import Context
 from services.errors import Forbidden, NotFound
 from services.principal import EVERYONE, Principal, Role, require_role, scoped_county
-from services.privacy import RequestFacts, audit_if_personal, household_view, present_household
+from services.privacy import RequestFacts, audit_contacts, audit_if_personal, household_view, present_household
 
 # What anyone allowed to see an enterprise sees (the contact's name and phone are hidden from analysts).
 PUBLIC_FIELDS = ("credit_code", "name", "enterprise_type", "region_code", "county_code", "address", "lon", "lat",
                  "industries", "products_bought", "mechanisms", "skill_required", "certified_poverty_products",
                  "contact", "phone")
+CONTACT_FIELDS = ("contact", "phone", "phone_masked")
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,22 @@ def offers_of(record: dict) -> list[Offer]:
 
 
 def present_enterprise(principal: Principal, record: dict) -> dict:
-    """An enterprise as the caller may see it (the contact person's phone is personal data)."""
+    """An enterprise as the caller may see it (the contact person's name and phone are personal data)."""
     shown = {field: record.get(field) for field in PUBLIC_FIELDS}
-    if principal.role == Role.ANALYST:
+    if not shows_contact(principal):
         shown.update(contact=None, phone=record.get("phone_masked"))
     return shown
+
+
+def shows_contact(principal: Principal) -> bool:
+    """Whether the caller sees enterprise contacts unmasked (everyone allowed to see the enterprise but analysts)."""
+    return principal.role != Role.ANALYST
+
+
+def _audit_contacts(ctx: Context, principal: Principal, action: str, shown: list[dict],
+                    facts: RequestFacts | None) -> None:
+    if shows_contact(principal):
+        audit_contacts(ctx, principal, action, shown, facts or RequestFacts())
 
 
 def check_scope(ctx: Context, principal: Principal, credit_code: str) -> None:
@@ -100,9 +112,9 @@ def check_scope(ctx: Context, principal: Principal, credit_code: str) -> None:
         raise NotFound.of("企业")
 
 
-def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: int,
-           limit: int) -> tuple[list[dict], int]:
-    """A page of enterprises: a bureau's county's, an enterprise only itself."""
+def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: int, limit: int, *,
+           facts: RequestFacts | None = None, action: str = "enterprises.search") -> tuple[list[dict], int]:
+    """A page of enterprises: a bureau's county's, an enterprise only itself; shown contacts are audited."""
     require_role(principal, *EVERYONE)
     graph_filters = {"mechanism": filters.mechanism, "enterprise_type": filters.enterprise_type}
     if principal.role == Role.ENTERPRISE:
@@ -112,17 +124,22 @@ def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: 
     else:
         graph_filters["county_code"] = scoped_county(principal, filters.county)
     records, total = views.search_enterprises(ctx.driver, graph_filters, skip, limit, ctx.database)
-    return [present_enterprise(principal, record) for record in records], total
+    items = [present_enterprise(principal, record) for record in records]
+    _audit_contacts(ctx, principal, action, items, facts)
+    return items, total
 
 
-def get(ctx: Context, principal: Principal, credit_code: str) -> dict:
-    """An enterprise with its offers (list of Offer as dicts)."""
+def get(ctx: Context, principal: Principal, credit_code: str, *, facts: RequestFacts | None = None,
+        action: str = "enterprises.detail") -> dict:
+    """An enterprise with its offers (list of Offer as dicts); a shown contact is audited."""
     require_role(principal, *EVERYONE)
     check_scope(ctx, principal, credit_code)
     record = views.enterprise_detail(ctx.driver, credit_code, ctx.database)
     if record is None:
         raise NotFound.of("企业")
-    return {**present_enterprise(principal, record), "offers": [asdict(offer) for offer in offers_of(record)]}
+    shown = present_enterprise(principal, record)
+    _audit_contacts(ctx, principal, action, [shown], facts)
+    return {**shown, "offers": [asdict(offer) for offer in offers_of(record)]}
 
 
 def present_recommendation(principal: Principal, record: dict, key: str) -> dict:
@@ -142,7 +159,8 @@ def recommendations(ctx: Context, principal: Principal, credit_code: str, filter
     graph_filters = {"credit_code": credit_code, "county_code": county, "mechanism": filters.mechanism,
                      "status": filters.status, "assigned": filters.assigned}
     records, total = views.search_recommendations(ctx.driver, graph_filters, skip, limit, ctx.database)
-    items = [present_recommendation(principal, record, ctx.settings.secret_key) for record in records]
+    key = ctx.settings.pseudonym_secret()
+    items = [present_recommendation(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, [item["household"] for item in items], facts)
     return items, total
 
@@ -157,10 +175,13 @@ def overview(ctx: Context, principal: Principal, status: str = RecommendationSta
         raise NotFound("未找到本企业的数据。/ no data for this enterprise")
     recs, rec_total = views.search_recommendations(ctx.driver, {"credit_code": code, "status": str(status)}, 0,
                                                    100, ctx.database)
-    shown = [present_recommendation(principal, rec, ctx.settings.secret_key) for rec in recs]
+    key = ctx.settings.pseudonym_secret()
+    shown = [present_recommendation(principal, rec, key) for rec in recs]
     audit_if_personal(ctx, principal, f"{action_prefix}.recommendations", [item["household"] for item in shown], facts)
     partnerships, _ = views.search_partnerships(ctx.driver, {"credit_code": code}, 0, 100, ctx.database)
-    rows = [ledger.present_partnership(principal, row, ctx.settings.secret_key) for row in partnerships]
+    rows = [ledger.present_partnership(principal, row, key) for row in partnerships]
     audit_if_personal(ctx, principal, f"{action_prefix}.partnerships", rows, facts)
-    return {"enterprise": record, "offers": offers_of(record), "recommendations": shown, "rec_total": rec_total,
+    # The page does not show the contact person: leave them out, so no unaudited personal data reaches it.
+    own = {name: value for name, value in record.items() if name not in CONTACT_FIELDS}
+    return {"enterprise": own, "offers": offers_of(record), "recommendations": shown, "rec_total": rec_total,
             "partnerships": rows}

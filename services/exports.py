@@ -1,8 +1,16 @@
-"""XLSX downloads for bureau staff (openpyxl write-only mode: constant memory per row)."""
+"""XLSX downloads for bureau staff (openpyxl write-only mode: constant memory per row).
+
+Every text cell is written as text: a stored note `=HYPERLINK(…)` must not become a live formula in
+the bureau's Excel (openpyxl writes any string starting with '=' as a formula), and Excel must keep it
+text when someone edits the cell (the cell's quotePrefix, what a typed leading apostrophe sets). Characters
+XML 1.0 cannot hold (a stored U+0007) are dropped, so what is already in the graph can always be exported.
+"""
 import io
+import re
 from dataclasses import dataclass
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -30,12 +38,34 @@ class Download:
     content: bytes
 
 
-def _cell(value):
+# Characters an XML 1.0 document cannot contain: C0 controls other than tab, line feed and carriage return,
+# lone surrogates, U+FFFE and U+FFFF. Text input refuses these (and the C1 controls) outright.
+XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """text without the characters XML 1.0 cannot hold (a workbook holding one does not open)."""
+    return XML_ILLEGAL.sub("", text)
+
+
+def _value(value):
     if isinstance(value, list):
         return "、".join(str(item) for item in value)
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
+
+
+def _cell(sheet, value):
+    """A cell for the write-only sheet: text always as a text cell marked as such, numbers as numbers."""
+    value = _value(value)
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=xml_safe(value))
+    cell.data_type = "s"  # openpyxl would take a leading '=' for a formula
+    cell.quotePrefix = True  # Excel shows it as text and keeps it text when the cell is edited
+    return cell
 
 
 def xlsx_bytes(sheet_title: str, columns: list[tuple[str, str]], rows: list[dict]) -> bytes:
@@ -44,7 +74,7 @@ def xlsx_bytes(sheet_title: str, columns: list[tuple[str, str]], rows: list[dict
     sheet = workbook.create_sheet(sheet_title)
     sheet.append([title for _, title in columns])
     for row in rows:
-        sheet.append([_cell(row.get(key)) for key, _ in columns])
+        sheet.append([_cell(sheet, row.get(key)) for key, _ in columns])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

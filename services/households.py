@@ -51,8 +51,8 @@ def search(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: i
     """A page of households as the caller may see them (analysts: pseudonymised), and the total."""
     require_role(principal, *SEARCHERS)
     records, total = _records(ctx, principal, filters, skip, limit)
-    view = household_view(principal)
-    items = [present_household(record, view, ctx.settings.secret_key) for record in records]
+    view, key = household_view(principal), ctx.settings.pseudonym_secret()
+    items = [present_household(record, view, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
     return items, total
 
@@ -62,7 +62,8 @@ def export(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: i
     """The search result, unmasked (bureau, admin), as households.xlsx; the read is audited as `action`."""
     require_role(principal, *STAFF)
     records, _ = _records(ctx, principal, filters, skip, limit)
-    items = [present_household(record, FULL, ctx.settings.secret_key) for record in records]
+    key = ctx.settings.pseudonym_secret()
+    items = [present_household(record, FULL, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
     return exports.households_workbook(items)
 
@@ -83,7 +84,8 @@ def get(ctx: Context, principal: Principal, household_id: str, *, facts: Request
     require_role(principal, *STAFF)
     record = visible_household(ctx, principal, household_id)
     view = household_view(principal)
-    shown = present_household(record, view, ctx.settings.secret_key)
-    audit_if_personal(ctx, principal, action, [shown], facts)
-    return {**shown, "member_list": [present_member(member, view) for member in record["member_list"]],
-            "partnership_list": record["partnership_list"], "recommendation_list": record["recommendation_list"]}
+    shown = {**present_household(record, view, ctx.settings.pseudonym_secret()),
+             "member_list": [present_member(member, view) for member in record["member_list"]],
+             "partnership_list": record["partnership_list"], "recommendation_list": record["recommendation_list"]}
+    audit_if_personal(ctx, principal, action, [shown], facts)  # members' names count, not only the head's
+    return shown

@@ -3,6 +3,8 @@ import json
 import uuid
 from datetime import datetime, timezone
 
+from services.principal import ROLE_NAMES, Principal
+
 MATCH, UPLOAD = "match", "upload"
 KINDS = (MATCH, UPLOAD)
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
@@ -14,11 +16,22 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def new_job(kind: str, county_code: str | None, requested_by: str, params: dict) -> dict:
-    """The properties of a new queued job (params are stored as JSON text)."""
-    return {"job_id": f"{kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", "kind": kind,
-            "county_code": county_code, "requested_by": requested_by, "created_at": utc_now(),
-            "params": json.dumps(params, ensure_ascii=False)}
+def requester(principal: Principal) -> str:
+    """How a job names who asked for it, to everyone who may list it: the token's name and role, never its id."""
+    return f"{principal.name}（{ROLE_NAMES.get(principal.role, principal.role)}）"
+
+
+def new_job(kind: str, county_code: str | None, requested_by: str, params: dict, *, actor: str | None = None) -> dict:
+    """The properties of a new queued job (params are stored as JSON text).
+
+    requested_by is shown with the job (requester(principal)); actor (`role:token_id`) is kept for the audit
+    trail only and never shown."""
+    job = {"job_id": f"{kind}-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}", "kind": kind,
+           "county_code": county_code, "requested_by": requested_by, "created_at": utc_now(),
+           "params": json.dumps(params, ensure_ascii=False)}
+    if actor:
+        job["requested_by_actor"] = actor
+    return job
 
 
 def kind_of(job_id: str) -> str:

@@ -10,6 +10,7 @@ from services.context import Context
 from services.errors import Forbidden, Invalid, NotFound
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role, scoped_county
 from services.privacy import RequestFacts, audit_if_personal, pseudonym
+from services.text import calendar_date, plain_text
 
 # Ledger fields anyone allowed to see the row sees; the household's identity depends on the caller.
 ROW_FIELDS = ("partnership_id", "county_code", "village_code", "village_name", "credit_code", "enterprise_name",
@@ -67,7 +68,8 @@ def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
     """A page of the ledger, newest first, as the caller may see it, and the total."""
     require_role(principal, *EVERYONE)
     records, total = _records(ctx, principal, filters, skip, limit)
-    items = [present_partnership(principal, record, ctx.settings.secret_key) for record in records]
+    key = ctx.settings.pseudonym_secret()
+    items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
     return items, total
 
@@ -77,7 +79,8 @@ def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
     """The filtered ledger (bureau, admin) as partnerships.xlsx; the read is audited as `action`."""
     require_role(principal, *STAFF)
     records, _ = _records(ctx, principal, filters, skip, limit)
-    items = [present_partnership(principal, record, ctx.settings.secret_key) for record in records]
+    key = ctx.settings.pseudonym_secret()
+    items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
     return exports.ledger_workbook(items)
 
@@ -96,12 +99,13 @@ def get(ctx: Context, principal: Principal, partnership_id: str, *, facts: Reque
     """One ledger row as the caller may see it."""
     require_role(principal, *EVERYONE)
     item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
-                               ctx.settings.secret_key)
+                               ctx.settings.pseudonym_secret())
     audit_if_personal(ctx, principal, action, [item], facts)
     return item
 
 
-def _check_changes(changes: dict) -> dict:
+def check_changes(changes: dict) -> dict:
+    """The changes, checked: known fields, a status of the code list, the income range, plain text, real dates."""
     unknown = set(changes) - UPDATABLE
     if unknown:
         raise Invalid(f"不能修改的字段 / fields that cannot be changed: {'、'.join(sorted(unknown))}", "unknown_field")
@@ -112,6 +116,10 @@ def _check_changes(changes: dict) -> dict:
         checked["status"] = str(checked["status"])  # the plain code, also when given as the enum
     if "income_gain" in checked and not 0 <= float(checked["income_gain"]) <= MAX_INCOME_GAIN:
         raise Invalid("年增收须在 0 到 1,000,000 之间 / income gain out of range", "invalid_income_gain")
+    if checked.get("note") is not None:
+        plain_text(checked["note"], "帮扶措施")
+    if checked.get("end_date") is not None:
+        calendar_date(checked["end_date"], "结束日期")
     return checked
 
 
@@ -122,9 +130,9 @@ def update(ctx: Context, principal: Principal, partnership_id: str, changes: dic
     visible_partnership(ctx, principal, partnership_id)
     if not changes:
         raise Invalid("没有要更新的字段 / nothing to update", "nothing_to_update")
-    graph_ledger.update_partnership(ctx.driver, partnership_id, _check_changes(changes), principal.actor,
+    graph_ledger.update_partnership(ctx.driver, partnership_id, check_changes(changes), principal.actor,
                                     datetime.now(timezone.utc).isoformat(), ctx.database)
     item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
-                               ctx.settings.secret_key)
+                               ctx.settings.pseudonym_secret())
     audit_if_personal(ctx, principal, action, [item], facts)
     return item

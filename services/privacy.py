@@ -6,6 +6,11 @@ Views of a household:
 - masked (an enterprise before confirmation): masked name, village, labour, land, products;
 - pseudonymous (analyst): a stable pseudonym instead of the household number, no names or phones.
 No view ever carries an ID card number (only its keyed hash is stored) or the hash itself.
+
+A read is audited when anything personal is shown: a head's name or phone, a member's name, an
+enterprise contact's name or phone. One read of many households (an export) is written as several
+events of at most AUDIT_CHUNK households each, so that every household is named.
+The pseudonym key is settings.pseudonym_secret(), never the session key.
 """
 import hashlib
 import hmac
@@ -57,7 +62,7 @@ def household_view(principal: Principal, confirmed_partner: bool = False) -> str
 
 
 def present_household(record: dict, view: str, key: str) -> dict:
-    """The household summary as the view allows (key: the pseudonym key, settings.secret_key)."""
+    """The household summary as the view allows (key: the pseudonym key, settings.pseudonym_secret())."""
     ref = pseudonym(key, record["household_id"])
     if view == FULL:
         shown = {field: record.get(field) for field in PUBLIC_FIELDS}
@@ -86,32 +91,72 @@ def present_member(record: dict, view: str) -> dict:
     return shown
 
 
+AUDIT_CHUNK = 1000
+
+
+def audit_events(principal: Principal, what: str, household_ids: list[str], facts: RequestFacts,
+                 credit_codes: list[str] = ()) -> list[dict]:
+    """The audit records of one unmasked read (who, what, which households and enterprises, when, from where).
+
+    Households beyond AUDIT_CHUNK go to further records of the same read (part 2 of 3 …), so an export's
+    audit names every household; each record's household_count is the households it names."""
+    chunks = [household_ids[start:start + AUDIT_CHUNK] for start in range(0, len(household_ids), AUDIT_CHUNK)]
+    chunks = chunks or [[]]
+    at = datetime.now(timezone.utc).isoformat()
+    events = []
+    for part, chunk in enumerate(chunks, start=1):
+        event = {
+            "event_id": uuid.uuid4().hex, "at": at, "token_id": principal.token_id, "actor": principal.name,
+            "role": principal.role, "action": what, "path": facts.path, "method": facts.method,
+            "household_ids": list(chunk), "household_count": len(chunk), "request_id": facts.request_id,
+            "client": facts.client,
+        }
+        if part == 1 and credit_codes:
+            event["credit_codes"] = list(credit_codes)
+        if len(chunks) > 1:
+            event.update(part=part, parts=len(chunks))
+        events.append(event)
+    return events
+
+
 def audit_event(principal: Principal, what: str, household_ids: list[str], facts: RequestFacts) -> dict:
-    """The audit record of one unmasked read (who, what, which households, when, from where)."""
-    return {
-        "event_id": uuid.uuid4().hex, "at": datetime.now(timezone.utc).isoformat(), "token_id": principal.token_id,
-        "actor": principal.name, "role": principal.role, "action": what, "path": facts.path,
-        "method": facts.method, "household_ids": household_ids[:1000], "household_count": len(household_ids),
-        "request_id": facts.request_id, "client": facts.client,
-    }
+    """The audit record of a read of at most AUDIT_CHUNK households (ValueError for more: use audit_events)."""
+    events = audit_events(principal, what, household_ids, facts)
+    if len(events) > 1:
+        raise ValueError("more households than one audit record names; use audit_events")
+    return events[0]
 
 
-def audit_read(ctx: Context, principal: Principal, what: str, household_ids: list[str], facts: RequestFacts) -> None:
-    """Record that the caller read unmasked personal data of these households."""
-    if not household_ids:
+def audit_read(ctx: Context, principal: Principal, what: str, household_ids: list[str], facts: RequestFacts,
+               credit_codes: list[str] = ()) -> None:
+    """Record that the caller read unmasked personal data of these households and enterprise contacts."""
+    if not household_ids and not credit_codes:
         return
-    event = {key: value for key, value in audit_event(principal, what, household_ids, facts).items()
-             if value is not None}
-    access.write_audit_event(ctx.driver, event, ctx.database)
+    events = [{key: value for key, value in event.items() if value is not None}
+              for event in audit_events(principal, what, list(household_ids), facts, list(credit_codes))]
+    access.write_audit_events(ctx.driver, events, ctx.database)
+
+
+def shows_personal_data(presented: dict) -> bool:
+    """True when a presented household carries a head's name or phone, or a member's name."""
+    return bool(presented.get("head_name") or presented.get("phone") or any(
+        member.get("name") for member in presented.get("member_list") or []))
 
 
 def personal_ids(presented: list[dict]) -> list[str]:
-    """The households whose presented form carries a name or phone."""
-    return [item["household_id"] for item in presented
-            if item.get("household_id") and (item.get("head_name") or item.get("phone"))]
+    """The households whose presented form carries a name (head or member) or a phone."""
+    return [item["household_id"] for item in presented if item.get("household_id") and shows_personal_data(item)]
 
 
 def audit_if_personal(ctx: Context, principal: Principal, what: str, presented: list[dict],
                       facts: RequestFacts) -> None:
     """Audit the households whose presented form carries a name or phone."""
     audit_read(ctx, principal, what, personal_ids(presented), facts)
+
+
+def audit_contacts(ctx: Context, principal: Principal, what: str, presented: list[dict],
+                   facts: RequestFacts) -> None:
+    """Audit the enterprises whose presented form carries the contact person's name or phone."""
+    shown = [item["credit_code"] for item in presented
+             if item.get("credit_code") and (item.get("contact") or item.get("phone"))]
+    audit_read(ctx, principal, what, [], facts, shown)

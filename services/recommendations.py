@@ -14,6 +14,7 @@ from services.enterprises import present_recommendation
 from services.errors import Conflict, Invalid, NotFound, ServiceError
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role
 from services.privacy import RequestFacts, audit_if_personal
+from services.text import plain_text
 
 DECIDERS = (Role.BUREAU, Role.ENTERPRISE, Role.ADMIN)
 MAX_REASON_LENGTH = 500
@@ -49,7 +50,8 @@ def get(ctx: Context, principal: Principal, rec_id: str, *, facts: RequestFacts,
         action: str = "recommendations.detail") -> dict:
     """One recommendation, its household shown as the caller may see it."""
     require_role(principal, *EVERYONE)
-    item = present_recommendation(principal, visible_recommendation(ctx, principal, rec_id), ctx.settings.secret_key)
+    item = present_recommendation(principal, visible_recommendation(ctx, principal, rec_id),
+                                  ctx.settings.pseudonym_secret())
     audit_if_personal(ctx, principal, action, [item["household"]], facts)
     return item
 
@@ -83,10 +85,11 @@ def confirm(ctx: Context, principal: Principal, rec_id: str) -> Decision:
 def decline(ctx: Context, principal: Principal, rec_id: str, reason: str) -> Decision:
     """Decline a visible recommendation, keeping the reason (an accepted, unconfirmed partnership ends)."""
     require_role(principal, *DECIDERS)
-    visible_recommendation(ctx, principal, rec_id)
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_REASON_LENGTH:
         raise Invalid("请填写拒绝原因（500 字以内）/ a reason of up to 500 characters is required", "reason_required")
+    plain_text(reason, "拒绝原因")
+    visible_recommendation(ctx, principal, rec_id)
     try:
         graph_ledger.decline_recommendation(ctx.driver, rec_id, reason, principal.actor, principal.role,
                                             datetime.now(timezone.utc).isoformat(), ctx.database)

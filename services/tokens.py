@@ -45,11 +45,12 @@ def list_tokens(ctx: Context) -> list[dict]:
 
 
 def revoke_token(ctx: Context, token_id: str) -> bool:
-    """Revoke a token by id; False when there is no such token."""
+    """Revoke a token by id, ending its web sessions too; False when there is no such token."""
     return access.revoke_token(ctx.driver, token_id, datetime.now(timezone.utc).isoformat(), ctx.database)
 
 
-def _principal(token: dict) -> Principal:
+def principal_of_token(token: dict) -> Principal:
+    """The principal a stored token (as read back, without its hash) stands for."""
     return Principal(token["token_id"], token.get("name", ""), token["role"], token.get("county_code"),
                      token.get("credit_code"))
 
@@ -59,10 +60,4 @@ def principal_for_secret(ctx: Context, secret: str) -> Principal | None:
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > _MAX_SECRET_LENGTH:
         return None
     token = access.token_by_hash(ctx.driver, hash_token(secret), ctx.database)
-    return None if token is None else _principal(token)
-
-
-def principal_for_token_id(ctx: Context, token_id: str) -> Principal | None:
-    """The principal of an active token id (web sessions keep only the id), or None when revoked or unknown."""
-    token = access.token_by_id(ctx.driver, token_id, ctx.database)
-    return None if token is None else _principal(token)
+    return None if token is None else principal_of_token(token)

@@ -24,14 +24,15 @@ def list_enterprises(query: EnterpriseQuery):
     """企业列表（分页）：商务局为本县企业，企业账号只有自己 / enterprises (paginated)."""
     filters = EnterpriseFilter(county=query.county, mechanism=query.mechanism, enterprise_type=query.enterprise_type)
     return page_of(EnterprisePage, enterprises.search(neo4j_ext.context, current_principal(), filters, query.skip,
-                                                      query.page_size), query)
+                                                      query.page_size, facts=request_facts()), query)
 
 
 @api.get("/enterprises/<credit_code>", tags=TAGS, responses={200: EnterpriseDetailOut})
 @requires("bureau", "enterprise", "analyst", "admin")
 def get_enterprise(path: EnterprisePath):
     """企业详情：各联结方式的容量（折算为户）、已用与剩余 / an enterprise with its offers and capacity in households."""
-    return dump(EnterpriseDetailOut(**enterprises.get(neo4j_ext.context, current_principal(), path.credit_code)))
+    return dump(EnterpriseDetailOut(**enterprises.get(neo4j_ext.context, current_principal(), path.credit_code,
+                                                                   facts=request_facts())))
 
 
 @api.get("/enterprises/<credit_code>/recommendations", tags=TAGS, responses={200: RecommendationPage})

@@ -1,11 +1,13 @@
 """Request and response schemas of API v1 (pydantic; the OpenAPI document is generated from them)."""
+from datetime import date
 from typing import Annotated, Generic, Literal, TypeVar
 
 from flask_openapi3 import FileStorage
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
+from services.exports import CONTROL_CHARACTERS
 from services.jobs import KINDS, STATUSES
 from services.principal import ROLES
 
@@ -28,7 +30,31 @@ MechanismCode = Annotated[str, Field(pattern=_one_of(Mechanism), description=f"�
 TwoDigitCode = Annotated[str, Field(pattern=r"^\d{2}$")]
 PartnershipStatusCode = Literal[tuple(PartnershipStatus.codes())]
 RecommendationStatusCode = Literal[tuple(RecommendationStatus.codes())]
-ShortText = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+def _no_control_characters(text: str) -> str:
+    """Text a person typed: line breaks and tabs, but no control characters (they break every XML export)."""
+    if CONTROL_CHARACTERS.search(text):
+        raise ValueError("不能包含控制字符 / must not contain control characters")
+    return text
+
+
+def _calendar_date(text: str) -> str:
+    """A date that exists (2024-02-29, not 2024-13-45 or 2023-02-29)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise ValueError("不是有效日期 / not a real calendar date") from None
+    return text
+
+
+# The same rule for the OpenAPI document (clients and generated tests see what is refused).
+NO_CONTROL_CHARACTERS = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\ufffe\\uffff]*$"
+PlainText = Annotated[str, AfterValidator(_no_control_characters),
+                      Field(json_schema_extra={"pattern": NO_CONTROL_CHARACTERS})]
+ShortText = Annotated[PlainText, Field(min_length=1, max_length=500)]
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", json_schema_extra={"format": "date"}),
+                    AfterValidator(_calendar_date)]
 
 T = TypeVar("T")
 
@@ -364,12 +390,13 @@ class JobOut(BaseModel):
     progress: float | None = None
     message: str | None = None
     county_code: str | None = None
-    requested_by: str | None = None
+    requested_by: str | None = Field(None, description="提交人（名称与角色）")
     created_at: str | None = None
     started_at: str | None = None
     finished_at: str | None = None
     error: str | None = None
     result: dict | None = None
+    report_url: str | None = Field(None, description="校验报告的下载地址（上传完成后）")
 
 
 class MatchRunOut(JobOut):
@@ -445,8 +472,8 @@ class PartnershipPath(Strict):
 class PartnershipUpdateIn(Strict):
     income_gain: float | None = Field(None, ge=0, le=1_000_000, description="年增收（元）")
     status: PartnershipStatusCode | None = Field(None, description=_described(PartnershipStatus))
-    note: Annotated[str, Field(max_length=500)] | None = None
-    end_date: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None
+    note: Annotated[PlainText, Field(max_length=500)] | None = None
+    end_date: IsoDate | None = None
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -462,5 +489,8 @@ class AuditEventOut(BaseModel):
     method: str | None = None
     household_ids: list[str] = Field(default_factory=list)
     household_count: int = 0
+    credit_codes: list[str] = Field(default_factory=list, description="读取了联系人信息的企业")
+    part: int | None = Field(None, description="一次读取拆成多条记录时的序号")
+    parts: int | None = Field(None, description="一次读取拆成的记录数")
     request_id: str | None = None
     client: str | None = None

@@ -6,13 +6,20 @@ from app.api.schemas import JobOut, MatchRunQuery, PageOut, UploadForm, UploadPa
 from app.auth import current_principal, requires
 from app.downloads import report_download
 from app.extensions import neo4j_ext
-from services import uploads
+from services import jobs, uploads
 
 TAGS = tag("数据上传 uploads", "上传贫困户、成员、企业、项目、村或台账文件，按同一 ETL 校验与加载")
 
 
 class UploadPage(PageOut[JobOut]):
     """A page of uploads."""
+
+
+def _with_report_url(job: dict) -> dict:
+    """An upload as shown, with the URL its report downloads from once it is finished (never a server path)."""
+    if job.get("status") == jobs.COMPLETED:
+        return {**job, "report_url": url_for("api_v1.upload_report", job_id=job["job_id"])}
+    return job
 
 
 @api.post("/uploads", tags=TAGS, responses={202: JobOut})
@@ -27,15 +34,16 @@ def upload_file(form: UploadForm):
 @requires("bureau", "admin")
 def list_uploads(query: MatchRunQuery):
     """上传记录（最新在前）/ uploads, newest first."""
-    return page_of(UploadPage, uploads.list_uploads(neo4j_ext.context, current_principal(), query.county, query.skip,
-                                                    query.page_size), query)
+    items, total = uploads.list_uploads(neo4j_ext.context, current_principal(), query.county, query.skip,
+                                        query.page_size)
+    return page_of(UploadPage, ([_with_report_url(job) for job in items], total), query)
 
 
 @api.get("/uploads/<job_id>", tags=TAGS, responses={200: JobOut})
 @requires("bureau", "admin")
 def get_upload(path: UploadPath):
     """一次上传：状态与每个文件的读取/加载/拒绝/警告行数 / one upload with its counts."""
-    return dump(JobOut(**uploads.get(neo4j_ext.context, current_principal(), path.job_id)))
+    return dump(JobOut(**_with_report_url(uploads.get(neo4j_ext.context, current_principal(), path.job_id))))
 
 
 @api.get("/uploads/<job_id>/report.csv", tags=TAGS, responses={200: None})

@@ -2,23 +2,30 @@
 functions as the API (services/), so the roles, scopes, masking and audit rules are the same ones.
 Service errors become Chinese error pages here, in `page()`, with the statuses of app/problems.py.
 
-Log-in takes the same token as the API; the session keeps only the token's id, in a signed,
-HttpOnly, SameSite=Lax cookie (Secure unless SESSION_COOKIE_SECURE is off); every form carries
-a CSRF token (Flask-WTF)."""
+Log-in takes the same token as the API. The session is kept on the server (services/sessions.py): the
+signed, HttpOnly, SameSite=Lax cookie (Secure unless SESSION_COOKIE_SECURE is off) holds a random session
+id, never the token or its id, so signing out or revoking the token ends it everywhere. Every form carries
+a CSRF token (Flask-WTF); redirects go only to paths of this site (app/web/security.py)."""
 import functools
 from datetime import date
+from pathlib import Path
 
 from flask import Blueprint, Flask, flash, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.urls import iri_to_uri
 
 from app.auth import client_address, failed_logins
 from app.extensions import neo4j_ext
 from app.problems import status_of
+from app.web.security import safe_redirect_target
 from core import codes
 from core.settings import Settings
+from services import sessions
 from services.errors import ServiceError
 from services.principal import Principal
-from services.tokens import principal_for_secret, principal_for_token_id
+from services.tokens import principal_for_secret
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static/web")
 csrf = CSRFProtect()
@@ -29,9 +36,13 @@ ROLE_HOME = {"bureau": "web.dashboard", "admin": "web.dashboard", "enterprise": 
 
 def init_web(app: Flask, settings: Settings) -> None:
     """Sessions, CSRF protection (the bearer-token API is exempt: no cookies there) and the pages."""
+    lifetime = settings.web_session_hours * 3600  # the cookie lasts as long as the server-side session may
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       SESSION_COOKIE_SECURE=settings.session_cookie_secure, SESSION_COOKIE_NAME="lianjie_session",
-                      PERMANENT_SESSION_LIFETIME=8 * 3600, WTF_CSRF_TIME_LIMIT=8 * 3600)
+                      PERMANENT_SESSION_LIFETIME=lifetime, WTF_CSRF_TIME_LIMIT=lifetime,
+                      # The API docs without inline script or style (the Content-Security-Policy allows none).
+                      SWAGGER_HTML_STRING=(TEMPLATES / "docs_swagger.html").read_text(encoding="utf-8"),
+                      OPENAPI_HTML_STRING=(TEMPLATES / "docs_index.html").read_text(encoding="utf-8"))
     csrf.init_app(app)
     from app.api import api
 
@@ -39,7 +50,7 @@ def init_web(app: Flask, settings: Settings) -> None:
     from app.web import pages  # noqa: F401  (attaches the page views to bp)
 
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels,
+    app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels, requested_path=requested_path,
                                  RecommendationStatus=codes.RecommendationStatus)
 
     @app.errorhandler(CSRFError)
@@ -75,14 +86,21 @@ def code_labels(kind: str) -> list[tuple[str, str]]:
 
 
 def signed_in_principal() -> Principal | None:
-    """The principal of this browser session (re-read each request, so a revoked token ends the session)."""
-    token_id = session.get("token_id")
-    if not token_id:
+    """The principal of this browser's server-side session (checked each request: an ended, idle, expired
+    or revoked session signs nobody in)."""
+    session_id = session.get("sid")
+    if not session_id:
         return None
-    principal = principal_for_token_id(neo4j_ext.context, token_id)
+    principal = sessions.principal_for_session(neo4j_ext.context, session_id)
     if principal is None:
         session.clear()
     return principal
+
+
+def requested_path() -> str:
+    """This request's path and query as a same-site URI (non-ASCII percent-encoded), to come back to."""
+    query = request.query_string.decode("latin-1")
+    return iri_to_uri(request.path) + (f"?{query}" if query else "")
 
 
 def page(*roles: str):
@@ -92,7 +110,7 @@ def page(*roles: str):
         def wrapper(*args, **kwargs):
             principal = signed_in_principal()
             if principal is None:
-                return redirect(url_for("web.login", next=request.full_path if request.method == "GET" else None))
+                return redirect(url_for("web.login", next=requested_path() if request.method == "GET" else None))
             g.principal = principal
             if principal.role not in roles:
                 return error_page(403, "您的账号无权访问此页面。")
@@ -111,8 +129,8 @@ def _layout_context():
 
 @bp.get("/login")
 def login():
-    """The sign-in form."""
-    return render_template("login.html", next=request.args.get("next", ""))
+    """The sign-in form (it carries `next` only when that is a path of this site)."""
+    return render_template("login.html", next=safe_redirect_target(request.args.get("next")) or "")
 
 
 @bp.post("/login")
@@ -125,18 +143,18 @@ def login_submit():
     if principal is None:
         limiter.record_failure(client)
         return render_template("login.html", error="令牌无效或已吊销，请核对后重试。"), 401
+    # A new session id at every sign-in; the one this browser held before ends (no session fixation).
+    session_id = sessions.start(neo4j_ext.context, principal, client, previous=session.get("sid"))
     session.clear()
     session.permanent = True
-    session["token_id"] = principal.token_id
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for(ROLE_HOME[principal.role])
-    return redirect(target)
+    session["sid"] = session_id
+    return redirect(safe_redirect_target(request.form.get("next")) or url_for(ROLE_HOME[principal.role]))
 
 
 @bp.post("/logout")
 def logout():
-    """Sign out."""
+    """Sign out: the session ends on the server, so a copy of the cookie stops working too."""
+    sessions.end(neo4j_ext.context, session.get("sid"))
     session.clear()
     flash("已退出登录。")
     return redirect(url_for("web.login"))

@@ -10,6 +10,7 @@ from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
 from app.web import bp, charts, page
+from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
 from services import enterprises, households, ledger, recommendations, regions, runs, uploads
 from services.households import HouseholdFilter
@@ -30,9 +31,13 @@ def _query(model, args):
 
 
 def _back(default: str):
-    """Redirect to the form's `back` path (only a local one), else to default."""
-    back = request.form.get("back") or ""
-    return redirect(back if back.startswith("/") else default)
+    """Redirect to the form's `back` path when it is a path of this site, else to default."""
+    return redirect(safe_redirect_target(request.form.get("back")) or default)
+
+
+def _referrer(default: str):
+    """Redirect to the page the form was sent from when it is on this site, else to default."""
+    return redirect(same_site_path(request.referrer, request.host) or default)
 
 
 def _county() -> str:
@@ -188,7 +193,7 @@ def update_ledger(partnership_id):
             changes["status"] = request.form["status"]
     except ValueError:
         flash("年增收须为 0 到 1,000,000 之间的数字。", "error")
-        return redirect(request.referrer or url_for("web.ledger"))
+        return _referrer(url_for("web.ledger"))
     ledger.update(neo4j_ext.context, current_principal(), partnership_id, changes, facts=request_facts())
     flash("台账已更新。")
     return _back(url_for("web.ledger"))

@@ -1,16 +1,16 @@
-"""The web UI in a real browser: Debian's Chromium driven by Playwright, against the app served on loopback.
+"""The web UI in a real browser: Debian's Chromium driven by Playwright, against the app served as `make run`
+serves it — nginx (deploy/) in front of gunicorn, on loopback ports of its own.
 
 Screenshots of every main page at desktop and tablet width go to var/screenshots/."""
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
-from werkzeug.serving import make_server
 
 from core.settings import PROJECT_ROOT
 from graph import views
 from tests.support import bureau_files as bf
+from tests.support.proxy import deployed_world  # noqa: F401  (fixture: nginx + gunicorn on the world's graph)
 
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -21,13 +21,9 @@ WIDTHS = {"desktop": {"width": 1366, "height": 900}, "tablet": {"width": 820, "h
 
 
 @pytest.fixture(scope="module")
-def live_url(api_app):
-    """The app served by a real HTTP server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, api_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+def live_url(deployed_world):  # noqa: F811
+    """The public (nginx) address of the deployment; gunicorn behind it is not reached directly."""
+    return deployed_world.url
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +72,8 @@ def _covered(page) -> int:
 def test_bureau_finds_an_uncovered_household_confirms_a_pairing_and_sees_coverage_rise(
         browser, live_url, page_for, world, neo4j_driver, tmp_path):
     login = browser.new_page(viewport=WIDTHS["desktop"])
-    login.goto(f"{live_url}/login")
+    answer = login.goto(f"{live_url}/login")
+    assert answer.headers["server"] == "nginx", "served through the proxy, as deployed"
     shoot(login, "login")
     login.close()
 

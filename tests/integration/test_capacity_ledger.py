@@ -95,3 +95,25 @@ def test_a_declined_acceptance_gives_its_place_back(land_lease_world):
     assert _accept(driver, HOUSEHOLDS)["status"] == PartnershipStatus.AWAITING_CONFIRMATION
     assert len(_open_partnerships(driver)) == PLACES
     assert ledger.declined_pairs(driver, [bf.COUNTY])[0]["reason"] == "土地不连片"
+
+
+def test_simultaneous_accepts_never_exceed_the_places(land_lease_world):
+    """Eleven enterprise users accepting at once: the places are taken one at a time, never 11 of 10."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    driver = land_lease_world
+    start = Barrier(HOUSEHOLDS)
+
+    def accept(number: int) -> str:
+        start.wait()
+        try:
+            return _accept(driver, number)["status"]
+        except ledger.LedgerConflict as conflict:
+            return conflict.code
+
+    with ThreadPoolExecutor(max_workers=HOUSEHOLDS) as pool:
+        outcomes = list(pool.map(accept, range(1, HOUSEHOLDS + 1)))
+    assert sorted(outcomes).count(PartnershipStatus.AWAITING_CONFIRMATION.value) == PLACES
+    assert outcomes.count("no_capacity") == 1
+    assert len(_open_partnerships(driver)) == PLACES

@@ -205,7 +205,7 @@ def test_real_schema_statements():
             in statements)
     assert "CREATE INDEX household_county_code IF NOT EXISTS FOR (n:Household) ON (n.county_code)" in statements
     assert "CREATE INDEX apitoken_token_hash IF NOT EXISTS FOR (n:ApiToken) ON (n.token_hash)" in statements
-    assert len(statements) == len(set(statements)) == 39  # 13 constraints, 26 indexes
+    assert len(statements) == len(set(statements)) == 44  # 15 constraints, 29 indexes
 
 
 def test_the_enterprise_projection_is_the_list_the_pages_always_read():

@@ -3,8 +3,8 @@ import hashlib
 import hmac
 
 from services.principal import Principal
-from services.privacy import (FULL, MASKED, PARTNER, PSEUDONYMOUS, RequestFacts, audit_event, household_view,
-                              personal_ids, present_household, present_member, pseudonym)
+from services.privacy import (FULL, MASKED, PARTNER, PSEUDONYMOUS, RequestFacts, audit_event, audit_events,
+                              household_view, personal_ids, present_household, present_member, pseudonym)
 
 KEY = "test-secret"
 HOUSEHOLD = {
@@ -80,5 +80,9 @@ def test_an_audit_record_carries_the_request_facts_passed_in():
         "/api/v1/households", "GET", "req-1", "10.0.0.1")
     assert event["token_id"] == "tok_1" and event["role"] == "bureau" and event["action"] == "households.search"
     assert event["household_ids"] == ["a", "b"] and event["household_count"] == 2
-    many = audit_event(principal("admin"), "export", [str(i) for i in range(1500)], RequestFacts())
-    assert len(many["household_ids"]) == 1000 and many["household_count"] == 1500 and many["path"] is None
+    many = audit_events(principal("admin"), "export", [str(i) for i in range(1500)], RequestFacts())
+    assert [event["household_ids"] for event in many] == [[str(i) for i in range(1000)],
+                                                          [str(i) for i in range(1000, 1500)]], "every household"
+    assert [(event["part"], event["parts"], event["household_count"]) for event in many] == [(1, 2, 1000),
+                                                                                              (2, 2, 500)]
+    assert many[0]["path"] is None

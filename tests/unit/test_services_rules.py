@@ -5,7 +5,7 @@ from core.codes import PartnershipStatus
 from graph.ledger import LedgerConflict
 from services.errors import Conflict, Invalid, NotFound, Unsupported
 from services.jobs import MATCH, UPLOAD, kind_of, new_job
-from services.ledger import _check_changes
+from services.ledger import check_changes
 from services.recommendations import _service_error
 from services.uploads import check_file_type
 
@@ -19,12 +19,12 @@ def test_only_table_files_are_accepted():
 
 
 def test_ledger_changes_are_checked():
-    assert _check_changes({"status": PartnershipStatus.COMPLETED, "income_gain": 3600}) == {
+    assert check_changes({"status": PartnershipStatus.COMPLETED, "income_gain": 3600}) == {
         "status": PartnershipStatus.COMPLETED.value, "income_gain": 3600}
     for bad, code in (({"status": "99"}, "invalid_status"), ({"household_id": "x"}, "unknown_field"),
                       ({"income_gain": -1}, "invalid_income_gain")):
         with pytest.raises(Invalid) as refused:
-            _check_changes(bad)
+            check_changes(bad)
         assert refused.value.code == code
 
 
