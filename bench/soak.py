@@ -26,8 +26,6 @@ import json
 import os
 import random
 import re
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -42,7 +40,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.settings import PROJECT_ROOT, Settings  # noqa: E402
-from deploy import nginx  # noqa: E402
+from deploy.stack import Stack, start_stack  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 SOAK_DIR = BENCH_DIR / "soak"
@@ -175,63 +173,22 @@ def make_actors(settings: Settings, enterprise_count: int) -> Actors:
 # --- the deployment: gunicorn behind nginx ------------------------------------------------------------
 
 
-@dataclass
-class Deployment:
-    gunicorn: subprocess.Popen
-    nginx: subprocess.Popen
-    proxy: nginx.ProxyConfig
-
-    @property
-    def url(self) -> str:
-        return self.proxy.url
-
-    def stop(self) -> None:
-        for process in (self.nginx, self.gunicorn):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=40)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def start_deployment(settings: Settings, port: int, upstream_port: int, workers: int, threads: int) -> Deployment:
-    """gunicorn (private port) and nginx (public port) as children of this process, both ready."""
+def start_deployment(settings: Settings, port: int, upstream_port: int, workers: int, threads: int) -> Stack:
+    """gunicorn (private port) and nginx (public port) as children of this process, both ready (deploy/stack.py)."""
     SOAK_DIR.mkdir(parents=True, exist_ok=True)
     for log in ("gunicorn.log", "access.log", "nginx-access.log", "nginx-error.log", "gunicorn.out"):
         (SOAK_DIR / log).unlink(missing_ok=True)
-    upstream = f"127.0.0.1:{upstream_port}"
-    env = {**os.environ, "NEO4J_URI": settings.bolt_uri, "ID_HASH_KEY": settings.id_hash_key,
-           "VAR_DIR": str(settings.var_dir), "LIANJIE_BIND": upstream, "LIANJIE_WORKERS": str(workers),
-           "LIANJIE_THREADS": str(threads), "LIANJIE_PIDFILE": str(SOAK_DIR / "gunicorn.pid"),
-           "LIANJIE_ACCESSLOG": str(SOAK_DIR / "access.log"), "LIANJIE_ERRORLOG": str(SOAK_DIR / "gunicorn.log"),
-           "PROXY_HOPS": "1"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with open(SOAK_DIR / "gunicorn.out", "ab") as output:
-        gunicorn = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py",
-                                     "wsgi:app"], cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                    stdout=output, stderr=subprocess.STDOUT)
-    proxy = nginx.write_config(nginx.ProxyConfig(listen=f"127.0.0.1:{port}", upstream=upstream,
-                                                 home=SOAK_DIR / "nginx", log_dir=SOAK_DIR,
-                                                 max_upload_mb=settings.max_upload_mb))
-    nginx.check(proxy)
-    proxy_process = subprocess.Popen(nginx.command(proxy, "-g", "daemon off;"), stdin=subprocess.DEVNULL)
-    deployment = Deployment(gunicorn, proxy_process, proxy)
     started = time.monotonic()
-    while time.monotonic() - started < READY_TIMEOUT_S:
+    with open(SOAK_DIR / "gunicorn.out", "ab") as output:
         try:
-            if requests.get(f"{deployment.url}/readyz", timeout=5).status_code == 200:
-                print(f"就绪 / ready in {time.monotonic() - started:.1f} s: nginx {deployment.url} → gunicorn "
-                      f"{upstream} ({workers} workers × {threads} threads)", flush=True)
-                return deployment
-        except requests.ConnectionError:
-            pass
-        if gunicorn.poll() is not None or proxy_process.poll() is not None:
-            break
-        time.sleep(0.3)
-    deployment.stop()
-    raise SystemExit(f"部署未就绪 / not ready; see {SOAK_DIR}/gunicorn.log and nginx-error.log")
+            deployment = start_stack(settings, SOAK_DIR, public=f"127.0.0.1:{port}", upstream=f"127.0.0.1:{upstream_port}",
+                                     ready_timeout_s=READY_TIMEOUT_S, output=output, LIANJIE_WORKERS=workers,
+                                     LIANJIE_THREADS=threads)
+        except RuntimeError as error:
+            raise SystemExit(f"部署未就绪 / not ready; see {SOAK_DIR}/gunicorn.log and nginx-error.log\n{error}")
+    print(f"就绪 / ready in {time.monotonic() - started:.1f} s: nginx {deployment.url} → gunicorn "
+          f"{deployment.upstream_url} ({workers} workers × {threads} threads)", flush=True)
+    return deployment
 
 
 # --- the clients ------------------------------------------------------------------------------------
@@ -379,7 +336,7 @@ def client_loop(client: Client, stop: threading.Event) -> None:
 class Memory:
     """RSS of each gunicorn worker (by pid), nginx (all processes) and Neo4j, sampled every MEMORY_EVERY_S."""
 
-    def __init__(self, deployment: Deployment, neo4j_pid: int | None):
+    def __init__(self, deployment: Stack, neo4j_pid: int | None):
         self.deployment, self.neo4j_pid = deployment, neo4j_pid
         self.started = time.monotonic()
         self.workers: dict[int, list[tuple[float, float]]] = defaultdict(list)  # pid → [(minutes, MB)]

@@ -4,6 +4,8 @@ Values come from the environment and an optional `.env` file in the working
 directory. When NEO4J_URI is unset, Lianjie runs its own local Neo4j
 (see graph/server.py) on LOCAL_NEO4J_PORT.
 """
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import Field
@@ -100,6 +102,19 @@ class Settings(BaseSettings):
         if key == self.session_secret():
             raise InsecureSecret("PSEUDONYM_KEY 不得与 SECRET_KEY 相同 / PSEUDONYM_KEY must differ from SECRET_KEY")
         return key
+
+    def environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        """`base` (default: this process's environment) with these settings as variables, so that a child
+        process (a job, gunicorn) builds the same Settings. An unset setting is removed rather than left to
+        `.env`; NEO4J_URI unset is written empty, so a NEO4J_URI in `.env` cannot redirect the child."""
+        env = dict(os.environ if base is None else base)
+        for name, value in self.model_dump().items():
+            if value is None:
+                env.pop(name.upper(), None)
+            else:
+                env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+        env["NEO4J_URI"] = self.neo4j_uri or ""
+        return env
 
     @property
     def uses_local_neo4j(self) -> bool:

@@ -19,17 +19,6 @@ from services.jobs import FAILED, QUEUED, RUNNING, utc_now
 log = logging.getLogger("lianjie.jobs")
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The environment that recreates these settings in a child process."""
-    env = dict(os.environ)
-    for name, value in settings.model_dump().items():
-        if value is None:
-            env.pop(name.upper(), None)
-        else:
-            env[name.upper()] = str(value)
-    return env
-
-
 class JobRunner:
     """One per process: a daemon thread that claims queued jobs and runs each in a child process."""
 
@@ -92,7 +81,7 @@ class JobRunner:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as child_log:
             self.child = subprocess.Popen([sys.executable, "-m", "jobs.child", "run", job_id, self.worker],
-                                          env=settings_env(self.settings), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
+                                          env=self.settings.environment(), cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL,
                                           stdout=child_log, stderr=subprocess.STDOUT, start_new_session=True)
         self.child_log = log_path
 

@@ -1,5 +1,4 @@
 """Request and response schemas of API v1 (pydantic; the OpenAPI document is generated from them)."""
-from datetime import date
 from typing import Annotated, Generic, Literal, TypeVar
 
 from flask_openapi3 import FileStorage
@@ -7,9 +6,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
-from services.exports import CONTROL_CHARACTERS
+from services.errors import Invalid
 from services.jobs import KINDS, STATUSES
 from services.principal import ROLES
+from services.text import calendar_date, plain_text
 
 
 def _described(code_list: type[Code]) -> str:
@@ -33,19 +33,19 @@ RecommendationStatusCode = Literal[tuple(RecommendationStatus.codes())]
 
 
 def _no_control_characters(text: str) -> str:
-    """Text a person typed: line breaks and tabs, but no control characters (they break every XML export)."""
-    if CONTROL_CHARACTERS.search(text):
-        raise ValueError("不能包含控制字符 / must not contain control characters")
-    return text
+    """The services' rule for typed text (services/text.py), as a pydantic validator."""
+    try:
+        return plain_text(text, "")
+    except Invalid as error:
+        raise ValueError(error.message) from None
 
 
 def _calendar_date(text: str) -> str:
-    """A date that exists (2024-02-29, not 2024-13-45 or 2023-02-29)."""
+    """The services' rule for dates (services/text.py), as a pydantic validator."""
     try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise ValueError("不是有效日期 / not a real calendar date") from None
-    return text
+        return calendar_date(text, "")
+    except Invalid as error:
+        raise ValueError(error.message) from None
 
 
 # The same rule for the OpenAPI document (clients and generated tests see what is refused).

@@ -5,9 +5,7 @@ Everything here reads /proc (Linux): which worker holds a client's connection, w
 master forked. Nothing is killed by name; every kill is by a pid these helpers found.
 """
 import os
-import signal
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,9 +14,9 @@ from pathlib import Path
 import neo4j
 import requests
 
-from core.settings import PROJECT_ROOT, Settings
+from core.settings import Settings
+from deploy.stack import start_gunicorn, stop_process
 from etl.load import load_files
-from jobs.runner import settings_env
 from tests.support import bureau_files as bf
 
 
@@ -120,17 +118,7 @@ def gunicorn_on(settings: Settings, port: int, folder: Path, workers: int = 2, *
     The settings travel as environment variables (as the job runner hands them to its children). The
     master is stopped with SIGTERM at the end, and SIGKILL if it does not stop in time.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    env = settings_env(settings)
-    env.update({
-        "LIANJIE_BIND": f"127.0.0.1:{port}", "LIANJIE_WORKERS": str(workers),
-        "LIANJIE_PIDFILE": str(folder / "gunicorn.pid"), "LIANJIE_ERRORLOG": str(folder / "gunicorn.log"),
-        "LIANJIE_ACCESSLOG": str(folder / "access.log"), "PROMETHEUS_MULTIPROC_DIR": str(folder / "prometheus"),
-    })
-    env.update({name: str(value) for name, value in env_overrides.items()})
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    process = subprocess.Popen([str(gunicorn), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=PROJECT_ROOT, env=env,
-                               stdin=subprocess.DEVNULL)
+    process = start_gunicorn(settings, folder, f"127.0.0.1:{port}", LIANJIE_WORKERS=workers, **env_overrides)
     server = Gunicorn(process, port, folder / "gunicorn.log")
     try:
         def ready():
@@ -144,12 +132,7 @@ def gunicorn_on(settings: Settings, port: int, folder: Path, workers: int = 2, *
         wait_until(lambda: len(server.workers()) == workers, 30, 0.1, f"{workers} gunicorn workers")
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 @contextmanager
