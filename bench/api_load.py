@@ -1,7 +1,7 @@
-"""API benchmark: latency and throughput of the HTTP API (gunicorn) on a province-scale graph.
+"""API benchmark: latency and throughput of the HTTP API and web pages (gunicorn) on a province-scale graph.
 
     .venv/bin/python bench/api_load.py --prepare          # once: 1,000,000 households loaded and matched (~45 min)
-    .venv/bin/python bench/api_load.py [--concurrency 8] [--duration 30] [--scenario healthz] ...
+    .venv/bin/python bench/api_load.py [--concurrency 8] [--duration 30] [--scenario regions] [--exclude healthz] ...
     .venv/bin/python bench/api_load.py --households 20000 --prepare    # small scale, its own Neo4j
 
 Preparation (idempotent) uses a dedicated local Neo4j (var/neo4j/apibench, port 7691; other sizes
@@ -11,11 +11,25 @@ runs matching for every county. Each stage prints its duration and peak memory. 
 
 The benchmark applies the schema again, creates API tokens, serves the app with gunicorn and drives
 it from a separate load process with C keep-alive connections for D seconds per scenario:
-  healthz          GET /healthz (no auth, no database): the ceiling of the stack;
-  recommendations  an enterprise's current recommendations, with that enterprise's token;
-  households       a bureau's household search in its county (with filter variants), with its token.
-It prints requests, errors (non-2xx), requests/s and latency percentiles per scenario and writes
-them to var/bench/api_load.json. The load process shares the machine's CPUs with gunicorn and Neo4j.
+  healthz           GET /healthz (no auth, no database): the ceiling of the stack;
+  recommendations   an enterprise's current recommendations, with that enterprise's token;
+  households        a bureau's household search in its county (with filter variants), with its token;
+  household_detail  GET /api/v1/households/<id>, households spread over several counties, each with the
+                    bureau token of its county;
+  regions           the region tree: a county's children, the county and one of its townships (bureau
+                    token of that county), alternating with the top level GET /api/v1/regions (analyst);
+  dashboard         the bureau web dashboard GET /dashboard, in a browser session of each county's bureau;
+  enterprise_page   the enterprise web page GET /enterprise, in a browser session of each enterprise.
+The web scenarios sign in once per county / enterprise before the load (GET /login for the CSRF token,
+POST /login with the API token, the redirect followed once as a browser does) and send the session
+cookie as a fixed Cookie header. healthz is measured first whenever another scenario is chosen (the
+others are compared with it) unless `--exclude healthz`.
+
+It prints, per scenario, requests, errors (non-2xx), requests/s, p50/p90/p99/max latency, requests/s as
+a percentage of healthz's (the ceiling), and a verdict against the goals (GOALS: households and
+recommendations ≥ 200 req/s with p99 ≤ 50 ms; the other database scenarios p99 ≤ 200 ms; any error
+fails), and writes them to var/bench/api_load.json. Scenarios mixing request kinds (regions) also get
+figures per kind. The load process shares the machine's CPUs with gunicorn and Neo4j.
 """
 import argparse
 import http.client
@@ -48,8 +62,60 @@ GUNICORN_ACCESS_LOG = BENCH_DIR / "api_access.log"
 GUNICORN_ERROR_LOG = BENCH_DIR / "api_gunicorn.log"
 GUNICORN_OUTPUT = BENCH_DIR / "api_gunicorn.out"
 READY_TIMEOUT_S = 120
-SCENARIOS = ("healthz", "recommendations", "households")
+SCENARIOS = ("healthz", "recommendations", "households", "household_detail", "regions", "dashboard",
+             "enterprise_page")
+CEILING = "healthz"  # every other scenario's requests/s is reported as a share of this one's
 HOUSEHOLD_SEARCH_VARIANTS = ("", "&cause=01", "&labour=none", "&labour=skilled", "&sort=income_per_capita")
+TOWNSHIPS_PER_COUNTY = 4  # the regions scenario: townships of each county it asks for
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a scenario must reach: at least min_rps requests/s (None: no throughput goal), p99 ≤ max_p99_ms."""
+
+    max_p99_ms: float
+    min_rps: float | None = None
+
+    def describe(self) -> str:
+        return (f"≥{self.min_rps:,.0f}/s " if self.min_rps is not None else "") + f"p99≤{self.max_p99_ms:g}ms"
+
+    def judge(self, figures: dict) -> list[str]:
+        """Why the figures miss the goal (empty: met). Errors fail too: an error's latency is no answer's."""
+        misses = []
+        if figures["errors"]:
+            misses.append(f"{figures['errors']:,} errors")
+        if not figures["requests"]:
+            misses.append("no requests")
+        if self.min_rps is not None and figures["rps"] < self.min_rps:
+            misses.append(f"{figures['rps']:,.0f} < {self.min_rps:,.0f} req/s")
+        if figures["p99_ms"] is not None and figures["p99_ms"] > self.max_p99_ms:
+            misses.append(f"p99 {figures['p99_ms']:,.1f} > {self.max_p99_ms:g} ms")
+        return misses
+
+
+GOALS = {
+    "households": Goal(max_p99_ms=50, min_rps=200),
+    "recommendations": Goal(max_p99_ms=50, min_rps=200),
+    "household_detail": Goal(max_p99_ms=200),
+    "regions": Goal(max_p99_ms=200),
+    "dashboard": Goal(max_p99_ms=200),
+    "enterprise_page": Goal(max_p99_ms=200),
+}
+
+
+@dataclass
+class Request:
+    """One request a scenario cycles over. `kind` names its sort when a scenario mixes several (figures are
+    also given per kind); `sign_in` is the API token a browser session is opened with before the load, whose
+    cookie then goes into the headers (web pages)."""
+
+    path: str
+    headers: dict = field(default_factory=dict)
+    kind: str = ""
+    sign_in: str | None = None
+
+    def for_worker(self) -> list:
+        return [self.path, self.headers, self.kind]
 
 
 @dataclass(frozen=True)
@@ -233,12 +299,35 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
                 print(f"  graph: {nodes:,} nodes, {rels:,} relationships", flush=True)
                 with Stage("索引统计 / index statistics (resample, replan)", instance):
                     bench_queries.prepare_for_replanning(driver)  # the API's queries meet millions of new nodes
+            if missing_read_state(driver):
+                # A graph loaded before the read state existed (graph/readstate.py): what `flask readstate
+                # repair` does on an upgraded installation.
+                from graph import readstate
+
+                with Stage("模式 / schema (composite indexes)", instance):
+                    apply_schema(driver)
+                with Stage("读状态 / read state (readstate repair, every county)", instance):
+                    def progress(done, total, county, result):
+                        if done % 10 == 0 or done == total:
+                            print(f"  {done}/{total} counties", flush=True)
+                    report = readstate.check(driver, repair=True, progress=progress)
+                print(f"  repaired {sum(len(item['households']) for item in report):,} households, "
+                      f"{sum(len(item['regions']) for item in report):,} regions", flush=True)
+                with Stage("索引统计 / index statistics (resample, replan)", instance):
+                    bench_queries.prepare_for_replanning(driver)
     except BaseException:
         server.stop(instance)
         raise
     if not keep_running:
         server.stop(instance)  # the memory goes back to the machine
     print(f"\n准备完成 / prepared in {time.monotonic() - prepared_at:,.0f} s; graph kept in {instance.home}", flush=True)
+
+
+def missing_read_state(driver) -> bool:
+    """Whether some household has no stored read state yet."""
+    records, _, _ = driver.execute_query("MATCH (h:Household) WHERE h.covered IS NULL RETURN count(h) > 0 AS missing "
+                                         "LIMIT 1")
+    return records[0]["missing"]
 
 
 # --- the load process ------------------------------------------------------------------------------
@@ -251,6 +340,8 @@ class ConnectionTally:
     """What one keep-alive connection saw inside the measured window."""
 
     latencies: list = field(default_factory=list)
+    kinds: list = field(default_factory=list)  # the request kind of each latency
+    kind_errors: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     last_finish: float = 0.0
     error_sample: str | None = None
@@ -258,11 +349,11 @@ class ConnectionTally:
 
 def drive_connection(host: str, port: int, requests: list, first: int, measure_from: float, stop_at: float,
                      tally: ConnectionTally) -> None:
-    """Send requests back to back on one connection (reopened after errors) until stop_at."""
+    """Send requests ([path, headers, kind]) back to back on one connection (reopened after errors) until stop_at."""
     connection = None
     index = first
     while (sent_at := time.perf_counter()) < stop_at:
-        path, headers = requests[index % len(requests)]
+        path, headers, kind = requests[index % len(requests)]
         index += 1
         try:
             if connection is None:
@@ -283,10 +374,13 @@ def drive_connection(host: str, port: int, requests: list, first: int, measure_f
         if sent_at < measure_from:
             continue  # warm-up: connections, driver pools and Neo4j's page cache fill up
         tally.latencies.append(finished_at - sent_at)
+        tally.kinds.append(kind)
         tally.statuses[str(status)] += 1
         tally.last_finish = max(tally.last_finish, finished_at)
-        if tally.error_sample is None and not (isinstance(status, int) and 200 <= status < 300):
-            tally.error_sample = f"{status} GET {path}: {body[:300].decode('utf-8', 'replace')}"
+        if not (isinstance(status, int) and 200 <= status < 300):
+            tally.kind_errors[kind] += 1
+            if tally.error_sample is None:
+                tally.error_sample = f"{status} GET {path}: {body[:300].decode('utf-8', 'replace')}"
     if connection is not None:
         connection.close()
 
@@ -317,9 +411,22 @@ def run_load(spec: dict) -> dict:
                "window_s": window, "statuses": dict(statuses), "distinct_requests": len(requests),
                "load_process_cpu_s": usage.ru_utime + usage.ru_stime,
                "error_sample": next((tally.error_sample for tally in tallies if tally.error_sample), None)}
-    for name, q in (("p50_ms", 50), ("p90_ms", 90), ("p99_ms", 99), ("max_ms", 100)):
-        figures[name] = float(np.percentile(latencies_ms, q)) if latencies_ms.size else None
+    figures.update(percentiles(latencies_ms))
+    kinds = sorted({kind for _, _, kind in requests})
+    if len(kinds) > 1:  # a mixed scenario: the figures of each kind of request as well
+        kind_of = np.array([kind for tally in tallies for kind in tally.kinds], dtype=object)
+        kind_errors = sum((tally.kind_errors for tally in tallies), Counter())
+        figures["kinds"] = {kind: {"requests": int((kind_of == kind).sum()), "errors": kind_errors[kind],
+                                   **percentiles(latencies_ms[kind_of == kind])} for kind in kinds}
     return figures
+
+
+def percentiles(latencies_ms) -> dict:
+    """p50, p90, p99 and max (None each without samples) of an array of latencies in ms."""
+    import numpy as np
+
+    return {name: float(np.percentile(latencies_ms, q)) if latencies_ms.size else None
+            for name, q in (("p50_ms", 50), ("p90_ms", 90), ("p99_ms", 99), ("max_ms", 100))}
 
 
 def load_worker() -> int:
@@ -338,64 +445,291 @@ def pick_evenly(items: list, n: int) -> list:
     return [items[i * len(items) // n] for i in range(n)]
 
 
-def scenario_requests(name: str, driver, settings: Settings, args) -> list | None:
-    """[path, headers] pairs a scenario cycles over; None (with the reason printed) when it cannot run."""
+def choose_scenarios(selected: list | None, excluded: list | None) -> list[str]:
+    """The scenarios to run, in order: those selected (default: all), the ceiling (healthz) first whenever
+    another one runs, because the others are reported as a share of it; minus the excluded ones."""
+    names = list(dict.fromkeys(selected or SCENARIOS))
+    excluded = set(excluded or ())
+    if CEILING not in excluded and any(name != CEILING for name in names):
+        names = [CEILING] + [name for name in names if name != CEILING]
+    return [name for name in names if name not in excluded]
+
+
+def scenario_requests(name: str, driver, settings: Settings, args, tokens: dict | None = None) -> list | None:
+    """The Requests a scenario cycles over; None (with the reason printed) when it cannot run.
+
+    `tokens` keeps the API tokens issued in this run, one per role and scope, for every scenario."""
     if name == "healthz":
-        return [["/healthz", {}]]
+        return [Request("/healthz")]
     try:
         from services.context import Context
+        from services.errors import ServiceError
         from services.tokens import issue_token
     except ImportError as error:
         print(f"场景 {name} 跳过：无法导入 services.tokens.issue_token / scenario {name} skipped: "
               f"cannot import services.tokens.issue_token ({error})", flush=True)
         return None
+    tokens = {} if tokens is None else tokens
 
     def issue(role: str, token_name: str, **scope) -> str:
-        return issue_token(Context(driver, settings), role, token_name, **scope)
+        key = (role, tuple(sorted(scope.items())))
+        if key not in tokens:
+            tokens[key] = issue_token(Context(driver, settings), role, token_name, **scope)
+        return tokens[key]
 
+    builders = {
+        "recommendations": lambda: recommendation_requests(driver, issue, args.enterprises),
+        "households": lambda: household_search_requests(driver, issue, args.counties),
+        "household_detail": lambda: household_detail_requests(driver, issue, args.counties, args.detail_households),
+        "regions": lambda: region_requests(driver, issue, args.counties),
+        "dashboard": lambda: dashboard_requests(driver, issue, args.counties),
+        "enterprise_page": lambda: enterprise_page_requests(driver, issue, args.enterprises),
+    }
     try:
-        if name == "recommendations":
-            return recommendation_requests(driver, issue, args.enterprises)
-        return household_search_requests(driver, issue, args.counties)
-    except (TypeError, ValueError) as error:  # the token API changed under us: say so, measure the rest
+        return builders[name]()
+    except (TypeError, ValueError, ServiceError) as error:  # the token API changed under us: say so, measure the rest
         print(f"场景 {name} 跳过：创建令牌失败 / scenario {name} skipped: issue_token failed ({error!r})", flush=True)
         return None
 
 
-def recommendation_requests(driver, issue_token, limit: int) -> list | None:
-    """An enterprise's first page of current recommendations, with its own token, for `limit` enterprises."""
+def _bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _bureau_token(issue_token, county_code: str) -> str:
+    return issue_token("bureau", f"api-bench {county_code}", county_code=county_code)
+
+
+def _enterprise_token(issue_token, credit_code: str) -> str:
+    return issue_token("enterprise", f"api-bench {credit_code}", credit_code=credit_code)
+
+
+def _counties(driver, limit: int, scenario: str) -> list[dict]:
+    """Up to `limit` counties with households, spread over the list (printed when there are none)."""
+    from graph import bench_queries
+
+    counties = pick_evenly(bench_queries.counties_with_households(driver), limit)
+    if not counties:
+        print(f"场景 {scenario} 跳过：没有户 / skipped: no households", flush=True)
+    return counties
+
+
+def _enterprises(driver, limit: int, scenario: str) -> list[dict]:
+    """Up to `limit` enterprises with current recommendations (printed when there are none)."""
     from graph import bench_queries
 
     enterprises = bench_queries.enterprises_with_current_recommendations(driver, limit)
     if not enterprises:
-        print("场景 recommendations 跳过：没有当前推荐 / skipped: no current recommendations", flush=True)
+        print(f"场景 {scenario} 跳过：没有当前推荐 / skipped: no current recommendations", flush=True)
+    return enterprises
+
+
+def recommendation_requests(driver, issue_token, limit: int) -> list | None:
+    """An enterprise's first page of current recommendations, with its own token, for `limit` enterprises."""
+    enterprises = _enterprises(driver, limit, "recommendations")
+    if not enterprises:
         return None
-    requests = []
-    for enterprise in enterprises:
-        code = enterprise["credit_code"]
-        token = issue_token("enterprise", f"api-bench {code}", credit_code=code)
-        requests.append([f"/api/v1/enterprises/{code}/recommendations?page_size=10",
-                         {"Authorization": f"Bearer {token}"}])
+    requests = [Request(f"/api/v1/enterprises/{enterprise['credit_code']}/recommendations?page_size=10",
+                        _bearer(_enterprise_token(issue_token, enterprise["credit_code"])))
+                for enterprise in enterprises]
     print(f"  recommendations: {len(enterprises)} enterprises, one token each", flush=True)
     return requests
 
 
 def household_search_requests(driver, issue_token, limit: int) -> list | None:
     """A bureau's search for uncovered households in its county (with filter variants), for `limit` counties."""
-    from graph import bench_queries
-
-    counties = pick_evenly(bench_queries.counties_with_households(driver), limit)
+    counties = _counties(driver, limit, "households")
     if not counties:
-        print("场景 households 跳过：没有户 / skipped: no households", flush=True)
         return None
     requests = []
     for county in counties:
-        token = issue_token("bureau", f"api-bench {county['code']}", county_code=county["code"])
+        headers = _bearer(_bureau_token(issue_token, county["code"]))
         base = f"/api/v1/households?county={county['code']}&covered=false&page_size=20"
-        requests += [[base + variant, {"Authorization": f"Bearer {token}"}] for variant in HOUSEHOLD_SEARCH_VARIANTS]
+        requests += [Request(base + variant, headers) for variant in HOUSEHOLD_SEARCH_VARIANTS]
     print(f"  households: {len(counties)} counties × {len(HOUSEHOLD_SEARCH_VARIANTS)} filter variants, "
           f"one bureau token per county", flush=True)
     return requests
+
+
+def household_ids(driver, county_code: str, n: int) -> list[str]:
+    """Up to n ids of a county's active households, evenly spaced in id order (the same ones every run)."""
+    import neo4j
+
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (h:Household {county_code: $county}) WHERE h.active
+        WITH h.household_id AS id ORDER BY id
+        WITH collect(id) AS ids WHERE size(ids) > 0
+        UNWIND range(0, size(ids) - 1, toInteger(ceil(toFloat(size(ids)) / $n))) AS i
+        RETURN ids[i] AS household_id
+        """,
+        county=county_code, n=max(n, 1), routing_=neo4j.RoutingControl.READ,
+    )
+    return [record["household_id"] for record in records][:n]
+
+
+def township_codes(driver, county_code: str) -> list[str]:
+    """The townships of a county that have active households, in code order."""
+    import neo4j
+
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (t:Region {level: 'township'})-[:PART_OF]->(:Region {code: $county})
+        WHERE EXISTS { MATCH (h:Household {township_code: t.code}) WHERE h.active }
+        RETURN t.code AS code ORDER BY code
+        """,
+        county=county_code, routing_=neo4j.RoutingControl.READ,
+    )
+    return [record["code"] for record in records]
+
+
+def household_detail_requests(driver, issue_token, limit: int, per_county: int) -> list | None:
+    """One household's detail with the bureau token of its county: `per_county` households in each of `limit`
+    counties, taking the counties in turn."""
+    from urllib.parse import quote
+
+    counties = _counties(driver, limit, "household_detail")
+    by_county = [(_bearer(_bureau_token(issue_token, county["code"])), household_ids(driver, county["code"], per_county))
+                 for county in counties]
+    requests = [Request(f"/api/v1/households/{quote(ids[i], safe='')}", headers)
+                for i in range(max((len(ids) for _, ids in by_county), default=0))
+                for headers, ids in by_county if i < len(ids)]
+    if not requests:
+        print("场景 household_detail 跳过：没有户 / skipped: no households", flush=True)
+        return None
+    print(f"  household_detail: {len(requests):,} households in {len(counties)} counties, one bureau token per county",
+          flush=True)
+    return requests
+
+
+def region_requests(driver, issue_token, limit: int) -> list | None:
+    """The region tree: for each of `limit` counties and a few of its townships in turn, the county's children,
+    the county and the township (that county's bureau token), then the top level (an analyst token)."""
+    counties = _counties(driver, limit, "regions")
+    if not counties:
+        return None
+    top_level = Request("/api/v1/regions", _bearer(issue_token("analyst", "api-bench analyst")), "top level (analyst)")
+    requests, townships_seen = [], 0
+    for county in counties:
+        code, headers = county["code"], _bearer(_bureau_token(issue_token, county["code"]))
+        townships = pick_evenly(township_codes(driver, code), TOWNSHIPS_PER_COUNTY)
+        townships_seen += len(townships)
+        for township in townships or [None]:
+            requests += [Request(f"/api/v1/regions?parent={code}", headers, "children of county"),
+                         Request(f"/api/v1/regions/{code}", headers, "county")]
+            if township:
+                requests.append(Request(f"/api/v1/regions/{township}", headers, "township"))
+            requests.append(top_level)
+    print(f"  regions: {len(counties)} counties, {townships_seen} townships; bureau token per county, "
+          f"one analyst token for the top level", flush=True)
+    return requests
+
+
+def dashboard_requests(driver, issue_token, limit: int) -> list | None:
+    """The bureau dashboard page, in a browser session of each of `limit` counties' bureau."""
+    counties = _counties(driver, limit, "dashboard")
+    if not counties:
+        return None
+    print(f"  dashboard: {len(counties)} counties, one signed-in bureau session each", flush=True)
+    return [Request("/dashboard", sign_in=_bureau_token(issue_token, county["code"])) for county in counties]
+
+
+def enterprise_page_requests(driver, issue_token, limit: int) -> list | None:
+    """The enterprise page, in a browser session of each of `limit` enterprises (with current recommendations)."""
+    enterprises = _enterprises(driver, limit, "enterprise_page")
+    if not enterprises:
+        return None
+    print(f"  enterprise_page: {len(enterprises)} enterprises, one signed-in session each", flush=True)
+    return [Request("/enterprise", sign_in=_enterprise_token(issue_token, enterprise["credit_code"]))
+            for enterprise in enterprises]
+
+
+# --- web sessions --------------------------------------------------------------------------------
+
+LOGIN_PATH = "/login"  # the pages are served at the root of the site (app/web registers no prefix)
+CSRF_FIELD = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
+
+
+class BrowserSession:
+    """A minimal browser on one keep-alive connection: keeps the cookies the site sets (name and value; the
+    Secure flag is not checked, as browsers keep Secure cookies on http://127.0.0.1 and localhost too)."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT_S)
+        self.cookies: dict[str, str] = {}
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def exchange(self, method: str, path: str, form: dict | None = None) -> tuple[int, str | None, str]:
+        """(status, Location, body) of one request with the cookies; the cookies the answer sets are kept."""
+        from urllib.parse import urlencode
+
+        headers = {"Cookie": self.cookie_header()} if self.cookies else {}
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.connection.request(method, path, body=body, headers=headers)
+        response = self.connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        for header in response.headers.get_all("Set-Cookie") or []:
+            name, _, rest = header.partition("=")
+            value, _, attributes = rest.partition(";")
+            if not value or re.search(r"(?i)max-age=0\b", attributes):
+                self.cookies.pop(name.strip(), None)  # the site deletes it
+            else:
+                self.cookies[name.strip()] = value.strip()
+        return response.status, response.getheader("Location"), text
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def sign_in(port: int, token: str) -> str:
+    """Sign in with an API token as a browser does (the form and its CSRF token, the POST, the redirect to the
+    role's home page followed once); the Cookie header of that session. RuntimeError when it fails."""
+    from urllib.parse import urlsplit
+
+    browser = BrowserSession(port)
+    try:
+        status, _, page = browser.exchange("GET", LOGIN_PATH)
+        csrf = CSRF_FIELD.search(page)
+        if status != 200 or csrf is None:
+            raise RuntimeError(f"GET {LOGIN_PATH}: {status}, CSRF token {'found' if csrf else 'missing'}")
+        status, location, page = browser.exchange("POST", LOGIN_PATH, {"token": token, "csrf_token": csrf.group(1)})
+        if status != 302 or not location:
+            raise RuntimeError(f"POST {LOGIN_PATH}: {status} (302 expected): {page[:200]!r}")
+        home = urlsplit(location)
+        status, _, page = browser.exchange("GET", home.path + (f"?{home.query}" if home.query else ""))
+        if status != 200:
+            raise RuntimeError(f"GET {location} after sign-in: {status}: {page[:200]!r}")
+        return browser.cookie_header()
+    except (OSError, http.client.HTTPException) as error:
+        raise RuntimeError(f"{type(error).__name__}: {error}") from error
+    finally:
+        browser.close()
+
+
+def sign_in_pages(requests: dict[str, list | None], port: int) -> None:
+    """Give every web-page request the Cookie header of a signed-in session (one sign-in per token); a
+    scenario whose sign-in fails is skipped (set to None) with the reason printed."""
+    started, sessions = time.monotonic(), {}
+    for name, items in requests.items():
+        if not items or not any(item.sign_in for item in items):
+            continue
+        try:
+            for item in items:
+                if item.sign_in:
+                    if item.sign_in not in sessions:
+                        sessions[item.sign_in] = sign_in(port, item.sign_in)
+                    item.headers = {**item.headers, "Cookie": sessions[item.sign_in]}
+        except RuntimeError as error:
+            print(f"场景 {name} 跳过：网页登录失败 / scenario {name} skipped: web sign-in failed ({error})",
+                  flush=True)
+            requests[name] = None
+    if sessions:
+        print(f"网页登录 / signed in {len(sessions)} browser sessions in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def _port_in_use(port: int) -> bool:
@@ -473,10 +807,11 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     print(f"gunicorn 已停止 / stopped (pid {process.pid})", flush=True)
 
 
-def run_scenario(name: str, requests: list, args) -> dict:
-    """Run one scenario in a separate load process (its CPU use is not the server's GIL)."""
-    spec = {"host": "127.0.0.1", "port": args.base_port, "requests": requests, "concurrency": args.concurrency,
-            "duration": args.duration, "warmup": args.warmup}
+def run_scenario(name: str, requests: list, args, ceiling: dict | None = None) -> dict:
+    """Run one scenario in a separate load process (its CPU use is not the server's GIL); the figures with the
+    share of the ceiling's requests/s and the verdict against the scenario's goal."""
+    spec = {"host": "127.0.0.1", "port": args.base_port, "requests": [item.for_worker() for item in requests],
+            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup}
     print(f"\n场景 / scenario {name}: {args.concurrency} connections, {args.warmup:g} s warm-up + "
           f"{args.duration:g} s …", flush=True)
     completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--load-worker"], input=json.dumps(spec),
@@ -485,25 +820,66 @@ def run_scenario(name: str, requests: list, args) -> dict:
     if completed.returncode != 0:
         raise RuntimeError(f"load process failed / 负载进程失败:\n{completed.stderr[-3000:]}")
     figures = json.loads(completed.stdout)
-    print(f"  {figures['requests']:,} requests, {figures['errors']:,} errors, {figures['rps']:,.0f} req/s, "
-          f"p50 {_ms(figures['p50_ms'])}, p99 {_ms(figures['p99_ms'])} ms; statuses {figures['statuses']}", flush=True)
+    figures.update(assess(name, figures, ceiling))
+    print(f"  {figures['requests']:,} requests, {figures['errors']:,} errors, {figures['rps']:,.0f} req/s "
+          f"({_pct(figures['healthz_ratio_pct'])} of {CEILING}), p50 {_ms(figures['p50_ms'])}, "
+          f"p99 {_ms(figures['p99_ms'])} ms; statuses {figures['statuses']}; {_verdict_text(name, figures)}", flush=True)
+    for kind, part in figures.get("kinds", {}).items():
+        print(f"    {kind}: {part['requests']:,} requests, {part['errors']:,} errors, p50 {_ms(part['p50_ms'])}, "
+              f"p99 {_ms(part['p99_ms'])}, max {_ms(part['max_ms'])} ms", flush=True)
     if figures["error_sample"]:
         print(f"  首个错误 / first error: {figures['error_sample']}", flush=True)
     return figures
+
+
+def assess(name: str, figures: dict, ceiling: dict | None) -> dict:
+    """The scenario's requests/s as a percentage of the ceiling's (None without a ceiling measured), its goal
+    and the verdict: "pass", "fail" (with the reasons) or None for a scenario without a goal (the ceiling)."""
+    ratio = None
+    if name == CEILING:
+        ratio = 100.0
+    elif ceiling and ceiling.get("rps"):
+        ratio = 100 * figures["rps"] / ceiling["rps"]
+    goal = GOALS.get(name)
+    misses = goal.judge(figures) if goal else []
+    return {"healthz_ratio_pct": ratio,
+            "goal": None if goal is None else {"min_rps": goal.min_rps, "max_p99_ms": goal.max_p99_ms,
+                                               "text": goal.describe()},
+            "verdict": None if goal is None else ("fail" if misses else "pass"), "verdict_reasons": misses}
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}"
 
 
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}%"
+
+
+def _verdict_text(name: str, figures: dict) -> str:
+    if figures["verdict"] is None:
+        return "ceiling 上限" if name == CEILING else "no goal"
+    if figures["verdict"] == "pass":
+        return "PASS 达标"
+    return "FAIL 未达标: " + "; ".join(figures["verdict_reasons"])
+
+
 def print_summary(results: dict[str, dict]) -> None:
-    """The final table."""
-    print(f"\n{'scenario 场景':<18}{'requests':>10}{'errors':>8}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}"
-          f"{'p99 ms':>9}{'max ms':>9}")
+    """The final table: figures, share of the ceiling, goal and verdict per scenario (and per request kind)."""
+    print(f"\n{'scenario 场景':<22}{'requests':>10}{'errors':>8}{'req/s':>9}{'%healthz':>10}{'p50 ms':>9}{'p90 ms':>9}"
+          f"{'p99 ms':>9}{'max ms':>9}  {'goal 目标':<18}verdict 结论")
     for name, figures in results.items():
-        print(f"{name:<18}{figures['requests']:>10,}{figures['errors']:>8,}{figures['rps']:>9,.0f}"
-              f"{_ms(figures['p50_ms']):>9}{_ms(figures['p90_ms']):>9}{_ms(figures['p99_ms']):>9}"
-              f"{_ms(figures['max_ms']):>9}")
+        goal = figures["goal"]["text"] if figures.get("goal") else "-"
+        print(f"{name:<24}{figures['requests']:>10,}{figures['errors']:>8,}{figures['rps']:>9,.0f}"
+              f"{_pct(figures['healthz_ratio_pct']):>10}{_ms(figures['p50_ms']):>9}{_ms(figures['p90_ms']):>9}"
+              f"{_ms(figures['p99_ms']):>9}{_ms(figures['max_ms']):>9}  {goal:<20}{_verdict_text(name, figures)}")
+        for kind, part in figures.get("kinds", {}).items():
+            print(f"{'  · ' + kind:<24}{part['requests']:>10,}{part['errors']:>8,}{'':>9}{'':>10}"
+                  f"{_ms(part['p50_ms']):>9}{_ms(part['p90_ms']):>9}{_ms(part['p99_ms']):>9}{_ms(part['max_ms']):>9}")
+    judged = [figures for figures in results.values() if figures.get("verdict")]
+    if judged:
+        passed = sum(figures["verdict"] == "pass" for figures in judged)
+        print(f"目标 / goals: {passed} of {len(judged)} scenarios met")
 
 
 def benchmark(graph: BenchGraph, args) -> int:
@@ -513,7 +889,10 @@ def benchmark(graph: BenchGraph, args) -> int:
     from graph.schema import apply_schema
 
     settings, instance = graph.settings(), graph.instance()
-    scenarios = list(dict.fromkeys(args.scenario or SCENARIOS))
+    scenarios = choose_scenarios(args.scenario, args.exclude)
+    if not scenarios:
+        raise SystemExit("没有要测的场景 / no scenario left to run (check --scenario and --exclude)")
+    print(f"场景 / scenarios: {', '.join(scenarios)}", flush=True)
     server.start(instance)
     gunicorn = None
     try:
@@ -523,12 +902,14 @@ def benchmark(graph: BenchGraph, args) -> int:
                 raise SystemExit("图为空，请先运行 --prepare / the graph is empty: run with --prepare first")
             apply_schema(driver)  # indexes added since the preparation
             print(f"图 / graph: {households:,} households at {instance.bolt_uri}", flush=True)
-            requests = {name: scenario_requests(name, driver, settings, args) for name in scenarios}
+            tokens = {}  # one token per role and scope, shared by the scenarios
+            requests = {name: scenario_requests(name, driver, settings, args, tokens) for name in scenarios}
         gunicorn = start_gunicorn(graph, args)
+        sign_in_pages(requests, args.base_port)  # the web pages' sessions, before any load
         results = {}
         for name in scenarios:
             if requests[name]:
-                results[name] = run_scenario(name, requests[name], args)
+                results[name] = run_scenario(name, requests[name], args, ceiling=results.get(CEILING))
         worker_rss = gunicorn_worker_peak_rss_mb(gunicorn)
     finally:
         if gunicorn is not None:
@@ -543,6 +924,8 @@ def benchmark(graph: BenchGraph, args) -> int:
               "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_peak_rss_mb": worker_rss},
               "concurrency": args.concurrency, "duration_s": args.duration, "warmup_s": args.warmup,
               "cpus": os.cpu_count(), "skipped": [name for name in scenarios if name not in results],
+              "ceiling": CEILING, "ceiling_rps": results.get(CEILING, {}).get("rps"),
+              "goals": {name: {"min_rps": goal.min_rps, "max_p99_ms": goal.max_p99_ms} for name, goal in GOALS.items()},
               "scenarios": results}
     RESULT_FILE.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(f"结果 / results: {RESULT_FILE}")
@@ -567,9 +950,16 @@ def main() -> int:
     parser.add_argument("--base-port", type=int, default=8100, help="gunicorn's port on 127.0.0.1 (default 8100)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS, help="repeatable; default: all")
-    parser.add_argument("--enterprises", type=int, default=50, help="enterprises the recommendations scenario cycles over")
-    parser.add_argument("--counties", type=int, default=20, help="counties the households scenario cycles over")
+    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
+                        help=f"repeatable; default: all. {CEILING} is measured first whenever another one runs")
+    parser.add_argument("--exclude", action="append", choices=SCENARIOS, default=[],
+                        help=f"repeatable: leave a scenario out (also {CEILING}; the others then get no ratio)")
+    parser.add_argument("--enterprises", type=int, default=50,
+                        help="enterprises the recommendations and enterprise_page scenarios cycle over")
+    parser.add_argument("--counties", type=int, default=20,
+                        help="counties the households, household_detail, regions and dashboard scenarios cycle over")
+    parser.add_argument("--detail-households", type=int, default=50,
+                        help="households per county the household_detail scenario cycles over (default 50)")
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)  # internal: the load process
     args = parser.parse_args()
     if args.load_worker:

@@ -64,6 +64,11 @@ def division(code: str) -> dict | None:
     return _by_code().get(code)
 
 
+def township_code_of(code: str) -> str:
+    """The 12-digit township code of a village code (a township's own code for a township)."""
+    return pad_code(code[:9])
+
+
 def county_code_of(code: str) -> str:
     """The 12-digit county code of any township or village code."""
     return pad_code(code[:6])

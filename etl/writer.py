@@ -56,13 +56,13 @@ class NodeWriter:
                                    {t: s.iloc[start:stop] for t, s in part_rels.items()}, part_hashes[start:stop])
                     if pending is not None:
                         bar.update(pending.result())
-                    pending = pool.submit(self._write_batch, query, rows)
+                    pending = pool.submit(self._write_batch, label, query, rows)
             if pending is not None:
                 bar.update(pending.result())
 
-    def _write_batch(self, query: str, rows: list[dict]) -> int:
-        """Write one batch; returns its size for the progress bar."""
-        loading.upsert_batch(self.driver, query, rows, self.database)
+    def _write_batch(self, label: str, query: str, rows: list[dict]) -> int:
+        """Write one batch (and the read state it changes); returns its size for the progress bar."""
+        loading.upsert_batch(self.driver, query, rows, self.database, label)
         return len(rows)
 
 

@@ -10,6 +10,7 @@ import neo4j
 
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
+from graph import readstate
 from graph.vocabulary import with_vocabulary
 
 # Ledger fields staff may change through the API.
@@ -79,6 +80,7 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
         "rec_id": rec_id, "partnership_id": partnership_id, "status": status, "now": now, "today": today,
         "actor": actor, "rec_status": rec_status,
     })).consume()
+    readstate.refresh(tx, [rec["household_id"]])  # covered / pending, open partnerships and recommendations
     return {"partnership_id": partnership_id, "status": status}
 
 
@@ -109,7 +111,8 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         """
         MATCH (r:Recommendation {rec_id: $rec_id})
         SET r.lock = true
-        RETURN r.status AS status, r.partnership_id AS partnership_id, r.current AS current
+        RETURN r.status AS status, r.partnership_id AS partnership_id, r.current AS current,
+               r.household_id AS household_id
         """,
         rec_id=rec_id,
     ).single()
@@ -119,6 +122,7 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
     tx.run(_DECLINE, with_vocabulary(_DECLINE, {"rec_id": rec_id, "reason": reason, "role": role, "actor": actor,
                                                 "now": now})).consume()
+    readstate.refresh(tx, [record["household_id"]])
 
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
@@ -134,15 +138,23 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
     unknown = set(changes) - PARTNERSHIP_UPDATABLE
     if unknown:
         raise ValueError(f"not an updatable ledger field: {sorted(unknown)}")
-    records, _, _ = driver.execute_query(
-        """
-        MATCH (p:Partnership {partnership_id: $partnership_id})
-        SET p += $changes, p.updated_at = $now, p.updated_by = $actor
-        RETURN p.partnership_id AS id
-        """,
-        partnership_id=partnership_id, changes=changes, now=now, actor=actor, database_=database,
-    )
-    return bool(records)
+    def work(tx: neo4j.ManagedTransaction) -> bool:
+        record = tx.run(
+            """
+            MATCH (p:Partnership {partnership_id: $partnership_id})
+            SET p += $changes, p.updated_at = $now, p.updated_by = $actor
+            WITH p OPTIONAL MATCH (p)-[:OF_HOUSEHOLD]->(h:Household)
+            RETURN p.partnership_id AS id, collect(h.household_id) AS households
+            """,
+            partnership_id=partnership_id, changes=changes, now=now, actor=actor,
+        ).single()
+        if record is None:
+            return False
+        readstate.refresh(tx, record["households"])  # a status change covers or uncovers the household
+        return True
+
+    with driver.session(database=database) as session:
+        return session.execute_write(work)
 
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:

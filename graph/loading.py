@@ -6,15 +6,26 @@ Each batch is one transaction, so a load stopped at any point and run again conv
 """
 import neo4j
 
+from graph import readstate
 from graph.querybuilder import keyed_match
 
 _LOOKUP_CHUNK = 50_000
 
 
-def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: str | None = None) -> None:
-    """Write one batch in one managed transaction (retried on transient errors)."""
+def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: str | None = None,
+                 label: str | None = None) -> None:
+    """Write one batch of `label` rows in one managed transaction (retried on transient errors).
+
+    The read state the batch changes (households it points at, now and before; their regions) is
+    refreshed in the same transaction (graph/readstate.py)."""
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        before = readstate.households_before(tx, label, rows) if label else (set(), set())
+        tx.run(query, rows=rows).consume()
+        if label:
+            readstate.refresh_after_batch(tx, label, rows, before)
+
     with driver.session(database=database) as session:
-        session.execute_write(lambda tx: tx.run(query, rows=rows).consume())
+        session.execute_write(work)
 
 
 def create_missing_regions(driver: neo4j.Driver, rows: list[dict], database: str | None = None) -> None:
@@ -104,10 +115,14 @@ def deactivate_households(driver: neo4j.Driver, ids: list[str], as_of: str, data
         "UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
         "SET h.active = false, h.inactive_since = $as_of, h.row_hash = null"
     )
+
+    def work(tx: neo4j.ManagedTransaction, batch: list[str]) -> None:
+        tx.run(query, ids=batch, as_of=as_of).consume()
+        readstate.refresh_deactivated(tx, batch)  # they no longer count in their regions
+
     for start in range(0, len(ids), 10_000):
-        upsert_batch_ids = ids[start:start + 10_000]
         with driver.session(database=database) as session:
-            session.execute_write(lambda tx: tx.run(query, ids=upsert_batch_ids, as_of=as_of).consume())
+            session.execute_write(work, ids[start:start + 10_000])
 
 
 def record_load_run(driver: neo4j.Driver, load_id: str, props: dict, database: str | None = None) -> None:

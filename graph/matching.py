@@ -3,6 +3,7 @@ and store match runs with their recommendations. Code-list values travel as para
 (graph/vocabulary.py)."""
 import neo4j
 
+from graph import readstate
 from graph.querybuilder import open_projection
 from graph.vocabulary import with_vocabulary
 
@@ -86,10 +87,10 @@ def partnerships(driver: neo4j.Driver, county_codes: list[str], database: str | 
 
 
 def counties_with_households(driver: neo4j.Driver, database: str | None = None) -> list[dict]:
-    """Counties that have active households, with their position."""
+    """Counties that have active households (their stored figures, graph/readstate.py), with their position."""
     records, _, _ = driver.execute_query(
         """
-        MATCH (c:Region {level: 'county'}) WHERE EXISTS { MATCH (h:Household {county_code: c.code}) WHERE h.active }
+        MATCH (c:Region {level: 'county'}) WHERE c.households > 0
         RETURN c.code AS code, c.name AS name, c.lon AS lon, c.lat AS lat ORDER BY code
         """,
         database_=database, routing_=READ,
@@ -275,6 +276,7 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
             tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
                    "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
                    "SET r.current = true", county=county, run_id=run_id).consume()
+            readstate.refresh_county_recommendations(tx, county)
         return _as_writer(work, run_id, writer)
 
     with driver.session(database=database) as session:

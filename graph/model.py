@@ -15,6 +15,10 @@ Property flags:
 - list: holds a list of values;
 - internal: kept for the ETL and matching (industry codes, position source …), not projected;
 - loaded: a column of the ETL's rows; False for what the application writes (ledger, runs …).
+
+Read state (graph/readstate.py): the figures pages filter, sort and count on — a household's labour
+counts, coverage, open partnerships, current recommendations and need tier; a region's household and
+coverage counts — are stored on the nodes and refreshed in the transaction of every write that changes them.
 """
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -64,6 +68,9 @@ class NodeType:
     properties: tuple[Property, ...]
     relationships: tuple[RelationshipType, ...] = field(default=())
     description: str = ""
+    # Composite (range) indexes, each a tuple of property names: equality on the leading ones and
+    # order on the last one let a page be read from the index (graph/views.py).
+    composite_indexes: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self):
         # Relationships are declared inside their start node, so the start is known here.
@@ -149,6 +156,11 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("is_poor_village", "是否贫困村"),
             Property("relocation_site", "是否易地搬迁安置点"),
             ROW_HASH,
+            # Read state of villages, townships and counties (graph/readstate.py): active households in it.
+            app_property("households", "在册户数（仍有效）", internal=True),
+            app_property("covered", "已覆盖户数（有履约中的联结）", internal=True),
+            app_property("pending", "待确认户数（未覆盖、有待确认的联结）", internal=True),
+            app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
         ),
         (RelationshipType("PART_OF", "Region", "parent_codes", "下级区划 → 上级区划"),),
         "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码",
@@ -185,12 +197,27 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("active", "仍在最近的全量数据中", indexed=True),
             app_property("inactive_since", "不再出现在全量数据中的日期"),
             ROW_HASH,
+            # Read state, refreshed with every write that changes it (graph/readstate.py).
+            app_property("labour_ordinary", "普通劳动力人数"),
+            app_property("labour_skilled", "技能劳动力人数"),
+            app_property("labour_weak", "弱劳动力人数"),
+            app_property("members", "登记的家庭成员数"),
+            app_property("covered", "有履约中的利益联结"),
+            app_property("pending", "有待确认的利益联结"),
+            app_property("labourers", "劳动力人数（普通、技能、弱）", internal=True),
+            app_property("active_partnerships", "未结束的利益联结数（履约中、待确认）", internal=True),
+            app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
+            app_property("open_recommendations", "当前仍可处理的推荐数（待处理、企业已接受）", internal=True),
+            app_property("need_tier", "需要程度：2 最高，1 较高，0 一般（core.need）", internal=True),
         ),
         (
             RelationshipType("LIVES_IN", "Region", "village_codes", "户 → 行政村"),
             RelationshipType("PRODUCES", "Industry", "industry_codes", "户 → 种养的产品（产业）"),
         ),
         "建档立卡户（户编号）",
+        # A bureau's finder: its county's active households, covered or not, a page in 户编号 order.
+        composite_indexes=(("county_code", "active", "covered", "household_id"),
+                           ("county_code", "active", "household_id")),
     ),
     NodeType(
         "Member", "id_hash",
@@ -375,6 +402,8 @@ _DECLARED: tuple[NodeType, ...] = (
             RelationshipType("FROM_ENTERPRISE", "Enterprise", None, "推荐 → 企业"),
         ),
         "推荐：户—企业—联结方式，含排名、得分与理由",
+        # An enterprise's and a county's current recommendations, best first, from the index.
+        composite_indexes=(("credit_code", "current", "score"), ("county_code", "current", "score")),
     ),
     NodeType(
         "LoadRun", "load_id",

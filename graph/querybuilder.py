@@ -48,12 +48,22 @@ def index_name(node: NodeType, prop: str) -> str:
     return f"{identifier(node.label).lower()}_{identifier(prop)}"
 
 
+def composite_index_name(node: NodeType, props: tuple[str, ...]) -> str:
+    """The name of a composite index."""
+    return f"{identifier(node.label).lower()}_" + "_".join(identifier(prop) for prop in props)
+
+
 def schema_statements_for(node: NodeType) -> list[str]:
-    """The node's uniqueness constraint on its key and an index per indexed property (IF NOT EXISTS)."""
+    """The node's uniqueness constraint on its key, an index per indexed property and its composite indexes."""
     label, key = identifier(node.label), identifier(node.key)
     statements = [f"CREATE CONSTRAINT {constraint_name(node)} IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"]
     statements += [f"CREATE INDEX {index_name(node, prop)} IF NOT EXISTS FOR (n:{label}) ON (n.{identifier(prop)})"
                    for prop in node.indexed]
+    for props in node.composite_indexes:
+        for prop in props:
+            node.prop(prop)  # a declared property, or ValueError
+        columns = ", ".join(f"n.{identifier(prop)}" for prop in props)
+        statements.append(f"CREATE INDEX {composite_index_name(node, props)} IF NOT EXISTS FOR (n:{label}) ON ({columns})")
     return statements
 
 

@@ -16,8 +16,9 @@ from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
-COVERED = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership) WHERE cp.status = $in_force }"
-PENDING = "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(pp:Partnership) WHERE pp.status = $awaiting }"
+# Read state stored on the household (graph/readstate.py), kept current by every write that changes it.
+COVERED = "h.covered"
+PENDING = "h.pending"
 
 HOUSEHOLD_FILTERS = {
     "county_code": "h.county_code = $county_code",
@@ -29,27 +30,17 @@ HOUSEHOLD_FILTERS = {
     "household_ids": "h.household_id IN $household_ids",
 }
 LABOUR_FILTERS = {
-    "none": "NOT EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN $labour_skills }",
-    "weak": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $weak_skill }",
-    "ordinary": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $ordinary_skill }",
-    "skilled": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill = $skilled_skill }",
-    "any": "EXISTS { MATCH (lm:Member)-[:MEMBER_OF]->(h) WHERE lm.labour_skill IN $labour_skills }",
+    "none": "h.labourers = 0",
+    "weak": "h.labour_weak > 0",
+    "ordinary": "h.labour_ordinary > 0",
+    "skilled": "h.labour_skilled > 0",
+    "any": "h.labourers > 0",
 }
 HOUSEHOLD_SORT = {"household_id": "h.household_id", "income_per_capita": "h.income_per_capita",
                   "household_size": "h.household_size"}
 
-# Labour per skill of a household's members (CALL (h) { … } body).
-LABOUR_COUNTS = """
-    OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
-    RETURN count(CASE WHEN m.labour_skill = $ordinary_skill THEN 1 END) AS ordinary,
-           count(CASE WHEN m.labour_skill = $skilled_skill THEN 1 END) AS skilled,
-           count(CASE WHEN m.labour_skill = $weak_skill THEN 1 END) AS weak,
-           count(m) AS members"""
-
 HOUSEHOLD_SUMMARY = projection("Household", "h", {
     "village_name": "v.name", "township_name": "t.name", "village_lon": "v.lon", "village_lat": "v.lat",
-    "labour_ordinary": "ordinary", "labour_skilled": "skilled", "labour_weak": "weak", "members": "members",
-    "covered": COVERED, "pending": PENDING,
 })
 
 
@@ -57,11 +48,9 @@ def household_summary(alias: str = "item", carry: str = "") -> str:
     """Cypher that turns `h` into a household summary map named alias (carry: extra variables kept)."""
     kept = f", {carry}" if carry else ""
     return f"""
-  CALL (h) {{{LABOUR_COUNTS}
-  }}
   OPTIONAL MATCH (h)-[:LIVES_IN]->(v:Region)
   OPTIONAL MATCH (t:Region {{code: h.township_code}})
-  WITH h, v, t, ordinary, skilled, weak, members{kept}
+  WITH h, v, t{kept}
   WITH h{kept}, {HOUSEHOLD_SUMMARY} AS {alias}
 """
 
@@ -89,20 +78,49 @@ def _page_params(filters: dict, skip: int, limit: int) -> dict:
     return {**{name: value for name, value in filters.items() if value is not None}, "skip": skip, "limit": limit}
 
 
+def _after(order: str) -> tuple[str, str]:
+    """Keyset conditions: rows after ($after_value, $after_id) in `order, h.household_id` order (nulls last)."""
+    if order == "h.household_id":
+        return "h.household_id > $after_id", "h.household_id > $after_id"
+    return (f"({order} > $after_value OR ({order} = $after_value AND h.household_id > $after_id) OR {order} IS NULL)",
+            f"({order} IS NULL AND h.household_id > $after_id)")
+
+
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
-                      skip: int, limit: int, database: str | None = None) -> tuple[list[dict], int]:
-    """A page of active households matching the filters, with labour counts and coverage."""
-    clauses = ["h.active"] + _where(filters, HOUSEHOLD_FILTERS)
+                      skip: int, limit: int, database: str | None = None,
+                      after: tuple | None = None) -> tuple[list[dict], int]:
+    """A page of active households matching the filters, with labour counts and coverage.
+
+    Read from the stored read state. In a county, the composite indexes (county, active, covered,
+    household id) and (county, active, household id) give the page in 户编号 order without a sort —
+    the ORDER BY names the index's leading properties, fixed by the equality filters, so the
+    planner reads the order from the index — and the count without touching the households.
+    `after` (sort value, household id) continues after that row (keyset pagination).
+    Each item carries `_sort_value` (the row's sort value, for the next cursor)."""
+    clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
+    if covered is not None:
+        clauses.append("h.covered = $covered")
     if labour is not None:
         clauses.append(LABOUR_FILTERS[labour])
-    if covered is not None:
-        clauses.append(COVERED if covered else f"NOT {COVERED}")
-    match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
     order = HOUSEHOLD_SORT[sort]
+    leading = []
+    if filters.get("county_code") is not None:
+        leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
+    order_by = ", ".join(leading + [order] + ([] if order == "h.household_id" else ["h.household_id"]))
     params = _page_params(filters, skip, limit)
+    params["covered"] = covered
+    count_match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
+    page_clauses = list(clauses)
+    if after is not None:
+        value, household_id = after
+        page_clauses.append(_after(order)[0 if value is not None else 1])
+        params.update(after_value=value, after_id=household_id)
+    page_match = "MATCH (h:Household) WHERE " + " AND ".join(page_clauses)
     return read_page(
-        driver, f"{match} RETURN count(h) AS total",
-        f"{match} WITH h ORDER BY {order}, h.household_id SKIP $skip LIMIT $limit {household_summary()} RETURN item",
+        driver, f"{count_match} RETURN count(h) AS total",
+        f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
+        {household_summary()}
+        RETURN item {{.*, _sort_value: {order.replace("h.", "item.")}}} AS item""",
         params, database,
     )
 
@@ -129,8 +147,8 @@ def household_detail(driver: neo4j.Driver, household_id: str, database: str | No
           RETURN collect({HOUSEHOLD_PARTNERSHIP_FIELDS}) AS partnership_list
         }}
         CALL (h) {{
-          OPTIONAL MATCH (r:Recommendation {{household_id: h.household_id, current: true}})
-          OPTIONAL MATCH (e:Enterprise {{credit_code: r.credit_code}})
+          OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current
+          OPTIONAL MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
           WITH r, e ORDER BY r.rank
           RETURN collect({HOUSEHOLD_RECOMMENDATION_FIELDS}) AS recommendation_list
         }}
@@ -140,54 +158,64 @@ def household_detail(driver: neo4j.Driver, household_id: str, database: str | No
     return records[0]["item"] if records else None
 
 
-def coverage_by(driver: neo4j.Driver, group: str, parent_property: str | None, parent_code: str | None,
-                database: str | None = None) -> dict[str, dict]:
-    """Households, covered and pending counts per county / township / village code."""
-    groups = {"county_code", "township_code", "village_code"}
-    if group not in groups or (parent_property is not None and parent_property not in groups):
-        raise ValueError("coverage grouping not allowed")
-    where = "h.active" + (f" AND h.{parent_property} = $parent_code" if parent_property else "")
-    records = _read(driver, f"""
-        MATCH (h:Household) WHERE {where}
-        WITH h.{group} AS code, {COVERED} AS covered, {PENDING} AS pending
-        RETURN code, count(*) AS households, sum(CASE WHEN covered THEN 1 ELSE 0 END) AS covered,
-               sum(CASE WHEN pending AND NOT covered THEN 1 ELSE 0 END) AS pending
-        """, {"parent_code": parent_code}, database)
-    return {record["code"]: record.data() for record in records}
+# A region's stored figures (graph/readstate.py); above the county level they are its counties' sums.
+_FIGURES = """
+  CALL (r) {
+    WITH r WHERE r.level IN ['province', 'prefecture']
+    MATCH (c:Region)-[:PART_OF*1..2]->(r) WHERE c.level = 'county'
+    RETURN sum(c.households) AS county_households, sum(c.covered) AS county_covered,
+           sum(c.pending) AS county_pending, collect(c.in_force_counts) AS county_lists
+  }
+  WITH r, parent, CASE WHEN r.level IN ['province', 'prefecture']
+    THEN {households: county_households, covered: county_covered, pending: county_pending,
+          in_force_counts: [i IN range(0, size($mechanism_codes) - 1) |
+                            reduce(total = 0, counts IN county_lists | total + coalesce(counts[i], 0))]}
+    ELSE {households: coalesce(r.households, 0), covered: coalesce(r.covered, 0), pending: coalesce(r.pending, 0),
+          in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
+"""
+
+REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code", "figures": "figures"})
 
 
-REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code"})
-CHILD_REGION_FIELDS = projection("Region", "r", {"parent_code": "$code"})
+def _with_mechanisms(region: dict) -> dict:
+    """The figures' per-mechanism list as {mechanism code: partnerships in force}."""
+    figures = dict(region["figures"])
+    codes = with_vocabulary("$mechanism_codes")["mechanism_codes"]
+    figures["in_force"] = {code: n for code, n in zip(codes, figures.pop("in_force_counts") or []) if n}
+    return {**region, "figures": figures}
 
 
 def regions(driver: neo4j.Driver, codes: list[str], database: str | None = None) -> list[dict]:
-    """Regions by code, with their parent code."""
+    """Regions by code, with their parent code and `figures` (households, covered, pending, in_force by mechanism)."""
     records = _read(driver, f"""
         UNWIND $codes AS code MATCH (r:Region {{code: code}})
         OPTIONAL MATCH (r)-[:PART_OF]->(parent:Region)
+        {_FIGURES}
         RETURN {REGION_FIELDS} AS region ORDER BY r.code
         """, {"codes": codes}, database)
-    return [record["region"] for record in records]
+    return [_with_mechanisms(record["region"]) for record in records]
 
 
 def child_regions(driver: neo4j.Driver, parent_code: str, database: str | None = None) -> list[dict]:
-    """The regions directly under a region."""
+    """The regions directly under a region, with their figures."""
     records = _read(driver, f"""
-        MATCH (r:Region)-[:PART_OF]->(:Region {{code: $code}})
-        RETURN {CHILD_REGION_FIELDS} AS region ORDER BY r.code
+        MATCH (r:Region)-[:PART_OF]->(parent:Region {{code: $code}})
+        {_FIGURES}
+        RETURN {REGION_FIELDS} AS region ORDER BY r.code
         """, {"code": parent_code}, database)
-    return [record["region"] for record in records]
+    return [_with_mechanisms(record["region"]) for record in records]
 
 
-def mechanism_counts(driver: neo4j.Driver, group: str, code: str, database: str | None = None) -> dict[str, int]:
-    """Partnerships in force per mechanism for the households of a county / township / village."""
-    if group not in {"county_code", "township_code", "village_code"}:
-        raise ValueError("grouping not allowed")
+def county_villages(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
+    """The villages of a county that have households, with their figures (through the region tree)."""
     records = _read(driver, f"""
-        MATCH (h:Household {{{group}: $code}})<-[:OF_HOUSEHOLD]-(p:Partnership {{status: $in_force}})
-        RETURN p.mechanism AS mechanism, count(*) AS n
-        """, {"code": code}, database)
-    return {record["mechanism"]: record["n"] for record in records}
+        MATCH (r:Region)-[:PART_OF]->(:Region)-[:PART_OF]->(:Region {{code: $code}})
+        WHERE r.households > 0
+        OPTIONAL MATCH (r)-[:PART_OF]->(parent:Region)
+        {_FIGURES}
+        RETURN {REGION_FIELDS} AS region ORDER BY r.code
+        """, {"code": county_code}, database)
+    return [_with_mechanisms(record["region"]) for record in records]
 
 
 ENTERPRISE_FILTERS = {
@@ -222,7 +250,7 @@ def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | No
         }}
         CALL (e) {{
           OPTIONAL MATCH (r:Recommendation {{credit_code: e.credit_code, current: true, assigned: true}})
-          WHERE r.status IN $holding_statuses
+          WHERE r.status IN $holding_statuses AND r.score IS NOT NULL
           RETURN collect(r.mechanism) AS assigned
         }}
         RETURN {ENTERPRISE_DETAIL_FIELDS} AS item
@@ -259,15 +287,18 @@ RECOMMENDATION_FIELDS = projection("Recommendation", "r", {
 
 def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
                            database: str | None = None) -> tuple[list[dict], int]:
-    """A page of current recommendations (best score first) with their household's summary."""
-    clauses = ["r.current"] + _where(filters, RECOMMENDATION_FILTERS)
+    """A page of current recommendations (best score first) with their household's summary.
+
+    An enterprise's (or a county's) are read from the composite index (credit_code | county_code,
+    current, score); households and enterprises through the recommendation's relationships."""
+    clauses = ["r.current = true", "r.score IS NOT NULL"] + _where(filters, RECOMMENDATION_FILTERS)
     match = "MATCH (r:Recommendation) WHERE " + " AND ".join(clauses)
     params = _page_params(filters, skip, limit)
     return read_page(
         driver, f"{match} RETURN count(r) AS total",
         f"""{match} WITH r ORDER BY r.score DESC, r.rec_id SKIP $skip LIMIT $limit
-        MATCH (e:Enterprise {{credit_code: r.credit_code}})
-        MATCH (h:Household {{household_id: r.household_id}})
+        MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
+        MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
         {household_summary("household", "r, e")}
         RETURN {RECOMMENDATION_FIELDS} AS item""",
         params, database,
@@ -277,8 +308,8 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
 def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = None) -> dict | None:
     """One recommendation (current or not) with its household's summary."""
     records = _read(driver, f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
-        MATCH (e:Enterprise {{credit_code: r.credit_code}})
-        MATCH (h:Household {{household_id: r.household_id}})
+        MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
+        MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
         {household_summary("household", "r, e")}
         RETURN {RECOMMENDATION_FIELDS} AS item""", {"rec_id": rec_id}, database)
     return records[0]["item"] if records else None

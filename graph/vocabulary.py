@@ -7,9 +7,10 @@ import re
 from collections.abc import Mapping
 
 from core.codes import ABLE_SKILLS, LABOUR_SKILLS, LabourSkill, PartnershipStatus, RecommendationStatus
+from core import need
 from core.mechanisms import MECHANISMS
 
-VOCABULARY: Mapping[str, str | list[str]] = {
+VOCABULARY: Mapping[str, str | int | list[str]] = {
     # partnership statuses (联结状态)
     "in_force": PartnershipStatus.IN_FORCE.value,
     "awaiting": PartnershipStatus.AWAITING_CONFIRMATION.value,
@@ -30,6 +31,12 @@ VOCABULARY: Mapping[str, str | list[str]] = {
     "declined": RecommendationStatus.DECLINED.value,
     # recommendations that still hold a place of their enterprise (not yet confirmed, not declined)
     "holding_statuses": RecommendationStatus.codes(RecommendationStatus.PROPOSED, RecommendationStatus.ACCEPTED),
+    # the need-tier rule (core.need)
+    "need_causes": list(need.NEED_CAUSE_CODES),
+    "protected_attributes": list(need.PROTECTED_CODES),
+    "urgent_monitoring": list(need.URGENT_CODES),
+    "extreme_poverty": need.EXTREME_POVERTY,
+    "low_income_line": need.LOW_INCOME_LINE,
 }
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -4,7 +4,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.codes import NEED_CAUSES, PROTECTED_ATTRIBUTES, URGENT_MONITORING, HouseholdAttribute
+from core import need
+from core.codes import NEED_CAUSES, HouseholdAttribute
 from core.industries import INDUSTRIES
 from core.mechanisms import CAPACITY
 from matching.rules import MECHANISMS, EligibilityRules
@@ -55,6 +56,8 @@ class Households:
         self.main_cause = causes
         self.attribute = f["attribute"].fillna(HouseholdAttribute.ORDINARY.value).to_numpy(dtype=object)
         self.monitoring = f["monitoring_category"].fillna("").to_numpy(dtype=object)
+        # An unknown income is not low (core.need); for scoring it is the county's median.
+        self.known_income = f["income_per_capita"].fillna(np.inf).to_numpy(dtype=float)
         self.income = f["income_per_capita"].fillna(f["income_per_capita"].median() if f["income_per_capita"].notna().any() else 4000).to_numpy(dtype=float)
         self.in_cooperative = f["in_cooperative"].fillna(False).to_numpy(dtype=bool)
         self.need_tier = self._need_tier()
@@ -63,13 +66,13 @@ class Households:
         return len(self.ids)
 
     def _need_tier(self) -> np.ndarray:
-        """2 = greatest need (covered first), 1 = high, 0 = other."""
+        """2 = greatest need (covered first), 1 = high, 0 = other: the rule of core.need, vectorised."""
         no_labour = (self.ordinary + self.skilled + self.weak) == 0
-        protected = np.isin(self.attribute, [a.value for a in PROTECTED_ATTRIBUTES])
-        urgent = np.isin(self.monitoring, [m.value for m in URGENT_MONITORING])
-        greatest = (self.attribute == HouseholdAttribute.EXTREME_POVERTY.value) | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
-        high = protected | self.need_cause | (self.monitoring != "") | (self.income < 3000)
-        return np.where(greatest, 2, np.where(high, 1, 0)).astype(np.int64)
+        protected = np.isin(self.attribute, need.PROTECTED_CODES)
+        urgent = np.isin(self.monitoring, need.URGENT_CODES)
+        greatest = (self.attribute == need.EXTREME_POVERTY) | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
+        high = protected | self.need_cause | (self.monitoring != "") | (self.known_income < need.LOW_INCOME_LINE)
+        return np.where(greatest, need.GREATEST, np.where(high, need.HIGH, need.OTHER)).astype(np.int64)
 
     @classmethod
     def from_records(cls, records: list[dict]) -> "Households":

@@ -1,16 +1,22 @@
-"""Households: search (paginated), detail with members, partnerships and recommendations, XLSX export."""
+"""Households: search (paginated, with a keyset cursor), detail with members, partnerships and
+recommendations, XLSX export (read in keyset chunks)."""
+import base64
+import binascii
+import json
 from dataclasses import dataclass, fields
 
 from graph import views
 from services import exports
 from services.context import Context
-from services.errors import NotFound
+from services.errors import Invalid, NotFound
 from services.principal import STAFF, Principal, Role, require_role, scoped_county
-from services.privacy import (FULL, RequestFacts, audit_if_personal, household_view, present_household,
-                              present_member)
+from services.privacy import (FULL, PSEUDONYMOUS, RequestFacts, audit_if_personal, household_view,
+                              present_household, present_member)
 
 SEARCHERS = (Role.BUREAU, Role.ANALYST, Role.ADMIN)
 MAX_ID_LENGTH = 64
+MAX_CURSOR_LENGTH = 200
+EXPORT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -33,37 +39,121 @@ class HouseholdFilter:
         return cls(**{field.name: values[field.name] for field in fields(cls) if field.name in values})
 
 
-def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int,
-             limit: int) -> tuple[list[dict], int]:
+def _graph_filters(principal: Principal, filters: HouseholdFilter) -> dict | None:
+    """The graph's filters for the caller's scope; None when the filters fall outside it."""
     county = scoped_county(principal, filters.county)
     for code in (filters.township, filters.village):
         if code is not None and county is not None and not code.startswith(county[:6]):
-            return [], 0
-    graph_filters = {"county_code": county, "township_code": filters.township, "village_code": filters.village,
-                     "main_cause": filters.cause, "attribute": filters.attribute,
-                     "monitoring_category": filters.monitoring}
+            return None
+    return {"county_code": county, "township_code": filters.township, "village_code": filters.village,
+            "main_cause": filters.cause, "attribute": filters.attribute, "monitoring_category": filters.monitoring}
+
+
+def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int,
+             after: tuple | None = None) -> tuple[list[dict], int]:
+    graph_filters = _graph_filters(principal, filters)
+    if graph_filters is None:
+        return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
-                                   limit, ctx.database)
+                                   limit, ctx.database, after=after)
+
+
+# --- keyset cursors --------------------------------------------------------------------------------
+# A cursor names the last row of a page: [sort, sort value, household id], base64url-encoded JSON.
+# Views without the household id (analysts' pseudonyms) get an offset cursor ["offset", n] instead,
+# so a cursor never reveals what the page hides.
+
+def _encode(value: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, ensure_ascii=False).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, sort: str) -> tuple[tuple | None, int]:
+    """(after, skip) from a cursor; Invalid when it is not one this search made."""
+    invalid = Invalid("分页游标无效，请从第一页重新查找 / invalid cursor: start again from the first page",
+                      "invalid_cursor")
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise invalid
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise invalid from None
+    if isinstance(value, list) and len(value) == 2 and value[0] == "offset" and type(value[1]) is int \
+            and 0 <= value[1] <= 10_000_000:
+        return None, value[1]
+    if not (isinstance(value, list) and len(value) == 3 and value[0] == sort):
+        raise invalid
+    _, sort_value, household_id = value
+    if not isinstance(household_id, str) or not household_id or len(household_id) > MAX_ID_LENGTH:
+        raise invalid
+    if sort_value is not None and (isinstance(sort_value, bool) or not isinstance(sort_value, (int, float, str))):
+        raise invalid
+    return (sort_value, household_id), 0
+
+
+def _next_cursor(records: list[dict], limit: int, sort: str, view: str, skip: int) -> str | None:
+    if len(records) < limit:
+        return None  # the last page
+    if view == PSEUDONYMOUS:
+        return _encode(["offset", skip + len(records)])
+    last = records[-1]
+    return _encode([sort, last.get("_sort_value"), last["household_id"]])
+
+
+@dataclass(frozen=True)
+class HouseholdPage:
+    """One page of a household search."""
+
+    items: list[dict]
+    total: int
+    next_cursor: str | None
+
+
+def search_page(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int, *,
+                facts: RequestFacts, cursor: str | None = None, action: str = "households.search") -> HouseholdPage:
+    """A page of households as the caller may see them (analysts: pseudonymised), the total and the next cursor.
+
+    With a cursor (from the previous page's next_cursor) the page continues after that page's last row;
+    skip is then ignored. The page is read from the stored read state, O(page)."""
+    require_role(principal, *SEARCHERS)
+    after = None
+    if cursor:
+        after, skip = _decode(cursor, filters.sort)
+    # One row more than the page says whether another page follows (no cursor to an empty page).
+    records, total = _records(ctx, principal, filters, skip, limit + 1, after)
+    view, key = household_view(principal), ctx.settings.pseudonym_secret()
+    next_cursor = _next_cursor(records[:limit], limit, filters.sort, view, skip) if len(records) > limit else None
+    records = records[:limit]
+    items = [present_household(_without_cursor(record), view, key) for record in records]
+    audit_if_personal(ctx, principal, action, items, facts)
+    return HouseholdPage(items, total, next_cursor)
+
+
+def _without_cursor(record: dict) -> dict:
+    return {name: value for name, value in record.items() if name != "_sort_value"}
 
 
 def search(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int, *,
            facts: RequestFacts, action: str = "households.search") -> tuple[list[dict], int]:
     """A page of households as the caller may see them (analysts: pseudonymised), and the total."""
-    require_role(principal, *SEARCHERS)
-    records, total = _records(ctx, principal, filters, skip, limit)
-    view, key = household_view(principal), ctx.settings.pseudonym_secret()
-    items = [present_household(record, view, key) for record in records]
-    audit_if_personal(ctx, principal, action, items, facts)
-    return items, total
+    page = search_page(ctx, principal, filters, skip, limit, facts=facts, action=action)
+    return page.items, page.total
 
 
 def export(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int, *,
            facts: RequestFacts, action: str = "households.export") -> exports.Download:
-    """The search result, unmasked (bureau, admin), as households.xlsx; the read is audited as `action`."""
+    """The search result, unmasked (bureau, admin), as households.xlsx; the read is audited as `action`.
+
+    Read in keyset chunks of EXPORT_CHUNK rows, so no query holds the whole export."""
     require_role(principal, *STAFF)
-    records, _ = _records(ctx, principal, filters, skip, limit)
     key = ctx.settings.pseudonym_secret()
-    items = [present_household(record, FULL, key) for record in records]
+    items, after = [], None
+    while len(items) < limit:
+        chunk = min(EXPORT_CHUNK, limit - len(items))
+        records, _ = _records(ctx, principal, filters, skip if after is None else 0, chunk, after)
+        items += [present_household(_without_cursor(record), FULL, key) for record in records]
+        if len(records) < chunk:
+            break
+        after = (records[-1].get("_sort_value"), records[-1]["household_id"])
     audit_if_personal(ctx, principal, action, items, facts)
     return exports.households_workbook(items)
 

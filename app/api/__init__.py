@@ -29,10 +29,11 @@ def dump(model: BaseModel) -> dict:
     return model.model_dump(mode="json", exclude_none=True)
 
 
-def page_of(page_model: type[BaseModel], result: tuple[list[dict], int], query) -> dict:
-    """A page response from a service's (items, total) and the query's page and page size."""
+def page_of(page_model: type[BaseModel], result: tuple[list[dict], int], query, next_cursor: str | None = None) -> dict:
+    """A page response from a service's (items, total), the query's page and page size, and the next cursor."""
     items, total = result
-    return dump(page_model(items=items, page=query.page, page_size=query.page_size, total=total))
+    return dump(page_model(items=items, page=query.page, page_size=query.page_size, total=total,
+                           next_cursor=next_cursor))
 
 
 def register_api(app) -> None:

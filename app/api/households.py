@@ -18,10 +18,11 @@ class HouseholdPage(PageOut[HouseholdOut]):
 @api.get("/households", tags=TAGS, responses={200: HouseholdPage})
 @requires("bureau", "analyst", "admin")
 def list_households(query: HouseholdQuery):
-    """查找贫困户（分页）/ search households (paginated); analysts get pseudonymised rows."""
-    result = households.search(neo4j_ext.context, current_principal(), HouseholdFilter.from_mapping(query.model_dump()),
-                               query.skip, query.page_size, facts=request_facts())
-    return page_of(HouseholdPage, result, query)
+    """查找贫困户（分页，可用 next_cursor 接续）/ search households (paginated, keyset cursor); analysts get pseudonymised rows."""
+    found = households.search_page(neo4j_ext.context, current_principal(),
+                                   HouseholdFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
+                                   facts=request_facts(), cursor=query.cursor)
+    return page_of(HouseholdPage, (found.items, found.total), query, found.next_cursor)
 
 
 @api.get("/households/export.xlsx", tags=TAGS, responses={200: None})

@@ -83,6 +83,7 @@ class PageOut(BaseModel, Generic[T]):
     page: int
     page_size: int
     total: int
+    next_cursor: str | None = Field(None, description="下一页的游标（传入 cursor 参数）；最后一页为空 / keyset cursor of the next page")
 
 
 class Problem(BaseModel):
@@ -157,6 +158,8 @@ class HouseholdQuery(Page):
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
     sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
+    cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
+                               description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 
 
 class HouseholdExportQuery(HouseholdQuery):

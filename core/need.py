@@ -1,0 +1,31 @@
+"""The need tier of a household (2 = greatest need, covered first; 1 = high; 0 = other).
+
+One rule for matching (matching/features.py, vectorised) and for the tier stored on each household
+(graph/readstate.py, in Cypher with these values as parameters):
+- greatest: 特困供养, an urgent monitoring category (脱贫不稳定户, 突发严重困难户), or a need cause
+  (因病, 因残, 缺劳动力) in a household without labour or under social protection;
+- high: social protection, a need cause, any monitoring category, or income below LOW_INCOME_LINE;
+- other: the rest. An unknown income is not taken as low.
+"""
+from core.codes import NEED_CAUSES, PROTECTED_ATTRIBUTES, URGENT_MONITORING, HouseholdAttribute
+
+GREATEST, HIGH, OTHER = 2, 1, 0
+# 元 per person and year: below it a household is of high need.
+LOW_INCOME_LINE = 3000
+
+NEED_CAUSE_CODES = tuple(cause.value for cause in NEED_CAUSES)
+PROTECTED_CODES = tuple(attribute.value for attribute in PROTECTED_ATTRIBUTES)
+URGENT_CODES = tuple(category.value for category in URGENT_MONITORING)
+EXTREME_POVERTY = HouseholdAttribute.EXTREME_POVERTY.value
+
+
+def need_tier(attribute: str | None, monitoring: str | None, main_cause: str | None,
+              other_causes: list[str] | None, labourers: int, income: float | None) -> int:
+    """The tier of one household (the scalar form of the rule, for tests and single records)."""
+    need_cause = main_cause in NEED_CAUSE_CODES or bool(set(other_causes or ()) & set(NEED_CAUSE_CODES))
+    protected = attribute in PROTECTED_CODES
+    if attribute == EXTREME_POVERTY or monitoring in URGENT_CODES or (need_cause and (labourers == 0 or protected)):
+        return GREATEST
+    if protected or need_cause or bool(monitoring) or (income is not None and income < LOW_INCOME_LINE):
+        return HIGH
+    return OTHER

@@ -1,0 +1,38 @@
+"""The pages' queries read the stored read state: no per-request counting, index order for the page."""
+from graph import views
+
+
+def _captured(monkeypatch, **kwargs):
+    calls = []
+    monkeypatch.setattr(views, "read_page",
+                        lambda driver, count, page, params, database: calls.append((count, page, params)) or ([], 0))
+    views.search_households(None, **kwargs)
+    return calls[0]
+
+
+def test_a_county_search_orders_by_the_composite_index(monkeypatch):
+    count, page, params = _captured(monkeypatch, filters={"county_code": "433123000000"}, labour=None, covered=False,
+                                    sort="household_id", skip=0, limit=20)
+    assert "ORDER BY h.county_code, h.active, h.covered, h.household_id SKIP $skip LIMIT $limit" in page
+    assert "h.covered = $covered" in count and params["covered"] is False
+    for query in (count, page):
+        assert "EXISTS" not in query and "Member" not in query and "Partnership" not in query
+
+
+def test_without_a_coverage_filter_the_other_index_gives_the_order(monkeypatch):
+    _, page, _ = _captured(monkeypatch, filters={"county_code": "433123000000"}, labour="none", covered=None,
+                           sort="household_id", skip=0, limit=20)
+    assert "ORDER BY h.county_code, h.active, h.household_id SKIP" in page
+    assert "h.labourers = 0" in page and "covered" not in page.split("ORDER BY")[0]
+
+
+def test_a_cursor_continues_after_the_last_row_with_nulls_last(monkeypatch):
+    _, page, params = _captured(monkeypatch, filters={"county_code": "433123000000"}, labour=None, covered=True,
+                                sort="income_per_capita", skip=0, limit=20, after=(2500.0, "4331230000000076"))
+    assert ("(h.income_per_capita > $after_value OR (h.income_per_capita = $after_value AND "
+            "h.household_id > $after_id) OR h.income_per_capita IS NULL)") in page
+    assert params["after_value"] == 2500.0 and params["after_id"] == "4331230000000076"
+    _, page, _ = _captured(monkeypatch, filters={}, labour=None, covered=None, sort="income_per_capita", skip=0,
+                           limit=20, after=(None, "4331230000000076"))
+    assert "(h.income_per_capita IS NULL AND h.household_id > $after_id)" in page
+    assert "ORDER BY h.income_per_capita, h.household_id SKIP" in page  # no county: no leading index columns
