@@ -12,7 +12,7 @@ import neo4j
 
 from graph.db import read_page
 from graph.querybuilder import projection
-from graph.vocabulary import with_vocabulary
+from graph.vocabulary import VOCABULARY, with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
@@ -86,6 +86,24 @@ def _after(order: str) -> tuple[str, str]:
             f"({order} IS NULL AND h.household_id > $after_id)")
 
 
+REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specific first
+
+
+def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict) -> str | None:
+    """A count read from the stored region figures (O(1), O(counties) for the province) when the filters are
+    only regions and coverage; None otherwise (then the count is an index-backed query)."""
+    given = {name for name, value in filters.items() if value is not None}
+    if labour is not None or not given <= set(REGION_FILTERS):
+        return None
+    wanted = {None: "coalesce(r.households, 0)", True: "coalesce(r.covered, 0)",
+              False: "coalesce(r.households, 0) - coalesce(r.covered, 0)"}[covered]
+    code = next((filters[name] for name in REGION_FILTERS if filters.get(name) is not None), None)
+    if code is None:
+        return f"MATCH (r:Region {{level: 'county'}}) WHERE r.households > 0 RETURN sum({wanted}) AS total"
+    params["figures_code"] = code
+    return f"OPTIONAL MATCH (r:Region {{code: $figures_code}}) RETURN coalesce({wanted}, 0) AS total"
+
+
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
                       after: tuple | None = None) -> tuple[list[dict], int]:
@@ -116,8 +134,9 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
         page_clauses.append(_after(order)[0 if value is not None else 1])
         params.update(after_value=value, after_id=household_id)
     page_match = "MATCH (h:Household) WHERE " + " AND ".join(page_clauses)
+    count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"
     return read_page(
-        driver, f"{count_match} RETURN count(h) AS total",
+        driver, count_query,
         f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
         {household_summary()}
         RETURN item {{.*, _sort_value: {order.replace("h.", "item.")}}} AS item""",
@@ -180,8 +199,8 @@ REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code", "figure
 def _with_mechanisms(region: dict) -> dict:
     """The figures' per-mechanism list as {mechanism code: partnerships in force}."""
     figures = dict(region["figures"])
-    codes = with_vocabulary("$mechanism_codes")["mechanism_codes"]
-    figures["in_force"] = {code: n for code, n in zip(codes, figures.pop("in_force_counts") or []) if n}
+    figures["in_force"] = {code: n for code, n in zip(VOCABULARY["mechanism_codes"], figures.pop("in_force_counts") or [])
+                           if n}
     return {**region, "figures": figures}
 
 

@@ -14,7 +14,11 @@ def test_a_county_search_orders_by_the_composite_index(monkeypatch):
     count, page, params = _captured(monkeypatch, filters={"county_code": "433123000000"}, labour=None, covered=False,
                                     sort="household_id", skip=0, limit=20)
     assert "ORDER BY h.county_code, h.active, h.covered, h.household_id SKIP $skip LIMIT $limit" in page
-    assert "h.covered = $covered" in count and params["covered"] is False
+    assert "h.covered = $covered" in page and params["covered"] is False
+    # Regions and coverage only: the count is the county's stored figures.
+    assert count == ("OPTIONAL MATCH (r:Region {code: $figures_code}) "
+                     "RETURN coalesce(coalesce(r.households, 0) - coalesce(r.covered, 0), 0) AS total")
+    assert params["figures_code"] == "433123000000"
     for query in (count, page):
         assert "EXISTS" not in query and "Member" not in query and "Partnership" not in query
 
@@ -24,6 +28,15 @@ def test_without_a_coverage_filter_the_other_index_gives_the_order(monkeypatch):
                            sort="household_id", skip=0, limit=20)
     assert "ORDER BY h.county_code, h.active, h.household_id SKIP" in page
     assert "h.labourers = 0" in page and "covered" not in page.split("ORDER BY")[0]
+
+
+def test_other_filters_count_from_the_index(monkeypatch):
+    count, _, _ = _captured(monkeypatch, filters={"county_code": "433123000000", "main_cause": "01"}, labour=None,
+                            covered=False, sort="household_id", skip=0, limit=20)
+    assert count.startswith("MATCH (h:Household) WHERE h.active = true") and count.endswith("RETURN count(h) AS total")
+    count, _, _ = _captured(monkeypatch, filters={}, labour=None, covered=True, sort="household_id", skip=0, limit=20)
+    assert count == ("MATCH (r:Region {level: 'county'}) WHERE r.households > 0 "
+                     "RETURN sum(coalesce(r.covered, 0)) AS total")
 
 
 def test_a_cursor_continues_after_the_last_row_with_nulls_last(monkeypatch):
