@@ -17,10 +17,11 @@ from cli.backup_commands import backup_command, restore_command
 from cli.etl_commands import etl_group
 from cli.match_commands import match_group
 from cli.neo4j_commands import neo4j_group
+from cli.readstate_commands import readstate_group
 from cli.sample_command import sample_command
 from cli.token_commands import tokens_group
 
-GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command)
+GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group)
 neo4j_group.add_command(backup_command)
 neo4j_group.add_command(restore_command)
 
