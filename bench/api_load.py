@@ -55,6 +55,7 @@ from core.settings import PROJECT_ROOT, Settings  # noqa: E402
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 PROVINCE_HOUSEHOLDS = 1_000_000
+MATCH_GROUP = 10  # counties per match run while preparing
 LOADED_MARKER = ".api-bench-loaded"  # in the Neo4j home: the ETL finished (an interrupted load is run again)
 RESULT_FILE = BENCH_DIR / "api_load.json"
 GUNICORN_PID_FILE = BENCH_DIR / "api_gunicorn.pid"
@@ -286,19 +287,6 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
                 with Stage("索引统计 / index statistics (resample, replan)", instance):
                     bench_queries.prepare_for_replanning(driver)
                 marker.write_text(datetime.now(timezone.utc).isoformat())
-            if bench_queries.has_current_recommendations(driver):
-                print("已有当前推荐，跳过匹配 / current recommendations exist, matching skipped", flush=True)
-            else:
-                with Stage("匹配全部县 / matching, every county (top_k=3)", instance):
-                    run = MatchRunner(driver, settings).run(None, MatchParams(top_k=3))
-                timings = json.loads(run.get("timings") or "{}")
-                print("  " + ", ".join(f"{name} {seconds:,.1f} s" for name, seconds in timings.items()
-                                       if name.endswith("_s") and name != "pairs_per_s")
-                      + f"; {timings.get('pairs_per_s', 0):,.0f} pairs/s", flush=True)
-                nodes, rels = bulk.count_entities(driver)
-                print(f"  graph: {nodes:,} nodes, {rels:,} relationships", flush=True)
-                with Stage("索引统计 / index statistics (resample, replan)", instance):
-                    bench_queries.prepare_for_replanning(driver)  # the API's queries meet millions of new nodes
             if missing_read_state(driver):
                 # A graph loaded before the read state existed (graph/readstate.py): what `flask readstate
                 # repair` does on an upgraded installation.
@@ -313,8 +301,23 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
                     report = readstate.check(driver, repair=True, progress=progress)
                 print(f"  repaired {sum(len(item['households']) for item in report):,} households, "
                       f"{sum(len(item['regions']) for item in report):,} regions", flush=True)
+            pending = bench_queries.counties_without_current_recommendations(driver)
+            if not pending:
+                print("已有当前推荐，跳过匹配 / every county has current recommendations, matching skipped", flush=True)
+            else:
+                # Counties in groups: a run's memory grows with the counties it plans at once (issue 14),
+                # and an interrupted preparation resumes with the counties still unmatched.
+                with Stage(f"匹配 / matching {len(pending)} counties in groups of {MATCH_GROUP} (top_k=3)", instance):
+                    for start in range(0, len(pending), MATCH_GROUP):
+                        group = pending[start:start + MATCH_GROUP]
+                        run = MatchRunner(driver, settings, progress=None).run(group, MatchParams(top_k=3))
+                        timings = json.loads(run.get("timings") or "{}")
+                        print(f"  {start + len(group)}/{len(pending)} counties; "
+                              f"{timings.get('total_s', 0):,.1f} s; peak RSS {peak_rss_mb():,.0f} MB", flush=True)
+                nodes, rels = bulk.count_entities(driver)
+                print(f"  graph: {nodes:,} nodes, {rels:,} relationships", flush=True)
                 with Stage("索引统计 / index statistics (resample, replan)", instance):
-                    bench_queries.prepare_for_replanning(driver)
+                    bench_queries.prepare_for_replanning(driver)  # the API's queries meet millions of new nodes
     except BaseException:
         server.stop(instance)
         raise

@@ -22,6 +22,17 @@ def has_current_recommendations(driver: neo4j.Driver, database: str | None = Non
     return bool(records)
 
 
+def counties_without_current_recommendations(driver: neo4j.Driver, database: str | None = None) -> list[str]:
+    """Counties with households (stored figures) and no current recommendation yet, in code order."""
+    records, _, _ = driver.execute_query(
+        "MATCH (c:Region {level: 'county'}) WHERE c.households > 0 "
+        "AND NOT EXISTS { MATCH (r:Recommendation) WHERE r.county_code = c.code AND r.current = true "
+        "AND r.score IS NOT NULL } RETURN c.code AS code ORDER BY code",
+        database_=database, routing_=READ,
+    )
+    return [record["code"] for record in records]
+
+
 def enterprises_with_current_recommendations(driver: neo4j.Driver, limit: int,
                                              database: str | None = None) -> list[dict]:
     """Up to `limit` enterprises that have current recommendations, in credit-code order (stable across runs)."""
