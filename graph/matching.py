@@ -11,21 +11,14 @@ READ = neo4j.RoutingControl.READ
 
 
 def county_households(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
-    """Active households of the counties with their village position and labour counts by skill."""
+    """Active households of the counties with their village position, labour counts by skill and open partnerships."""
+    # Labour counts and open partnerships are the households' stored read state (graph/readstate.py).
     query = """
         MATCH (h:Household)-[:LIVES_IN]->(v:Region)
         WHERE h.county_code IN $counties AND h.active
-        CALL (h) {
-          OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
-          RETURN count(CASE WHEN m.labour_skill = $ordinary_skill THEN 1 END) AS ordinary,
-                 count(CASE WHEN m.labour_skill = $skilled_skill THEN 1 END) AS skilled,
-                 count(CASE WHEN m.labour_skill = $weak_skill THEN 1 END) AS weak,
-                 count(m) AS members
-        }
-        CALL (h) {
-          OPTIONAL MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h) WHERE p.status IN $open_statuses
-          RETURN count(p) AS active_partnerships
-        }
+        WITH h, v, coalesce(h.labour_ordinary, 0) AS ordinary, coalesce(h.labour_skilled, 0) AS skilled,
+             coalesce(h.labour_weak, 0) AS weak, coalesce(h.members, 0) AS members,
+             coalesce(h.active_partnerships, 0) AS active_partnerships
         RETURN h.household_id AS household_id, h.county_code AS county_code, v.code AS village_code,
                v.lon AS lon, v.lat AS lat, h.attribute AS attribute, h.main_cause AS main_cause,
                coalesce(h.other_causes, []) AS other_causes, h.monitoring_category AS monitoring_category,
