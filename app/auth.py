@@ -20,7 +20,7 @@ from services.errors import TooManyAttempts, Unauthenticated
 from services.principal import Principal, require_role
 from services.privacy import RequestFacts
 from services.sessions import GraphLimitStorage
-from services.tokens import principal_for_secret
+from services.tokens import principal_and_failures, principal_for_secret
 
 GRAPH_STORAGE = "graph"
 
@@ -39,6 +39,13 @@ class FailedLoginLimiter:
     def record_failure(self, client: str) -> None:
         """Count one failed attempt."""
         self.limiter.hit(self.limit, "auth-fail", client)
+
+    def graph_window(self, client: str) -> tuple[str, int, float] | None:
+        """(storage key, allowed failures, window seconds) of this client when the counts live in the graph,
+        so the check can be read with the token in one query; None for another storage."""
+        if not isinstance(self.limiter.storage, GraphLimitStorage):
+            return None
+        return self.limit.key_for("auth-fail", client), self.limit.amount, float(self.limit.get_expiry())
 
 
 def init_auth(app: Flask, settings: Settings) -> None:
@@ -69,9 +76,16 @@ def authenticate() -> Principal:
     if scheme.lower() != "bearer" or not secret.strip():  # no attempt at all: nothing to count or refuse
         raise Unauthenticated("缺少访问令牌 / missing bearer token", "unauthenticated")
     limiter, client = failed_logins(), client_address()
-    if limiter.blocked(client):  # even a valid token: a guessing client learns nothing more
+    window = limiter.graph_window(client)
+    if window is None:
+        blocked = limiter.blocked(client)
+        principal = None if blocked else principal_for_secret(neo4j_ext.context, secret.strip())
+    else:  # the token and the client's failures in one round trip
+        key, allowed, seconds = window
+        principal, failures = principal_and_failures(neo4j_ext.context, secret.strip(), key, seconds)
+        blocked = failures >= allowed
+    if blocked:  # even a valid token: a guessing client learns nothing more
         raise TooManyAttempts("登录失败次数过多，请稍后再试 / too many failed attempts", "too_many_failed_logins")
-    principal = principal_for_secret(neo4j_ext.context, secret.strip())
     if principal is None:
         limiter.record_failure(client)
         raise Unauthenticated("访问令牌无效或已吊销 / invalid or revoked token", "invalid_token")

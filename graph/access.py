@@ -27,6 +27,19 @@ def token_by_hash(driver: neo4j.Driver, token_hash: str, database: str | None = 
     return records[0]["t"] if records else None
 
 
+def token_and_failures(driver: neo4j.Driver, token_hash: str, limit_key: str, now: float, window: float,
+                       database: str | None = None) -> tuple[dict | None, int]:
+    """One round trip for a bearer request: the active token with this hash (or None) and how many failed
+    logins the caller's limit key has inside the moving window (see login_failures)."""
+    records, _, _ = driver.execute_query(
+        f"""OPTIONAL MATCH (t:ApiToken {{token_hash: $token_hash}}) WHERE t.revoked_at IS NULL
+        OPTIONAL MATCH (f:LoginFailures {{limit_key: $limit_key}})
+        RETURN {TOKEN} AS t, size([at IN coalesce(f.attempts, []) WHERE at > $now - $window]) AS failures""",
+        token_hash=token_hash, limit_key=limit_key, now=now, window=window, database_=database, routing_=READ,
+    )
+    return records[0]["t"], records[0]["failures"]
+
+
 def list_tokens(driver: neo4j.Driver, database: str | None = None) -> list[dict]:
     """Every token without its hash, newest first."""
     records, _, _ = driver.execute_query(

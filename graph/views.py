@@ -237,6 +237,31 @@ def county_villages(driver: neo4j.Driver, county_code: str, database: str | None
     return [_with_mechanisms(record["region"]) for record in records]
 
 
+_MAP_VILLAGES = """
+    MATCH (r:Region)-[:PART_OF]->(:Region)-[:PART_OF]->(:Region {code: $code})
+    WHERE r.households > 0
+    RETURN r {.code, .name, .lon, .lat, .households, .covered, .pending} AS village ORDER BY r.code
+"""
+_MAP_ENTERPRISES = """
+    MATCH (e:Enterprise) WHERE e.county_code = $code
+    RETURN e {.credit_code, .name, .lon, .lat} AS enterprise ORDER BY e.credit_code LIMIT $limit
+"""
+
+
+def county_map(driver: neo4j.Driver, county_code: str, enterprise_limit: int,
+               database: str | None = None) -> tuple[list[dict], list[dict]]:
+    """What a county's map draws, in one read transaction: its villages with households (code, name,
+    position, stored figures) and up to enterprise_limit enterprises (code, name, position)."""
+    def work(tx: neo4j.ManagedTransaction):
+        villages = [record["village"] for record in tx.run(_MAP_VILLAGES, code=county_code)]
+        enterprises = [record["enterprise"] for record in tx.run(_MAP_ENTERPRISES, code=county_code,
+                                                                 limit=enterprise_limit)]
+        return villages, enterprises
+
+    with driver.session(database=database, default_access_mode=neo4j.READ_ACCESS) as session:
+        return session.execute_read(work)
+
+
 ENTERPRISE_FILTERS = {
     "county_code": "e.county_code = $county_code",
     "mechanism": "$mechanism IN e.mechanisms",

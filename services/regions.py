@@ -104,11 +104,7 @@ def dashboard(ctx: Context, principal: Principal, county: str) -> dict:
                  for t in views.child_regions(driver, county, database) if t["figures"]["households"]]
     in_force = region["figures"]["in_force"]
     history = views.county_run_history(driver, county, DASHBOARD_RUNS, database)
-    villages = [{key: value for key, value in village.items() if key != "figures"}
-                | {"households": village["figures"]["households"], "covered": village["figures"]["covered"],
-                   "pending": village["figures"]["pending"]}
-                for village in views.county_villages(driver, county, database)]
-    enterprises, _ = views.search_enterprises(driver, {"county_code": county}, 0, DASHBOARD_ENTERPRISES, database)
+    villages, enterprises = views.county_map(driver, county, DASHBOARD_ENTERPRISES, database)
     return {
         "region": {key: value for key, value in region.items() if key != "figures"}, "total": total,
         "townships": townships,

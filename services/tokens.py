@@ -1,6 +1,7 @@
 """API tokens: created once (the secret is shown only then), stored only as SHA-256 hashes, revocable."""
 import hashlib
 import secrets
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -53,6 +54,16 @@ def principal_of_token(token: dict) -> Principal:
     """The principal a stored token (as read back, without its hash) stands for."""
     return Principal(token["token_id"], token.get("name", ""), token["role"], token.get("county_code"),
                      token.get("credit_code"))
+
+
+def principal_and_failures(ctx: Context, secret: str, limit_key: str, window: float) -> tuple[Principal | None, int]:
+    """The principal of a token secret (None when unknown or revoked) and the failed logins counted under
+    limit_key in the last `window` seconds, read together (one round trip per request)."""
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > _MAX_SECRET_LENGTH:
+        return None, len(access.login_failures(ctx.driver, limit_key, time.time(), window, ctx.database))
+    token, failures = access.token_and_failures(ctx.driver, hash_token(secret), limit_key, time.time(), window,
+                                                ctx.database)
+    return (None if token is None else principal_of_token(token)), failures
 
 
 def principal_for_secret(ctx: Context, secret: str) -> Principal | None:

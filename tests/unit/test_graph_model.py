@@ -171,6 +171,7 @@ READS = [
     lambda d: views.search_households(d, {"village_code": bf.VILLAGE}, "weak", False, "income_per_capita", 0, 10),
     lambda d: views.household_detail(d, "H1"),
     lambda d: views.county_villages(d, bf.COUNTY),
+    lambda d: views.county_map(d, bf.COUNTY, 10),
     lambda d: views.regions(d, [bf.COUNTY]),
     lambda d: views.child_regions(d, bf.COUNTY),
     lambda d: views.search_enterprises(d, {"county_code": bf.COUNTY, "mechanism": LAND_LEASE}, 0, 10),
