@@ -1,4 +1,7 @@
 """The Neo4j driver: one per process, created from the settings."""
+import threading
+import weakref
+
 import neo4j
 
 from core.settings import Settings
@@ -19,6 +22,29 @@ def create_driver(settings: Settings) -> neo4j.Driver:
         # Optional properties are often absent; the server's "unknown property" notes are noise here.
         notifications_min_severity="OFF",
     )
+
+
+_HOME_DATABASES: "weakref.WeakKeyDictionary[neo4j.Driver, str]" = weakref.WeakKeyDictionary()
+_HOME_LOCK = threading.Lock()
+
+
+def home_database(driver: neo4j.Driver) -> str | None:
+    """The name of the server's default (home) database for this driver's user, asked once per driver.
+
+    A query that names no database makes the driver and server resolve the home database every time —
+    on this stack that doubles the cost of a small read — so request paths name it (services.Context)."""
+    name = _HOME_DATABASES.get(driver)
+    if name is None:
+        try:  # one attempt, no retries: when Neo4j is down the caller's own query reports it
+            with driver.session(default_access_mode=neo4j.READ_ACCESS) as session:
+                name = getattr(session.run("RETURN 1").consume(), "database", None)
+        except (neo4j.exceptions.Neo4jError, neo4j.exceptions.DriverError, OSError):
+            return None
+        if not name:
+            return None  # the server did not say: let each query resolve it
+        with _HOME_LOCK:
+            _HOME_DATABASES[driver] = name
+    return name
 
 
 def ping(driver: neo4j.Driver, database: str | None = None) -> None:

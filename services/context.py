@@ -16,8 +16,9 @@ class Context:
 
     @property
     def database(self) -> str | None:
-        """The Neo4j database to use (None: the server's default)."""
-        return self.settings.neo4j_database
+        """The Neo4j database to use: the configured one, else the server's default, by name (resolved once
+        per driver: naming it spares every query the server's home-database resolution)."""
+        return self.settings.neo4j_database or db.home_database(self.driver)
 
 
 def create_driver(settings: Settings) -> neo4j.Driver:

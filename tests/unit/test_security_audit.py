@@ -39,7 +39,7 @@ def test_a_large_read_is_audited_in_parts_naming_every_household():
 
 def test_shown_enterprise_contacts_are_audited_and_masked_ones_are_not():
     driver = RecordingDriver()
-    ctx = Context(driver, offline_settings())
+    ctx = Context(driver, offline_settings().model_copy(update={"neo4j_database": "neo4j"}))
     record = {"credit_code": "91433123MA4L000001", "name": "凤凰猕猴桃合作社", "contact": "李四",
               "phone": "13900000000", "phone_masked": "139****0000"}
     shown = present_enterprise(BUREAU, record)
