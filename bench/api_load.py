@@ -287,7 +287,7 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
                 with Stage("索引统计 / index statistics (resample, replan)", instance):
                     bench_queries.prepare_for_replanning(driver)
                 marker.write_text(datetime.now(timezone.utc).isoformat())
-            if missing_read_state(driver):
+            if bench_queries.missing_read_state(driver):
                 # A graph loaded before the read state existed (graph/readstate.py): what `flask readstate
                 # repair` does on an upgraded installation.
                 from graph import readstate
@@ -324,13 +324,6 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
     if not keep_running:
         server.stop(instance)  # the memory goes back to the machine
     print(f"\n准备完成 / prepared in {time.monotonic() - prepared_at:,.0f} s; graph kept in {instance.home}", flush=True)
-
-
-def missing_read_state(driver) -> bool:
-    """Whether some household has no stored read state yet."""
-    records, _, _ = driver.execute_query("MATCH (h:Household) WHERE h.covered IS NULL RETURN count(h) > 0 AS missing "
-                                         "LIMIT 1")
-    return records[0]["missing"]
 
 
 # --- the load process ------------------------------------------------------------------------------
@@ -554,45 +547,16 @@ def household_search_requests(driver, issue_token, limit: int) -> list | None:
     return requests
 
 
-def household_ids(driver, county_code: str, n: int) -> list[str]:
-    """Up to n ids of a county's active households, evenly spaced in id order (the same ones every run)."""
-    import neo4j
-
-    records, _, _ = driver.execute_query(
-        """
-        MATCH (h:Household {county_code: $county}) WHERE h.active
-        WITH h.household_id AS id ORDER BY id
-        WITH collect(id) AS ids WHERE size(ids) > 0
-        UNWIND range(0, size(ids) - 1, toInteger(ceil(toFloat(size(ids)) / $n))) AS i
-        RETURN ids[i] AS household_id
-        """,
-        county=county_code, n=max(n, 1), routing_=neo4j.RoutingControl.READ,
-    )
-    return [record["household_id"] for record in records][:n]
-
-
-def township_codes(driver, county_code: str) -> list[str]:
-    """The townships of a county that have active households, in code order."""
-    import neo4j
-
-    records, _, _ = driver.execute_query(
-        """
-        MATCH (t:Region {level: 'township'})-[:PART_OF]->(:Region {code: $county})
-        WHERE EXISTS { MATCH (h:Household {township_code: t.code}) WHERE h.active }
-        RETURN t.code AS code ORDER BY code
-        """,
-        county=county_code, routing_=neo4j.RoutingControl.READ,
-    )
-    return [record["code"] for record in records]
-
-
 def household_detail_requests(driver, issue_token, limit: int, per_county: int) -> list | None:
     """One household's detail with the bureau token of its county: `per_county` households in each of `limit`
     counties, taking the counties in turn."""
     from urllib.parse import quote
 
+    from graph import bench_queries
+
     counties = _counties(driver, limit, "household_detail")
-    by_county = [(_bearer(_bureau_token(issue_token, county["code"])), household_ids(driver, county["code"], per_county))
+    by_county = [(_bearer(_bureau_token(issue_token, county["code"])),
+                  bench_queries.household_ids(driver, county["code"], per_county))
                  for county in counties]
     requests = [Request(f"/api/v1/households/{quote(ids[i], safe='')}", headers)
                 for i in range(max((len(ids) for _, ids in by_county), default=0))
@@ -608,6 +572,8 @@ def household_detail_requests(driver, issue_token, limit: int, per_county: int) 
 def region_requests(driver, issue_token, limit: int) -> list | None:
     """The region tree: for each of `limit` counties and a few of its townships in turn, the county's children,
     the county and the township (that county's bureau token), then the top level (an analyst token)."""
+    from graph import bench_queries
+
     counties = _counties(driver, limit, "regions")
     if not counties:
         return None
@@ -615,7 +581,7 @@ def region_requests(driver, issue_token, limit: int) -> list | None:
     requests, townships_seen = [], 0
     for county in counties:
         code, headers = county["code"], _bearer(_bureau_token(issue_token, county["code"]))
-        townships = pick_evenly(township_codes(driver, code), TOWNSHIPS_PER_COUNTY)
+        townships = pick_evenly(bench_queries.township_codes(driver, code), TOWNSHIPS_PER_COUNTY)
         townships_seen += len(townships)
         for township in townships or [None]:
             requests += [Request(f"/api/v1/regions?parent={code}", headers, "children of county"),

@@ -57,3 +57,35 @@ def prepare_for_replanning(driver: neo4j.Driver, timeout_s: int = 900, database:
     """
     with driver.session(database=database) as session:
         session.run("CALL db.prepareForReplanning($timeout_s)", timeout_s=timeout_s).consume()
+
+
+def missing_read_state(driver: neo4j.Driver, database: str | None = None) -> bool:
+    """Whether some household has no stored read state yet (a graph loaded before it existed)."""
+    records, _, _ = driver.execute_query("MATCH (h:Household) WHERE h.covered IS NULL RETURN h LIMIT 1",
+                                         database_=database, routing_=READ)
+    return bool(records)
+
+
+def household_ids(driver: neo4j.Driver, county_code: str, n: int, database: str | None = None) -> list[str]:
+    """Up to n ids of a county's active households, evenly spaced in id order (the same ones every run)."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (h:Household {county_code: $county}) WHERE h.active
+        WITH h.household_id AS id ORDER BY id
+        WITH collect(id) AS ids WHERE size(ids) > 0
+        UNWIND range(0, size(ids) - 1, toInteger(ceil(toFloat(size(ids)) / $n))) AS i
+        RETURN ids[i] AS household_id
+        """,
+        county=county_code, n=max(n, 1), database_=database, routing_=READ,
+    )
+    return [record["household_id"] for record in records][:n]
+
+
+def township_codes(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[str]:
+    """The townships of a county that have active households (their stored figures), in code order."""
+    records, _, _ = driver.execute_query(
+        "MATCH (t:Region)-[:PART_OF]->(:Region {code: $county}) WHERE t.households > 0 "
+        "RETURN t.code AS code ORDER BY code",
+        county=county_code, database_=database, routing_=READ,
+    )
+    return [record["code"] for record in records]

@@ -53,16 +53,17 @@ def ping(driver: neo4j.Driver, database: str | None = None) -> None:
         session.run("RETURN 1 AS ok").consume()
 
 
-def read_page(driver: neo4j.Driver, count_query: str, page_query: str, params: dict,
-              database: str | None = None) -> tuple[list[dict], int]:
+def read_page(driver: neo4j.Driver, count_query: str | None, page_query: str, params: dict,
+              database: str | None = None) -> tuple[list[dict], int | None]:
     """Run a count query and a page query (returning one column `item`) in one read transaction.
 
+    Without a count query (a caller that reads on from a cursor and has its count) the total is None.
     The vocabulary values the queries name ($in_force …) are added to params.
     """
-    params = with_vocabulary(count_query + "\n" + page_query, params)
+    params = with_vocabulary((count_query or "") + "\n" + page_query, params)
 
     def work(tx: neo4j.ManagedTransaction):
-        total = tx.run(count_query, params).single()["total"]
+        total = tx.run(count_query, params).single()["total"] if count_query else None
         items = [record["item"] for record in tx.run(page_query, params)]
         return items, total
 

@@ -22,10 +22,15 @@ from collections.abc import Iterable
 import neo4j
 
 from core.geography import county_code_of, level_of, township_code_of
-from graph.vocabulary import with_vocabulary
+from graph.vocabulary import VOCABULARY, with_vocabulary
 
 # Labels whose ETL batches change household read state, and the relationship that points at the household.
 HOUSEHOLD_LINK = {"Member": "MEMBER_OF", "Partnership": "OF_HOUSEHOLD"}
+
+# CALL (h) body: the household's current recommendations that can still be acted on.
+_OPEN_RECOMMENDATIONS = """
+    OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current AND r.status IN $holding_statuses
+    RETURN count(r) AS recommendations"""
 
 # `h` → `h, state`: the household's read state recomputed from its members, partnerships and recommendations.
 HOUSEHOLD_STATE = """
@@ -42,9 +47,7 @@ HOUSEHOLD_STATE = """
            count(CASE WHEN p.status = $awaiting THEN 1 END) AS awaiting,
            count(CASE WHEN p.status IN $open_statuses THEN 1 END) AS open
   }
-  CALL (h) {
-    OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current AND r.status IN $holding_statuses
-    RETURN count(r) AS recommendations
+  CALL (h) {""" + _OPEN_RECOMMENDATIONS + """
   }
   WITH h, ordinary, skilled, weak, members, in_force, awaiting, open, recommendations,
        ordinary + skilled + weak AS labourers,
@@ -72,8 +75,13 @@ _REFRESH_HOUSEHOLDS = f"""
   RETURN collect(DISTINCT h.village_code) AS villages
 """
 
-# Per-mechanism lists (in $mechanism_codes order) summed element-wise.
-_SUM_LISTS = "[i IN range(0, size($mechanism_codes) - 1) | reduce(total = 0, counts IN lists | total + coalesce(counts[i], 0))]"
+def sum_lists(lists: str) -> str:
+    """Cypher summing the per-mechanism count lists in `lists` (in $mechanism_codes order) element-wise."""
+    return (f"[i IN range(0, size($mechanism_codes) - 1) | "
+            f"reduce(total = 0, counts IN {lists} | total + coalesce(counts[i], 0))]")
+
+
+_SUM_LISTS = sum_lists("lists")
 
 # `r` (a village) → `r, figures` from its active households.
 VILLAGE_FIGURES = f"""
@@ -180,8 +188,6 @@ def refresh_after_batch(tx: neo4j.ManagedTransaction, label: str, rows: list[dic
         refresh_regions(tx, (row["key"] for row in rows))
         return
     ids_before, villages_before = before
-    if label == "Household":
-        villages_before = villages_before | {row.get("props", {}).get("village_code") for row in rows} - {None}
     refresh(tx, ids_before | households_after(label, rows), villages_before)
 
 
@@ -196,9 +202,7 @@ def refresh_deactivated(tx: neo4j.ManagedTransaction, household_ids: list[str]) 
 
 _REFRESH_COUNTY_RECOMMENDATIONS = """
   MATCH (h:Household) WHERE h.county_code = $county
-  CALL (h) {
-    OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current AND r.status IN $holding_statuses
-    RETURN count(r) AS recommendations
+  CALL (h) {""" + _OPEN_RECOMMENDATIONS + """
   }
   WITH h, recommendations WHERE h.open_recommendations IS NULL OR h.open_recommendations <> recommendations
   SET h.open_recommendations = recommendations
@@ -256,7 +260,7 @@ def _check_county(tx: neo4j.ManagedTransaction, county: str, repair: bool) -> di
     households = [record.data() for record in _run(tx, query, county=county)]
     expected = _region_expectations(tx, county)
     stored = _stored_regions(tx, county)
-    mechanisms = len(with_vocabulary("$mechanism_codes")["mechanism_codes"])
+    mechanisms = len(VOCABULARY["mechanism_codes"])
     regions = []
     for code, figures in sorted(stored.items()):
         want = expected.get(code, _empty_figures(mechanisms))

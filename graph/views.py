@@ -10,6 +10,7 @@ confirmation (待确认).
 """
 import neo4j
 
+from graph import readstate
 from graph.db import read_page
 from graph.querybuilder import projection
 from graph.vocabulary import VOCABULARY, with_vocabulary
@@ -106,7 +107,7 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
-                      after: tuple | None = None) -> tuple[list[dict], int]:
+                      after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
     """A page of active households matching the filters, with labour counts and coverage.
 
     Read from the stored read state. In a county, the composite indexes (county, active, covered,
@@ -114,7 +115,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     the ORDER BY names the index's leading properties, fixed by the equality filters, so the
     planner reads the order from the index — and the count without touching the households.
     `after` (sort value, household id) continues after that row (keyset pagination).
-    Each item carries `_sort_value` (the row's sort value, for the next cursor)."""
+    Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None)."""
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
         clauses.append("h.covered = $covered")
@@ -134,7 +135,9 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
         page_clauses.append(_after(order)[0 if value is not None else 1])
         params.update(after_value=value, after_id=household_id)
     page_match = "MATCH (h:Household) WHERE " + " AND ".join(page_clauses)
-    count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"
+    count_query = None
+    if count:
+        count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"
     return read_page(
         driver, count_query,
         f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
@@ -187,8 +190,7 @@ _FIGURES = """
   }
   WITH r, parent, CASE WHEN r.level IN ['province', 'prefecture']
     THEN {households: county_households, covered: county_covered, pending: county_pending,
-          in_force_counts: [i IN range(0, size($mechanism_codes) - 1) |
-                            reduce(total = 0, counts IN county_lists | total + coalesce(counts[i], 0))]}
+          in_force_counts: """ + readstate.sum_lists("county_lists") + """}
     ELSE {households: coalesce(r.households, 0), covered: coalesce(r.covered, 0), pending: coalesce(r.pending, 0),
           in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
 """

@@ -50,12 +50,12 @@ def _graph_filters(principal: Principal, filters: HouseholdFilter) -> dict | Non
 
 
 def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int,
-             after: tuple | None = None) -> tuple[list[dict], int]:
+             after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
     graph_filters = _graph_filters(principal, filters)
     if graph_filters is None:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
-                                   limit, ctx.database, after=after)
+                                   limit, ctx.database, after=after, count=count)
 
 
 # --- keyset cursors --------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def export(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: i
     items, after = [], None
     while len(items) < limit:
         chunk = min(EXPORT_CHUNK, limit - len(items))
-        records, _ = _records(ctx, principal, filters, skip if after is None else 0, chunk, after)
+        records, _ = _records(ctx, principal, filters, skip if after is None else 0, chunk, after, count=False)
         items += [present_household(_without_cursor(record), FULL, key) for record in records]
         if len(records) < chunk:
             break
