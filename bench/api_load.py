@@ -3,6 +3,7 @@
     .venv/bin/python bench/api_load.py --prepare          # once: 1,000,000 households loaded and matched (~45 min)
     .venv/bin/python bench/api_load.py [--concurrency 8] [--duration 30] [--scenario regions] [--exclude healthz] ...
     .venv/bin/python bench/api_load.py --households 20000 --prepare    # small scale, its own Neo4j
+    .venv/bin/python bench/api_load.py --scenario households --rate 300  # open loop only, 300 req/s offered
 
 Preparation (idempotent) uses a dedicated local Neo4j (var/neo4j/apibench, port 7691; other sizes
 var/neo4j/apibench-small, port 7692): generates the synthetic data set (devtools.synth, in a subprocess;
@@ -10,7 +11,8 @@ files bench/etl_load.py left in var/bench are reused), applies the schema, loads
 runs matching for every county. Each stage prints its duration and peak memory. The graph is kept.
 
 The benchmark applies the schema again, creates API tokens, serves the app with gunicorn and drives
-it from a separate load process with C keep-alive connections for D seconds per scenario:
+it from a separate load process (Python threads, one keep-alive connection each) for D seconds per
+measurement, after an unmeasured warm-up. The scenarios:
   healthz           GET /healthz (no auth, no database): the ceiling of the stack;
   recommendations   an enterprise's current recommendations, with that enterprise's token;
   households        a bureau's household search in its county (with filter variants), with its token;
@@ -23,17 +25,46 @@ it from a separate load process with C keep-alive connections for D seconds per 
 The web scenarios sign in once per county / enterprise before the load (GET /login for the CSRF token,
 POST /login with the API token, the redirect followed once as a browser does) and send the session
 cookie as a fixed Cookie header. healthz is measured first whenever another scenario is chosen (the
-others are compared with it) unless `--exclude healthz`.
+others are compared with it) unless `--exclude healthz` or `--rate`.
 
-It prints, per scenario, requests, errors (non-2xx), requests/s, p50/p90/p99/max latency, requests/s as
-a percentage of healthz's (the ceiling), and a verdict against the goals (GOALS: households and
-recommendations ≥ 200 req/s with p99 ≤ 50 ms; the other database scenarios p99 ≤ 200 ms; any error
-fails), and writes them to var/bench/api_load.json. Scenarios mixing request kinds (regions) also get
-figures per kind. The load process shares the machine's CPUs with gunicorn and Neo4j.
+Two kinds of measurement:
+  saturation (closed loop)  C connections (--concurrency) each send their next request as soon as the
+                            previous answer arrives: the most requests/s the stack serves. At saturation
+                            the latency is queueing (≈ C / throughput, Little's law), so its p99 says
+                            nothing about the latency at a given load.
+  at a rate (open loop)     requests are sent on a fixed timetable, request i due at start + i/R
+                            (constant arrival rate, as wrk2 and k6's constant-arrival-rate do), whatever
+                            the answers: the latency at that load. The --concurrency connections are a
+                            pool: any free one takes the next request when it is due; when all are busy
+                            the request goes out as soon as one is free, and its latency still counts from
+                            its due time (no coordinated omission: a closed loop, or an open loop timing
+                            from the send, would quietly leave the wait out). Requests sent more than
+                            10 ms late are counted ("late"): a late send means every connection was busy
+                            (when the service time, send → answer, also printed, stays low, the pool is
+                            too small for R × service time: raise --concurrency), or, counted apart as
+                            "woke late", that the load process itself got the CPU late. Requests
+                            due before the window's end are sent for up to 5 s after it; those never
+                            sent ("unsent": the server fell behind) count in the percentiles with their
+                            wait so far, a lower bound, and fail the verdict.
+A scenario with a throughput goal (households and recommendations: ≥ 200 req/s with p99 ≤ 50 ms) gets
+both: the saturation run must reach the requests/s, and a run at exactly that rate (printed as
+`households @200/s`) must keep its p99, counted from the due times, within the goal; PASS needs both.
+The other scenarios get the saturation run, judged as before (p99 at saturation ≤ 200 ms; healthz
+has no goal). `--rate R` instead runs every chosen scenario at R requests/s only, judged on p99 (and,
+for a throughput goal, on R reaching it).
+
+It prints, per measurement, requests, errors (non-2xx), requests/s (achieved; at a rate also the
+offered rate and the late sends), p50/p90/p99/max latency, requests/s as a percentage of healthz's (the
+ceiling), the load process's own CPU seconds per 1,000 requests (it shares the machine's CPUs with
+gunicorn and Neo4j, so it must stay cheap) and what the measurement is judged on; then each goal's
+verdict (any error fails), and writes them to var/bench/api_load.json ("scenarios": every measurement
+by its printed name; "verdicts": each goal's). Scenarios mixing request kinds (regions) also get
+figures per kind.
 """
 import argparse
 import http.client
 import json
+import math
 import os
 import re
 import resource
@@ -72,7 +103,11 @@ TOWNSHIPS_PER_COUNTY = 4  # the regions scenario: townships of each county it as
 
 @dataclass(frozen=True)
 class Goal:
-    """What a scenario must reach: at least min_rps requests/s (None: no throughput goal), p99 ≤ max_p99_ms."""
+    """What a scenario must reach: at least min_rps requests/s (None: no throughput goal), p99 ≤ max_p99_ms.
+
+    With a throughput goal the two halves are measured apart (see the module's docstring): the saturation
+    run's requests/s against min_rps, the p99 of a run at min_rps requests/s against max_p99_ms. Without
+    one, the saturation run's p99."""
 
     max_p99_ms: float
     min_rps: float | None = None
@@ -80,15 +115,29 @@ class Goal:
     def describe(self) -> str:
         return (f"≥{self.min_rps:,.0f}/s " if self.min_rps is not None else "") + f"p99≤{self.max_p99_ms:g}ms"
 
-    def judge(self, figures: dict) -> list[str]:
-        """Why the figures miss the goal (empty: met). Errors fail too: an error's latency is no answer's."""
+    def checks(self, rate: float | None) -> str:
+        """What a measurement at `rate` requests/s (None: saturation) is judged on."""
+        if rate is None and self.min_rps is not None:
+            return f"≥{self.min_rps:,.0f}/s"
+        return f"p99≤{self.max_p99_ms:g}ms"
+
+    def judge(self, figures: dict, rate: float | None = None) -> list[str]:
+        """Why a measurement's figures miss the goal (empty: met); `rate` is its offered rate (None:
+        saturation). Errors fail too: an error's latency is no answer's."""
         misses = []
         if figures["errors"]:
             misses.append(f"{figures['errors']:,} errors")
         if not figures["requests"]:
             misses.append("no requests")
-        if self.min_rps is not None and figures["rps"] < self.min_rps:
-            misses.append(f"{figures['rps']:,.0f} < {self.min_rps:,.0f} req/s")
+        if rate is None and self.min_rps is not None:  # saturation: the throughput (its p99 is queueing)
+            if figures["rps"] < self.min_rps:
+                misses.append(f"{figures['rps']:,.0f} < {self.min_rps:,.0f} req/s")
+            return misses
+        if rate is not None:
+            if figures.get("unsent"):
+                misses.append(f"{figures['unsent']:,} requests never sent (the server fell behind)")
+            if self.min_rps is not None and rate < self.min_rps:
+                misses.append(f"offered {rate:,.0f}/s < {self.min_rps:,.0f} req/s")
         if figures["p99_ms"] is not None and figures["p99_ms"] > self.max_p99_ms:
             misses.append(f"p99 {figures['p99_ms']:,.1f} > {self.max_p99_ms:g} ms")
         return misses
@@ -102,6 +151,51 @@ GOALS = {
     "dashboard": Goal(max_p99_ms=200),
     "enterprise_page": Goal(max_p99_ms=200),
 }
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One load run of a scenario: saturation (closed loop, rate None) or at a fixed rate (open loop)."""
+
+    scenario: str
+    rate: float | None = None
+
+    @property
+    def name(self) -> str:
+        """The name it is printed and stored under: `households`, `households @200/s`."""
+        return self.scenario if self.rate is None else f"{self.scenario} @{self.rate:g}/s"
+
+
+def plan_measurements(scenarios: list[str], rate: float | None = None) -> list[Measurement]:
+    """The runs of the chosen scenarios, in order. With `rate` (--rate): each at that rate only. Otherwise
+    each at saturation, followed, for a scenario with a throughput goal, by a run at exactly that goal's rate."""
+    if rate is not None:
+        return [Measurement(name, rate) for name in scenarios]
+    plan = []
+    for name in scenarios:
+        plan.append(Measurement(name))
+        goal = GOALS.get(name)
+        if goal is not None and goal.min_rps is not None:
+            plan.append(Measurement(name, goal.min_rps))
+    return plan
+
+
+def goal_verdict(scenario: str, results: dict[str, dict], rate: float | None = None) -> dict | None:
+    """A scenario's verdict against its goal, from every measurement the goal needs (`rate`: --rate):
+    PASS only when each of them was measured and met its half. None for a scenario without a goal."""
+    goal = GOALS.get(scenario)
+    if goal is None:
+        return None
+    needed = plan_measurements([scenario], rate)
+    reasons = []
+    for measurement in needed:
+        figures = results.get(measurement.name)
+        if figures is None:
+            reasons.append(f"{measurement.name}: not measured")
+        else:
+            reasons += [f"{measurement.name}: {miss}" for miss in goal.judge(figures, measurement.rate)]
+    return {"goal": goal.describe(), "verdict": "fail" if reasons else "pass", "reasons": reasons,
+            "measurements": [measurement.name for measurement in needed]}
 
 
 @dataclass
@@ -329,92 +423,242 @@ def prepare(graph: BenchGraph, keep_running: bool = False) -> None:
 # --- the load process ------------------------------------------------------------------------------
 
 REQUEST_TIMEOUT_S = 30
+LATE_S = 0.010  # open loop: a request sent this much after its due time counts as a late send
+DRAIN_S = 5.0  # open loop: how long after the window requests still due are sent; the rest count as unsent
+START_DELAY_S = 0.05  # open loop: the timetable starts this long after the threads are created
+
+
+class KeepAlive:
+    """One keep-alive HTTP connection, opened on first use and again after an error or a closing answer."""
+
+    def __init__(self, host: str, port: int):
+        self.host, self.port, self.connection = host, port, None
+
+    def get(self, path: str, headers: dict) -> tuple[int | str, bytes]:
+        """(status, body) of GET path; the status is the exception's name when there was no answer."""
+        try:
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT_S)
+            self.connection.request("GET", path, headers=headers)
+            response = self.connection.getresponse()
+            body = response.read()
+            if response.will_close:
+                self.close()
+            return response.status, body
+        except (OSError, http.client.HTTPException) as error:
+            self.close()
+            return type(error).__name__, str(error).encode()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+        self.connection = None
 
 
 @dataclass
 class ConnectionTally:
-    """What one keep-alive connection saw inside the measured window."""
+    """What one keep-alive connection saw inside the measured window (`sent` counts the warm-up too)."""
 
-    latencies: list = field(default_factory=list)
+    latencies: list = field(default_factory=list)  # closed loop: send → answer; open loop: due time → answer
     kinds: list = field(default_factory=list)  # the request kind of each latency
     kind_errors: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
     last_finish: float = 0.0
     error_sample: str | None = None
+    sent: int = 0  # every request sent, warm-up included: the load process's CPU per request
+    indices: list = field(default_factory=list)  # open loop: the timetable index of each latency
+    service: list = field(default_factory=list)  # open loop: send → answer of each latency
+    late: int = 0  # open loop: requests sent more than LATE_S after their due time …
+    late_wakeups: int = 0  # … of which the connection was free and waiting, but woke up late (CPU contention)
+    max_late: float = 0.0
+
+    def record(self, latency: float, finished_at: float, path: str, kind: str, status, body: bytes) -> None:
+        self.latencies.append(latency)
+        self.kinds.append(kind)
+        self.statuses[str(status)] += 1
+        self.last_finish = max(self.last_finish, finished_at)
+        if not (isinstance(status, int) and 200 <= status < 300):
+            self.kind_errors[kind] += 1
+            if self.error_sample is None:
+                self.error_sample = f"{status} GET {path}: {body[:300].decode('utf-8', 'replace')}"
 
 
 def drive_connection(host: str, port: int, requests: list, first: int, measure_from: float, stop_at: float,
                      tally: ConnectionTally) -> None:
-    """Send requests ([path, headers, kind]) back to back on one connection (reopened after errors) until stop_at."""
-    connection = None
+    """Closed loop: send requests ([path, headers, kind]) back to back on one connection until stop_at."""
+    connection = KeepAlive(host, port)
     index = first
     while (sent_at := time.perf_counter()) < stop_at:
         path, headers, kind = requests[index % len(requests)]
         index += 1
-        try:
-            if connection is None:
-                connection = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT_S)
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            body = response.read()
-            status = response.status
-            if response.will_close:
-                connection.close()
-                connection = None
-        except (OSError, http.client.HTTPException) as error:
-            status, body = type(error).__name__, str(error).encode()
-            if connection is not None:
-                connection.close()
-            connection = None
+        status, body = connection.get(path, headers)
         finished_at = time.perf_counter()
+        tally.sent += 1
         if sent_at < measure_from:
             continue  # warm-up: connections, driver pools and Neo4j's page cache fill up
-        tally.latencies.append(finished_at - sent_at)
-        tally.kinds.append(kind)
-        tally.statuses[str(status)] += 1
-        tally.last_finish = max(tally.last_finish, finished_at)
-        if not (isinstance(status, int) and 200 <= status < 300):
-            tally.kind_errors[kind] += 1
-            if tally.error_sample is None:
-                tally.error_sample = f"{status} GET {path}: {body[:300].decode('utf-8', 'replace')}"
-    if connection is not None:
+        tally.record(finished_at - sent_at, finished_at, path, kind, status, body)
+    connection.close()
+
+
+class Schedule:
+    """The open loop's timetable: request i is due at start + i / rate, for warm-up + duration seconds (the
+    ones due in the warm-up, index < first_measured, are sent but not measured). Connections take the
+    indices in order, whichever asks first (take), so a request waits for a connection only while every
+    connection is busy. Requests still due are sent until give_up_at, DRAIN_S after the window."""
+
+    def __init__(self, start: float, rate: float, warmup: float, duration: float, drain: float = DRAIN_S):
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, not {rate}")
+        self.start, self.rate = start, rate
+        self.first_measured = _count_below(warmup * rate)
+        self.total = _count_below((warmup + duration) * rate)
+        self.measure_from = start + warmup
+        self.stop_at = start + warmup + duration
+        self.give_up_at = self.stop_at + drain
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def due(self, index: int) -> float:
+        return self.start + index / self.rate  # from the start each time: no drift adding up intervals
+
+    def take(self) -> int | None:
+        """The next request's index, or None when the timetable is through."""
+        with self._lock:
+            if self._next >= self.total:
+                return None
+            self._next += 1
+            return self._next - 1
+
+    @property
+    def measured(self) -> int:
+        """How many requests are due in the measured window."""
+        return self.total - self.first_measured
+
+
+def _count_below(bound: float) -> int:
+    """How many whole numbers i ≥ 0 are below `bound` (rounded to a µ-request against float noise)."""
+    return max(0, math.ceil(round(bound, 6)))
+
+
+def drive_schedule(schedule: Schedule, send, tally: ConnectionTally, clock=time.perf_counter,
+                   sleep=time.sleep) -> None:
+    """Open loop, one connection: take the timetable's next request, wait for its due time when early, send
+    it (send(index) → (path, kind, status, body)), repeat. The latency counts from the due time, so a
+    request sent late because every connection was busy carries its wait (no coordinated omission)."""
+    while (index := schedule.take()) is not None:
+        due = schedule.due(index)
+        early = due - clock()
+        if early > 0:
+            sleep(early)
+        sent_at = clock()
+        if sent_at > schedule.give_up_at:
+            return  # the server fell behind: this request and the rest count as unsent
+        path, kind, status, body = send(index)
+        finished_at = clock()
+        tally.sent += 1
+        if index < schedule.first_measured:
+            continue  # warm-up
+        late = sent_at - due
+        if late > LATE_S:
+            tally.late += 1
+            tally.late_wakeups += early > 0  # a connection was free: this process got the CPU late
+        tally.max_late = max(tally.max_late, late)
+        tally.indices.append(index)
+        tally.service.append(finished_at - sent_at)
+        tally.record(finished_at - due, finished_at, path, kind, status, body)
+
+
+def scheduled_connection(host: str, port: int, requests: list, schedule: Schedule, tally: ConnectionTally) -> None:
+    """One pooled connection of the open loop; request i of the timetable is requests[i mod len]."""
+    connection = KeepAlive(host, port)
+
+    def send(index: int) -> tuple:
+        path, headers, kind = requests[index % len(requests)]
+        status, body = connection.get(path, headers)
+        return path, kind, status, body
+
+    try:
+        drive_schedule(schedule, send, tally)
+    finally:
         connection.close()
 
 
-def run_load(spec: dict) -> dict:
-    """One scenario: `concurrency` connections for warm-up + duration seconds; figures of the measured window."""
+def unsent_latencies(schedule: Schedule, sent_indices) -> tuple:
+    """The measured requests never sent (their indices) and their latency's lower bound: due → give-up."""
     import numpy as np
 
-    requests, concurrency = spec["requests"], spec["concurrency"]
-    measure_from = time.perf_counter() + spec["warmup"]
-    stop_at = measure_from + spec["duration"]
+    unsent = np.setdiff1d(np.arange(schedule.first_measured, schedule.total), np.asarray(sent_indices, dtype=int))
+    return unsent, schedule.give_up_at - (schedule.start + unsent / schedule.rate)
+
+
+def run_load(spec: dict) -> dict:
+    """One measurement: `concurrency` connections for warm-up + duration seconds, back to back (closed loop)
+    or, with spec["rate"], on the timetable of that many requests/s (open loop); the measured window's figures."""
+    import numpy as np
+
+    requests, concurrency, rate = spec["requests"], spec["concurrency"], spec.get("rate")
     tallies = [ConnectionTally() for _ in range(concurrency)]
-    # Each connection starts at a different request so the cycle is spread over enterprises and counties at once.
-    threads = [threading.Thread(target=drive_connection, daemon=True,
-                                args=(spec["host"], spec["port"], requests, i * len(requests) // concurrency,
-                                      measure_from, stop_at, tally))
-               for i, tally in enumerate(tallies)]
+    cpu_before, started = _cpu_s(), time.perf_counter()
+    if rate:
+        schedule = Schedule(started + START_DELAY_S, rate, spec["warmup"], spec["duration"],
+                            spec.get("drain", DRAIN_S))
+        measure_from, stop_at, last_send = schedule.measure_from, schedule.stop_at, schedule.give_up_at
+        threads = [threading.Thread(target=scheduled_connection, daemon=True,
+                                    args=(spec["host"], spec["port"], requests, schedule, tally))
+                   for tally in tallies]
+    else:
+        measure_from = started + spec["warmup"]
+        stop_at = last_send = measure_from + spec["duration"]
+        # Each connection starts at a different request so the cycle is spread over enterprises and counties.
+        threads = [threading.Thread(target=drive_connection, daemon=True,
+                                    args=(spec["host"], spec["port"], requests, i * len(requests) // concurrency,
+                                          measure_from, stop_at, tally))
+                   for i, tally in enumerate(tallies)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(stop_at - time.perf_counter() + REQUEST_TIMEOUT_S + 5)
+        thread.join(max(0.0, last_send - time.perf_counter()) + REQUEST_TIMEOUT_S + 5)
+    cpu_s, elapsed = _cpu_s() - cpu_before, time.perf_counter() - started
+    sent = sum(tally.sent for tally in tallies)
     latencies_ms = np.array([value for tally in tallies for value in tally.latencies]) * 1000
+    kind_of = np.array([kind for tally in tallies for kind in tally.kinds], dtype=object)
     statuses = sum((tally.statuses for tally in tallies), Counter())
     window = max([tally.last_finish for tally in tallies] + [stop_at]) - measure_from
     errors = sum(n for status, n in statuses.items() if not status.startswith("2"))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     figures = {"requests": int(latencies_ms.size), "errors": errors, "rps": latencies_ms.size / window,
                "window_s": window, "statuses": dict(statuses), "distinct_requests": len(requests),
-               "load_process_cpu_s": usage.ru_utime + usage.ru_stime,
+               "load_process_cpu_s": usage.ru_utime + usage.ru_stime, "load_cpu_s": cpu_s, "load_sent": sent,
+               "load_cpu_s_per_1k": 1000 * cpu_s / sent if sent else None,
+               "load_cpu_share": cpu_s / elapsed if elapsed > 0 else None,  # of one CPU
                "error_sample": next((tally.error_sample for tally in tallies if tally.error_sample), None)}
+    if rate:
+        unsent, waits = unsent_latencies(schedule, [i for tally in tallies for i in tally.indices])
+        service_ms = np.array([value for tally in tallies for value in tally.service]) * 1000
+        figures.update({"offered_rps": rate, "scheduled": schedule.measured, "unsent": int(unsent.size),
+                        "late": sum(tally.late for tally in tallies), "late_threshold_ms": LATE_S * 1000,
+                        "late_wakeups": sum(tally.late_wakeups for tally in tallies),
+                        "max_late_ms": 1000 * max(tally.max_late for tally in tallies),
+                        "service_p50_ms": float(np.percentile(service_ms, 50)) if service_ms.size else None,
+                        "service_p99_ms": float(np.percentile(service_ms, 99)) if service_ms.size else None})
+        if unsent.size:  # their wait so far counts (a lower bound): leaving them out would flatter the p99
+            latencies_ms = np.concatenate([latencies_ms, waits * 1000])
+            kind_of = np.concatenate([kind_of, np.array([requests[i % len(requests)][2] for i in unsent],
+                                                        dtype=object)])
     figures.update(percentiles(latencies_ms))
     kinds = sorted({kind for _, _, kind in requests})
     if len(kinds) > 1:  # a mixed scenario: the figures of each kind of request as well
-        kind_of = np.array([kind for tally in tallies for kind in tally.kinds], dtype=object)
         kind_errors = sum((tally.kind_errors for tally in tallies), Counter())
-        figures["kinds"] = {kind: {"requests": int((kind_of == kind).sum()), "errors": kind_errors[kind],
+        answered = Counter(kind for tally in tallies for kind in tally.kinds)
+        figures["kinds"] = {kind: {"requests": answered[kind], "errors": kind_errors[kind],
                                    **percentiles(latencies_ms[kind_of == kind])} for kind in kinds}
     return figures
+
+
+def _cpu_s() -> float:
+    """This process's CPU seconds so far (user + system, every thread)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentiles(latencies_ms) -> dict:
@@ -441,12 +685,13 @@ def pick_evenly(items: list, n: int) -> list:
     return [items[i * len(items) // n] for i in range(n)]
 
 
-def choose_scenarios(selected: list | None, excluded: list | None) -> list[str]:
+def choose_scenarios(selected: list | None, excluded: list | None, ceiling_first: bool = True) -> list[str]:
     """The scenarios to run, in order: those selected (default: all), the ceiling (healthz) first whenever
-    another one runs, because the others are reported as a share of it; minus the excluded ones."""
+    another one runs (unless not `ceiling_first`: --rate), because the others are reported as a share of it;
+    minus the excluded ones."""
     names = list(dict.fromkeys(selected or SCENARIOS))
     excluded = set(excluded or ())
-    if CEILING not in excluded and any(name != CEILING for name in names):
+    if ceiling_first and CEILING not in excluded and any(name != CEILING for name in names):
         names = [CEILING] + [name for name in names if name != CEILING]
     return [name for name in names if name not in excluded]
 
@@ -776,23 +1021,38 @@ def stop_gunicorn(process: subprocess.Popen) -> None:
     print(f"gunicorn 已停止 / stopped (pid {process.pid})", flush=True)
 
 
-def run_scenario(name: str, requests: list, args, ceiling: dict | None = None) -> dict:
-    """Run one scenario in a separate load process (its CPU use is not the server's GIL); the figures with the
-    share of the ceiling's requests/s and the verdict against the scenario's goal."""
+def run_scenario(measurement: Measurement, requests: list, args, ceiling: dict | None = None) -> dict:
+    """Run one measurement in a separate load process (its CPU use is not the server's GIL); the figures with
+    the share of the ceiling's requests/s and the verdict on what the measurement is judged on."""
+    name, rate = measurement.scenario, measurement.rate
     spec = {"host": "127.0.0.1", "port": args.base_port, "requests": [item.for_worker() for item in requests],
-            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup}
-    print(f"\n场景 / scenario {name}: {args.concurrency} connections, {args.warmup:g} s warm-up + "
-          f"{args.duration:g} s …", flush=True)
+            "concurrency": args.concurrency, "duration": args.duration, "warmup": args.warmup, "rate": rate}
+    how = (f"{args.concurrency} connections back to back" if rate is None
+           else f"{rate:g} req/s offered over a pool of {args.concurrency} connections")
+    print(f"\n场景 / scenario {measurement.name}: {how}, {args.warmup:g} s warm-up + {args.duration:g} s …",
+          flush=True)
+    timeout = args.warmup + args.duration + (0 if rate is None else DRAIN_S) + REQUEST_TIMEOUT_S + 60
     completed = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--load-worker"], input=json.dumps(spec),
-                               capture_output=True, text=True,
-                               timeout=args.warmup + args.duration + REQUEST_TIMEOUT_S + 60)
+                               capture_output=True, text=True, timeout=timeout)
     if completed.returncode != 0:
         raise RuntimeError(f"load process failed / 负载进程失败:\n{completed.stderr[-3000:]}")
     figures = json.loads(completed.stdout)
-    figures.update(assess(name, figures, ceiling))
-    print(f"  {figures['requests']:,} requests, {figures['errors']:,} errors, {figures['rps']:,.0f} req/s "
-          f"({_pct(figures['healthz_ratio_pct'])} of {CEILING}), p50 {_ms(figures['p50_ms'])}, "
-          f"p99 {_ms(figures['p99_ms'])} ms; statuses {figures['statuses']}; {_verdict_text(name, figures)}", flush=True)
+    figures.update(assess(measurement, figures, ceiling))
+    if rate is None:
+        rates = f"{figures['rps']:,.0f} req/s ({_pct(figures['healthz_ratio_pct'])} of {CEILING})"
+    else:
+        rates = (f"{figures['rps']:,.0f} of {rate:g} req/s offered, {figures['late']:,} sent >"
+                 f"{figures['late_threshold_ms']:g} ms late (at most {_ms(figures['max_late_ms'])} ms; "
+                 f"{figures['late_wakeups']:,} with a connection free: the load process woke late), "
+                 f"{figures['unsent']:,} unsent")
+    print(f"  {figures['requests']:,} requests, {figures['errors']:,} errors, {rates}, p50 {_ms(figures['p50_ms'])}, "
+          f"p99 {_ms(figures['p99_ms'])} ms{'' if rate is None else ' from the due times'}; "
+          f"statuses {figures['statuses']}; {_verdict_text(name, figures)}", flush=True)
+    if rate is not None:
+        print(f"  service time (send → answer) p50 {_ms(figures['service_p50_ms'])}, "
+              f"p99 {_ms(figures['service_p99_ms'])} ms", flush=True)
+    print(f"  负载进程 / load process: {_num(figures.get('load_cpu_s_per_1k'), 3)} CPU s per 1,000 requests, "
+          f"{_pct(_times(figures.get('load_cpu_share'), 100))} of one CPU", flush=True)
     for kind, part in figures.get("kinds", {}).items():
         print(f"    {kind}: {part['requests']:,} requests, {part['errors']:,} errors, p50 {_ms(part['p50_ms'])}, "
               f"p99 {_ms(part['p99_ms'])}, max {_ms(part['max_ms'])} ms", flush=True)
@@ -801,19 +1061,23 @@ def run_scenario(name: str, requests: list, args, ceiling: dict | None = None) -
     return figures
 
 
-def assess(name: str, figures: dict, ceiling: dict | None) -> dict:
-    """The scenario's requests/s as a percentage of the ceiling's (None without a ceiling measured), its goal
-    and the verdict: "pass", "fail" (with the reasons) or None for a scenario without a goal (the ceiling)."""
+def assess(measurement: Measurement, figures: dict, ceiling: dict | None) -> dict:
+    """A measurement's requests/s as a percentage of the ceiling's (None without a ceiling measured, and for
+    a run at a fixed rate), its scenario's goal, what it is judged on and its verdict: "pass", "fail" (with the
+    reasons) or None for a scenario without a goal (the ceiling)."""
+    name, rate = measurement.scenario, measurement.rate
     ratio = None
-    if name == CEILING:
+    if rate is None and name == CEILING:
         ratio = 100.0
-    elif ceiling and ceiling.get("rps"):
+    elif rate is None and ceiling and ceiling.get("rps"):
         ratio = 100 * figures["rps"] / ceiling["rps"]
     goal = GOALS.get(name)
-    misses = goal.judge(figures) if goal else []
-    return {"healthz_ratio_pct": ratio,
+    misses = goal.judge(figures, rate) if goal else []
+    return {"scenario": name, "mode": "saturation" if rate is None else "rate", "offered_rps": rate,
+            "healthz_ratio_pct": ratio,
             "goal": None if goal is None else {"min_rps": goal.min_rps, "max_p99_ms": goal.max_p99_ms,
                                                "text": goal.describe()},
+            "checks": None if goal is None else goal.checks(rate),
             "verdict": None if goal is None else ("fail" if misses else "pass"), "verdict_reasons": misses}
 
 
@@ -825,30 +1089,45 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f}%"
 
 
+def _num(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _times(value: float | None, factor: float) -> float | None:
+    return None if value is None else value * factor
+
+
 def _verdict_text(name: str, figures: dict) -> str:
     if figures["verdict"] is None:
-        return "ceiling 上限" if name == CEILING else "no goal"
+        return "ceiling 上限" if name == CEILING and figures.get("mode") != "rate" else "no goal"
     if figures["verdict"] == "pass":
         return "PASS 达标"
     return "FAIL 未达标: " + "; ".join(figures["verdict_reasons"])
 
 
-def print_summary(results: dict[str, dict]) -> None:
-    """The final table: figures, share of the ceiling, goal and verdict per scenario (and per request kind)."""
-    print(f"\n{'scenario 场景':<22}{'requests':>10}{'errors':>8}{'req/s':>9}{'%healthz':>10}{'p50 ms':>9}{'p90 ms':>9}"
-          f"{'p99 ms':>9}{'max ms':>9}  {'goal 目标':<18}verdict 结论")
+def print_summary(results: dict[str, dict], verdicts: dict[str, dict] | None = None) -> None:
+    """The final table, one line per measurement (and per request kind): figures, share of the ceiling, what
+    the line is judged on and its verdict; then each goal's verdict over its lines."""
+    print(f"\n{'measurement 测量':<22}{'requests':>10}{'errors':>8}{'offered/s':>10}{'req/s':>9}{'%healthz':>10}"
+          f"{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'late':>7}{'cpu s/1k':>10}  {'checks 检查':<13}verdict 结论")
     for name, figures in results.items():
-        goal = figures["goal"]["text"] if figures.get("goal") else "-"
-        print(f"{name:<24}{figures['requests']:>10,}{figures['errors']:>8,}{figures['rps']:>9,.0f}"
-              f"{_pct(figures['healthz_ratio_pct']):>10}{_ms(figures['p50_ms']):>9}{_ms(figures['p90_ms']):>9}"
-              f"{_ms(figures['p99_ms']):>9}{_ms(figures['max_ms']):>9}  {goal:<20}{_verdict_text(name, figures)}")
+        print(f"{name:<24}{figures['requests']:>10,}{figures['errors']:>8,}{_num(figures.get('offered_rps')):>10}"
+              f"{figures['rps']:>9,.0f}{_pct(figures['healthz_ratio_pct']):>10}{_ms(figures['p50_ms']):>9}"
+              f"{_ms(figures['p90_ms']):>9}{_ms(figures['p99_ms']):>9}{_ms(figures['max_ms']):>9}"
+              f"{_num(figures.get('late')):>7}{_num(figures.get('load_cpu_s_per_1k'), 3):>10}  "
+              f"{figures.get('checks') or '-':<15}{_verdict_text(figures.get('scenario', name), figures)}")
         for kind, part in figures.get("kinds", {}).items():
-            print(f"{'  · ' + kind:<24}{part['requests']:>10,}{part['errors']:>8,}{'':>9}{'':>10}"
+            print(f"{'  · ' + kind:<24}{part['requests']:>10,}{part['errors']:>8,}{'':>10}{'':>9}{'':>10}"
                   f"{_ms(part['p50_ms']):>9}{_ms(part['p90_ms']):>9}{_ms(part['p99_ms']):>9}{_ms(part['max_ms']):>9}")
-    judged = [figures for figures in results.values() if figures.get("verdict")]
-    if judged:
-        passed = sum(figures["verdict"] == "pass" for figures in judged)
-        print(f"目标 / goals: {passed} of {len(judged)} scenarios met")
+    print(f"(at a rate: latency from each request's due time; late = sent >{LATE_S * 1000:g} ms after it; "
+          f"cpu s/1k = the load process's CPU seconds per 1,000 requests)")
+    if verdicts:
+        print("目标 / goals (PASS needs every line named):")
+        for name, verdict in verdicts.items():
+            text = "PASS 达标" if verdict["verdict"] == "pass" else "FAIL 未达标: " + "; ".join(verdict["reasons"])
+            print(f"  {name:<18}{verdict['goal']:<18}{' + '.join(verdict['measurements']):<44}{text}")
+        passed = sum(verdict["verdict"] == "pass" for verdict in verdicts.values())
+        print(f"目标 / goals: {passed} of {len(verdicts)} scenarios met")
 
 
 def benchmark(graph: BenchGraph, args) -> int:
@@ -858,10 +1137,12 @@ def benchmark(graph: BenchGraph, args) -> int:
     from graph.schema import apply_schema
 
     settings, instance = graph.settings(), graph.instance()
-    scenarios = choose_scenarios(args.scenario, args.exclude)
+    scenarios = choose_scenarios(args.scenario, args.exclude, ceiling_first=args.rate is None)
     if not scenarios:
         raise SystemExit("没有要测的场景 / no scenario left to run (check --scenario and --exclude)")
-    print(f"场景 / scenarios: {', '.join(scenarios)}", flush=True)
+    plan = plan_measurements(scenarios, args.rate)
+    print(f"场景 / scenarios: {', '.join(scenarios)}; 测量 / measurements: "
+          f"{', '.join(measurement.name for measurement in plan)}", flush=True)
     server.start(instance)
     gunicorn = None
     try:
@@ -876,15 +1157,18 @@ def benchmark(graph: BenchGraph, args) -> int:
         gunicorn = start_gunicorn(graph, args)
         sign_in_pages(requests, args.base_port)  # the web pages' sessions, before any load
         results = {}
-        for name in scenarios:
-            if requests[name]:
-                results[name] = run_scenario(name, requests[name], args, ceiling=results.get(CEILING))
+        for measurement in plan:
+            if requests[measurement.scenario]:
+                results[measurement.name] = run_scenario(measurement, requests[measurement.scenario], args,
+                                                         ceiling=results.get(CEILING))
         worker_rss = gunicorn_worker_peak_rss_mb(gunicorn)
     finally:
         if gunicorn is not None:
             stop_gunicorn(gunicorn)
         server.stop(instance)
-    print_summary(results)
+    verdicts = {name: goal_verdict(name, results, args.rate) for name in scenarios
+                if name in GOALS and requests.get(name)}
+    print_summary(results, verdicts)
     print(f"gunicorn 工作进程峰值内存 / worker peak RSS: {', '.join(f'{mb:,.0f} MB' for mb in worker_rss) or 'n/a'}; "
           f"负载进程与服务共用 {os.cpu_count()} 个 CPU / the load process shares the {os.cpu_count()} CPUs")
     report = {"finished_at": datetime.now(timezone.utc).isoformat(), "households": households,
@@ -892,10 +1176,11 @@ def benchmark(graph: BenchGraph, args) -> int:
                         "pagecache": instance.pagecache},
               "gunicorn": {"workers": args.workers, "threads": args.threads, "worker_peak_rss_mb": worker_rss},
               "concurrency": args.concurrency, "duration_s": args.duration, "warmup_s": args.warmup,
-              "cpus": os.cpu_count(), "skipped": [name for name in scenarios if name not in results],
+              "rate": args.rate, "late_threshold_ms": LATE_S * 1000, "drain_s": DRAIN_S,
+              "cpus": os.cpu_count(), "skipped": [name for name in scenarios if not requests.get(name)],
               "ceiling": CEILING, "ceiling_rps": results.get(CEILING, {}).get("rps"),
               "goals": {name: {"min_rps": goal.min_rps, "max_p99_ms": goal.max_p99_ms} for name, goal in GOALS.items()},
-              "scenarios": results}
+              "scenarios": results, "verdicts": verdicts}
     RESULT_FILE.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(f"结果 / results: {RESULT_FILE}")
     return 0
@@ -913,7 +1198,12 @@ def main() -> int:
                         help="data set size; other than 1,000,000 uses var/neo4j/apibench-small on port 7692")
     parser.add_argument("--heap", help="Neo4j heap (default 3g province, 1g small)")
     parser.add_argument("--pagecache", help="Neo4j page cache (default 3g province, 1g small)")
-    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
+    parser.add_argument("--concurrency", type=int, default=8,
+                        help="keep-alive connections (default 8); at a rate, the pool: too small shows as late sends")
+    parser.add_argument("--rate", type=float,
+                        help="open loop only: every chosen scenario at this many requests/s offered (no saturation "
+                             "runs; healthz only when chosen). Default: saturation runs, plus a run at the goal's "
+                             "rate for households and recommendations")
     parser.add_argument("--duration", type=float, default=30, help="measured seconds per scenario (default 30)")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured seconds before each scenario (default 5)")
     parser.add_argument("--base-port", type=int, default=8100, help="gunicorn's port on 127.0.0.1 (default 8100)")
@@ -931,6 +1221,8 @@ def main() -> int:
                         help="households per county the household_detail scenario cycles over (default 50)")
     parser.add_argument("--load-worker", action="store_true", help=argparse.SUPPRESS)  # internal: the load process
     args = parser.parse_args()
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be positive")
     if args.load_worker:
         return load_worker()
     graph = BenchGraph.for_households(args.households, args.heap, args.pagecache)

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     neo4j_password: str = ""
     neo4j_database: str | None = None
     neo4j_connection_timeout: float = 5.0
+    # A pooled connection idle longer than this is checked before reuse (a restarted server is noticed);
+    # a busy one is not (a lost connection is retried by the driver's managed transactions).
+    neo4j_liveness_check_seconds: float = Field(default=10.0, ge=0)
 
     local_neo4j_port: int = 7687
     local_neo4j_home: Path = PROJECT_ROOT / "var" / "neo4j" / "dev"

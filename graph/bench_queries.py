@@ -60,9 +60,16 @@ def prepare_for_replanning(driver: neo4j.Driver, timeout_s: int = 900, database:
 
 
 def missing_read_state(driver: neo4j.Driver, database: str | None = None) -> bool:
-    """Whether some household has no stored read state yet (a graph loaded before it existed)."""
-    records, _, _ = driver.execute_query("MATCH (h:Household) WHERE h.covered IS NULL RETURN h LIMIT 1",
-                                         database_=database, routing_=READ)
+    """Whether some household or county lacks stored read state (a graph loaded before it, or before its newest
+    figures: the finder's sort keys and the regions' breakdown figures, existed)."""
+    records, _, _ = driver.execute_query(
+        """CALL () { MATCH (h:Household) WHERE h.covered IS NULL OR h.income_order IS NULL RETURN h LIMIT 1 }
+        RETURN true AS missing
+        UNION
+        CALL () { MATCH (r:Region {level: 'county'}) WHERE r.households > 0 AND r.breakdown_households IS NULL
+                  RETURN r LIMIT 1 }
+        RETURN true AS missing""",
+        database_=database, routing_=READ)
     return bool(records)
 
 

@@ -161,6 +161,9 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("covered", "已覆盖户数（有履约中的联结）", internal=True),
             app_property("pending", "待确认户数（未覆盖、有待确认的联结）", internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
+            app_property("breakdown_households", "查找条件的户数（按致贫原因、属性、监测类别各代码与劳动力类别，"
+                         "顺序见 graph/vocabulary.py BREAKDOWN_KEYS）", list=True, internal=True),
+            app_property("breakdown_covered", "同上，已覆盖的户数", list=True, internal=True),
         ),
         (RelationshipType("PART_OF", "Region", "parent_codes", "下级区划 → 上级区划"),),
         "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码",
@@ -209,15 +212,23 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
             app_property("open_recommendations", "当前仍可处理的推荐数（待处理、企业已接受）", internal=True),
             app_property("need_tier", "需要程度：2 最高，1 较高，0 一般（core.need）", internal=True),
+            # Sort keys of the finder (never null, so the composite indexes below hold every household).
+            app_property("income_order", "人均纯收入排序键（无收入的户排在最后）", internal=True),
+            app_property("size_order", "家庭人口数排序键（无人口数的户排在最后）", internal=True),
         ),
         (
             RelationshipType("LIVES_IN", "Region", "village_codes", "户 → 行政村"),
             RelationshipType("PRODUCES", "Industry", "industry_codes", "户 → 种养的产品（产业）"),
         ),
         "建档立卡户（户编号）",
-        # A bureau's finder: its county's active households, covered or not, a page in 户编号 order.
+        # A bureau's finder: its county's active households, covered or not, a page in 户编号, income or size
+        # order read from an index (no sort over the county).
         composite_indexes=(("county_code", "active", "covered", "household_id"),
-                           ("county_code", "active", "household_id")),
+                           ("county_code", "active", "household_id"),
+                           ("county_code", "active", "covered", "income_order", "household_id"),
+                           ("county_code", "active", "income_order", "household_id"),
+                           ("county_code", "active", "covered", "size_order", "household_id"),
+                           ("county_code", "active", "size_order", "household_id")),
     ),
     NodeType(
         "Member", "id_hash",

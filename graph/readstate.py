@@ -3,8 +3,9 @@
 A household carries its labour counts, whether it is covered (a partnership in force) or pending
 (one awaiting confirmation), its open partnerships, its partnerships in force per mechanism, its
 current open recommendations and its need tier (core.need). A village, township and county Region
-carries its active households, covered, pending (not covered) and partnerships in force per
-mechanism. Pages then read O(page) and O(regions) instead of counting a county per request.
+carries its active households, covered, pending (not covered), partnerships in force per
+mechanism, and the count of each of the finder's single filters (breakdown figures: per code of cause,
+attribute and monitoring category, per labour category; over all and over covered households). Pages then read O(page) and O(regions) instead of counting a county per request.
 
 Every write that changes one of them refreshes it in its own transaction: the ETL's batches of
 households, members, partnerships and regions (graph/loading.py), deactivation, accepting,
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 import neo4j
 
 from core.geography import county_code_of, level_of, township_code_of
-from graph.vocabulary import VOCABULARY, with_vocabulary
+from graph.vocabulary import BREAKDOWN_KEYS, LABOUR_CATEGORIES, VOCABULARY, with_vocabulary
 
 # Labels whose ETL batches change household read state, and the relationship that points at the household.
 HOUSEHOLD_LINK = {"Member": "MEMBER_OF", "Partnership": "OF_HOUSEHOLD"}
@@ -58,6 +59,8 @@ HOUSEHOLD_STATE = """
            labourers: labourers, covered: size(in_force) > 0, pending: awaiting > 0, active_partnerships: open,
            in_force_counts: [code IN $mechanism_codes | size([m IN in_force WHERE m = code])],
            open_recommendations: recommendations,
+           income_order: coalesce(h.income_per_capita, $last_in_order),
+           size_order: coalesce(h.household_size, $last_in_order),
            need_tier: CASE
              WHEN h.attribute = $extreme_poverty OR h.monitoring_category IN $urgent_monitoring
                   OR (need_cause AND (labourers = 0 OR protected)) THEN 2
@@ -75,22 +78,43 @@ _REFRESH_HOUSEHOLDS = f"""
   RETURN collect(DISTINCT h.village_code) AS villages
 """
 
-def sum_lists(lists: str) -> str:
-    """Cypher summing the per-mechanism count lists in `lists` (in $mechanism_codes order) element-wise."""
-    return (f"[i IN range(0, size($mechanism_codes) - 1) | "
+def sum_lists(lists: str, size: str = "size($mechanism_codes)") -> str:
+    """Cypher summing the count lists in `lists` element-wise (per-mechanism lists, in $mechanism_codes
+    order, unless another size is given)."""
+    return (f"[i IN range(0, {size} - 1) | "
             f"reduce(total = 0, counts IN {lists} | total + coalesce(counts[i], 0))]")
 
 
 _SUM_LISTS = sum_lists("lists")
 
+
+def breakdown_vector(labourers: str, weak: str, ordinary: str, skilled: str) -> str:
+    """Cypher: household `h`'s entry in the breakdown figures, a 0/1 list in BREAKDOWN_KEYS order (its codes,
+    then its labour categories, given as expressions so a check can use recomputed labour counts)."""
+    flags = {"none": f"{labourers} = 0", "weak": f"{weak} > 0", "ordinary": f"{ordinary} > 0",
+             "skilled": f"{skilled} > 0", "any": f"{labourers} > 0"}
+    labour = ", ".join(f"CASE WHEN {flags[category]} THEN 1 ELSE 0 END" for category in LABOUR_CATEGORIES)
+    return f"[entry IN $breakdown_codes | CASE WHEN h[entry[0]] = entry[1] THEN 1 ELSE 0 END] + [{labour}]"
+
+
+_STORED_BREAKDOWN = breakdown_vector("h.labourers", "h.labour_weak", "h.labour_ordinary", "h.labour_skilled")
+_SUM_BREAKDOWNS = "$breakdown_size"
+# The figures a region stores: the count of each of the finder's single filters (BREAKDOWN_KEYS), over all
+# its active households and over the covered ones, so a filtered count is read, not counted.
+FIGURE_KEYS = ("households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered")
+
 # `r` (a village) → `r, figures` from its active households.
 VILLAGE_FIGURES = f"""
   CALL (r) {{
     OPTIONAL MATCH (h:Household {{village_code: r.code}}) WHERE h.active
+    WITH h, CASE WHEN h IS NOT NULL THEN {_STORED_BREAKDOWN} END AS breakdown
     RETURN count(h) AS households, count(CASE WHEN h.covered THEN 1 END) AS covered,
-           count(CASE WHEN h.pending AND NOT h.covered THEN 1 END) AS pending, collect(h.in_force_counts) AS lists
+           count(CASE WHEN h.pending AND NOT h.covered THEN 1 END) AS pending, collect(h.in_force_counts) AS lists,
+           collect(breakdown) AS breakdowns, collect(CASE WHEN h.covered THEN breakdown END) AS covered_breakdowns
   }}
-  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS}}} AS figures
+  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS},
+           breakdown_households: {sum_lists("breakdowns", _SUM_BREAKDOWNS)},
+           breakdown_covered: {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)}}} AS figures
 """
 
 # `r` (a township or county) → `r, figures` summed over its child regions.
@@ -98,9 +122,12 @@ CHILD_SUM_FIGURES = f"""
   CALL (r) {{
     OPTIONAL MATCH (child:Region)-[:PART_OF]->(r)
     RETURN sum(coalesce(child.households, 0)) AS households, sum(coalesce(child.covered, 0)) AS covered,
-           sum(coalesce(child.pending, 0)) AS pending, collect(child.in_force_counts) AS lists
+           sum(coalesce(child.pending, 0)) AS pending, collect(child.in_force_counts) AS lists,
+           collect(child.breakdown_households) AS breakdowns, collect(child.breakdown_covered) AS covered_breakdowns
   }}
-  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS}}} AS figures
+  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS},
+           breakdown_households: {sum_lists("breakdowns", _SUM_BREAKDOWNS)},
+           breakdown_covered: {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)}}} AS figures
 """
 
 
@@ -225,34 +252,40 @@ _HOUSEHOLD_DIFFERENCES = f"""
 _HOUSEHOLD_REPORT = "RETURN h.household_id AS household_id, differing ORDER BY household_id"
 _HOUSEHOLD_REPAIR = "SET h += state " + _HOUSEHOLD_REPORT
 
+_CHECK_BREAKDOWN = breakdown_vector("state.labourers", "state.labour_weak", "state.labour_ordinary",
+                                    "state.labour_skilled")
+
+
 def _region_expectations(tx: neo4j.ManagedTransaction, county: str) -> dict[str, dict]:
     # From the households' recomputed state, not their stored one: a wrong household flag is reported
     # on the household, not also as a difference of its (correct) regions.
     query = f"""
       MATCH (h:Household) WHERE h.county_code = $county AND h.active
       {HOUSEHOLD_STATE}
+      WITH h, state, {_CHECK_BREAKDOWN} AS breakdown
       UNWIND [h.village_code, h.township_code, h.county_code] AS code
       WITH code, count(h) AS households, count(CASE WHEN state.covered THEN 1 END) AS covered,
            count(CASE WHEN state.pending AND NOT state.covered THEN 1 END) AS pending,
-           collect(state.in_force_counts) AS lists
-      RETURN code, households, covered, pending, {_SUM_LISTS} AS in_force_counts
+           collect(state.in_force_counts) AS lists, collect(breakdown) AS breakdowns,
+           collect(CASE WHEN state.covered THEN breakdown END) AS covered_breakdowns
+      RETURN code, households, covered, pending, {_SUM_LISTS} AS in_force_counts,
+             {sum_lists("breakdowns", _SUM_BREAKDOWNS)} AS breakdown_households,
+             {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)} AS breakdown_covered
     """
-    return {record["code"]: {key: record[key] for key in ("households", "covered", "pending", "in_force_counts")}
-            for record in _run(tx, query, county=county)}
+    return {record["code"]: {key: record[key] for key in FIGURE_KEYS} for record in _run(tx, query, county=county)}
 
 
 def _stored_regions(tx: neo4j.ManagedTransaction, county: str) -> dict[str, dict]:
-    query = """
+    query = f"""
       MATCH (r:Region) WHERE r.code = $county OR r.county_code = $county
-      RETURN r.code AS code, r.households AS households, r.covered AS covered, r.pending AS pending,
-             r.in_force_counts AS in_force_counts
+      RETURN r.code AS code, {", ".join(f"r.{key} AS {key}" for key in FIGURE_KEYS)}
     """
-    return {record["code"]: {key: record[key] for key in ("households", "covered", "pending", "in_force_counts")}
-            for record in tx.run(query, county=county)}
+    return {record["code"]: {key: record[key] for key in FIGURE_KEYS} for record in tx.run(query, county=county)}
 
 
 def _empty_figures(mechanisms: int) -> dict:
-    return {"households": 0, "covered": 0, "pending": 0, "in_force_counts": [0] * mechanisms}
+    return {"households": 0, "covered": 0, "pending": 0, "in_force_counts": [0] * mechanisms,
+            "breakdown_households": [0] * len(BREAKDOWN_KEYS), "breakdown_covered": [0] * len(BREAKDOWN_KEYS)}
 
 
 def _check_county(tx: neo4j.ManagedTransaction, county: str, repair: bool) -> dict:

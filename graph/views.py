@@ -13,7 +13,7 @@ import neo4j
 from graph import readstate
 from graph.db import read_page
 from graph.querybuilder import projection
-from graph.vocabulary import VOCABULARY, with_vocabulary
+from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
@@ -37,8 +37,9 @@ LABOUR_FILTERS = {
     "skilled": "h.labour_skilled > 0",
     "any": "h.labourers > 0",
 }
-HOUSEHOLD_SORT = {"household_id": "h.household_id", "income_per_capita": "h.income_per_capita",
-                  "household_size": "h.household_size"}
+# Sorts read the stored sort keys (readstate: never null, nulls last), which the composite indexes hold.
+HOUSEHOLD_SORT = {"household_id": "h.household_id", "income_per_capita": "h.income_order",
+                  "household_size": "h.size_order"}
 
 HOUSEHOLD_SUMMARY = projection("Household", "h", {
     "village_name": "v.name", "township_name": "t.name", "village_lon": "v.lon", "village_lat": "v.lat",
@@ -79,25 +80,36 @@ def _page_params(filters: dict, skip: int, limit: int) -> dict:
     return {**{name: value for name, value in filters.items() if value is not None}, "skip": skip, "limit": limit}
 
 
-def _after(order: str) -> tuple[str, str]:
-    """Keyset conditions: rows after ($after_value, $after_id) in `order, h.household_id` order (nulls last)."""
+def _after(order: str) -> str:
+    """Keyset condition: rows after ($after_value, $after_id) in `order, h.household_id` order (the first
+    part is a range the index seeks to, the rest skips the ties already shown)."""
     if order == "h.household_id":
-        return "h.household_id > $after_id", "h.household_id > $after_id"
-    return (f"({order} > $after_value OR ({order} = $after_value AND h.household_id > $after_id) OR {order} IS NULL)",
-            f"({order} IS NULL AND h.household_id > $after_id)")
+        return "h.household_id > $after_id"
+    return f"{order} >= $after_value AND ({order} > $after_value OR h.household_id > $after_id)"
 
 
 REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specific first
+_BREAKDOWN_POSITION = {key: position for position, key in enumerate(BREAKDOWN_KEYS)}
 
 
 def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict) -> str | None:
     """A count read from the stored region figures (O(1), O(counties) for the province) when the filters are
-    only regions and coverage; None otherwise (then the count is an index-backed query)."""
+    regions, coverage and at most one other filter whose counts regions keep (a cause, attribute or
+    monitoring code, or a labour category: readstate's breakdown figures); None otherwise (then the count is
+    an index-backed query)."""
     given = {name for name, value in filters.items() if value is not None}
-    if labour is not None or not given <= set(REGION_FILTERS):
+    others = [(name, filters[name]) for name in sorted(given - set(REGION_FILTERS))]
+    if labour is not None:
+        others.append(("labour", labour))
+    if len(others) > 1 or (others and others[0] not in _BREAKDOWN_POSITION):
         return None
-    wanted = {None: "coalesce(r.households, 0)", True: "coalesce(r.covered, 0)",
-              False: "coalesce(r.households, 0) - coalesce(r.covered, 0)"}[covered]
+    if others:
+        params["figures_position"] = _BREAKDOWN_POSITION[others[0]]
+        households, covered_ones = "r.breakdown_households[$figures_position]", "r.breakdown_covered[$figures_position]"
+    else:
+        households, covered_ones = "r.households", "r.covered"
+    wanted = {None: f"coalesce({households}, 0)", True: f"coalesce({covered_ones}, 0)",
+              False: f"coalesce({households}, 0) - coalesce({covered_ones}, 0)"}[covered]
     code = next((filters[name] for name in REGION_FILTERS if filters.get(name) is not None), None)
     if code is None:
         return f"MATCH (r:Region {{level: 'county'}}) WHERE r.households > 0 RETURN sum({wanted}) AS total"
@@ -110,8 +122,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
                       after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
     """A page of active households matching the filters, with labour counts and coverage.
 
-    Read from the stored read state. In a county, the composite indexes (county, active, covered,
-    household id) and (county, active, household id) give the page in 户编号 order without a sort —
+    Read from the stored read state. In a county, the composite indexes (county, active, [covered,]
+    [sort key,] household id) give the page in 户编号, income or size order without a sort —
     the ORDER BY names the index's leading properties, fixed by the equality filters, so the
     planner reads the order from the index — and the count without touching the households.
     `after` (sort value, household id) continues after that row (keyset pagination).
@@ -122,6 +134,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     if labour is not None:
         clauses.append(LABOUR_FILTERS[labour])
     order = HOUSEHOLD_SORT[sort]
+    if order != "h.household_id":
+        clauses.append(f"{order} IS NOT NULL")  # what lets the planner use the index that holds this key
     leading = []
     if filters.get("county_code") is not None:
         leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
@@ -132,7 +146,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     page_clauses = list(clauses)
     if after is not None:
         value, household_id = after
-        page_clauses.append(_after(order)[0 if value is not None else 1])
+        page_clauses.append(_after(order))
         params.update(after_value=value, after_id=household_id)
     page_match = "MATCH (h:Household) WHERE " + " AND ".join(page_clauses)
     count_query = None
@@ -141,8 +155,9 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     return read_page(
         driver, count_query,
         f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
-        {household_summary()}
-        RETURN item {{.*, _sort_value: {order.replace("h.", "item.")}}} AS item""",
+        WITH h, {order} AS sort_value
+        {household_summary(carry="sort_value")}
+        RETURN item {{.*, _sort_value: sort_value}} AS item""",
         params, database,
     )
 

@@ -6,9 +6,21 @@ place. `with_vocabulary(query, params)` adds exactly the vocabulary parameters a
 import re
 from collections.abc import Mapping
 
-from core.codes import ABLE_SKILLS, LABOUR_SKILLS, LabourSkill, PartnershipStatus, RecommendationStatus
+from core.codes import (ABLE_SKILLS, LABOUR_SKILLS, HouseholdAttribute, LabourSkill, MonitoringCategory,
+                        PartnershipStatus, PovertyCause, RecommendationStatus)
 from core import need
 from core.mechanisms import MECHANISMS
+
+# The household finder's filters whose counts regions keep (graph/readstate.py: breakdown figures), in
+# the order of the regions' breakdown lists: each code of these household properties, then the labour
+# categories (the finder's `labour` filter).
+BREAKDOWN_CODE_PROPERTIES = (("main_cause", PovertyCause), ("attribute", HouseholdAttribute),
+                             ("monitoring_category", MonitoringCategory))
+LABOUR_CATEGORIES = ("none", "weak", "ordinary", "skilled", "any")
+BREAKDOWN_KEYS: tuple[tuple[str, str], ...] = (
+    *((name, code.value) for name, codes in BREAKDOWN_CODE_PROPERTIES for code in codes),
+    *(("labour", category) for category in LABOUR_CATEGORIES),
+)
 
 VOCABULARY: Mapping[str, str | int | list[str]] = {
     # partnership statuses (联结状态)
@@ -37,6 +49,11 @@ VOCABULARY: Mapping[str, str | int | list[str]] = {
     "urgent_monitoring": list(need.URGENT_CODES),
     "extreme_poverty": need.EXTREME_POVERTY,
     "low_income_line": need.LOW_INCOME_LINE,
+    # [property, code] of the code-list entries of the breakdown figures, in list order
+    "breakdown_codes": [[name, code] for name, code in BREAKDOWN_KEYS if name != "labour"],
+    "breakdown_size": len(BREAKDOWN_KEYS),
+    # the sort key of a household without the sorted value (income, size): after every real value
+    "last_in_order": 1.0e15,
 }
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -165,23 +165,75 @@ def recommendations(ctx: Context, principal: Principal, credit_code: str, filter
     return items, total
 
 
+PAGE_SIZES = (20, 50, 100)  # what the enterprise page offers; the first is the default
+MAX_PAGE = 100_000  # a page number beyond it is answered with the last page (keeps SKIP bounded)
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """Where one list of a page stands: the page shown (1-based), of how many, and the page asked for."""
+
+    page: int
+    pages: int
+    page_size: int
+    total: int
+    requested: int
+
+    @property
+    def clamped(self) -> bool:
+        """The page asked for was beyond the last one: the last page is shown instead."""
+        return self.requested != self.page
+
+
+def page_size_of(value) -> int:
+    """A page size the page offers (20, 50 or 100); anything else is the default."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value in PAGE_SIZES else PAGE_SIZES[0]
+
+
+def _read_page(fetch, page, page_size: int) -> tuple[list[dict], PageInfo]:
+    """fetch(skip, limit) → (rows, total) for the page asked for; beyond the last page, the last page.
+
+    One read for a page in range; a page beyond the end costs a second read (of the last page)."""
+    requested = page if isinstance(page, int) and not isinstance(page, bool) and page >= 1 else 1
+    number = min(requested, MAX_PAGE)
+    rows, total = fetch((number - 1) * page_size, page_size)
+    pages = max(-(-total // page_size), 1)
+    if number > pages:
+        number = pages
+        if total:  # an empty list has nothing to re-read
+            rows, total = fetch((number - 1) * page_size, page_size)
+            pages = max(-(-total // page_size), 1)
+            number = min(number, pages)
+    return rows, PageInfo(page=number, pages=pages, page_size=page_size, total=total, requested=requested)
+
+
 def overview(ctx: Context, principal: Principal, status: str = RecommendationStatus.PROPOSED, *,
-             facts: RequestFacts, action_prefix: str = "web.enterprise") -> dict:
-    """The signed-in enterprise's own page: its record, offers, recommendations (by status) and partnerships."""
+             facts: RequestFacts, rec_page: int = 1, partner_page: int = 1, page_size: int = PAGE_SIZES[0],
+             action_prefix: str = "web.enterprise") -> dict:
+    """The signed-in enterprise's own page: its record, offers, and one page each of its recommendations
+    (by status, best first) and partnerships (newest first), paged independently.
+
+    Reads and audits only the rows of the pages shown (page_size of PAGE_SIZES; a page number below 1 is
+    the first page, one beyond the end the last). `rec_page` / `partner_page` in the answer are PageInfo.
+    """
     require_role(principal, Role.ENTERPRISE)
     code = principal.credit_code
     record = views.enterprise_detail(ctx.driver, code, ctx.database)
     if record is None:
         raise NotFound("未找到本企业的数据。/ no data for this enterprise")
-    recs, rec_total = views.search_recommendations(ctx.driver, {"credit_code": code, "status": str(status)}, 0,
-                                                   100, ctx.database)
+    size = page_size_of(page_size)
+    recs, rec_info = _read_page(
+        lambda skip, limit: views.search_recommendations(ctx.driver, {"credit_code": code, "status": str(status)},
+                                                         skip, limit, ctx.database), rec_page, size)
     key = ctx.settings.pseudonym_secret()
     shown = [present_recommendation(principal, rec, key) for rec in recs]
     audit_if_personal(ctx, principal, f"{action_prefix}.recommendations", [item["household"] for item in shown], facts)
-    partnerships, _ = views.search_partnerships(ctx.driver, {"credit_code": code}, 0, 100, ctx.database)
+    partnerships, partner_info = _read_page(
+        lambda skip, limit: views.search_partnerships(ctx.driver, {"credit_code": code}, skip, limit, ctx.database),
+        partner_page, size)
     rows = [ledger.present_partnership(principal, row, key) for row in partnerships]
     audit_if_personal(ctx, principal, f"{action_prefix}.partnerships", rows, facts)
     # The page does not show the contact person: leave them out, so no unaudited personal data reaches it.
     own = {name: value for name, value in record.items() if name not in CONTACT_FIELDS}
-    return {"enterprise": own, "offers": offers_of(record), "recommendations": shown, "rec_total": rec_total,
-            "partnerships": rows}
+    return {"enterprise": own, "offers": offers_of(record), "recommendations": shown, "rec_total": rec_info.total,
+            "partnerships": rows, "rec_page": rec_info, "partner_page": partner_info}

@@ -1,5 +1,6 @@
 """Request and response schemas of API v1 (pydantic; the OpenAPI document is generated from them)."""
 import copy
+from types import MappingProxyType
 from typing import Annotated, Generic, Literal, TypeVar
 
 from flask_openapi3 import FileStorage
@@ -69,14 +70,25 @@ class Strict(BaseModel):
     def model_json_schema(cls, *args, **kwargs) -> dict:
         """The model's JSON schema, built once per model and arguments.
 
-        flask-openapi3 asks for a query model's schema on every request (to read its field types), which
-        costs more than the rest of the request's Python work; a request model never changes at run time.
-        A copy is returned, so no caller can change the cached one."""
+        flask-openapi3 asks for a query model's schema on every request (without arguments, only to read
+        its field types), which cost more than the rest of the request's Python work; a request model
+        never changes at run time. That argument-free schema is shared read-only (a change raises
+        TypeError); with arguments (the OpenAPI document) a copy is returned."""
         key = (cls, args, tuple(sorted(kwargs.items(), key=lambda item: item[0])))
         cached = _SCHEMAS.get(key)
         if cached is None:
-            cached = _SCHEMAS.setdefault(key, super().model_json_schema(*args, **kwargs))
-        return copy.deepcopy(cached)
+            schema = super().model_json_schema(*args, **kwargs)
+            cached = _SCHEMAS.setdefault(key, _read_only(schema) if not args and not kwargs else schema)
+        return cached if not args and not kwargs else copy.deepcopy(cached)
+
+
+def _read_only(value):
+    """A deep read-only view of a JSON schema (mappings and tuples)."""
+    if isinstance(value, dict):
+        return MappingProxyType({key: _read_only(item) for key, item in value.items()})
+    if isinstance(value, list):
+        return tuple(_read_only(item) for item in value)
+    return value
 
 
 _SCHEMAS: dict[tuple, dict] = {}

@@ -219,12 +219,29 @@ def export_households():
                                       facts=request_facts(), action="web.households.export"))
 
 
+def _int_arg(name: str, default: int) -> int:
+    """A whole-number GET parameter ≥ 1; anything else (absent, not a number, 0 or negative) is the default.
+
+    Very long numbers are read as 10**12 (the service answers a page beyond the end with the last page)."""
+    value = request.args.get(name, "").strip()
+    if not (value.isascii() and value.isdigit()):
+        return default
+    number = int(value) if len(value) <= 12 else 10 ** 12
+    return number if number >= 1 else default
+
+
 @bp.get("/enterprise")
 @page("enterprise")
 def enterprise_home():
-    """The enterprise's offers and capacity, recommended households (masked) and confirmed partnerships."""
+    """The enterprise's offers and capacity, recommended households (masked) and confirmed partnerships,
+    each list a page at a time (rec_page, partner_page; page_size 20, 50 or 100; status kept in the links)."""
     status = request.args.get("status") or RecommendationStatus.PROPOSED.value
-    own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts())
+    page_size = enterprises.page_size_of(_int_arg("page_size", enterprises.PAGE_SIZES[0]))
+    own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
+                               rec_page=_int_arg("rec_page", 1), partner_page=_int_arg("partner_page", 1),
+                               page_size=page_size)
     return render_template("enterprise.html", enterprise=own["enterprise"], offers=own["offers"],
                            recommendations=own["recommendations"], rec_total=own["rec_total"],
-                           partnerships=own["partnerships"], status=status)
+                           partnerships=own["partnerships"], status=status, rec_page=own["rec_page"],
+                           partner_page=own["partner_page"], page_size=page_size,
+                           page_sizes=enterprises.PAGE_SIZES)

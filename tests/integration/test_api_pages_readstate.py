@@ -30,7 +30,11 @@ def _pages_by_number(api, query: str, as_: str, page_size: int, total: int) -> l
 
 
 @pytest.mark.parametrize("query", [f"county={OWN}&covered=false", f"county={OWN}", f"county={OWN}&labour=none",
-                                   f"county={OWN}&sort=income_per_capita", f"county={OWN}&sort=household_size"])
+                                   f"county={OWN}&sort=income_per_capita", f"county={OWN}&sort=household_size",
+                                   # totals read from the regions' breakdown figures, checked against the rows
+                                   f"county={OWN}&cause=01&covered=false", f"county={OWN}&labour=skilled&covered=true",
+                                   f"county={OWN}&attribute=02", f"county={OWN}&monitoring=01&covered=false",
+                                   f"county={OWN}&labour=any&cause=01"])
 def test_a_cursor_walks_the_same_rows_as_page_numbers(api, query):
     first = api.get(f"/api/v1/households?{query}&page_size=17", as_="bureau_own").get_json()
     by_cursor = _pages_by_cursor(api, query, "bureau_own", 17)

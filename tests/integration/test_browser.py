@@ -156,6 +156,20 @@ def test_an_enterprise_sees_only_its_own_matches_masked(page_for, world, neo4j_d
     assert other["name"] not in page.content()
     shoot(page, "enterprise")
 
+    # The recommendations come 20 to a page; 下一页 shows the rest, with the status kept.
+    proposed = [rec["rec_id"] for rec in own_recs if rec["status"] == "proposed"]
+    assert len(proposed) > 20, "the world gives the enterprise more than a page of proposals"
+    pager = page.locator("#recommendations nav.pager")
+    expect(pager).to_contain_text(f"共 {len(proposed)} 条")
+    assert [row.get_attribute("data-rec") for row in page.locator("tr.rec").all()] == proposed[:20]
+    pager.get_by_role("link", name="下一页").click()
+    expect(page).to_have_url(re.compile(r"rec_page=2"))
+    assert "status=proposed" in page.url
+    expect(pager).to_contain_text("第 2 / ")
+    assert [row.get_attribute("data-rec") for row in page.locator("tr.rec").all()] == proposed[20:40]
+    pager.get_by_role("link", name="上一页").click()
+    expect(page).to_have_url(re.compile(r"rec_page=1"))
+
     actionable = page.locator("tr.rec").filter(has=page.get_by_role("button", name="接受"))
     first = actionable.first
     rec_id = first.get_attribute("data-rec")

@@ -209,7 +209,7 @@ def test_real_schema_statements():
             "ON (n.county_code, n.active, n.covered, n.household_id)" in statements)
     assert ("CREATE INDEX recommendation_credit_code_current_score IF NOT EXISTS FOR (n:Recommendation) "
             "ON (n.credit_code, n.current, n.score)" in statements)
-    assert len(statements) == len(set(statements)) == 48  # 15 constraints, 29 single and 4 composite indexes
+    assert len(statements) == len(set(statements)) == 52  # 15 constraints, 29 single and 8 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():

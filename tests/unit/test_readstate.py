@@ -20,8 +20,9 @@ from tests.unit.test_vocabulary import _python_literals, _quoted_literals
 
 COUNTY = "433123000000"
 HOUSEHOLD_FIELDS = {"labour_ordinary", "labour_skilled", "labour_weak", "members", "labourers", "covered", "pending",
-                    "active_partnerships", "in_force_counts", "open_recommendations", "need_tier"}
-REGION_FIELDS = {"households", "covered", "pending", "in_force_counts"}
+                    "active_partnerships", "in_force_counts", "open_recommendations", "need_tier", "income_order",
+                    "size_order"}
+REGION_FIELDS = {"households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered"}
 
 
 def _region(code, **stored):

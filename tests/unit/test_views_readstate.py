@@ -1,5 +1,6 @@
 """The pages' queries read the stored read state: no per-request counting, index order for the page."""
 from graph import views
+from graph.vocabulary import BREAKDOWN_KEYS
 
 
 def _captured(monkeypatch, **kwargs):
@@ -30,22 +31,46 @@ def test_without_a_coverage_filter_the_other_index_gives_the_order(monkeypatch):
     assert "h.labourers = 0" in page and "covered" not in page.split("ORDER BY")[0]
 
 
+def test_one_more_filter_counts_from_the_breakdown_figures(monkeypatch):
+    count, _, params = _captured(monkeypatch, filters={"county_code": "433123000000", "main_cause": "01"},
+                                 labour=None, covered=False, sort="household_id", skip=0, limit=20)
+    assert count == ("OPTIONAL MATCH (r:Region {code: $figures_code}) RETURN coalesce(coalesce("
+                     "r.breakdown_households[$figures_position], 0) - coalesce(r.breakdown_covered[$figures_position], "
+                     "0), 0) AS total")
+    assert BREAKDOWN_KEYS[params["figures_position"]] == ("main_cause", "01")
+    _, _, params = _captured(monkeypatch, filters={"village_code": "433123101001"}, labour="skilled", covered=True,
+                             sort="household_id", skip=0, limit=20)
+    assert BREAKDOWN_KEYS[params["figures_position"]] == ("labour", "skilled")
+    assert params["figures_code"] == "433123101001"
+    count, _, params = _captured(monkeypatch, filters={"monitoring_category": "02"}, labour=None, covered=None,
+                                 sort="household_id", skip=0, limit=20)
+    assert count == ("MATCH (r:Region {level: 'county'}) WHERE r.households > 0 "
+                     "RETURN sum(coalesce(r.breakdown_households[$figures_position], 0)) AS total")
+    assert BREAKDOWN_KEYS[params["figures_position"]] == ("monitoring_category", "02")
+
+
 def test_other_filters_count_from_the_index(monkeypatch):
-    count, _, _ = _captured(monkeypatch, filters={"county_code": "433123000000", "main_cause": "01"}, labour=None,
-                            covered=False, sort="household_id", skip=0, limit=20)
-    assert count.startswith("MATCH (h:Household) WHERE h.active = true") and count.endswith("RETURN count(h) AS total")
+    for filters, labour in (({"county_code": "433123000000", "main_cause": "01", "attribute": "02"}, None),
+                            ({"county_code": "433123000000", "main_cause": "01"}, "none"),
+                            ({"county_code": "433123000000", "main_cause": "99"}, None)):  # not a code: no figure
+        count, _, _ = _captured(monkeypatch, filters=filters, labour=labour, covered=False, sort="household_id",
+                                skip=0, limit=20)
+        assert count.startswith("MATCH (h:Household) WHERE h.active = true") and count.endswith(
+            "RETURN count(h) AS total")
     count, _, _ = _captured(monkeypatch, filters={}, labour=None, covered=True, sort="household_id", skip=0, limit=20)
     assert count == ("MATCH (r:Region {level: 'county'}) WHERE r.households > 0 "
                      "RETURN sum(coalesce(r.covered, 0)) AS total")
 
 
-def test_a_cursor_continues_after_the_last_row_with_nulls_last(monkeypatch):
+def test_a_cursor_continues_after_the_last_row_from_the_index(monkeypatch):
     _, page, params = _captured(monkeypatch, filters={"county_code": "433123000000"}, labour=None, covered=True,
                                 sort="income_per_capita", skip=0, limit=20, after=(2500.0, "4331230000000076"))
-    assert ("(h.income_per_capita > $after_value OR (h.income_per_capita = $after_value AND "
-            "h.household_id > $after_id) OR h.income_per_capita IS NULL)") in page
+    assert ("h.income_order >= $after_value AND (h.income_order > $after_value OR "
+            "h.household_id > $after_id)") in page
+    assert "ORDER BY h.county_code, h.active, h.covered, h.income_order, h.household_id SKIP" in page
     assert params["after_value"] == 2500.0 and params["after_id"] == "4331230000000076"
-    _, page, _ = _captured(monkeypatch, filters={}, labour=None, covered=None, sort="income_per_capita", skip=0,
-                           limit=20, after=(None, "4331230000000076"))
-    assert "(h.income_per_capita IS NULL AND h.household_id > $after_id)" in page
-    assert "ORDER BY h.income_per_capita, h.household_id SKIP" in page  # no county: no leading index columns
+    assert "_sort_value: sort_value" in page and "WITH h, h.income_order AS sort_value" in page
+    _, page, _ = _captured(monkeypatch, filters={}, labour=None, covered=None, sort="household_size", skip=0,
+                           limit=20)
+    assert "h.size_order IS NOT NULL" in page
+    assert "ORDER BY h.size_order, h.household_id SKIP" in page  # no county: no leading index columns
