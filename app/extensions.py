@@ -10,7 +10,7 @@ import neo4j
 from flask import Flask, current_app
 
 from core.settings import Settings
-from services.context import Context, create_driver
+from services.context import Context, close_driver, create_driver
 
 
 class _DriverHolder:
@@ -33,7 +33,7 @@ class _DriverHolder:
         """Close the driver if one was created."""
         with self._lock:
             if self._driver is not None:
-                self._driver.close()
+                close_driver(self._driver)  # its spooled audit events are stored first
                 self._driver = None
 
 

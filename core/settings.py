@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     job_poll_seconds: float = 2.0
     job_stale_seconds: float = 60.0
     job_workers_enabled: bool = True
+    # Audit events of unmasked reads are spooled to a local file at once and stored in the graph in batches
+    # this often (graph/auditlog.py); 0 stores them before the read returns.
+    audit_flush_seconds: float = Field(default=0.2, ge=0, le=10)
     max_upload_mb: int = 50
     # Uploaded workbooks: what their parts may inflate to in total (an .xls: its file size), and the largest
     # compression ratio of a part over 1 MB (zip bombs are refused before they are read).
@@ -74,6 +77,11 @@ class Settings(BaseSettings):
     log_json: bool = True
     # Browsers keep Secure cookies on http://localhost too; switch off only behind plain-HTTP proxies.
     session_cookie_secure: bool = True
+
+    @property
+    def audit_spool_dir(self) -> Path:
+        """Where audit events wait to be stored in the graph (one locked file per process)."""
+        return Path(self.var_dir) / "audit-spool"
 
     @property
     def secrets_dir(self) -> Path:

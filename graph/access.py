@@ -1,8 +1,5 @@
 """Cypher for access control: API tokens (stored as hashes only), web sessions, failed-login counts and the
 audit log."""
-import threading
-import weakref
-
 import neo4j
 
 from graph.db import read_page
@@ -65,62 +62,10 @@ def revoke_token(driver: neo4j.Driver, token_id: str, at: str, database: str | N
     return bool(records)
 
 
-class _GroupCommit:
-    """Audit events of concurrent requests written together: group commit.
-
-    A caller returns only once a transaction holding its events has committed (as durable as one
-    transaction per request); while one batch is being written, the events of the callers arriving
-    meanwhile queue up and the first of them writes them all in the next transaction, so under load a
-    worker's threads share commits instead of queueing one commit each."""
-
-    def __init__(self):
-        self.condition = threading.Condition()
-        self.queue: list[dict] = []
-        self.writing = False
-
-    def write(self, driver: neo4j.Driver, events: list[dict], database: str | None) -> None:
-        entry = {"events": events, "done": False, "error": None}
-        with self.condition:
-            self.queue.append(entry)
-            while not entry["done"]:
-                if self.writing:
-                    self.condition.wait()
-                    continue
-                self.writing, batch, self.queue = True, self.queue, []
-                self.condition.release()
-                error = None
-                try:
-                    driver.execute_query("UNWIND $events AS event CREATE (a:AuditEvent) SET a = event",
-                                         events=[event for item in batch for event in item["events"]],
-                                         database_=database)
-                except BaseException as failure:  # noqa: BLE001 — handed to every caller of the batch
-                    error = failure
-                finally:
-                    self.condition.acquire()
-                    self.writing = False
-                    for item in batch:
-                        item["done"], item["error"] = True, error
-                    self.condition.notify_all()
-        if entry["error"] is not None:
-            raise entry["error"]
-
-
-_GROUP_COMMITS: "weakref.WeakKeyDictionary[neo4j.Driver, dict[str | None, _GroupCommit]]" = weakref.WeakKeyDictionary()
-_GROUP_COMMITS_LOCK = threading.Lock()
-
-
-def write_audit_events(driver: neo4j.Driver, events: list[dict], database: str | None = None) -> None:
-    """Append audit events (who, what, which households or enterprises, when); returns once committed.
-
-    Concurrent callers on one driver share transactions (group commit, see _GroupCommit)."""
-    with _GROUP_COMMITS_LOCK:
-        group = _GROUP_COMMITS.setdefault(driver, {}).setdefault(database, _GroupCommit())
-    group.write(driver, events, database)
-
-
-def write_audit_event(driver: neo4j.Driver, event: dict, database: str | None = None) -> None:
-    """Append one audit event."""
-    write_audit_events(driver, [event], database)
+def store_audit_events(driver: neo4j.Driver, events: list[dict], database: str | None = None) -> None:
+    """Store audit events in one transaction, once each (an event spooled and written again is not repeated)."""
+    driver.execute_query("UNWIND $events AS event MERGE (a:AuditEvent {event_id: event.event_id}) "
+                         "ON CREATE SET a = event", events=events, database_=database)
 
 
 def audit_events(driver: neo4j.Driver, skip: int, limit: int, database: str | None = None) -> tuple[list[dict], int]:

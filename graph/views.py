@@ -139,7 +139,14 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     leading = []
     if filters.get("county_code") is not None:
         leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
-    order_by = ", ".join(leading + [order] + ([] if order == "h.household_id" else ["h.household_id"]))
+    order_keys = leading + [order] + ([] if order == "h.household_id" else ["h.household_id"])
+    order_by = ", ".join(order_keys)
+    hint = ""
+    if leading and filters.get("township_code") is None and filters.get("village_code") is None:
+        # The index that gives this order (the planner, choosing among equally selective indexes, took
+        # one that gives only part of it and sorted the county). In a township or village its own index
+        # finds fewer households than the county's ordered scan would read.
+        hint = f"USING INDEX h:Household({', '.join(key.removeprefix('h.') for key in order_keys)}) "
     params = _page_params(filters, skip, limit)
     params["covered"] = covered
     count_match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
@@ -148,7 +155,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
         value, household_id = after
         page_clauses.append(_after(order))
         params.update(after_value=value, after_id=household_id)
-    page_match = "MATCH (h:Household) WHERE " + " AND ".join(page_clauses)
+    page_match = f"MATCH (h:Household) {hint}WHERE " + " AND ".join(page_clauses)
     count_query = None
     if count:
         count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"

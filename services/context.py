@@ -4,7 +4,7 @@ from dataclasses import dataclass
 import neo4j
 
 from core.settings import Settings
-from graph import db
+from graph import auditlog, db
 
 
 @dataclass(frozen=True)
@@ -24,3 +24,9 @@ class Context:
 def create_driver(settings: Settings) -> neo4j.Driver:
     """A driver for the configured Neo4j (it connects lazily: cheap, and safe before a fork)."""
     return db.create_driver(settings)
+
+
+def close_driver(driver: neo4j.Driver) -> None:
+    """Store this process's spooled audit events for the driver's graph, then close the driver."""
+    auditlog.close_owner(driver)
+    driver.close()

@@ -15,10 +15,11 @@ The pseudonym key is settings.pseudonym_secret(), never the session key.
 import hashlib
 import hmac
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from graph import access
+from graph import access, auditlog
 from services.context import Context
 from services.principal import STAFF, Principal, Role
 
@@ -134,7 +135,24 @@ def audit_read(ctx: Context, principal: Principal, what: str, household_ids: lis
         return
     events = [{key: value for key, value in event.items() if value is not None}
               for event in audit_events(principal, what, list(household_ids), facts, list(credit_codes))]
-    access.write_audit_events(ctx.driver, events, ctx.database)
+    audit_log(ctx).append(events)
+
+
+def audit_log(ctx: Context) -> auditlog.AuditSpool:
+    """This process's audit log for the context's graph: events spooled locally at once, stored in the graph
+    in batches every AUDIT_FLUSH_SECONDS (graph/auditlog.py)."""
+    database, settings = ctx.database, ctx.settings
+    driver = weakref.ref(ctx.driver)  # the spool must not keep a closed driver alive
+
+    def store(events: list[dict]) -> None:
+        live = driver()
+        if live is None:
+            raise auditlog.WriterGone("the driver of this audit log is gone")
+        access.store_audit_events(live, events, database)
+
+    return auditlog.spool_for(
+        ctx.driver, (database, str(settings.audit_spool_dir), settings.audit_flush_seconds),
+        lambda: auditlog.AuditSpool(store, settings.audit_spool_dir, settings.audit_flush_seconds))
 
 
 def shows_personal_data(presented: dict) -> bool:

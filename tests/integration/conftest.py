@@ -28,6 +28,9 @@ def test_settings() -> Settings:
         local_neo4j_pagecache="256m",
         var_dir=PROJECT_ROOT / "var" / "test",
         secret_key="test-secret",
+        # Audit events stored before a read returns, so tests see them at once (the batched default has its
+        # own tests: tests/unit/test_audit_spool.py, tests/integration/test_audit_spool_graph.py).
+        audit_flush_seconds=0,
     )
 
 

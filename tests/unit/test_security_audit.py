@@ -3,7 +3,7 @@ that name every household of a large read. (The same on the test Neo4j: tests/in
 from services.context import Context
 from services.enterprises import present_enterprise
 from services.principal import Principal
-from services.privacy import AUDIT_CHUNK, RequestFacts, audit_contacts, audit_events, personal_ids
+from services.privacy import AUDIT_CHUNK, RequestFacts, audit_contacts, audit_events, audit_log, personal_ids
 from tests.support.apps import offline_settings
 
 BUREAU = Principal("tok_b", "县商务局", "bureau", "433123000000")
@@ -45,6 +45,7 @@ def test_shown_enterprise_contacts_are_audited_and_masked_ones_are_not():
     shown = present_enterprise(BUREAU, record)
     assert shown["contact"] == "李四"
     audit_contacts(ctx, BUREAU, "enterprises.detail", [shown], RequestFacts())
+    audit_log(ctx).flush()  # spooled at once, stored in the graph in batches
     assert [event["credit_codes"] for call in driver.calls for event in call["events"]] == [["91433123MA4L000001"]]
     masked = present_enterprise(ANALYST, record)
     assert masked["contact"] is None and masked["phone"] == "139****0000"

@@ -1,5 +1,6 @@
 """The pages' queries read the stored read state: no per-request counting, index order for the page."""
 from graph import views
+from graph.model import node_type
 from graph.vocabulary import BREAKDOWN_KEYS
 
 
@@ -74,3 +75,19 @@ def test_a_cursor_continues_after_the_last_row_from_the_index(monkeypatch):
                            limit=20)
     assert "h.size_order IS NOT NULL" in page
     assert "ORDER BY h.size_order, h.household_id SKIP" in page  # no county: no leading index columns
+
+
+def test_a_county_page_names_the_index_that_gives_its_order(monkeypatch):
+    indexes = set(node_type("Household").composite_indexes)
+    for covered in (None, True, False):
+        for sort in views.HOUSEHOLD_SORT:
+            _, page, _ = _captured(monkeypatch, filters={"county_code": "433123000000", "main_cause": "01"},
+                                   labour="any", covered=covered, sort=sort, skip=0, limit=20)
+            hinted = page[page.index("USING INDEX h:Household(") + len("USING INDEX h:Household("):]
+            assert tuple(hinted[:hinted.index(")")].split(", ")) in indexes
+            order = page[page.index("ORDER BY ") + len("ORDER BY "):page.index(" SKIP")]
+            assert hinted[:hinted.index(")")] == order.replace("h.", "")
+    # a village's own index finds its few households: no hint there
+    _, page, _ = _captured(monkeypatch, filters={"county_code": "433123000000", "village_code": "433123101001"},
+                           labour=None, covered=False, sort="income_per_capita", skip=0, limit=20)
+    assert "USING INDEX" not in page
