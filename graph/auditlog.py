@@ -32,7 +32,7 @@ class WriterGone(RuntimeError):
     """The graph a spool writes to is no longer there (its driver was closed or collected)."""
 
 
-RECOVERY_BATCH = 1000
+BATCH = 1000  # events per transaction when a backlog is written; also what wakes the writer early
 
 
 class _SpoolFile:
@@ -95,7 +95,7 @@ class AuditSpool:
             self._recover_others()
         if self.flush_seconds <= 0:
             self.flush()
-        elif len(self._pending) >= RECOVERY_BATCH:
+        elif len(self._pending) >= BATCH:
             self._wake.set()  # a large backlog: write it now rather than at the next tick
 
     def flush(self) -> int:
@@ -223,8 +223,8 @@ def recover(directory: Path, write_batch: Callable[[list[dict]], None], own: set
             if not path.exists():
                 continue
             events = _read_spool(path)
-            for start in range(0, len(events), RECOVERY_BATCH):
-                write_batch(events[start:start + RECOVERY_BATCH])
+            for start in range(0, len(events), BATCH):
+                write_batch(events[start:start + BATCH])
             path.unlink()
             written += len(events)
     return written

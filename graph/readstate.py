@@ -97,24 +97,34 @@ def breakdown_vector(labourers: str, weak: str, ordinary: str, skilled: str) -> 
     return f"[entry IN $breakdown_codes | CASE WHEN h[entry[0]] = entry[1] THEN 1 ELSE 0 END] + [{labour}]"
 
 
-_STORED_BREAKDOWN = breakdown_vector("h.labourers", "h.labour_weak", "h.labour_ordinary", "h.labour_skilled")
-_SUM_BREAKDOWNS = "$breakdown_size"
 # The figures a region stores: the count of each of the finder's single filters (BREAKDOWN_KEYS), over all
 # its active households and over the covered ones, so a filtered count is read, not counted.
 FIGURE_KEYS = ("households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered")
+
+
+def household_aggregates(covered: str, pending: str, in_force_counts: str, breakdown: str) -> str:
+    """Cypher aggregating households `h` (with the given per-household expressions) into the columns
+    `figures_map` reads: households, covered, pending, lists, breakdowns, covered_breakdowns."""
+    return (f"count(h) AS households, count(CASE WHEN {covered} THEN 1 END) AS covered, "
+            f"count(CASE WHEN {pending} AND NOT {covered} THEN 1 END) AS pending, "
+            f"collect({in_force_counts}) AS lists, collect({breakdown}) AS breakdowns, "
+            f"collect(CASE WHEN {covered} THEN {breakdown} END) AS covered_breakdowns")
+
+
+# The figures (FIGURE_KEYS) from those columns: the one definition of a region's figures.
+FIGURES_MAP = (f"{{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS}, "
+               f"breakdown_households: {sum_lists('breakdowns', '$breakdown_size')}, "
+               f"breakdown_covered: {sum_lists('covered_breakdowns', '$breakdown_size')}}}")
 
 # `r` (a village) → `r, figures` from its active households.
 VILLAGE_FIGURES = f"""
   CALL (r) {{
     OPTIONAL MATCH (h:Household {{village_code: r.code}}) WHERE h.active
-    WITH h, CASE WHEN h IS NOT NULL THEN {_STORED_BREAKDOWN} END AS breakdown
-    RETURN count(h) AS households, count(CASE WHEN h.covered THEN 1 END) AS covered,
-           count(CASE WHEN h.pending AND NOT h.covered THEN 1 END) AS pending, collect(h.in_force_counts) AS lists,
-           collect(breakdown) AS breakdowns, collect(CASE WHEN h.covered THEN breakdown END) AS covered_breakdowns
+    WITH h, CASE WHEN h IS NOT NULL THEN {breakdown_vector("h.labourers", "h.labour_weak", "h.labour_ordinary",
+                                                           "h.labour_skilled")} END AS breakdown
+    RETURN {household_aggregates("h.covered", "h.pending", "h.in_force_counts", "breakdown")}
   }}
-  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS},
-           breakdown_households: {sum_lists("breakdowns", _SUM_BREAKDOWNS)},
-           breakdown_covered: {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)}}} AS figures
+  WITH r, {FIGURES_MAP} AS figures
 """
 
 # `r` (a township or county) → `r, figures` summed over its child regions.
@@ -125,9 +135,7 @@ CHILD_SUM_FIGURES = f"""
            sum(coalesce(child.pending, 0)) AS pending, collect(child.in_force_counts) AS lists,
            collect(child.breakdown_households) AS breakdowns, collect(child.breakdown_covered) AS covered_breakdowns
   }}
-  WITH r, {{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS},
-           breakdown_households: {sum_lists("breakdowns", _SUM_BREAKDOWNS)},
-           breakdown_covered: {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)}}} AS figures
+  WITH r, {FIGURES_MAP} AS figures
 """
 
 
@@ -252,27 +260,20 @@ _HOUSEHOLD_DIFFERENCES = f"""
 _HOUSEHOLD_REPORT = "RETURN h.household_id AS household_id, differing ORDER BY household_id"
 _HOUSEHOLD_REPAIR = "SET h += state " + _HOUSEHOLD_REPORT
 
-_CHECK_BREAKDOWN = breakdown_vector("state.labourers", "state.labour_weak", "state.labour_ordinary",
-                                    "state.labour_skilled")
-
-
 def _region_expectations(tx: neo4j.ManagedTransaction, county: str) -> dict[str, dict]:
     # From the households' recomputed state, not their stored one: a wrong household flag is reported
     # on the household, not also as a difference of its (correct) regions.
+    breakdown = breakdown_vector("state.labourers", "state.labour_weak", "state.labour_ordinary",
+                                 "state.labour_skilled")
     query = f"""
       MATCH (h:Household) WHERE h.county_code = $county AND h.active
       {HOUSEHOLD_STATE}
-      WITH h, state, {_CHECK_BREAKDOWN} AS breakdown
+      WITH h, state, {breakdown} AS breakdown
       UNWIND [h.village_code, h.township_code, h.county_code] AS code
-      WITH code, count(h) AS households, count(CASE WHEN state.covered THEN 1 END) AS covered,
-           count(CASE WHEN state.pending AND NOT state.covered THEN 1 END) AS pending,
-           collect(state.in_force_counts) AS lists, collect(breakdown) AS breakdowns,
-           collect(CASE WHEN state.covered THEN breakdown END) AS covered_breakdowns
-      RETURN code, households, covered, pending, {_SUM_LISTS} AS in_force_counts,
-             {sum_lists("breakdowns", _SUM_BREAKDOWNS)} AS breakdown_households,
-             {sum_lists("covered_breakdowns", _SUM_BREAKDOWNS)} AS breakdown_covered
+      WITH code, {household_aggregates("state.covered", "state.pending", "state.in_force_counts", "breakdown")}
+      RETURN code, {FIGURES_MAP} AS figures
     """
-    return {record["code"]: {key: record[key] for key in FIGURE_KEYS} for record in _run(tx, query, county=county)}
+    return {record["code"]: record["figures"] for record in _run(tx, query, county=county)}
 
 
 def _stored_regions(tx: neo4j.ManagedTransaction, county: str) -> dict[str, dict]:
