@@ -148,7 +148,7 @@ test-unit: $(DEV_STAMP)
 bench-etl: $(DEV_STAMP) tools
 	$(PY) bench/etl_load.py $(BENCH_ARGS)
 
-# Province-scale matching benchmark on the graph bench-etl leaves behind.
+# Province-scale matching benchmark (county tasks on Dask) on the graph bench-api prepares (var/neo4j/apibench).
 bench-match: $(DEV_STAMP) tools
 	$(PY) bench/match_province.py $(BENCH_ARGS)
 

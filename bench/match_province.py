@@ -1,90 +1,150 @@
-"""Matching benchmark at province scale, on the graph bench/etl_load.py leaves behind.
+"""Province match benchmark: a whole run as county tasks on a Dask LocalCluster, on the 1,000,000-household graph.
 
-    .venv/bin/python bench/etl_load.py          # first: 1,000,000 households into var/neo4j/bench
-    .venv/bin/python bench/match_province.py [--sample-counties 3]
+    .venv/bin/python bench/api_load.py --households 1000000 --prepare-only   # once: the graph (var/neo4j/apibench)
+    .venv/bin/python bench/match_province.py [--workers 2,1] [--top-k 5] [--global-check]
 
-Prints candidate pairs scored per second, per-stage seconds (read from Neo4j, candidates,
-scoring, assignment, writing back), the end-to-end time and the peak memory; then, on sampled
-counties, the gap between the assignment's objective and the optimum of an independent solver
-(the same model as a linear programme, scipy/HiGHS).
+For each worker count: the end-to-end time of a forced run of every county (reading from and writing to
+Neo4j), its stages, recommendations written per second, the coordination (rounds, group solves, largest
+group) and the peak RSS of every process: this client (which also hosts the Dask scheduler) and each
+worker (sampled, and the kernel's high-water mark of finished children). Then the speed-up of the largest
+worker count over 1. With --global-check, one process prepares every county and solves the whole province
+as one min-cost flow (OR-Tools): the gap between that optimum and the run's objective, and equal coverage.
 """
 import argparse
 import json
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
-import numpy as np
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.settings import PROJECT_ROOT, Settings  # noqa: E402
-from graph import matching as queries  # noqa: E402
-from graph import server  # noqa: E402
-from devtools.oracle import lp_objective  # noqa: E402
+from bench.api_load import BenchGraph  # noqa: E402
+from graph import bench_queries, server  # noqa: E402
 from graph.db import create_driver  # noqa: E402
-from matching.assign import assign  # noqa: E402
-from matching.candidates import candidate_pairs  # noqa: E402
-from matching.features import Enterprises, Households  # noqa: E402
-from matching.run import MatchParams, MatchRunner, neighbour_counties  # noqa: E402
-from matching.scoring import BlendedScorer, pair_features  # noqa: E402
+from matching.run import MatchParams, MatchRunner  # noqa: E402
+
+MB = 1024 * 1024
 
 
-def optimality_gap(driver, county: str, params: MatchParams) -> dict:
-    """Our assignment's objective against the LP optimum for one county."""
-    radius = params.rules.search_radius_km()
-    households = Households.from_records(queries.county_households(driver, [county]))
-    enterprises = Enterprises.from_records(queries.county_enterprises(driver, neighbour_counties([county], radius)), params.rules)
-    pairs = candidate_pairs(households, enterprises, params.rules, per_mechanism=params.per_mechanism)
-    scores = BlendedScorer().predict(pair_features(pairs, households, enterprises, params.rules), pairs.mechanism)
+class PeakMemory:
+    """Peak RSS of this process and of every descendant (Dask workers), sampled every 0.2 s."""
+
+    def __init__(self):
+        self.peaks: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            for process in [me, *me.children(recursive=True)]:
+                try:
+                    rss = process.memory_info().rss / MB
+                    name = "client+scheduler" if process.pid == me.pid else (
+                        "worker" if "spawn_main" in " ".join(process.cmdline()) else process.name())
+                except psutil.Error:
+                    continue
+                previous = self.peaks.get(process.pid, (name, 0.0))[1]
+                self.peaks[process.pid] = (name, max(previous, rss))
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def province_run(driver, settings, workers: int, top_k: int) -> dict:
+    """One forced run of every county with `workers` worker processes; its figures."""
+    settings = settings.model_copy(update={"match_workers": workers, "match_cluster": "local"})
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        run = MatchRunner(driver, settings, progress=lambda message: print("   ", message, flush=True)).run(
+            None, MatchParams(top_k=top_k), force=True)
+        end_to_end = time.perf_counter() - started
+    return {"workers": workers, "run": run, "end_to_end_s": end_to_end, "metrics": json.loads(run["metrics"]),
+            "timings": json.loads(run["timings"]), "peaks": memory.peaks}
+
+
+def print_run(figures: dict) -> None:
+    metrics, timings = figures["metrics"], figures["timings"]
+    print(f"\n== {figures['workers']} worker(s): run {figures['run']['run_id']} ==")
+    print(f"  {metrics['households']:,} households in {len(metrics['recomputed_counties'])} counties, "
+          f"{metrics['candidate_pairs']:,} candidate pairs, {figures['run']['written_total']:,} recommendations")
+    print(f"  end to end {figures['end_to_end_s']:.1f} s")
+    for stage in ("prepare_s", "coordinate_s", "write_s", "switch_s"):
+        print(f"    {stage:<16}{timings.get(stage, 0):>8.1f} s")
+    print("    county task seconds, summed over workers: " + ", ".join(
+        f"{key} {value:.1f}" for key, value in timings.get("county_task_s", {}).items()))
+    print(f"  written {figures['run']['written_total'] / max(timings['write_s'], 1e-9):,.0f} recommendations/s "
+          f"(write stage, incl. building rows and reasons)")
+    print(f"  coordination: {metrics['coordination_rounds']} rounds, {metrics['group_solves']} group solves, "
+          f"largest group {metrics['largest_group']} counties; objective {metrics['objective']:,}")
+    print(f"  coverage {metrics['coverage']:.4f} ({metrics['covered']:,} households), with existing partnerships "
+          f"{metrics['coverage_with_existing']:.4f}; utilisation {metrics['utilisation']:.3f}")
+    for pid, (name, peak) in sorted(figures["peaks"].items(), key=lambda item: item[1][0]):
+        print(f"  peak RSS {name:<18} pid {pid:<8}{peak:>8,.0f} MB")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"  kernel high-water mark: this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB,"
+          f" largest finished child {children:,.0f} MB")
+
+
+def global_check(driver, settings, run: dict, top_k: int) -> None:
+    """Solve the whole province as one min-cost flow in this process; compare with the run's objective."""
+    from matching.partition import solve_group
+    from matching.province import RunSpec, neighbour_counties, prepare_county
+
+    counties = run["counties"]
     started = time.perf_counter()
-    ours = assign(pairs, scores, households.need_tier, enterprises.capacity, params.household_limit).objective
-    ours_s = time.perf_counter() - started
+    params = MatchParams(top_k=top_k)
+    spec = RunSpec("global-check", "bench", settings, params, force=True,
+                   enterprise_counties=tuple(neighbour_counties(counties, params.rules.search_radius_km())))
+    works = [prepare_county(spec, county, None) for county in counties]
+    prepared = time.perf_counter() - started
     started = time.perf_counter()
-    optimum = lp_objective(pairs, scores, households.need_tier, enterprises.capacity, params.household_limit)
-    lp_s = time.perf_counter() - started
-    return {"county": county, "households": len(households), "pairs": len(pairs), "ours": ours, "optimum": optimum,
-            "gap": (optimum - ours) / abs(optimum) if optimum else 0.0, "ortools_s": round(ours_s, 2), "highs_s": round(lp_s, 2)}
+    whole = solve_group([work.problem for work in works])
+    solved = time.perf_counter() - started
+    covered = sum(len(set(work.problem.pairs.household[chosen].tolist())) for work, chosen in zip(works, whole.chosen))
+    metrics = json.loads(run["metrics"])
+    gap = (whole.summary.objective - metrics["objective"]) / abs(whole.summary.objective)
+    print(f"\n== global solve (one OR-Tools min-cost flow over {sum(len(w.problem.pairs) for w in works):,} pairs) ==")
+    print(f"  prepared in {prepared:.1f} s, solved in {solved:.1f} s; peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
+    print(f"  objective: global {whole.summary.objective:,}, partitioned {metrics['objective']:,}, gap {gap:.2e}")
+    print(f"  coverage: global {covered:,}, partitioned {metrics['covered']:,} households")
 
 
 def main() -> int:
-    """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sample-counties", type=int, default=3)
-    parser.add_argument("--heap", default="4g")
-    parser.add_argument("--pagecache", default="4g")
+    parser.add_argument("--households", type=int, default=1_000_000, help="which benchmark graph (bench/api_load.py)")
+    parser.add_argument("--workers", default="2,1", help="worker counts to run, in order")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--global-check", action="store_true")
+    parser.add_argument("--prune", action="store_true", help="first delete earlier runs' non-current recommendations")
     args = parser.parse_args()
-    settings = Settings(local_neo4j_port=7690, local_neo4j_home=PROJECT_ROOT / "var" / "neo4j" / "bench",
-                        local_neo4j_heap=args.heap, local_neo4j_pagecache=args.pagecache, id_hash_key="bench",
-                        var_dir=PROJECT_ROOT / "var" / "bench" / "var")
-    instance = server.LocalInstance.from_settings(settings)
-    server.start(instance)
-    try:
-        with create_driver(settings) as driver:
-            params = MatchParams(top_k=args.top_k)
-            started = time.perf_counter()
-            run = MatchRunner(driver, settings).run(None, params, force=True)
-            end_to_end = time.perf_counter() - started
-            metrics, timings = json.loads(run["metrics"]), json.loads(run["timings"])
-            print(f"\n省级匹配 / province run {run['run_id']}: {metrics['households']:,} households, "
-                  f"{metrics['candidate_pairs']:,} candidate pairs")
-            print(f"  scoring: {timings['pairs_per_s']:,.0f} pairs/s")
-            for stage in ("read_s", "candidates_s", "scoring_s", "assignment_s", "recommendations_s", "write_s"):
-                print(f"  {stage:<20}{timings.get(stage, 0):>10.1f} s")
-            print(f"  end to end: {end_to_end:.1f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
-            print(f"  coverage {metrics['coverage']:.3f} (with existing partnerships {metrics['coverage_with_existing']:.3f}), "
-                  f"utilisation {metrics['utilisation']:.3f}, blocking pairs {metrics['blocking_pairs']:,}")
-            counties = json.loads(json.dumps(run["counties"]))
-            rng = np.random.default_rng(0)
-            for county in rng.choice(counties, min(args.sample_counties, len(counties)), replace=False):
-                figures = optimality_gap(driver, str(county), params)
-                print(f"  optimality gap {figures['county']}: {figures['gap']:.2e} "
-                      f"({figures['households']:,} households, {figures['pairs']:,} pairs; OR-Tools {figures['ortools_s']} s, "
-                      f"HiGHS {figures['highs_s']} s)", flush=True)
-    finally:
-        server.stop(instance)
+    graph = BenchGraph.for_households(args.households, None, None)
+    settings = graph.settings()
+    server.start(graph.instance())
+    with create_driver(settings) as driver:
+        if args.prune:
+            print(f"pruned {bench_queries.prune_old_recommendations(driver):,} old recommendations", flush=True)
+        results = []
+        for workers in [int(value) for value in args.workers.split(",")]:
+            results.append(province_run(driver, settings, workers, args.top_k))
+            print_run(results[-1])
+        by_workers = {result["workers"]: result["end_to_end_s"] for result in results}
+        if 1 in by_workers and len(by_workers) > 1:
+            most = max(by_workers)
+            print(f"\nspeed-up of {most} workers over 1: {by_workers[1] / by_workers[most]:.2f}×")
+        if args.global_check:
+            global_check(driver, settings, results[0]["run"], args.top_k)
     return 0
 
 

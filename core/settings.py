@@ -7,6 +7,7 @@ directory. When NEO4J_URI is unset, Lianjie runs its own local Neo4j
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -69,6 +70,20 @@ class Settings(BaseSettings):
     # Audit events of unmasked reads are spooled to a local file at once and stored in the graph in batches
     # this often (graph/auditlog.py); 0 stores them before the read returns.
     audit_flush_seconds: float = Field(default=0.2, ge=0, le=10)
+    # Match runs (matching/province.py): county tasks on Dask. Unset address: a LocalCluster of match_workers
+    # processes (default: one per core) for runs of several counties; a run of one county runs in its own process.
+    dask_scheduler_address: str | None = Field(default=None, description="An existing Dask scheduler, tcp:// or tls://")
+    # "inprocess": every run's county tasks one after another in the run's own process (no Dask).
+    match_cluster: Literal["local", "inprocess"] = "local"
+    match_workers: int | None = Field(default=None, ge=1)
+    # Each LocalCluster worker spills to disk above 60 % of this and pauses at 80 % (Dask's own memory management).
+    match_worker_memory: str = "2GiB"
+    match_task_retries: int = Field(default=2, ge=0)
+    # Counties contesting the same enterprises are solved together up to this many households (the optimum of
+    # the group; memory grows with it); beyond it the contested places are shared out (matching/partition.py).
+    match_max_group_households: int = Field(default=100_000, ge=1)
+    # Rounds of solving groups again; the slots still over-used after them are shared out and the plans cut.
+    match_coordination_rounds: int = Field(default=4, ge=1)
     max_upload_mb: int = 50
     # Uploaded workbooks: what their parts may inflate to in total (an .xls: its file size), and the largest
     # compression ratio of a part over 1 MB (zip bombs are refused before they are read).

@@ -2,6 +2,8 @@
 (is it loaded, is it matched, whom to impersonate)."""
 import neo4j
 
+from graph.vocabulary import with_vocabulary
+
 from graph.matching import counties_with_households  # noqa: F401  (re-exported: the benchmarks' county list)
 
 READ = neo4j.RoutingControl.READ
@@ -96,3 +98,16 @@ def township_codes(driver: neo4j.Driver, county_code: str, database: str | None 
         county=county_code, database_=database, routing_=READ,
     )
     return [record["code"] for record in records]
+
+
+def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None, batch: int = 20_000) -> int:
+    """Delete earlier runs' recommendations that are neither current nor acted on (a benchmark graph is planned
+    again and again; their recommendations would pile up). Returns how many were deleted."""
+    query = ("MATCH (r:Recommendation) WHERE r.current = false AND r.status = $proposed "
+             "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n")
+    deleted = 0
+    while True:
+        records, _, _ = driver.execute_query(query, with_vocabulary(query, {"batch": batch}), database_=database)
+        deleted += records[0]["n"]
+        if records[0]["n"] < batch:
+            return deleted

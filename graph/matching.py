@@ -34,6 +34,35 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
     return [record.data() for record in records]
 
 
+HOUSEHOLD_COLUMNS = ("household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause",
+                     "other_causes", "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu",
+                     "orchard_mu", "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members",
+                     "active_partnerships")
+
+
+def county_household_columns(driver: neo4j.Driver, county_code: str, database: str | None = None) -> dict[str, list]:
+    """The county's active households as columns (HOUSEHOLD_COLUMNS, the fields of county_households): read
+    as one record holding a list per household (collect() would skip nulls in a column), so the driver
+    builds one record, not one per household."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (h:Household)-[:LIVES_IN]->(v:Region)
+        WHERE h.county_code = $county AND h.active
+        WITH h, v ORDER BY h.household_id
+        RETURN collect([h.household_id, h.county_code, v.code, v.lon, v.lat, h.attribute, h.main_cause,
+                        coalesce(h.other_causes, []), h.monitoring_category, h.income_per_capita,
+                        coalesce(h.relocated, false), coalesce(h.arable_mu, 0.0), coalesce(h.forest_mu, 0.0),
+                        coalesce(h.orchard_mu, 0.0), coalesce(h.industry_codes, []), coalesce(h.in_cooperative, false),
+                        coalesce(h.labour_ordinary, 0), coalesce(h.labour_skilled, 0), coalesce(h.labour_weak, 0),
+                        coalesce(h.members, 0), coalesce(h.active_partnerships, 0)]) AS rows
+        """,
+        county=county_code, database_=database, routing_=READ,
+    )
+    rows = records[0]["rows"]
+    return {name: list(values) for name, values in zip(HOUSEHOLD_COLUMNS, zip(*rows))} if rows \
+        else {name: [] for name in HOUSEHOLD_COLUMNS}
+
+
 def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Enterprises of the counties with capacities, industries and the villages of their partners."""
     query = """
@@ -103,6 +132,22 @@ def assigned_elsewhere(driver: neo4j.Driver, credit_codes: list[str], county_cod
         """,
         codes=credit_codes, counties=county_codes, database_=database, routing_=READ,
     )
+    return [record.data() for record in records]
+
+
+def held_outside(driver: neo4j.Driver, near_counties: list[str], planned_counties: list[str],
+                 database: str | None = None) -> list[dict]:
+    """Places held by current assigned recommendations of households outside `planned_counties`, at the
+    enterprises of `near_counties` (those the planned counties reach): credit code, mechanism, count."""
+    query = """
+        MATCH (e:Enterprise) WHERE e.county_code IN $near
+        MATCH (r:Recommendation {credit_code: e.credit_code, current: true, assigned: true})
+        WHERE NOT r.county_code IN $planned AND r.status IN $holding_statuses
+        RETURN e.credit_code AS credit_code, r.mechanism AS mechanism, count(*) AS n
+    """
+    records, _, _ = driver.execute_query(
+        query, with_vocabulary(query, {"near": near_counties, "planned": planned_counties}),
+        database_=database, routing_=READ)
     return [record.data() for record in records]
 
 
@@ -200,9 +245,22 @@ def link_run_counties(driver: neo4j.Driver, run_id: str, fingerprints: dict[str,
     )
 
 
+def _check_writer(tx: neo4j.ManagedTransaction, run_id: str, writer: str | None) -> None:
+    """RunSuperseded when another attempt owns the run now — without the run's write lock, so that the
+    counties of one attempt write in parallel. A takeover committed while this transaction runs is caught by
+    the attempt tag instead: only the owning attempt's recommendations are counted and made current."""
+    if writer is None:
+        return
+    record = tx.run("MATCH (run:MatchRun {run_id: $run_id}) RETURN run.writer = $writer AS held",
+                    run_id=run_id, writer=writer).single()
+    if record is None or not record["held"]:
+        raise RunSuperseded(f"匹配运行 {run_id} 已由另一次尝试接管 / run taken over by another attempt")
+
+
 def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None,
                           writer: str | None = None) -> None:
-    """Store one batch of a run's new recommendations (rec_id is unique per run; a batch is one transaction).
+    """Store one batch of a run's new recommendations (rec_id is unique; a batch is one transaction), tagged
+    with the attempt that wrote them.
 
     With `writer`, only while that attempt owns the run (RunSuperseded otherwise)."""
     # The run is found through rec.run_id (indexed), not a relationship: a province run would
@@ -212,19 +270,47 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], d
         MATCH (h:Household {household_id: row.household_id})
         MATCH (e:Enterprise {credit_code: row.credit_code})
         CREATE (rec:Recommendation)
-        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = $proposed
+        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = $proposed, rec.attempt = $writer
         CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
         CREATE (rec)-[:FROM_ENTERPRISE]->(e)
     """
-    parameters = with_vocabulary(query, {"run_id": run_id, "rows": rows})
+    parameters = with_vocabulary(query, {"run_id": run_id, "rows": rows, "writer": writer})
+
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        _check_writer(tx, run_id, writer)
+        tx.run(query, parameters).consume()
+
     with driver.session(database=database) as session:
-        session.execute_write(_as_writer(lambda tx: tx.run(query, parameters).consume(), run_id, writer))
+        session.execute_write(work)
 
 
-def run_recommendation_count(driver: neo4j.Driver, run_id: str, database: str | None = None) -> int:
-    """How many recommendations a run has stored."""
-    records, _, _ = driver.execute_query("MATCH (r:Recommendation {run_id: $run_id}) RETURN count(r) AS n",
-                                         run_id=run_id, database_=database, routing_=READ)
+def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str, writer: str | None,
+                                  database: str | None = None, batch: int = 10000) -> int:
+    """Delete what earlier tries wrote of this run's recommendations for one county (never current: see
+    delete_unfinished_recommendations); returns the count."""
+    deleted = 0
+
+    def work(tx: neo4j.ManagedTransaction) -> int:
+        _check_writer(tx, run_id, writer)
+        return tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
+                      "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
+                      "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n",
+                      county=county, run_id=run_id, batch=batch).single()["n"]
+
+    with driver.session(database=database) as session:
+        while True:
+            count = session.execute_write(work)
+            deleted += count
+            if count < batch:
+                return deleted
+
+
+def run_recommendation_count(driver: neo4j.Driver, run_id: str, database: str | None = None,
+                             attempt: str | None = None) -> int:
+    """How many recommendations a run has stored (with `attempt`: that attempt's only)."""
+    records, _, _ = driver.execute_query("MATCH (r:Recommendation {run_id: $run_id}) "
+                                         "WHERE $attempt IS NULL OR r.attempt = $attempt RETURN count(r) AS n",
+                                         run_id=run_id, attempt=attempt, database_=database, routing_=READ)
     return records[0]["n"]
 
 
@@ -254,8 +340,9 @@ def delete_unfinished_recommendations(driver: neo4j.Driver, run_id: str, writer:
 
 
 def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None,
-                     writer: str | None = None) -> None:
-    """The run's recommendations become the current ones of its counties; older ones are kept, not current.
+                     writer: str | None = None, attempt: str | None = None) -> None:
+    """The run's recommendations (with `attempt`: those that attempt wrote) become the current ones of its
+    counties; older ones are kept, not current.
 
     One transaction per county: a reader (or a crash) never finds a county with two current runs or
     none. Repeating it is harmless, so an interrupted switch is finished by the run's next attempt."""
@@ -268,7 +355,8 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
                    "SET r.current = false", county=county, run_id=run_id).consume()
             tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
                    "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
-                   "SET r.current = true", county=county, run_id=run_id).consume()
+                   "AND ($attempt IS NULL OR r.attempt = $attempt) "
+                   "SET r.current = true", county=county, run_id=run_id, attempt=attempt).consume()
             readstate.refresh_county_recommendations(tx, county)
         return _as_writer(work, run_id, writer)
 

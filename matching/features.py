@@ -74,13 +74,19 @@ class Households:
         high = protected | self.need_cause | (self.monitoring != "") | (self.known_income < need.LOW_INCOME_LINE)
         return np.where(greatest, need.GREATEST, np.where(high, need.HIGH, need.OTHER)).astype(np.int64)
 
+    COLUMNS = ["household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause", "other_causes",
+               "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",
+               "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members"]
+
     @classmethod
     def from_records(cls, records: list[dict]) -> "Households":
         """From graph.matching.county_households records."""
-        columns = ["household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause", "other_causes",
-                   "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",
-                   "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members"]
-        return cls(pd.DataFrame.from_records(records, columns=columns))
+        return cls(pd.DataFrame.from_records(records, columns=cls.COLUMNS))
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, list]) -> "Households":
+        """From graph.matching.county_household_columns."""
+        return cls(pd.DataFrame({name: columns[name] for name in cls.COLUMNS}))
 
 
 @dataclass
@@ -115,6 +121,7 @@ class Enterprises:
             self.capacity[mechanism] = np.maximum(total - used[:, position], 0)
         self.partner_villages = [set(v or ()) for v in f.get("partner_villages", pd.Series([[]] * len(f)))]
         self.partner_count = used.sum(axis=1).astype(float)
+        self._record_scale = None
         empty = pd.Series([[]] * len(f), index=f.index)
         self.project_counties = [set(c) if isinstance(c, (list, tuple, set)) else set()
                                  for c in f.get("project_counties", empty)]
@@ -122,6 +129,30 @@ class Enterprises:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def record_scale(self) -> float:
+        """The largest log track record (partnerships kept) of the table: the scale of the track-record feature.
+        A part taken from a table keeps the table's scale, so its pairs score as they did in the whole."""
+        if self._record_scale is not None:
+            return self._record_scale
+        return float(np.log1p(self.partner_count).max()) if len(self.partner_count) else 0.0
+
+    def take(self, positions: np.ndarray) -> "Enterprises":
+        """The enterprises at the given positions (their arrays, not parsed again), with the table's scale."""
+        part = object.__new__(Enterprises)
+        for name, value in vars(self).items():
+            if name == "frame":
+                value = value.iloc[positions].reset_index(drop=True)
+            elif isinstance(value, np.ndarray):
+                value = value[positions]
+            elif isinstance(value, dict):
+                value = {key: column[positions] for key, column in value.items()}
+            elif isinstance(value, list):
+                value = [value[position] for position in positions]
+            setattr(part, name, value)
+        part._record_scale = self.record_scale
+        return part
 
     def with_full_capacity(self) -> "Enterprises":
         """A copy whose capacity ignores current partnerships (for training on past ones)."""

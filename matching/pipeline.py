@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from matching.assign import assign
-from matching.candidates import candidate_pairs
+from matching.candidates import Pairs, candidate_pairs
 from matching.features import Enterprises, Households
 from matching.reasons import reasons
 from matching.rules import MECHANISMS, EligibilityRules
@@ -33,51 +33,74 @@ def ranks_within_household(household: np.ndarray, scores: np.ndarray) -> np.ndar
     return ranks
 
 
-def make_plan(households: Households, enterprises: Enterprises, rules: EligibilityRules, scorer: BlendedScorer,
-              *, top_k: int = 5, household_limit: int = 1, existing_partnerships: np.ndarray | None = None,
-              per_mechanism: int = 8) -> Plan:
-    """Recommend up to top_k enterprise–mechanism pairs per household and choose one plan within capacity."""
+@dataclass
+class Scored:
+    """Candidate pairs of a set of households with their scores (the part of a plan before the assignment)."""
+
+    households: Households
+    enterprises: Enterprises
+    pairs: Pairs
+    scores: np.ndarray
+    timings: dict = field(default_factory=dict)
+
+
+def score_candidates(households: Households, enterprises: Enterprises, rules: EligibilityRules, scorer: BlendedScorer,
+                     per_mechanism: int = 8) -> Scored:
+    """Every eligible pair among the nearest enterprises, scored."""
     timings = {}
     started = time.perf_counter()
     pairs = candidate_pairs(households, enterprises, rules, per_mechanism=per_mechanism)
     timings["candidates_s"] = time.perf_counter() - started
-
     started = time.perf_counter()
-    features = pair_features(pairs, households, enterprises, rules)
-    scores = scorer.predict(features, pairs.mechanism)
+    scores = scorer.predict(pair_features(pairs, households, enterprises, rules), pairs.mechanism)
     timings["scoring_s"] = time.perf_counter() - started
     timings["pairs_per_s"] = len(pairs) / max(timings["scoring_s"], 1e-9)
+    return Scored(households, enterprises, pairs, scores, timings)
 
+
+def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRules, scorer: BlendedScorer,
+                        top_k: int) -> pd.DataFrame:
+    """The recommendations to store: each household's top_k pairs and every assigned pair, ranked, with reasons."""
+    households, enterprises = scored.households, scored.enterprises
+    ranks = ranks_within_household(scored.pairs.household, scored.scores)
+    keep = np.flatnonzero((ranks <= top_k) | chosen)  # an assigned pair is always shown
+    kept = scored.pairs.take(keep)
+    # Features only of the kept pairs: row-wise, so the same as the scored ones (matching.scoring).
+    contributions = scorer.rule.contributions(pair_features(kept, households, enterprises, rules), kept.mechanism)
+    return pd.DataFrame({
+        "household_id": households.ids[kept.household],
+        "county_code": households.county_code[kept.household],
+        "credit_code": enterprises.ids[kept.enterprise],
+        "mechanism": np.array(MECHANISMS)[kept.mechanism],
+        "rank": ranks[keep],
+        "score": np.round(scored.scores[keep], 4),
+        "rule_score": np.round(contributions.sum(axis=1), 4),
+        "distance_km": np.round(kept.distance_km, 2),
+        "assigned": chosen[keep],
+        "reasons": reasons(kept, contributions, households, enterprises),
+    }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
+
+
+def coverage_metrics(scored: Scored, chosen: np.ndarray, existing: np.ndarray) -> dict:
+    """Households already covered by a partnership, and coverage counting them."""
+    covered = np.zeros(len(scored.households), bool)
+    covered[scored.pairs.household[chosen]] = True
+    return {"already_covered": int((existing > 0).sum()),
+            "coverage_with_existing": float((covered | (existing > 0)).mean()) if len(scored.households) else 0.0}
+
+
+def make_plan(households: Households, enterprises: Enterprises, rules: EligibilityRules, scorer: BlendedScorer,
+              *, top_k: int = 5, household_limit: int = 1, existing_partnerships: np.ndarray | None = None,
+              per_mechanism: int = 8) -> Plan:
+    """Recommend up to top_k enterprise–mechanism pairs per household and choose one plan within capacity."""
+    scored = score_candidates(households, enterprises, rules, scorer, per_mechanism)
+    timings = dict(scored.timings)
     started = time.perf_counter()
     existing = np.zeros(len(households), np.int64) if existing_partnerships is None else existing_partnerships
-    plan = assign(pairs, scores, households.need_tier, enterprises.capacity,
+    plan = assign(scored.pairs, scored.scores, households.need_tier, enterprises.capacity,
                   household_limit=np.maximum(household_limit - existing, 0), already_covered=existing > 0)
     timings["assignment_s"] = time.perf_counter() - started
-
     started = time.perf_counter()
-    ranks = ranks_within_household(pairs.household, scores)
-    keep = np.flatnonzero((ranks <= top_k) | plan.chosen)  # an assigned pair is always shown
-    chosen_pairs = pairs.take(keep)
-    contributions = scorer.rule.contributions(features[keep], chosen_pairs.mechanism)
-    texts = reasons(chosen_pairs, contributions, households, enterprises)
-    recommendations = pd.DataFrame({
-        "household_id": households.ids[chosen_pairs.household],
-        "county_code": households.county_code[chosen_pairs.household],
-        "credit_code": enterprises.ids[chosen_pairs.enterprise],
-        "mechanism": np.array(MECHANISMS)[chosen_pairs.mechanism],
-        "rank": ranks[keep],
-        "score": np.round(scores[keep], 4),
-        "rule_score": np.round(contributions.sum(axis=1), 4),
-        "distance_km": np.round(chosen_pairs.distance_km, 2),
-        "assigned": plan.chosen[keep],
-        "reasons": texts,
-    }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
+    recommendations = recommendation_rows(scored, plan.chosen, rules, scorer, top_k)
     timings["recommendations_s"] = time.perf_counter() - started
-    metrics = dict(plan.metrics)
-    metrics["already_covered"] = int((existing > 0).sum())
-    covered = np.zeros(len(households), bool)
-    covered[pairs.household[plan.chosen]] = True
-    metrics["coverage_with_existing"] = float((covered | (existing > 0)).mean()) if len(households) else 0.0
-    return Plan(recommendations, metrics, timings)
-
-
+    return Plan(recommendations, {**plan.metrics, **coverage_metrics(scored, plan.chosen, existing)}, timings)

@@ -1,12 +1,12 @@
-"""Match runs: read a county's (or every county's) inputs from Neo4j, plan, store the run.
+"""Match runs: plan a county's (or every county's) households as county tasks (matching/province.py), store the run.
 
 A run recomputes only the counties whose inputs (households, enterprises in range, rules,
 model) changed since their latest completed run; the others keep their current
 recommendations, and the capacity those hold counts as used. Older runs are kept.
+The county tasks run on Dask (matching/cluster.py); the run's own state lives in its MatchRun node.
 
 Command line: `flask --app wsgi match run [--county 433123000000] [--alpha 1.0] [--model VERSION]` (cli/).
 """
-import hashlib
 import json
 import os
 import socket
@@ -20,15 +20,17 @@ import numpy as np
 import pandas as pd
 
 from core.settings import Settings
-from core import geography
 from graph import matching as queries
+from matching.cluster import open_executor
 from matching.features import Enterprises, Households
 from matching.model_store import load_model
+from matching.partition import enterprise_keys
 from matching.pipeline import make_plan
-from matching.rules import EligibilityRules
+from matching.province import RunSpec, neighbour_counties, plan_province
+from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer
 
-NEIGHBOUR_MARGIN_KM = 40.0  # a county's own extent beyond its centroid
+__all__ = ["MatchParams", "MatchRunner", "neighbour_counties"]
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"  # a MatchRun's status
 
 
@@ -49,28 +51,6 @@ class MatchParams:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
 
 
-def neighbour_counties(county_codes: list[str], radius_km: float) -> list[str]:
-    """The counties whose centre lies within radius_km (+ margin) of any of the given counties."""
-    table = geography.divisions()
-    counties = table[table["level"] == "county"]
-    chosen = counties[counties["code"].isin(county_codes)]
-    if chosen.empty:
-        return list(county_codes)
-    from matching.candidates import haversine_km
-
-    distance = haversine_km(chosen["lat"].to_numpy()[:, None], chosen["lon"].to_numpy()[:, None],
-                            counties["lat"].to_numpy()[None, :], counties["lon"].to_numpy()[None, :])
-    near = (distance <= radius_km + 2 * NEIGHBOUR_MARGIN_KM).any(axis=0)
-    return sorted(set(counties["code"][near]) | set(county_codes))
-
-
-def _fingerprint(*parts) -> str:
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
-    return digest.hexdigest()[:20]
-
-
 class MatchRunner:
     """Runs matching against one Neo4j database."""
 
@@ -86,21 +66,6 @@ class MatchRunner:
         households = queries.county_households(self.driver, counties, self.database)
         enterprises = queries.county_enterprises(self.driver, neighbour_counties(counties, radius), self.database)
         return households, enterprises
-
-    @staticmethod
-    def county_fingerprints(counties: list[str], households: list[dict], enterprises: list[dict],
-                            params: MatchParams) -> dict[str, str]:
-        """An input fingerprint per county: its households, the enterprises in range, the parameters."""
-        radius = params.rules.search_radius_km()
-        by_county: dict[str, list] = {county: [] for county in counties}
-        for record in households:
-            by_county.setdefault(record["county_code"], []).append(record)
-        result = {}
-        for county in counties:
-            in_range = set(neighbour_counties([county], radius))
-            nearby = [record for record in enterprises if record["county_code"] in in_range]
-            result[county] = _fingerprint(by_county[county], nearby, params.as_json())
-        return result
 
     def run(self, counties: list[str] | None = None, params: MatchParams | None = None, run_id: str | None = None,
             force: bool = False, writer: str | None = None) -> dict:
@@ -142,12 +107,14 @@ class MatchRunner:
     def _fully_written(self, run_id: str, previous: dict) -> bool:
         """True when an earlier attempt wrote all of the run's recommendations (and recorded how many)."""
         total = previous.get("written_total")
-        return total is not None and queries.run_recommendation_count(self.driver, run_id, self.database) == total
+        return total is not None and queries.run_recommendation_count(
+            self.driver, run_id, self.database, attempt=previous.get("written_by")) == total
 
     def _finish_switch(self, run_id: str, writer: str, previous: dict, started: float) -> dict:
         """Finish a run whose recommendations are all written: make them current, record it completed."""
         self.progress(f"匹配运行 {run_id} 已全部写入，完成切换 / already written, finishing the switch")
-        queries.make_run_current(self.driver, run_id, previous.get("counties") or [], self.database, writer=writer)
+        queries.make_run_current(self.driver, run_id, previous.get("counties") or [], self.database, writer=writer,
+                                 attempt=previous.get("written_by"))
         timings = json.loads(previous.get("timings") or "{}")
         timings["resumed_total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {
@@ -162,43 +129,55 @@ class MatchRunner:
             removed = queries.delete_unfinished_recommendations(self.driver, run_id, writer, self.database)
             if removed:
                 self.progress(f"删除中断时写入的 {removed} 条推荐 / removed {removed} from the interrupted attempt")
-        read_started = time.perf_counter()
-        household_records, enterprise_records = self.read_inputs(counties, params)
-        fingerprints = self.county_fingerprints(counties, household_records, enterprise_records, params)
         previous = queries.latest_county_fingerprints(self.driver, counties, self.database)
-        changed = [c for c in counties if force or previous.get(c, (None,))[0] != fingerprints[c]]
-        unchanged = sorted(set(counties) - set(changed))
-        timings = {"read_s": time.perf_counter() - read_started}
-        self._progress(run_id, 0.2, f"需重新计算 {len(changed)} 个县，{len(unchanged)} 个县未变 / changed vs unchanged")
-        metrics = {"recomputed_counties": changed, "unchanged_counties": unchanged}
-        if changed:
-            changed_set = set(changed)
-            households = [record for record in household_records if record["county_code"] in changed_set]
-            plan = self.plan(changed, households, enterprise_records, params)
-            metrics.update(plan.metrics)
-            timings.update(plan.timings)
-            self._progress(run_id, 0.7, f"写入 {len(plan.recommendations)} 条推荐 / writing recommendations")
-            write_started = time.perf_counter()
-            self._store(run_id, writer, plan.recommendations)
-            queries.link_run_counties(self.driver, run_id, {c: fingerprints[c] for c in changed}, self.database)
-            timings["write_s"] = time.perf_counter() - write_started
+        spec = RunSpec(run_id, writer, self.settings, params, force,
+                       tuple(neighbour_counties(counties, params.rules.search_radius_km())))
+
+        def report(fraction: float, message: str, detail: dict) -> None:
+            queries.save_match_run(self.driver, run_id, {
+                "progress": fraction, "message": message,
+                "county_progress": json.dumps(detail, ensure_ascii=False)}, self.database, writer=writer)
+            self.progress(message)
+
+        with open_executor(self.settings, len(counties)) as executor:
+            result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
+                                   lambda changed: self.held_outside(changed, params), report, self.progress)
+        timings = dict(result.timings)
+        metrics = {"recomputed_counties": result.changed, "unchanged_counties": result.unchanged, **result.metrics}
+        if result.changed:
+            queries.link_run_counties(self.driver, run_id, {c: result.fingerprints[c] for c in result.changed},
+                                      self.database)
             # Written in full: from here a new attempt only finishes the switch (_finish_switch).
             queries.save_match_run(self.driver, run_id, {
-                "written_total": len(plan.recommendations), "counties": changed, "unchanged_counties": unchanged,
+                "written_total": result.written, "written_by": writer, "counties": result.changed,
+                "unchanged_counties": result.unchanged, "groups": json.dumps(result.groups),
                 "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             }, self.database, writer=writer)
             switch_started = time.perf_counter()
-            queries.make_run_current(self.driver, run_id, changed, self.database, writer=writer)
+            queries.make_run_current(self.driver, run_id, result.changed, self.database, writer=writer, attempt=writer)
             timings["switch_s"] = time.perf_counter() - switch_started
         timings["total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {
             "status": COMPLETED, "finished_at": datetime.now(timezone.utc).isoformat(), "progress": 1.0,
+            "message": f"完成：写入 {result.written} 条推荐 / completed",
             "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
-            "counties": changed, "unchanged_counties": unchanged,
+            "counties": result.changed, "unchanged_counties": result.unchanged,
         }, self.database, writer=writer)
         summary = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
         self.progress(f"完成 / done: {json.dumps(summary, ensure_ascii=False)}")
         return queries.match_run(self.driver, run_id, self.database)
+
+    def held_outside(self, planned: list[str], params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
+        """Slot capacity held by the current plans of counties outside `planned` at the enterprises they reach,
+        as sorted slot keys (matching.partition) and counts."""
+        near = neighbour_counties(planned, params.rules.search_radius_km())
+        rows = queries.held_outside(self.driver, near, planned, self.database)
+        if not rows:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        keys = enterprise_keys([row["credit_code"] for row in rows]) * len(MECHANISMS) + np.array(
+            [MECHANISMS.index(row["mechanism"]) for row in rows], dtype=np.int64)
+        order = np.argsort(keys)
+        return keys[order], np.array([row["n"] for row in rows], dtype=np.int64)[order]
 
     def _progress(self, run_id: str, fraction: float, message: str) -> None:
         queries.save_match_run(self.driver, run_id, {"progress": fraction, "message": message}, self.database)
@@ -221,15 +200,3 @@ class MatchRunner:
         return make_plan(households, enterprises, params.rules, scorer, top_k=params.top_k,
                          household_limit=params.household_limit, existing_partnerships=existing,
                          per_mechanism=params.per_mechanism)
-
-    def _store(self, run_id: str, writer: str, recommendations: pd.DataFrame) -> None:
-        batch = 5000
-        frame = recommendations.copy()
-        frame["rec_id"] = [f"{run_id}-{i}" for i in range(len(frame))]
-        frame["assigned"] = frame["assigned"].astype(bool)
-        for start in range(0, len(frame), batch):
-            rows = frame.iloc[start:start + batch].to_dict("records")
-            for row in rows:
-                row["rank"], row["score"] = int(row["rank"]), float(row["score"])
-                row["rule_score"], row["distance_km"] = float(row["rule_score"]), float(row["distance_km"])
-            queries.write_recommendations(self.driver, run_id, rows, self.database, writer=writer)

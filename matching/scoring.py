@@ -54,9 +54,9 @@ def pair_features(pairs: Pairs, households: Households, enterprises: Enterprises
     x[:, 5] = np.where(m == EQUITY, (no_labour | (land < rules.min_land_mu) | households.need_cause[h]).astype(float), 0.0)
     x[:, 6] = village_link
     x[:, 7] = households.in_cooperative[h] & (enterprises.enterprise_type[e] == EnterpriseType.COOPERATIVE)
-    # Track record: partnerships the enterprise already keeps, relative to the busiest one in range.
-    record = np.log1p(enterprises.partner_count)
-    x[:, 8] = record[e] / record.max() if len(record) and record.max() > 0 else 0.0
+    # Track record: partnerships the enterprise already keeps, relative to the busiest one of its table.
+    record_scale = enterprises.record_scale
+    x[:, 8] = np.log1p(enterprises.partner_count[e]) / record_scale if record_scale > 0 else 0.0
     x[:, 9] = _project_link(households, enterprises, h, e)
     return x
 

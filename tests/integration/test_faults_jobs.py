@@ -23,13 +23,13 @@ from graph import ledger
 from graph import matching as matching_queries
 from graph.maintenance import clear_graph
 from jobs.runner import JobRunner
+from matching.province import WRITE_BATCH  # a county's recommendations are written in batches of this many
 from matching.run import MatchParams, MatchRunner
 from services.jobs import new_job
 from tests.support.faults import blocked_transactions, is_alive, key_reserved, wait_until
 
 COUNTY = PRESETS["sample"]["counties"][0]
 PARAMS = {"top_k": 5, "household_limit": 1}
-WRITE_BATCH = 5000  # MatchRunner writes recommendations in batches of this many, one transaction each
 FAST = {"job_stale_seconds": 4, "job_poll_seconds": 0.3}
 
 
@@ -88,8 +88,8 @@ def _kill_the_child_while_it_writes(driver, settings, worker_survives: bool) -> 
     fast = settings.model_copy(update=FAST)
     first_worker, other_worker = JobRunner(fast, lambda: driver), JobRunner(fast, lambda: driver)
     try:
-        # rec_id is "<run id>-<position>" and a job's run id is its job id: the second batch starts at this key.
-        with key_reserved(driver, "Recommendation", "rec_id", f"{job['job_id']}-{WRITE_BATCH}"):
+        # rec_id is "<run id>-<county>-<position>" and a job's run id is its job id: the second batch starts here.
+        with key_reserved(driver, "Recommendation", "rec_id", f"{job['job_id']}-{COUNTY}-{WRITE_BATCH}"):
             first_worker.start()
             child = wait_until(lambda: first_worker.child, 60, 0.1, "the first worker to start a child")
             wait_until(lambda: blocked_transactions(driver, "CREATE (rec:Recommendation)"), 180, 0.2,

@@ -1,0 +1,427 @@
+"""A match run as county tasks: read, score, coordinate the shared capacity, write — on Dask or in process.
+
+Per county, on a worker (`prepare_county`): read the county's households and the enterprises in range
+(each worker reads an enterprise county once per run and keeps it), compute the input fingerprint; if the
+county changed (or the run is forced), build and score its candidate pairs into a CountyProblem. The
+prepared county stays on its worker; the client only learns its fingerprint and size.
+
+Then the client coordinates the counties (matching/partition.py): each group of counties is solved as one
+task on the workers (`solve_task`), and only its slot use travels back, until no shared
+(enterprise, mechanism) slot is over-used — the province optimum. Capacity held by the current plans of
+counties this run does not recompute is subtracted in the solve.
+
+Last, each county writes its own recommendations (`write_county`), in parallel: deleting first what an
+earlier try of the same task wrote, so a retried or re-run task writes its county exactly once.
+
+Tasks are retried (MATCH_TASK_RETRIES); a lost worker's results are recomputed by Dask from the tasks
+that made them. Nothing here is current until the run switches (matching/run.py), so a run stopped
+half-way leaves the previous current recommendations in place.
+"""
+import atexit
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import neo4j
+import numpy as np
+
+from core import geography
+from core.settings import Settings
+from graph import matching as queries
+from graph.db import create_driver
+from matching.candidates import Pairs, haversine_km
+from matching.features import Enterprises, Households
+from matching.model_store import load_model
+from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterprise_keys, plan_groups,
+                                prefecture_groups, solve_group, trim_group)
+from matching.pipeline import Scored, recommendation_rows, score_candidates
+from matching.rules import MECHANISMS
+from matching.scoring import BlendedScorer
+
+NEIGHBOUR_MARGIN_KM = 40.0  # a county's own extent beyond its centroid
+WRITE_BATCH = 5000  # recommendations per write transaction
+
+
+def neighbour_counties(county_codes: list[str], radius_km: float) -> list[str]:
+    """The counties whose centre lies within radius_km (+ margin) of any of the given counties."""
+    table = geography.divisions()
+    counties = table[table["level"] == "county"]
+    chosen = counties[counties["code"].isin(county_codes)]
+    if chosen.empty:
+        return list(county_codes)
+    distance = haversine_km(chosen["lat"].to_numpy()[:, None], chosen["lon"].to_numpy()[:, None],
+                            counties["lat"].to_numpy()[None, :], counties["lon"].to_numpy()[None, :])
+    near = (distance <= radius_km + 2 * NEIGHBOUR_MARGIN_KM).any(axis=0)
+    return sorted(set(counties["code"][near]) | set(county_codes))
+
+
+def fingerprint(*parts) -> str:
+    """A short digest of JSON-able parts (a county's inputs)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return digest.hexdigest()[:20]
+
+
+# ---- worker-process state: one driver per process (as the Neo4j driver wants), enterprise reads per run ----
+
+_DRIVERS: dict[tuple, neo4j.Driver] = {}
+_TABLES: dict[str, "EnterpriseTable"] = {}  # run id → the run's enterprises, read once per worker process
+_STATE_LOCK = threading.Lock()
+
+
+def worker_driver(settings: Settings) -> neo4j.Driver:
+    """This process's driver for the settings' database (created once, closed at exit)."""
+    key = (settings.bolt_uri, settings.neo4j_user)
+    with _STATE_LOCK:
+        if key not in _DRIVERS:
+            _DRIVERS[key] = create_driver(settings)
+        return _DRIVERS[key]
+
+
+@atexit.register
+def _close_drivers() -> None:
+    for driver in _DRIVERS.values():
+        driver.close()
+
+
+@dataclass
+class EnterpriseTable:
+    """Every enterprise a run's counties can reach (sorted by credit code), and a digest of each county's."""
+
+    enterprises: Enterprises
+    county_digests: dict[str, str]
+
+    def in_range_of(self, counties: list[str]) -> tuple[Enterprises, list[str]]:
+        """The enterprises of the counties, and the digests of those counties' enterprise records."""
+        positions = np.flatnonzero(np.isin(self.enterprises.county_code, counties))
+        return self.enterprises.take(positions), [self.county_digests.get(county, "") for county in sorted(counties)]
+
+
+def enterprise_table(spec: "RunSpec") -> EnterpriseTable:
+    """The run's enterprise table in this process: read from Neo4j by the first task that needs it."""
+    with _STATE_LOCK:
+        table = _TABLES.get(spec.run_id)
+    if table is not None:
+        return table
+    records = queries.county_enterprises(worker_driver(spec.settings), list(spec.enterprise_counties),
+                                         spec.settings.neo4j_database)
+    by_county: dict[str, list[dict]] = {}
+    for record in records:
+        by_county.setdefault(record["county_code"], []).append(record)
+    table = EnterpriseTable(Enterprises.from_records(records, spec.params.rules),
+                            {county: fingerprint(found) for county, found in by_county.items()})
+    with _STATE_LOCK:
+        _TABLES.clear()  # an earlier run's: its capacities may have changed since
+        _TABLES[spec.run_id] = table
+    return table
+
+
+# ---- the tasks ----
+
+@dataclass
+class CountyWork:
+    """A prepared county, kept on the worker that prepared it."""
+
+    county: str
+    fingerprint: str
+    households: int
+    scored: Scored | None = None  # None: unchanged since its latest run, not recomputed
+    problem: CountyProblem | None = None
+    existing: np.ndarray | None = None
+    timings: dict = field(default_factory=dict)
+
+    def header(self) -> dict:
+        """What the client learns of the county: small."""
+        return {"county": self.county, "fingerprint": self.fingerprint, "households": self.households,
+                "changed": self.problem is not None, "pairs": len(self.problem.pairs) if self.problem else 0,
+                "timings": self.timings}
+
+
+@dataclass
+class RunSpec:
+    """What every task of a run needs to know (sent with each task: small)."""
+
+    run_id: str
+    writer: str
+    settings: Settings
+    params: "object"  # matching.run.MatchParams (kept loose: that module imports this one)
+    force: bool = False
+    enterprise_counties: tuple[str, ...] = ()  # every county whose enterprises a planned county may reach
+
+
+def _scorer(spec: RunSpec) -> BlendedScorer:
+    learned = load_model(spec.settings, spec.params.model_version) if spec.params.model_version else None
+    return BlendedScorer(learned=learned, alpha=spec.params.alpha if learned else 1.0)
+
+
+def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None) -> CountyWork:
+    """Read the county and take the enterprises in range; if its inputs changed, score its candidates.
+
+    What is kept for the coordination and the writing is compact: the enterprises its candidates name (with
+    the whole table's scale), pair indices as int32, distances and scores as float32."""
+    params = spec.params
+    started = time.perf_counter()
+    columns = queries.county_household_columns(worker_driver(spec.settings), county, spec.settings.neo4j_database)
+    in_range, digests = enterprise_table(spec).in_range_of(neighbour_counties([county], params.rules.search_radius_km()))
+    timings = {"read_s": time.perf_counter() - started}
+    digest = fingerprint(columns, digests, params.as_json())
+    work = CountyWork(county, digest, len(columns["household_id"]), timings=timings)
+    if not spec.force and digest == previous_fingerprint:
+        return work
+    households = Households.from_columns(columns)
+    scored = score_candidates(households, in_range, params.rules, _scorer(spec), params.per_mechanism)
+    named = np.unique(scored.pairs.enterprise)
+    enterprises = in_range.take(named)
+    pairs = Pairs(scored.pairs.household.astype(np.int32), np.searchsorted(named, scored.pairs.enterprise).astype(np.int32),
+                  scored.pairs.mechanism, scored.pairs.distance_km.astype(np.float32))
+    scores = scored.scores.astype(np.float32)
+    existing = np.asarray(columns["active_partnerships"], dtype=np.int64)
+    work.scored, work.existing = Scored(households, enterprises, pairs, scores, scored.timings), existing
+    work.problem = CountyProblem(county, pairs, scores, households.need_tier,
+                                 np.maximum(params.household_limit - existing, 0), existing > 0,
+                                 enterprise_keys(enterprises.ids), enterprises.capacity)
+    timings.update({key: value for key, value in scored.timings.items() if key.endswith("_s")})
+    return work
+
+
+def header_of(work: CountyWork) -> dict:
+    """The small part of a prepared county (a task, so that only it travels to the client)."""
+    return work.header()
+
+
+def _less_held(problem: CountyProblem, held_slots: np.ndarray, held_counts: np.ndarray) -> CountyProblem:
+    """The problem with the capacity held by counties outside the run taken off."""
+    if len(held_slots) == 0:
+        return problem
+    capacity = {}
+    for position, name in enumerate(MECHANISMS):
+        slots = problem.enterprise_keys * len(MECHANISMS) + position
+        at = np.clip(np.searchsorted(held_slots, slots), 0, len(held_slots) - 1)
+        taken = np.where(held_slots[at] == slots, held_counts[at], 0)
+        capacity[name] = np.maximum(problem.capacity[name] - taken, 0)
+    return CountyProblem(problem.county, problem.pairs, problem.scores, problem.need_tier, problem.household_limit,
+                         problem.already_covered, problem.enterprise_keys, capacity)
+
+
+def solve_task(held: tuple[np.ndarray, np.ndarray], limits: tuple[np.ndarray, np.ndarray], *works: CountyWork) -> GroupPlan:
+    """Solve a group of prepared counties together, with its share of shared-out slots (matching.partition)."""
+    return solve_group([_less_held(work.problem, *held) for work in works], limits)
+
+
+def trim_task(held: tuple[np.ndarray, np.ndarray], limits: tuple[np.ndarray, np.ndarray], plan: GroupPlan,
+              *works: CountyWork) -> GroupPlan:
+    """A group's plan cut to its share of the slots still over-used after the last round (matching.partition)."""
+    return trim_group([_less_held(work.problem, *held) for work in works], plan, limits)
+
+
+def summary_of(plan: GroupPlan) -> GroupSummary:
+    """The small part of a group's plan."""
+    return plan.summary
+
+
+def write_county(spec: RunSpec, work: CountyWork, plan: GroupPlan) -> dict:
+    """Store the county's recommendations (its top-k and its assigned pairs) and return its figures."""
+    started = time.perf_counter()
+    chosen = plan.chosen[plan.counties.index(work.county)]
+    rows = recommendation_rows(work.scored, chosen, spec.params.rules, _scorer(spec), spec.params.top_k)
+    rows_s = time.perf_counter() - started
+    driver = worker_driver(spec.settings)
+    database = spec.settings.neo4j_database
+    started = time.perf_counter()
+    # A try of this task that failed half-way may have written part of the county: start from nothing.
+    queries.delete_county_recommendations(driver, spec.run_id, work.county, spec.writer, database)
+    records = rows.to_dict("records")
+    for number, row in enumerate(records):
+        row["rec_id"] = f"{spec.run_id}-{work.county}-{number}"
+        row["rank"], row["score"] = int(row["rank"]), float(row["score"])
+        row["rule_score"], row["distance_km"] = float(row["rule_score"]), float(row["distance_km"])
+        row["assigned"] = bool(row["assigned"])
+    for start in range(0, len(records), WRITE_BATCH):
+        queries.write_recommendations(driver, spec.run_id, records[start:start + WRITE_BATCH], database,
+                                      writer=spec.writer)
+    return {"county": work.county, "written": len(records), "counts": county_counts(work, chosen),
+            "timings": {"recommendations_s": rows_s, "write_s": time.perf_counter() - started}}
+
+
+def county_counts(work: CountyWork, chosen: np.ndarray) -> dict:
+    """The county's plan figures as counts, so that counties add up (see combine_metrics)."""
+    problem = work.problem
+    covered = np.zeros(problem.households, bool)
+    covered[problem.pairs.household[chosen]] = True
+    coverable = np.zeros(problem.households, bool)
+    coverable[problem.pairs.household] = True
+    tiers = {str(tier): [int((problem.need_tier == tier).sum()), int(covered[problem.need_tier == tier].sum())]
+             for tier in (2, 1, 0)}
+    return {"households": problem.households, "covered": int(covered.sum()), "coverable": int(coverable.sum()),
+            "covered_coverable": int(covered[coverable].sum()), "tiers": tiers, "assignments": int(chosen.sum()),
+            "total_score": float(problem.scores[chosen].sum()), "candidate_pairs": len(problem.pairs),
+            "already_covered": int((work.existing > 0).sum()),
+            "covered_with_existing": int((covered | (work.existing > 0)).sum())}
+
+
+def combine_metrics(counts: list[dict], capacity_reached: int) -> dict:
+    """The run's figures from its counties' counts (the keys matching.assign.plan_metrics gives one solve)."""
+    total = {key: sum(item[key] for item in counts) for key in
+             ("households", "covered", "coverable", "covered_coverable", "assignments", "total_score",
+              "candidate_pairs", "already_covered", "covered_with_existing")}
+    tiers = {}
+    for tier in ("2", "1", "0"):
+        households = sum(item["tiers"][tier][0] for item in counts)
+        tiers[tier] = sum(item["tiers"][tier][1] for item in counts) / households if households else None
+    households = total["households"]
+    return {
+        "households": households, "covered": total["covered"],
+        "coverage": total["covered"] / households if households else 0.0,
+        "coverable": total["coverable"],
+        "coverage_of_coverable": total["covered_coverable"] / total["coverable"] if total["coverable"] else 0.0,
+        "coverage_by_need_tier": tiers, "assignments": total["assignments"], "capacity": capacity_reached,
+        "utilisation": total["assignments"] / capacity_reached if capacity_reached else 0.0,
+        "total_score": total["total_score"], "candidate_pairs": total["candidate_pairs"],
+        "already_covered": total["already_covered"],
+        "coverage_with_existing": total["covered_with_existing"] / households if households else 0.0,
+    }
+
+
+def slot_capacity_of(held: tuple[np.ndarray, np.ndarray], work: CountyWork) -> tuple[np.ndarray, np.ndarray]:
+    """The slots the county reaches (keys) and their capacity for this run (a task: small result)."""
+    problem = _less_held(work.problem, *held)
+    keys, first = np.unique(problem.slot_keys(), return_index=True)
+    table = np.column_stack([problem.capacity[name] for name in MECHANISMS])
+    return keys, table[problem.pairs.enterprise[first], problem.pairs.mechanism[first]].astype(np.int64)
+
+
+# ---- the client side ----
+
+@dataclass
+class ProvinceResult:
+    """What a run computed: per county fingerprints, the recomputed and unchanged counties, figures."""
+
+    fingerprints: dict[str, str]
+    changed: list[str]
+    unchanged: list[str]
+    written: int
+    metrics: dict
+    timings: dict
+    groups: list[list[str]]
+
+
+class CountyProgress:
+    """Each county's stage (读取 → 规划 → 写入), reported as a run fraction and a message, at most every 0.5 s."""
+
+    STAGES = ("prepared", "planned", "written")
+
+    def __init__(self, counties: list[str], report: Callable[[float, str, dict], None]):
+        self.stage = {county: None for county in counties}
+        self.report = report
+        self.last = 0.0
+
+    def advance(self, county: str, stage: str, force: bool = False) -> None:
+        self.stage[county] = stage
+        now = time.monotonic()
+        if force or now - self.last >= 0.5:
+            self.last = now
+            counts = {name: sum(1 for value in self.stage.values()
+                                if value is not None and self.STAGES.index(value) >= self.STAGES.index(name))
+                      for name in self.STAGES}
+            total = max(len(self.stage), 1)
+            fraction = 0.05 + 0.45 * counts["prepared"] / total + 0.15 * counts["planned"] / total \
+                + 0.3 * counts["written"] / total
+            message = (f"已读取并评分 {counts['prepared']}/{total} 个县，已规划 {counts['planned']}，"
+                       f"已写入 {counts['written']} / counties prepared, planned, written")
+            self.report(round(fraction, 3), message, {"total": total, **counts,
+                                                      "counties": {c: s for c, s in self.stage.items() if s}})
+
+
+def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[str, str | None],
+                  held_for: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
+                  report: Callable[[float, str, dict], None] = lambda fraction, message, detail: None,
+                  log: Callable[[str], None] = lambda message: None) -> ProvinceResult:
+    """Prepare, coordinate and write the counties (see the module); `held_for(changed)` gives the slot
+    capacity held by the current plans of the counties outside `changed` (sorted slot keys, counts)."""
+    retries = spec.settings.match_task_retries
+    progress = CountyProgress(counties, report)
+    timings: dict = {}
+    started = time.perf_counter()
+    works = {county: executor.submit(prepare_county, spec, county, previous.get(county),
+                                     key=f"prepare-{spec.run_id}-{county}", retries=retries)
+             for county in counties}
+    headers = {}
+    header_futures = {executor.submit(header_of, future, key=f"header-{spec.run_id}-{county}", retries=retries): county
+                      for county, future in works.items()}
+    for done in executor.as_completed(list(header_futures)):
+        header = done.result()
+        headers[header["county"]] = header
+        progress.advance(header["county"], "prepared")
+    timings["prepare_s"] = time.perf_counter() - started
+    changed = sorted(county for county, header in headers.items() if header["changed"])
+    unchanged = sorted(set(counties) - set(changed))
+    for county in unchanged:
+        executor.cancel([works.pop(county)])
+    log(f"需重新计算 {len(changed)} 个县，{len(unchanged)} 个县未变 / changed vs unchanged")
+    result = ProvinceResult({county: header["fingerprint"] for county, header in headers.items()}, changed, unchanged,
+                            0, {}, timings, [])
+    if not changed:
+        return result
+
+    started = time.perf_counter()
+    held = held_for(changed)
+    plans: dict[tuple[str, ...], object] = {}
+    solves_so_far = [0]  # a group solved again (with another share) is another task
+
+    def submit_groups(name: str, task, groups: list[tuple[str, ...]],
+                      limits: list[tuple[np.ndarray, np.ndarray]]) -> list[GroupSummary]:
+        """Each group's plan by `task` (solved, or cut from its last plan), kept on a worker; their summaries."""
+        summaries = []
+        for group, group_limits in zip(groups, limits):
+            solves_so_far[0] += 1
+            label = f"{spec.run_id}-{solves_so_far[0]}-{'+'.join(group)}"
+            earlier = [plans[group]] if task is trim_task else []
+            plans[group] = executor.submit(task, held, group_limits, *earlier, *[works[county] for county in group],
+                                           key=f"{name}-{label}", retries=retries)
+            summaries.append(executor.submit(summary_of, plans[group], key=f"summary-{label}", retries=retries))
+        return executor.gather(summaries)
+
+    sizes = {county: headers[county]["households"] for county in changed}
+    max_group = spec.settings.match_max_group_households
+    groups, objective, rounds, solves, shared_out = plan_groups(
+        changed, lambda groups, limits: submit_groups("solve", solve_task, groups, limits), log, sizes, max_group,
+        lambda groups, limits: submit_groups("trim", trim_task, groups, limits), spec.settings.match_coordination_rounds,
+        prefecture_groups(sizes, max_group))
+    for group in groups:
+        for county in group:
+            progress.advance(county, "planned")
+    timings["coordinate_s"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    writes = [executor.submit(write_county, spec, works[county], plans[group],
+                              key=f"write-{spec.run_id}-{county}", retries=retries)
+              for group in groups for county in group]
+    reach = [executor.submit(slot_capacity_of, held, works[county], key=f"reach-{spec.run_id}-{county}",
+                             retries=retries) for county in changed]
+    counts, written, stage_timings = [], 0, {}
+    for done in executor.as_completed(writes):
+        figures = done.result()
+        counts.append(figures["counts"])
+        written += figures["written"]
+        for key, value in figures["timings"].items():
+            stage_timings[key] = stage_timings.get(key, 0.0) + value
+        progress.advance(figures["county"], "written")
+    progress.advance(changed[-1], "written", force=True)
+    slots = executor.gather(reach)
+    keys = np.concatenate([item[0] for item in slots])
+    capacity = np.concatenate([item[1] for item in slots])
+    _, first = np.unique(keys, return_index=True)
+    timings["write_s"] = time.perf_counter() - started
+    timings["county_task_s"] = {**{key: sum(header["timings"].get(key, 0.0) for header in headers.values())
+                                   for key in ("read_s", "candidates_s", "scoring_s")}, **stage_timings}
+    metrics = combine_metrics(counts, int(capacity[first].sum()))
+    metrics.update({"objective": objective, "coordination_rounds": rounds, "group_solves": solves,
+                    "largest_group": max(len(group) for group in groups), "groups": len(groups),
+                    "slots_shared_out": shared_out})
+    executor.cancel(list(works.values()) + list(plans.values()))
+    return ProvinceResult(result.fingerprints, changed, unchanged, written, metrics, timings,
+                          [list(group) for group in groups])

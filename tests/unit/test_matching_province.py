@@ -1,0 +1,60 @@
+"""The province run's bookkeeping (matching/province.py) without Neo4j: per-county progress, figures that add up,
+capacity held outside the run taken off a county's problem, the in-process executor."""
+import numpy as np
+
+from matching.candidates import Pairs
+from matching.cluster import InProcessExecutor
+from matching.partition import CountyProblem, enterprise_keys
+from matching.province import CountyProgress, _less_held, combine_metrics
+from matching.rules import MECHANISMS
+
+
+def test_progress_reports_each_stage_per_county_and_throttles():
+    reports = []
+    progress = CountyProgress(["A", "B"], lambda fraction, message, detail: reports.append((fraction, message, detail)))
+    progress.advance("A", "prepared")
+    progress.advance("B", "prepared")  # within 0.5 s of the first: not reported
+    assert len(reports) == 1
+    progress.advance("B", "written", force=True)
+    fraction, message, detail = reports[-1]
+    assert detail["prepared"] == 2 and detail["planned"] == 1 and detail["written"] == 1 and detail["total"] == 2
+    assert detail["counties"] == {"A": "prepared", "B": "written"}
+    assert "已写入 1" in message and 0 < reports[0][0] < fraction < 1
+
+
+def test_figures_of_counties_add_up_to_the_run():
+    counts = [{"households": 10, "covered": 4, "coverable": 8, "covered_coverable": 4, "assignments": 5,
+               "total_score": 2.5, "candidate_pairs": 40, "already_covered": 3, "covered_with_existing": 7,
+               "tiers": {"2": [2, 2], "1": [3, 1], "0": [5, 1]}},
+              {"households": 30, "covered": 6, "coverable": 20, "covered_coverable": 6, "assignments": 6,
+               "total_score": 1.5, "candidate_pairs": 60, "already_covered": 10, "covered_with_existing": 16,
+               "tiers": {"2": [0, 0], "1": [10, 2], "0": [20, 4]}}]
+    metrics = combine_metrics(counts, 22)
+    assert metrics["households"] == 40 and metrics["covered"] == 10 and metrics["coverage"] == 0.25
+    assert metrics["coverage_of_coverable"] == 10 / 28 and metrics["utilisation"] == 11 / 22
+    assert metrics["coverage_by_need_tier"] == {"2": 1.0, "1": 3 / 13, "0": 5 / 25}
+    assert metrics["coverage_with_existing"] == 23 / 40 and metrics["candidate_pairs"] == 100
+
+
+def test_places_held_by_counties_outside_the_run_are_taken_off():
+    codes = ["E1", "E2"]
+    keys = enterprise_keys(codes)
+    capacity = {name: np.array([3, 3]) for name in MECHANISMS}
+    problem = CountyProblem("C", Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int8),
+                                       np.zeros(0, np.float32)), np.zeros(0), np.zeros(1, np.int64),
+                            np.ones(1, np.int64), np.zeros(1, bool), keys, capacity)
+    held_slots = np.array(sorted([keys[1] * len(MECHANISMS) + 0, keys[0] * len(MECHANISMS) + 2]), dtype=np.int64)
+    held_counts = np.array([5 if slot == keys[1] * len(MECHANISMS) else 1 for slot in held_slots], dtype=np.int64)
+    less = _less_held(problem, held_slots, held_counts)
+    assert less.capacity[MECHANISMS[0]].tolist() == [3, 0], "never below zero"
+    assert less.capacity[MECHANISMS[2]].tolist() == [2, 3]
+    assert less.capacity[MECHANISMS[1]].tolist() == [3, 3]
+    assert problem.capacity[MECHANISMS[0]].tolist() == [3, 3], "the prepared problem itself is left as it was"
+
+
+def test_the_in_process_executor_runs_tasks_with_their_results_as_arguments():
+    executor = InProcessExecutor()
+    first = executor.submit(lambda x: x + 1, 1, key="a")
+    second = executor.submit(lambda x, y: x * y, first, 10, key="b")
+    assert executor.gather([first, second]) == [2, 20]
+    assert [future.key for future in executor.as_completed([first, second])] == ["a", "b"]
