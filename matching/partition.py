@@ -165,17 +165,25 @@ def plan_objective(problem: CountyProblem, chosen: np.ndarray) -> int:
 
 
 def trim_group(problems: Sequence[CountyProblem], plan: GroupPlan, limits: tuple[np.ndarray, np.ndarray]) -> GroupPlan:
-    """The group's plan with each limited slot cut to its share: the lowest-scored of its pairs there let go
-    (no new solve: the last rounds' few over-used slots are settled this way)."""
+    """The group's plan with each limited slot cut to its share, letting go of the pairs there whose loss to the
+    objective is least (no new solve: the last rounds' few over-used slots are settled this way)."""
     whole, pair_starts = _combined(problems)
     chosen = np.concatenate(plan.chosen) if plan.chosen else np.zeros(0, bool)
     keys, places = limits
     slot_of_pair = whole.slot_keys()
+    bonus = np.where(whole.already_covered.astype(bool), 0, COVER_BONUS * (1 + whole.need_tier.astype(np.int64)))
     for key, share in zip(keys, places):
         holding = np.flatnonzero(chosen & (slot_of_pair == key))
-        if len(holding) > share:
-            order = np.argsort(-whole.scores[holding], kind="stable")
-            chosen[holding[order[share:]]] = False
+        if len(holding) <= share:
+            continue
+        # Let go of the pairs whose loss is least: a household that keeps another pair (or was covered
+        # already) loses only the score; one left without any loses its coverage bonus as well.
+        pairs_of_household = np.bincount(whole.pairs.household[chosen], minlength=whole.households)
+        household = whole.pairs.household[holding]
+        loss = np.rint(whole.scores[holding].astype(np.float64) * SCORE_SCALE) + np.where(
+            pairs_of_household[household] > 1, 0, bonus[household])
+        order = np.lexsort((-whole.scores[holding], loss))
+        chosen[holding[order[:len(holding) - share]]] = False
     ends = pair_starts[1:] + [len(whole.pairs)]
     return GroupPlan(plan.counties, [chosen[start:end] for start, end in zip(pair_starts, ends)],
                      summarise(whole, chosen, plan_objective(whole, chosen)))

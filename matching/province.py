@@ -422,6 +422,5 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
     metrics.update({"objective": objective, "coordination_rounds": rounds, "group_solves": solves,
                     "largest_group": max(len(group) for group in groups), "groups": len(groups),
                     "slots_shared_out": shared_out})
-    executor.cancel(list(works.values()) + list(plans.values()))
     return ProvinceResult(result.fingerprints, changed, unchanged, written, metrics, timings,
                           [list(group) for group in groups])
