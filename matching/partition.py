@@ -243,24 +243,6 @@ def _share_out(shared: dict[int, dict[int, int]], over: np.ndarray, unique: np.n
     return sorted(concerned)
 
 
-def prefecture_groups(sizes: dict[str, int], max_group: int | None) -> list[tuple[str, ...]]:
-    """The counties grouped by prefecture (the code's first four digits), each group within max_group households:
-    neighbours share border enterprises most, so the first round already solves most contests together."""
-    groups: list[tuple[str, ...]] = []
-    by_prefecture: dict[str, list[str]] = {}
-    for county in sorted(sizes):
-        by_prefecture.setdefault(county[:4], []).append(county)
-    for counties in by_prefecture.values():
-        current: list[str] = []
-        for county in counties:
-            if current and max_group is not None and sum(sizes[c] for c in current) + sizes[county] > max_group:
-                groups.append(tuple(current))
-                current = []
-            current.append(county)
-        groups.append(tuple(current))
-    return groups
-
-
 def plan_groups(counties: Sequence[str],
                 solve: Callable[[list[tuple[str, ...]], list[tuple[np.ndarray, np.ndarray]]], list[GroupSummary]],
                 progress: Callable[[str], None] | None = None, sizes: dict[str, int] | None = None,

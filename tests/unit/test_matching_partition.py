@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from matching.candidates import Pairs
-from matching.partition import (CountyProblem, _combined, enterprise_keys, plan_objective, plan_partitioned,
-                                prefecture_groups, solve_group)
+from matching.partition import CountyProblem, _combined, enterprise_keys, plan_objective, plan_partitioned, solve_group
 from matching.rules import MECHANISMS
 
 
@@ -175,15 +174,7 @@ def test_a_plans_objective_is_counted_as_the_solver_counts_it():
         assert plan_objective(problem, plan.chosen[0]) == plan.summary.objective
 
 
-def test_counties_start_grouped_by_prefecture_within_the_size_limit():
-    sizes = {"433122000000": 50, "433123000000": 50, "433124000000": 50, "430102000000": 10, "430103000000": 10}
-    assert prefecture_groups(sizes, 100) == [("430102000000", "430103000000"), ("433122000000", "433123000000"),
-                                             ("433124000000",)]
-    assert prefecture_groups(sizes, None) == [("430102000000", "430103000000"),
-                                              ("433122000000", "433123000000", "433124000000")]
-
-
-def test_starting_from_prefecture_groups_keeps_the_optimum():
+def test_starting_from_given_groups_keeps_the_optimum():
     from matching.partition import plan_groups
     problems, capacity = _province(6, counties=6, contested=0.8)
     by_county = {problem.county: problem for problem in problems}
@@ -194,7 +185,8 @@ def test_starting_from_prefecture_groups_keeps_the_optimum():
             plans[group] = solve_group([by_county[c] for c in group], group_limits)
         return [plans[group].summary for group in groups]
 
-    sizes = {problem.county: problem.households for problem in problems}
-    groups, objective, rounds, solves, shared = plan_groups(list(by_county), solve, sizes=sizes,
-                                                            initial_groups=prefecture_groups(sizes, 100))
+    counties = sorted(by_county)
+    groups, objective, rounds, solves, shared = plan_groups(
+        counties, solve, sizes={c: by_county[c].households for c in counties},
+        initial_groups=[tuple(counties[:2]), tuple(counties[2:4]), tuple(counties[4:])])
     assert shared == 0 and objective == _whole(problems, capacity)[1]
