@@ -4,7 +4,7 @@
 LocalCluster of worker processes (one per core, MATCH_WORKER_MEMORY each, spilling to disk beyond it) —
 or, for a run of a single county without a configured cluster, the in-process executor, which runs the
 very same task functions one after another (starting worker processes would cost more than the county).
-Both offer the small part of Dask's futures API the planner uses: submit, gather, as_completed, cancel.
+Both offer the small part of Dask's futures API the planner uses: submit, gather, as_completed.
 """
 import contextlib
 import os
@@ -39,9 +39,6 @@ class InProcessExecutor:
     def as_completed(self, futures: Iterable[Done]) -> Iterator[Done]:
         return iter(list(futures))
 
-    def cancel(self, futures) -> None:
-        pass
-
 
 class DaskExecutor:
     """A Dask distributed client with the planner's calls (tasks keyed by name, retried on failure)."""
@@ -63,9 +60,6 @@ class DaskExecutor:
         from distributed import as_completed
 
         return as_completed(futures)
-
-    def cancel(self, futures) -> None:
-        self.client.cancel(list(futures))
 
 
 def local_workers(settings: Settings) -> int:

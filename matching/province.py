@@ -360,7 +360,10 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
     changed = sorted(county for county, header in headers.items() if header["changed"])
     unchanged = sorted(set(counties) - set(changed))
     for county in unchanged:
-        executor.cancel([works.pop(county)])
+        # Released by dropping the future (an explicit cancel of a finished task made the scheduler assert
+        # and a LocalCluster then hung while closing).
+        works.pop(county)
+    header_futures.clear()
     log(f"需重新计算 {len(changed)} 个县，{len(unchanged)} 个县未变 / changed vs unchanged")
     result = ProvinceResult({county: header["fingerprint"] for county, header in headers.items()}, changed, unchanged,
                             0, {}, timings, [])
