@@ -94,9 +94,16 @@ def test_the_cluster_plans_as_the_process_does_and_reaches_the_global_optimum(pr
 
 
 def _worker_processes() -> list[psutil.Process]:
-    """The LocalCluster's worker processes (multiprocessing children of this test process)."""
-    return [child for child in psutil.Process().children(recursive=True)
-            if "spawn_main" in " ".join(child.cmdline())]
+    """The LocalCluster's worker processes (multiprocessing children of this test process); children that
+    ended (zombies of earlier tests) or went away meanwhile are not workers."""
+    workers = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "spawn_main" in " ".join(child.cmdline()) and child.status() != psutil.STATUS_ZOMBIE:
+                workers.append(child)
+        except psutil.Error:
+            continue
+    return workers
 
 
 def test_a_worker_killed_mid_run_does_not_lose_the_run(province, test_settings):
