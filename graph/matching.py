@@ -120,21 +120,6 @@ def counties_with_households(driver: neo4j.Driver, database: str | None = None) 
     return [record.data() for record in records]
 
 
-def assigned_elsewhere(driver: neo4j.Driver, credit_codes: list[str], county_codes: list[str],
-                       database: str | None = None) -> list[dict]:
-    """Current assigned recommendations of these enterprises for households outside the counties."""
-    records, _, _ = driver.execute_query(
-        """
-        UNWIND $codes AS code
-        MATCH (r:Recommendation {credit_code: code, current: true, assigned: true})
-        WHERE NOT r.county_code IN $counties
-        RETURN r.credit_code AS credit_code, r.mechanism AS mechanism, count(*) AS n
-        """,
-        codes=credit_codes, counties=county_codes, database_=database, routing_=READ,
-    )
-    return [record.data() for record in records]
-
-
 def held_outside(driver: neo4j.Driver, near_counties: list[str], planned_counties: list[str],
                  database: str | None = None) -> list[dict]:
     """Places held by current assigned recommendations of households outside `planned_counties`, at the

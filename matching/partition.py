@@ -123,19 +123,22 @@ def summarise(problem: CountyProblem, chosen: np.ndarray, objective: int) -> Gro
     return GroupSummary(slots, used, capacity, int(objective))
 
 
-def _limited(problem: CountyProblem, limits: tuple[np.ndarray, np.ndarray] | None) -> CountyProblem:
-    """The problem with the given slots (sorted keys) limited to the given places: its share of them."""
-    if limits is None or len(limits[0]) == 0:
+def with_slot_capacity(problem: CountyProblem, keys: np.ndarray, values: np.ndarray, combine) -> CountyProblem:
+    """The problem with the capacity of the given slots (sorted keys) replaced by combine(capacity, value)."""
+    if len(keys) == 0:
         return problem
-    keys, places = limits
     capacity = {}
     for position, name in enumerate(MECHANISMS):
         slots = problem.enterprise_keys * len(MECHANISMS) + position
         at = np.clip(np.searchsorted(keys, slots), 0, len(keys) - 1)
-        limited = keys[at] == slots
-        capacity[name] = np.where(limited, np.minimum(problem.capacity[name], places[at]), problem.capacity[name])
+        capacity[name] = np.where(keys[at] == slots, combine(problem.capacity[name], values[at]), problem.capacity[name])
     return CountyProblem(problem.county, problem.pairs, problem.scores, problem.need_tier, problem.household_limit,
                          problem.already_covered, problem.enterprise_keys, capacity)
+
+
+def _limited(problem: CountyProblem, limits: tuple[np.ndarray, np.ndarray] | None) -> CountyProblem:
+    """The problem with the given slots (sorted keys) limited to the given places: its share of them."""
+    return problem if limits is None else with_slot_capacity(problem, *limits, np.minimum)
 
 
 def solve_group(problems: Sequence[CountyProblem], limits: tuple[np.ndarray, np.ndarray] | None = None) -> GroupPlan:

@@ -36,7 +36,7 @@ from matching.candidates import Pairs, haversine_km
 from matching.features import Enterprises, Households
 from matching.model_store import load_model
 from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterprise_keys, plan_groups, solve_group,
-                                trim_group)
+                                trim_group, with_slot_capacity)
 from matching.pipeline import Scored, recommendation_rows, score_candidates
 from matching.rules import MECHANISMS
 from matching.scoring import BlendedScorer
@@ -195,16 +195,7 @@ def header_of(work: CountyWork) -> dict:
 
 def _less_held(problem: CountyProblem, held_slots: np.ndarray, held_counts: np.ndarray) -> CountyProblem:
     """The problem with the capacity held by counties outside the run taken off."""
-    if len(held_slots) == 0:
-        return problem
-    capacity = {}
-    for position, name in enumerate(MECHANISMS):
-        slots = problem.enterprise_keys * len(MECHANISMS) + position
-        at = np.clip(np.searchsorted(held_slots, slots), 0, len(held_slots) - 1)
-        taken = np.where(held_slots[at] == slots, held_counts[at], 0)
-        capacity[name] = np.maximum(problem.capacity[name] - taken, 0)
-    return CountyProblem(problem.county, problem.pairs, problem.scores, problem.need_tier, problem.household_limit,
-                         problem.already_covered, problem.enterprise_keys, capacity)
+    return with_slot_capacity(problem, held_slots, held_counts, lambda capacity, held: np.maximum(capacity - held, 0))
 
 
 def solve_task(held: tuple[np.ndarray, np.ndarray], limits: tuple[np.ndarray, np.ndarray], *works: CountyWork) -> GroupPlan:

@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 
 import neo4j
 import numpy as np
-import pandas as pd
 
 from core.settings import Settings
 from graph import matching as queries
@@ -179,20 +178,19 @@ class MatchRunner:
         order = np.argsort(keys)
         return keys[order], np.array([row["n"] for row in rows], dtype=np.int64)[order]
 
-    def _progress(self, run_id: str, fraction: float, message: str) -> None:
-        queries.save_match_run(self.driver, run_id, {"progress": fraction, "message": message}, self.database)
-        self.progress(message)
-
     def plan(self, counties: list[str], household_records: list[dict], enterprise_records: list[dict],
              params: MatchParams):
         """Plan the counties' households with the enterprises in range and the capacity left to them."""
         households = Households.from_records(household_records)
         enterprises = Enterprises.from_records(enterprise_records, params.rules)
-        held = queries.assigned_elsewhere(self.driver, enterprises.ids.tolist(), counties, self.database)
+        near = neighbour_counties(counties, params.rules.search_radius_km())
+        held = queries.held_outside(self.driver, near, counties, self.database)
         index = {code: position for position, code in enumerate(enterprises.ids)}
         for row in held:
             capacity = enterprises.capacity[row["mechanism"]]
-            position = index[row["credit_code"]]
+            position = index.get(row["credit_code"])
+            if position is None:
+                continue  # an enterprise of a near county not among the records given
             capacity[position] = max(capacity[position] - row["n"], 0)
         existing = np.array([record["active_partnerships"] for record in household_records], dtype=np.int64)
         learned = load_model(self.settings, params.model_version) if params.model_version else None

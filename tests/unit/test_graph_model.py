@@ -199,7 +199,7 @@ READS = [
     lambda d: matching.county_enterprises(d, [bf.COUNTY]),
     lambda d: matching.partnerships(d, [bf.COUNTY]),
     lambda d: matching.counties_with_households(d),
-    lambda d: matching.assigned_elsewhere(d, ["E1"], [bf.COUNTY]),
+    lambda d: matching.held_outside(d, [bf.COUNTY], [bf.COUNTY]),
     lambda d: matching.latest_county_fingerprints(d, [bf.COUNTY]),
     lambda d: matching.run_recommendations(d, "run-1"),
     lambda d: matching.match_run(d, "run-1"),
