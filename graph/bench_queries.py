@@ -2,9 +2,9 @@
 (is it loaded, is it matched, whom to impersonate)."""
 import neo4j
 
-from graph.vocabulary import with_vocabulary
-
+from graph.matching import BY_COUNTY, BY_ENTERPRISE, CURRENT_RUNS, IS_CURRENT
 from graph.matching import counties_with_households  # noqa: F401  (re-exported: the benchmarks' county list)
+from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
@@ -18,7 +18,7 @@ def household_count(driver: neo4j.Driver, database: str | None = None) -> int:
 def has_current_recommendations(driver: neo4j.Driver, database: str | None = None) -> bool:
     """True when some county has current recommendations (a completed match run)."""
     records, _, _ = driver.execute_query(
-        "MATCH (r:Recommendation {current: true}) RETURN r.rec_id AS rec_id LIMIT 1",
+        "MATCH (county:Region) WHERE county.current_run IS NOT NULL RETURN county.code AS code LIMIT 1",
         database_=database, routing_=READ,
     )
     return bool(records)
@@ -27,9 +27,8 @@ def has_current_recommendations(driver: neo4j.Driver, database: str | None = Non
 def counties_without_current_recommendations(driver: neo4j.Driver, database: str | None = None) -> list[str]:
     """Counties with households (stored figures) and no current recommendation yet, in code order."""
     records, _, _ = driver.execute_query(
-        "MATCH (c:Region {level: 'county'}) WHERE c.households > 0 "
-        "AND NOT EXISTS { MATCH (r:Recommendation) WHERE r.county_code = c.code AND r.current = true "
-        "AND r.score IS NOT NULL } RETURN c.code AS code ORDER BY code",
+        "MATCH (c:Region {level: 'county'}) WHERE c.households > 0 AND c.current_run IS NULL "
+        "RETURN c.code AS code ORDER BY code",
         database_=database, routing_=READ,
     )
     return [record["code"] for record in records]
@@ -39,9 +38,13 @@ def enterprises_with_current_recommendations(driver: neo4j.Driver, limit: int,
                                              database: str | None = None) -> list[dict]:
     """Up to `limit` enterprises that have current recommendations, in credit-code order (stable across runs)."""
     records, _, _ = driver.execute_query(
-        """
+        f"""
+        {CURRENT_RUNS}
         MATCH (e:Enterprise)
-        WHERE EXISTS { MATCH (e)<-[:FROM_ENTERPRISE]-(:Recommendation {current: true}) }
+        WHERE EXISTS {{ UNWIND current_runs AS run_id
+                        MATCH (r:Recommendation) {BY_ENTERPRISE}
+                        WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL
+                          AND {IS_CURRENT} }}
         RETURN e.credit_code AS credit_code, e.name AS name, e.county_code AS county_code
         ORDER BY credit_code
         LIMIT $limit
@@ -103,7 +106,9 @@ def township_codes(driver: neo4j.Driver, county_code: str, database: str | None 
 def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None, batch: int = 20_000) -> int:
     """Delete earlier runs' recommendations that are neither current nor acted on (a benchmark graph is planned
     again and again; their recommendations would pile up). Returns how many were deleted."""
-    query = ("MATCH (r:Recommendation) WHERE r.current = false AND r.status = $proposed "
+    query = ("MATCH (county:Region {level: 'county'}) "
+             f"MATCH (r:Recommendation) {BY_COUNTY} WHERE r.county_code = county.code AND r.run_id IS NOT NULL "
+             "AND r.score IS NOT NULL AND r.run_id <> coalesce(county.current_run, '') AND r.status = $proposed "
              "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n")
     deleted = 0
     while True:

@@ -11,6 +11,7 @@ import neo4j
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
 from graph import readstate
+from graph.matching import BY_COUNTY, IS_CURRENT
 from graph.vocabulary import with_vocabulary
 
 # Ledger fields staff may change through the API.
@@ -43,7 +44,8 @@ _ACCEPT_READ = """
       OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(used:Partnership {mechanism: r.mechanism}) WHERE used.status IN $open_statuses
       RETURN count(used) AS in_use
     }
-    RETURN r {.*} AS rec, e {.*} AS enterprise, collect(same.partnership_id)[0] AS existing, in_use
+    RETURN r {.*} AS rec, e {.*} AS enterprise, collect(same.partnership_id)[0] AS existing, in_use,
+           """ + IS_CURRENT + """ AS current
 """
 
 _ACCEPT_WRITE = """
@@ -66,7 +68,7 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
     if record is None:
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     rec, enterprise, existing = record["rec"], record["enterprise"], record["existing"]
-    if rec["status"] in _CLOSED or not rec.get("current"):
+    if rec["status"] in _CLOSED or not record["current"]:
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
     if existing and (not confirm or rec["status"] != RecommendationStatus.ACCEPTED):
         raise LedgerConflict("already_partnered", "该户与该企业已有同类利益联结 / already in such a partnership")
@@ -111,8 +113,8 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         """
         MATCH (r:Recommendation {rec_id: $rec_id})
         SET r.lock = true
-        RETURN r.status AS status, r.partnership_id AS partnership_id, r.current AS current,
-               r.household_id AS household_id
+        RETURN r.status AS status, r.partnership_id AS partnership_id, r.household_id AS household_id,
+               """ + IS_CURRENT + """ AS current
         """,
         rec_id=rec_id,
     ).single()
@@ -159,8 +161,10 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Declined recommendations with their reasons (negative feedback for training)."""
-    query = """
-        MATCH (r:Recommendation {status: $declined}) WHERE r.county_code IN $counties
+    query = f"""
+        UNWIND $counties AS county
+        MATCH (r:Recommendation) {BY_COUNTY}
+        WHERE r.county_code = county AND r.run_id IS NOT NULL AND r.score IS NOT NULL AND r.status = $declined
         RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
                r.decline_reason AS reason, r.declined_by_role AS role, r.decided_at AS decided_at
     """

@@ -3,11 +3,20 @@ and store match runs with their recommendations. Code-list values travel as para
 (graph/vocabulary.py)."""
 import neo4j
 
-from graph import readstate
 from graph.querybuilder import open_projection
 from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
+
+# A recommendation is current when its run is its county's current run (Region.current_run): a run
+# becomes current by setting one property per county, not one per recommendation.
+IS_CURRENT = "EXISTS { MATCH (county:Region {code: r.county_code}) WHERE county.current_run = r.run_id }"
+# `current_runs`: the runs current in some county (a few: the latest full run and later partial ones).
+CURRENT_RUNS = ("CALL () { OPTIONAL MATCH (county:Region) WHERE county.current_run IS NOT NULL "
+                "RETURN collect(DISTINCT county.current_run) AS current_runs }")
+# Index hints: the planner is told which composite index serves a lookup (both hold every recommendation).
+BY_ENTERPRISE = "USING INDEX r:Recommendation(credit_code, run_id, score)"
+BY_COUNTY = "USING INDEX r:Recommendation(county_code, run_id, score)"
 
 
 def county_households(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
@@ -124,10 +133,13 @@ def held_outside(driver: neo4j.Driver, near_counties: list[str], planned_countie
                  database: str | None = None) -> list[dict]:
     """Places held by current assigned recommendations of households outside `planned_counties`, at the
     enterprises of `near_counties` (those the planned counties reach): credit code, mechanism, count."""
-    query = """
+    query = f"""
+        {CURRENT_RUNS}
         MATCH (e:Enterprise) WHERE e.county_code IN $near
-        MATCH (r:Recommendation {credit_code: e.credit_code, current: true, assigned: true})
-        WHERE NOT r.county_code IN $planned AND r.status IN $holding_statuses
+        UNWIND current_runs AS run_id
+        MATCH (r:Recommendation) {BY_ENTERPRISE}
+        WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND r.assigned
+          AND NOT r.county_code IN $planned AND r.status IN $holding_statuses AND {IS_CURRENT}
         RETURN e.credit_code AS credit_code, r.mechanism AS mechanism, count(*) AS n
     """
     records, _, _ = driver.execute_query(
@@ -253,11 +265,9 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], d
     query = """
         UNWIND $rows AS row
         MATCH (h:Household {household_id: row.household_id})
-        MATCH (e:Enterprise {credit_code: row.credit_code})
         CREATE (rec:Recommendation)
-        SET rec = row, rec.run_id = $run_id, rec.current = false, rec.status = $proposed, rec.attempt = $writer
+        SET rec = row, rec.run_id = $run_id, rec.status = $proposed, rec.attempt = $writer
         CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
-        CREATE (rec)-[:FROM_ENTERPRISE]->(e)
     """
     parameters = with_vocabulary(query, {"run_id": run_id, "rows": rows, "writer": writer})
 
@@ -269,17 +279,28 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], d
         session.execute_write(work)
 
 
+# `r`: the run's recommendations, county by county through the composite index (every county Region,
+# so a run is found without an index of its own).
+_OF_RUN = f"""
+    MATCH (county:Region {{level: 'county'}})
+    MATCH (r:Recommendation) {BY_COUNTY}
+    WHERE r.county_code = county.code AND r.run_id = $run_id AND r.score IS NOT NULL
+"""
+
+
 def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str, writer: str | None,
                                   database: str | None = None, batch: int = 10000) -> int:
-    """Delete what earlier tries wrote of this run's recommendations for one county (never current: see
-    delete_unfinished_recommendations); returns the count."""
+    """Delete what earlier tries wrote of this run's recommendations for one county (never while the run is
+    the county's current one: see delete_unfinished_recommendations); returns the count."""
     deleted = 0
 
     def work(tx: neo4j.ManagedTransaction) -> int:
         _check_writer(tx, run_id, writer)
-        return tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
-                      "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
-                      "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n",
+        return tx.run(f"""
+            MATCH (county:Region {{code: $county}}) WHERE coalesce(county.current_run, '') <> $run_id
+            MATCH (r:Recommendation) {BY_COUNTY}
+            WHERE r.county_code = $county AND r.run_id = $run_id AND r.score IS NOT NULL
+            WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n""",
                       county=county, run_id=run_id, batch=batch).single()["n"]
 
     with driver.session(database=database) as session:
@@ -293,9 +314,9 @@ def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str
 def run_recommendation_count(driver: neo4j.Driver, run_id: str, database: str | None = None,
                              attempt: str | None = None) -> int:
     """How many recommendations a run has stored (with `attempt`: that attempt's only)."""
-    records, _, _ = driver.execute_query("MATCH (r:Recommendation {run_id: $run_id}) "
-                                         "WHERE $attempt IS NULL OR r.attempt = $attempt RETURN count(r) AS n",
-                                         run_id=run_id, attempt=attempt, database_=database, routing_=READ)
+    records, _, _ = driver.execute_query(
+        _OF_RUN + "WITH r WHERE $attempt IS NULL OR r.attempt = $attempt RETURN count(r) AS n",
+        run_id=run_id, attempt=attempt, database_=database, routing_=READ)
     return records[0]["n"]
 
 
@@ -306,8 +327,9 @@ def delete_unfinished_recommendations(driver: neo4j.Driver, run_id: str, writer:
     Such recommendations were never current (a run becomes current only once all of it is written), so
     nobody can have accepted or declined one; if one was, the run is not written again (RuntimeError)."""
     query = """
-        MATCH (r:Recommendation {run_id: $run_id}) WHERE r.current OR r.status <> $proposed
-        RETURN count(r) AS acted_on
+        CALL () { OPTIONAL MATCH (current:Region {current_run: $run_id}) RETURN count(current) AS counties }
+        CALL () {""" + _OF_RUN + """ WITH r WHERE r.status <> $proposed RETURN count(r) AS decided }
+        RETURN counties + decided AS acted_on
     """
     records, _, _ = driver.execute_query(query, with_vocabulary(query, {"run_id": run_id}), database_=database)
     if records[0]["acted_on"]:
@@ -316,44 +338,55 @@ def delete_unfinished_recommendations(driver: neo4j.Driver, run_id: str, writer:
     with driver.session(database=database) as session:
         while True:
             count = session.execute_write(_as_writer(
-                lambda tx: tx.run("MATCH (r:Recommendation {run_id: $run_id}) WITH r LIMIT $batch "
-                                  "DETACH DELETE r RETURN count(*) AS n", run_id=run_id, batch=batch).single()["n"],
+                lambda tx: tx.run(_OF_RUN + "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n",
+                                  run_id=run_id, batch=batch).single()["n"],
                 run_id, writer))
             deleted += count
             if count < batch:
                 return deleted
 
 
+def delete_other_attempts(driver: neo4j.Driver, run_id: str, attempt: str, database: str | None = None,
+                          batch: int = 10000) -> int:
+    """Delete the run's recommendations that another attempt wrote (one taken over while it was writing
+    may commit a batch after the new attempt rewrote its county); returns the count."""
+    deleted = 0
+    with driver.session(database=database) as session:
+        while True:
+            count = session.execute_write(lambda tx: tx.run(
+                _OF_RUN + "WITH r WHERE r.attempt <> $attempt WITH r LIMIT $batch DETACH DELETE r "
+                          "RETURN count(*) AS n", run_id=run_id, attempt=attempt, batch=batch).single()["n"])
+            deleted += count
+            if count < batch:
+                return deleted
+
+
 def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None,
-                     writer: str | None = None, attempt: str | None = None) -> None:
-    """The run's recommendations (with `attempt`: those that attempt wrote) become the current ones of its
-    counties; older ones are kept, not current.
+                     writer: str | None = None, attempt: str | None = None, expected: int | None = None) -> None:
+    """The run becomes the current one of its counties (Region.current_run); older runs are kept, not current.
 
-    One transaction per county: a reader (or a crash) never finds a county with two current runs or
-    none. Repeating it is harmless, so an interrupted switch is finished by the run's next attempt."""
+    With `attempt` (the attempt that wrote the run in full, `expected` recommendations), recommendations
+    another attempt wrote are deleted first: only the owning attempt's become current. Counting is
+    index-only, so they are looked for only when the run holds more than expected.
 
-    def switch(county: str):
-        def work(tx: neo4j.ManagedTransaction) -> None:
-            # Through the county's index: the run's own index would read the whole run once per county.
-            tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
-                   "WHERE r.county_code = $county AND r.current AND r.run_id <> $run_id "
-                   "SET r.current = false", county=county, run_id=run_id).consume()
-            tx.run("MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code) "
-                   "WHERE r.county_code = $county AND r.run_id = $run_id AND NOT r.current "
-                   "AND ($attempt IS NULL OR r.attempt = $attempt) "
-                   "SET r.current = true", county=county, run_id=run_id, attempt=attempt).consume()
-            readstate.refresh_county_recommendations(tx, county)
-        return _as_writer(work, run_id, writer)
+    One transaction for all the counties: a reader (or a crash) never finds a county with two current
+    runs or none, nor a run current in part of its counties. Repeating it is harmless, so an interrupted
+    switch is finished by the run's next attempt."""
+    if attempt is not None and (expected is None or run_recommendation_count(driver, run_id, database) != expected):
+        delete_other_attempts(driver, run_id, attempt, database)
+
+    def work(tx: neo4j.ManagedTransaction) -> None:
+        tx.run("UNWIND $counties AS code MATCH (county:Region {code: code}) SET county.current_run = $run_id",
+               counties=county_codes, run_id=run_id).consume()
 
     with driver.session(database=database) as session:
-        for county in county_codes:
-            session.execute_write(switch(county))
+        session.execute_write(_as_writer(work, run_id, writer))
 
 
 def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:
-    """Every recommendation of a run (for tests, evaluation and export)."""
+    """Every recommendation of a run, with whether it is current (for tests, evaluation and export)."""
     records, _, _ = driver.execute_query(
-        f"MATCH (r:Recommendation {{run_id: $run_id}}) RETURN {open_projection('Recommendation', 'r')} AS r "
+        _OF_RUN + f"RETURN {open_projection('Recommendation', 'r', {'current': IS_CURRENT})} AS r "
         "ORDER BY r.household_id, r.rank",
         run_id=run_id, database_=database, routing_=READ,
     )

@@ -164,6 +164,8 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("breakdown_households", "查找条件的户数（按致贫原因、属性、监测类别各代码与劳动力类别，"
                          "顺序见 graph/vocabulary.py BREAKDOWN_KEYS）", list=True, internal=True),
             app_property("breakdown_covered", "同上，已覆盖的户数", list=True, internal=True),
+            # A county's recommendations are those of this run: switching runs is one write per county.
+            app_property("current_run", "该县当前推荐所属的匹配运行（县）", indexed=True),
         ),
         (RelationshipType("PART_OF", "Region", "parent_codes", "下级区划 → 上级区划"),),
         "行政区划：省/市/县/乡镇/村，GB/T 2260 12 位代码",
@@ -210,7 +212,6 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("labourers", "劳动力人数（普通、技能、弱）", internal=True),
             app_property("active_partnerships", "未结束的利益联结数（履约中、待确认）", internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
-            app_property("open_recommendations", "当前仍可处理的推荐数（待处理、企业已接受）", internal=True),
             app_property("need_tier", "需要程度：2 最高，1 较高，0 一般（core.need）", internal=True),
             # Sort keys of the finder (never null, so the composite indexes below hold every household).
             app_property("income_order", "人均纯收入排序键（无收入的户排在最后）", internal=True),
@@ -391,10 +392,10 @@ _DECLARED: tuple[NodeType, ...] = (
         "Recommendation", "rec_id",
         (
             app_property("rec_id", "推荐编号（运行编号-序号）"),
-            app_property("run_id", "所属匹配运行", indexed=True),
-            app_property("household_id", "户编号", indexed=True),
-            app_property("credit_code", "企业统一社会信用代码", indexed=True),
-            app_property("county_code", "户所在县", indexed=True),
+            app_property("run_id", "所属匹配运行"),
+            app_property("household_id", "户编号"),
+            app_property("credit_code", "企业统一社会信用代码"),
+            app_property("county_code", "户所在县"),
             app_property("mechanism", "联结方式（代码）"),
             app_property("rank", "该户的推荐名次"),
             app_property("score", "综合得分"),
@@ -402,7 +403,6 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("distance_km", "户—企业距离（公里）"),
             app_property("reasons", "推荐理由", list=True),
             app_property("assigned", "是否在容量内分配"),
-            app_property("current", "是否为该县当前的推荐"),
             app_property("status", "推荐状态：proposed / accepted / confirmed / declined"),
             app_property("attempt", "写入该推荐的运行尝试：只有拥有运行的尝试写入的推荐会成为当前推荐", internal=True),
             app_property("decline_reason", "拒绝理由"),
@@ -413,12 +413,15 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("lock", "事务内的写锁标记", internal=True),
         ),
         (
+            # The enterprise is found by credit_code: a relationship would lock the enterprise node, which
+            # the counties it serves write to in parallel.
             RelationshipType("FOR_HOUSEHOLD", "Household", None, "推荐 → 户"),
-            RelationshipType("FROM_ENTERPRISE", "Enterprise", None, "推荐 → 企业"),
         ),
         "推荐：户—企业—联结方式，含排名、得分与理由",
-        # An enterprise's and a county's current recommendations, best first, from the index.
-        composite_indexes=(("credit_code", "current", "score"), ("county_code", "current", "score")),
+        # A county's and an enterprise's recommendations of one run, best first, from the index. A
+        # recommendation is current when its run is its county's current_run (Region); each write
+        # maintains these two indexes and the key only.
+        composite_indexes=(("credit_code", "run_id", "score"), ("county_code", "run_id", "score")),
     ),
     NodeType(
         "LoadRun", "load_id",

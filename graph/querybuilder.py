@@ -67,6 +67,13 @@ def schema_statements_for(node: NodeType) -> list[str]:
     return statements
 
 
+def declared_index_names(nodes: Iterable[NodeType] | None = None) -> set[str]:
+    """Names of the indexes the model declares (single-property and composite; not the constraints')."""
+    return {name for node in (NODES.values() if nodes is None else nodes)
+            for name in [index_name(node, prop) for prop in node.indexed]
+            + [composite_index_name(node, props) for props in node.composite_indexes]}
+
+
 def schema_statements(nodes: Iterable[NodeType] | None = None) -> list[str]:
     """Every constraint and index statement of the model (or of the nodes given), in declaration order."""
     return [statement for node in (NODES.values() if nodes is None else nodes)

@@ -1,17 +1,15 @@
 """Read state: the figures pages filter, sort and count on, stored on the nodes and kept current.
 
 A household carries its labour counts, whether it is covered (a partnership in force) or pending
-(one awaiting confirmation), its open partnerships, its partnerships in force per mechanism, its
-current open recommendations and its need tier (core.need). A village, township and county Region
-carries its active households, covered, pending (not covered), partnerships in force per
-mechanism, and the count of each of the finder's single filters (breakdown figures: per code of cause,
+(one awaiting confirmation), its open partnerships, its partnerships in force per mechanism and
+its need tier (core.need). A village, township and county Region carries its active households,
+covered, pending (not covered), partnerships in force per mechanism, and the count of each of the finder's single filters (breakdown figures: per code of cause,
 attribute and monitoring category, per labour category; over all and over covered households). Pages then read O(page) and O(regions) instead of counting a county per request.
 
 Every write that changes one of them refreshes it in its own transaction: the ETL's batches of
 households, members, partnerships and regions (graph/loading.py), deactivation, accepting,
-confirming and declining a recommendation and ledger edits (graph/ledger.py), a match run becoming
-current (graph/matching.py). A refresh recomputes a household from its own neighbourhood and a
-region from its households (villages) or its child regions (townships, counties), so it is exact
+confirming and declining a recommendation and ledger edits (graph/ledger.py). A refresh
+recomputes a household from its own neighbourhood and a region from its households (villages) or its child regions (townships, counties), so it is exact
 whatever happened before; `check` recomputes everything from scratch and, with repair, fixes what differs
 (`flask readstate check|repair`).
 
@@ -28,12 +26,7 @@ from graph.vocabulary import BREAKDOWN_KEYS, LABOUR_CATEGORIES, VOCABULARY, with
 # Labels whose ETL batches change household read state, and the relationship that points at the household.
 HOUSEHOLD_LINK = {"Member": "MEMBER_OF", "Partnership": "OF_HOUSEHOLD"}
 
-# CALL (h) body: the household's current recommendations that can still be acted on.
-_OPEN_RECOMMENDATIONS = """
-    OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current AND r.status IN $holding_statuses
-    RETURN count(r) AS recommendations"""
-
-# `h` → `h, state`: the household's read state recomputed from its members, partnerships and recommendations.
+# `h` → `h, state`: the household's read state recomputed from its members and partnerships.
 HOUSEHOLD_STATE = """
   CALL (h) {
     OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
@@ -48,9 +41,7 @@ HOUSEHOLD_STATE = """
            count(CASE WHEN p.status = $awaiting THEN 1 END) AS awaiting,
            count(CASE WHEN p.status IN $open_statuses THEN 1 END) AS open
   }
-  CALL (h) {""" + _OPEN_RECOMMENDATIONS + """
-  }
-  WITH h, ordinary, skilled, weak, members, in_force, awaiting, open, recommendations,
+  WITH h, ordinary, skilled, weak, members, in_force, awaiting, open,
        ordinary + skilled + weak AS labourers,
        (h.main_cause IN $need_causes OR any(cause IN coalesce(h.other_causes, []) WHERE cause IN $need_causes))
          AS need_cause,
@@ -58,7 +49,6 @@ HOUSEHOLD_STATE = """
   WITH h, {labour_ordinary: ordinary, labour_skilled: skilled, labour_weak: weak, members: members,
            labourers: labourers, covered: size(in_force) > 0, pending: awaiting > 0, active_partnerships: open,
            in_force_counts: [code IN $mechanism_codes | size([m IN in_force WHERE m = code])],
-           open_recommendations: recommendations,
            income_order: coalesce(h.income_per_capita, $last_in_order),
            size_order: coalesce(h.household_size, $last_in_order),
            need_tier: CASE
@@ -231,22 +221,6 @@ def refresh_deactivated(tx: neo4j.ManagedTransaction, household_ids: list[str]) 
     record = tx.run("UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
                     "RETURN collect(DISTINCT h.village_code) AS villages", ids=household_ids).single()
     refresh_regions(tx, record["villages"] if record else [])
-
-
-# --- match runs -----------------------------------------------------------------------------------
-
-_REFRESH_COUNTY_RECOMMENDATIONS = """
-  MATCH (h:Household) WHERE h.county_code = $county
-  CALL (h) {""" + _OPEN_RECOMMENDATIONS + """
-  }
-  WITH h, recommendations WHERE h.open_recommendations IS NULL OR h.open_recommendations <> recommendations
-  SET h.open_recommendations = recommendations
-"""
-
-
-def refresh_county_recommendations(tx: neo4j.ManagedTransaction, county_code: str) -> None:
-    """A county's current recommendations changed (a run became current): its households' counts."""
-    _run(tx, _REFRESH_COUNTY_RECOMMENDATIONS, county=county_code).consume()
 
 
 # --- check and repair ------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import neo4j
 
 from graph import readstate
 from graph.db import read_page
+from graph.matching import BY_COUNTY, BY_ENTERPRISE, CURRENT_RUNS, IS_CURRENT
 from graph.querybuilder import projection
 from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
@@ -171,7 +172,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
 
 MEMBER_FIELDS = projection("Member", "m")
 HOUSEHOLD_PARTNERSHIP_FIELDS = projection("Partnership", "p", {"enterprise_name": "e.name"})
-HOUSEHOLD_RECOMMENDATION_FIELDS = projection("Recommendation", "r", {"enterprise_name": "e.name"})
+HOUSEHOLD_RECOMMENDATION_FIELDS = projection("Recommendation", "r", {"enterprise_name": "e.name", "current": "true"})
 
 
 def household_detail(driver: neo4j.Driver, household_id: str, database: str | None = None) -> dict | None:
@@ -191,8 +192,8 @@ def household_detail(driver: neo4j.Driver, household_id: str, database: str | No
           RETURN collect({HOUSEHOLD_PARTNERSHIP_FIELDS}) AS partnership_list
         }}
         CALL (h) {{
-          OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE r.current
-          OPTIONAL MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
+          OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE {IS_CURRENT}
+          OPTIONAL MATCH (e:Enterprise {{credit_code: r.credit_code}})
           WITH r, e ORDER BY r.rank
           RETURN collect({HOUSEHOLD_RECOMMENDATION_FIELDS}) AS recommendation_list
         }}
@@ -317,8 +318,11 @@ def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | No
           RETURN collect({{mechanism: p.mechanism, status: p.status}}) AS open_partnerships
         }}
         CALL (e) {{
-          OPTIONAL MATCH (r:Recommendation {{credit_code: e.credit_code, current: true, assigned: true}})
-          WHERE r.status IN $holding_statuses AND r.score IS NOT NULL
+          {CURRENT_RUNS}
+          UNWIND current_runs AS run_id
+          MATCH (r:Recommendation) {BY_ENTERPRISE}
+          WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND r.assigned
+            AND r.status IN $holding_statuses AND {IS_CURRENT}
           RETURN collect(r.mechanism) AS assigned
         }}
         RETURN {ENTERPRISE_DETAIL_FIELDS} AS item
@@ -328,12 +332,15 @@ def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | No
 
 def enterprise_counties(driver: neo4j.Driver, credit_code: str, database: str | None = None) -> set[str]:
     """Counties an enterprise is tied to: where it sits, and where its recommended or partnered households live."""
-    records = _read(driver, """
-        MATCH (e:Enterprise {credit_code: $credit_code})
-        CALL (e) { OPTIONAL MATCH (r:Recommendation {credit_code: e.credit_code, current: true})
-                   RETURN collect(DISTINCT r.county_code) AS rec_counties }
-        CALL (e) { OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
-                   RETURN collect(DISTINCT h.county_code) AS partner_counties }
+    records = _read(driver, f"""
+        MATCH (e:Enterprise {{credit_code: $credit_code}})
+        CALL (e) {{ {CURRENT_RUNS}
+                   UNWIND current_runs AS run_id
+                   MATCH (r:Recommendation) {BY_ENTERPRISE}
+                   WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND {IS_CURRENT}
+                   RETURN collect(DISTINCT r.county_code) AS rec_counties }}
+        CALL (e) {{ OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
+                   RETURN collect(DISTINCT h.county_code) AS partner_counties }}
         RETURN [e.county_code] + rec_counties + partner_counties AS counties
         """, {"credit_code": credit_code}, database)
     return {code for code in records[0]["counties"] if code} if records else set()
@@ -348,7 +355,7 @@ RECOMMENDATION_FILTERS = {
     "assigned": "r.assigned = $assigned",
 }
 RECOMMENDATION_FIELDS = projection("Recommendation", "r", {
-    "enterprise_name": "e.name", "household": "household",
+    "enterprise_name": "e.name", "household": "household", "current": IS_CURRENT,
     "confirmed": "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership {status: $in_force})-[:WITH_ENTERPRISE]->(e) }",
 })
 
@@ -357,15 +364,28 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
                            database: str | None = None) -> tuple[list[dict], int]:
     """A page of current recommendations (best score first) with their household's summary.
 
-    An enterprise's (or a county's) are read from the composite index (credit_code | county_code,
-    current, score); households and enterprises through the recommendation's relationships."""
-    clauses = ["r.current = true", "r.score IS NOT NULL"] + _where(filters, RECOMMENDATION_FILTERS)
-    match = "MATCH (r:Recommendation) WHERE " + " AND ".join(clauses)
+    A county's are read from the composite index (county_code, run_id, score) with the county's current
+    run; an enterprise's from (credit_code, run_id, score) for each run current somewhere; a household's
+    through its relationships."""
+    where = " AND ".join(["r.score IS NOT NULL"] + _where(filters, RECOMMENDATION_FILTERS))
+    if filters.get("county_code") is not None:
+        match = f"""MATCH (county:Region {{code: $county_code}})
+        MATCH (r:Recommendation) {BY_COUNTY} WHERE r.run_id = county.current_run AND {where}"""
+    elif filters.get("credit_code") is not None:
+        match = f"""{CURRENT_RUNS} UNWIND current_runs AS run_id
+        MATCH (r:Recommendation) {BY_ENTERPRISE} WHERE r.run_id = run_id AND {where} AND {IS_CURRENT}"""
+    elif filters.get("household_id") is not None:
+        match = f"""MATCH (:Household {{household_id: $household_id}})<-[:FOR_HOUSEHOLD]-(r:Recommendation)
+        WHERE {where} AND {IS_CURRENT}"""
+    else:
+        match = f"""MATCH (county:Region) WHERE county.current_run IS NOT NULL
+        MATCH (r:Recommendation) {BY_COUNTY}
+        WHERE r.county_code = county.code AND r.run_id = county.current_run AND {where}"""
     params = _page_params(filters, skip, limit)
     return read_page(
         driver, f"{match} RETURN count(r) AS total",
         f"""{match} WITH r ORDER BY r.score DESC, r.rec_id SKIP $skip LIMIT $limit
-        MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
+        MATCH (e:Enterprise {{credit_code: r.credit_code}})
         MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
         {household_summary("household", "r, e")}
         RETURN {RECOMMENDATION_FIELDS} AS item""",
@@ -376,7 +396,7 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
 def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = None) -> dict | None:
     """One recommendation (current or not) with its household's summary."""
     records = _read(driver, f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
-        MATCH (r)-[:FROM_ENTERPRISE]->(e:Enterprise)
+        MATCH (e:Enterprise {{credit_code: r.credit_code}})
         MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
         {household_summary("household", "r, e")}
         RETURN {RECOMMENDATION_FIELDS} AS item""", {"rec_id": rec_id}, database)

@@ -113,7 +113,7 @@ class MatchRunner:
         """Finish a run whose recommendations are all written: make them current, record it completed."""
         self.progress(f"匹配运行 {run_id} 已全部写入，完成切换 / already written, finishing the switch")
         queries.make_run_current(self.driver, run_id, previous.get("counties") or [], self.database, writer=writer,
-                                 attempt=previous.get("written_by"))
+                                 attempt=previous.get("written_by"), expected=previous.get("written_total"))
         timings = json.loads(previous.get("timings") or "{}")
         timings["resumed_total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {
@@ -153,7 +153,8 @@ class MatchRunner:
                 "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             }, self.database, writer=writer)
             switch_started = time.perf_counter()
-            queries.make_run_current(self.driver, run_id, result.changed, self.database, writer=writer, attempt=writer)
+            queries.make_run_current(self.driver, run_id, result.changed, self.database, writer=writer, attempt=writer,
+                                     expected=result.written)
             timings["switch_s"] = time.perf_counter() - switch_started
         timings["total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {

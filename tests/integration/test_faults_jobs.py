@@ -53,7 +53,8 @@ def _ledger(driver) -> list[tuple]:
 def _current_runs(driver) -> dict[str, int]:
     """run_id → number of current recommendations, for the county."""
     records, _, _ = driver.execute_query(
-        "MATCH (r:Recommendation {current: true}) WHERE r.county_code = $county RETURN r.run_id AS run, count(*) AS n",
+        f"MATCH (r:Recommendation) WHERE r.county_code = $county AND {matching_queries.IS_CURRENT} "
+        "RETURN r.run_id AS run, count(*) AS n",
         county=COUNTY)
     return {record["run"]: record["n"] for record in records}
 

@@ -25,7 +25,8 @@ class Killed(BaseException):
 
 def _current_runs(driver) -> dict[str, int]:
     records, _, _ = driver.execute_query(
-        "MATCH (r:Recommendation {current: true}) WHERE r.county_code = $county RETURN r.run_id AS run, count(*) AS n",
+        f"MATCH (r:Recommendation) WHERE r.county_code = $county AND {queries.IS_CURRENT} "
+        "RETURN r.run_id AS run, count(*) AS n",
         county=COUNTY)
     return {record["run"]: record["n"] for record in records}
 
@@ -82,6 +83,27 @@ def test_an_attempt_that_lost_its_run_to_another_can_no_longer_write_it(graph_db
     assert _current_runs(graph_db) == {"run-taken": len(rows)}
     run = queries.match_run(graph_db, "run-taken")
     assert run["created_at"] == "2026-01-01T00:00:00+00:00" and "lock" not in run
+
+
+def test_a_batch_the_old_attempt_committed_after_a_takeover_never_becomes_current(graph_db, test_settings, tmp_path):
+    load_small_county(graph_db, test_settings, tmp_path)
+    source = MatchRunner(graph_db, test_settings, progress=None).run([COUNTY], PARAMS)
+    rows = [{key: value for key, value in rec.items() if key not in ("run_id", "current", "status")}
+            for rec in queries.run_recommendations(graph_db, source["run_id"])]
+    for row in rows:
+        row["rec_id"] = row["rec_id"].replace(source["run_id"], "run-late")
+    late = [{**row, "rec_id": row["rec_id"] + "-late"} for row in rows[:7]]
+    queries.begin_match_run(graph_db, "run-late", "attempt-1", "2026-01-01T00:00:00+00:00", {"status": "running"})
+    # attempt-1 checked it still owned the run, then attempt-2 took over; its batch commits afterwards.
+    queries.write_recommendations(graph_db, "run-late", late, writer="attempt-1")
+    queries.begin_match_run(graph_db, "run-late", "attempt-2", "2026-01-01T00:01:00+00:00", {"status": "running"})
+    queries.write_recommendations(graph_db, "run-late", rows, writer="attempt-2")
+    assert queries.run_recommendation_count(graph_db, "run-late") == len(rows) + len(late)
+
+    queries.make_run_current(graph_db, "run-late", [COUNTY], writer="attempt-2", attempt="attempt-2",
+                             expected=len(rows))
+    assert _current_runs(graph_db) == {"run-late": len(rows)}
+    assert queries.run_recommendation_count(graph_db, "run-late") == len(rows), "the late batch is deleted"
 
 
 def test_a_child_whose_job_was_taken_over_neither_beats_nor_records_for_it(graph_db):

@@ -27,6 +27,7 @@ from etl.base_data import reference_tables
 from etl.load import Loader, load_files
 from graph import ledger, readstate
 from graph.maintenance import clear_graph
+from graph.matching import IS_CURRENT
 from matching.run import MatchParams, MatchRunner
 from tests.support import bureau_files as bf
 
@@ -37,7 +38,7 @@ TOWNSHIP = bf.VILLAGE[:9] + "000"
 ANCESTORS = ("430000000000", "433100000000", COUNTY)  # 湖南省, 湘西州, 凤凰县
 
 HOUSEHOLD_FIELDS = ("labour_ordinary", "labour_skilled", "labour_weak", "members", "labourers", "covered", "pending",
-                    "active_partnerships", "in_force_counts", "open_recommendations", "need_tier")
+                    "active_partnerships", "in_force_counts", "need_tier")
 REGION_FIELDS = ("households", "covered", "pending", "in_force_counts")
 MECHANISM_CODES = [mechanism.value for mechanism in MECHANISMS]
 HOLDING = {RecommendationStatus.PROPOSED.value, RecommendationStatus.ACCEPTED.value}
@@ -160,7 +161,7 @@ def _now() -> tuple[str, str]:
 
 
 def _current_recommendation(world: World, pick: int) -> str | None:
-    rows = world.read("MATCH (r:Recommendation) WHERE r.current RETURN r.rec_id AS id ORDER BY id")
+    rows = world.read(f"MATCH (r:Recommendation) WHERE {IS_CURRENT} RETURN r.rec_id AS id ORDER BY id")
     return rows[pick % len(rows)]["id"] if rows else None
 
 
@@ -262,8 +263,6 @@ def recomputed(world: World) -> tuple[dict, dict]:
                          "m.labour_skill AS skill")
     partnerships = world.read("MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h:Household) RETURN h.household_id AS id, "
                               "p.status AS status, p.mechanism AS mechanism")
-    recommendations = world.read("MATCH (r:Recommendation)-[:FOR_HOUSEHOLD]->(h:Household) "
-                                 "RETURN h.household_id AS id, r.current AS current, r.status AS status")
     state = {}
     for household_id, household in households.items():
         skills = [row["skill"] for row in members if row["id"] == household_id]
@@ -278,8 +277,6 @@ def recomputed(world: World) -> tuple[dict, dict]:
             "pending": any(status == PartnershipStatus.AWAITING_CONFIRMATION for status, _ in statuses),
             "active_partnerships": sum(1 for status, _ in statuses if status in OPEN),
             "in_force_counts": [in_force.count(code) for code in MECHANISM_CODES],
-            "open_recommendations": sum(1 for row in recommendations
-                                        if row["id"] == household_id and row["current"] and row["status"] in HOLDING),
             "need_tier": need.need_tier(household["attribute"], household["monitoring"], household["cause"],
                                         household["others"], labourers, household["income"]),
         }
@@ -322,8 +319,9 @@ def assert_consistent(world: World, after: list) -> None:
     world.stats["covered households seen"] += sum(1 for figures in stored_households.values() if figures["covered"])
     world.stats["pending households seen"] += sum(1 for figures in stored_households.values()
                                                   if figures["pending"] and not figures["covered"])
-    world.stats["open recommendations seen"] += sum(figures["open_recommendations"]
-                                                    for figures in stored_households.values())
+    world.stats["open recommendations seen"] += world.read(
+        f"MATCH (r:Recommendation) WHERE {IS_CURRENT} AND r.status IN $holding RETURN count(r) AS n",
+        holding=sorted(HOLDING))[0]["n"]
     for figures in stored_households.values():
         world.stats[f"need tier {figures['need_tier']} seen"] += 1
 
@@ -393,8 +391,7 @@ def _corrupted_world(graph_db, settings, directory: Path) -> World:
     apply(world, ("match", 2, False))
     assert readstate.check(graph_db) == []
     world.read("MATCH (h:Household {household_id: $id}) SET h.covered = NOT h.covered", id=bf.household_id(1))
-    world.read("MATCH (h:Household {household_id: $id}) SET h.open_recommendations = h.open_recommendations + 5, "
-               "h.need_tier = null", id=bf.household_id(2))
+    world.read("MATCH (h:Household {household_id: $id}) SET h.need_tier = null", id=bf.household_id(2))
     world.read("MATCH (r:Region {code: $code}) SET r.households = r.households + 1", code=bf.VILLAGE)
     world.read("MATCH (r:Region {code: $code}) SET r.in_force_counts = [7]", code=TOWNSHIP)
     return world
@@ -408,7 +405,7 @@ def test_check_reports_corrupted_state_and_repair_fixes_it(graph_db, test_settin
     assert seen == [(1, 1, COUNTY)]
     assert len(report) == 1 and report[0]["county"] == COUNTY
     assert [(item["household_id"], set(item["differing"])) for item in report[0]["households"]] == [
-        (bf.household_id(1), {"covered"}), (bf.household_id(2), {"need_tier", "open_recommendations"})]
+        (bf.household_id(1), {"covered"}), (bf.household_id(2), {"need_tier"})]
     regions = {region["code"]: region for region in report[0]["regions"]}
     assert set(regions) == {bf.VILLAGE, TOWNSHIP}
     assert regions[bf.VILLAGE]["differing"] == ["households"]

@@ -20,7 +20,7 @@ from tests.unit.test_vocabulary import _python_literals, _quoted_literals
 
 COUNTY = "433123000000"
 HOUSEHOLD_FIELDS = {"labour_ordinary", "labour_skilled", "labour_weak", "members", "labourers", "covered", "pending",
-                    "active_partnerships", "in_force_counts", "open_recommendations", "need_tier", "income_order",
+                    "active_partnerships", "in_force_counts", "need_tier", "income_order",
                     "size_order"}
 REGION_FIELDS = {"households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered"}
 
@@ -133,8 +133,7 @@ RUNTIME_PARAMETERS = {"ids", "codes", "county", "keys", "rows"}
 def test_readstate_writes_no_code_literal():
     assert _python_literals(PROJECT_ROOT / Path("graph/readstate.py")) == []
     queries = _queries()
-    assert {"HOUSEHOLD_STATE", "VILLAGE_FIGURES", "CHILD_SUM_FIGURES", "_HOUSEHOLD_DIFFERENCES",
-            "_REFRESH_COUNTY_RECOMMENDATIONS"} <= set(queries)
+    assert {"HOUSEHOLD_STATE", "VILLAGE_FIGURES", "CHILD_SUM_FIGURES", "_HOUSEHOLD_DIFFERENCES"} <= set(queries)
     for name, query in queries.items():
         assert _quoted_literals(query) == [], name
         # No vocabulary value written into the query text (a list of codes as a Cypher list literal either).
