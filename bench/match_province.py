@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.api_load import BenchGraph  # noqa: E402
 from graph import bench_queries, server  # noqa: E402
 from graph.db import create_driver  # noqa: E402
+from graph.schema import apply_schema  # noqa: E402
 from matching.run import MatchParams, MatchRunner  # noqa: E402
 
 MB = 1024 * 1024
@@ -66,7 +67,8 @@ def province_run(driver, settings, workers: int, top_k: int) -> dict:
     settings = settings.model_copy(update={"match_workers": workers, "match_cluster": "local"})
     with PeakMemory() as memory:
         started = time.perf_counter()
-        run = MatchRunner(driver, settings, progress=lambda message: print("   ", message, flush=True)).run(
+        run = MatchRunner(driver, settings, progress=lambda message: print(
+            f"    {time.perf_counter() - started:7.1f} s  {message}", flush=True)).run(
             None, MatchParams(top_k=top_k), force=True)
         end_to_end = time.perf_counter() - started
     return {"workers": workers, "run": run, "end_to_end_s": end_to_end, "metrics": json.loads(run["metrics"]),
@@ -152,6 +154,9 @@ def main() -> int:
     settings = graph.settings()
     server.start(graph.instance())
     with create_driver(settings) as driver:
+        started = time.perf_counter()
+        apply_schema(driver)  # indexes changed since the graph was prepared
+        print(f"schema applied in {time.perf_counter() - started:.1f} s", flush=True)
         if args.prune:
             print(f"pruned {bench_queries.prune_old_recommendations(driver):,} old recommendations", flush=True)
         results = []

@@ -105,14 +105,19 @@ def township_codes(driver: neo4j.Driver, county_code: str, database: str | None 
 
 def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None, batch: int = 20_000) -> int:
     """Delete earlier runs' recommendations that are neither current nor acted on (a benchmark graph is planned
-    again and again; their recommendations would pile up). Returns how many were deleted."""
-    query = ("MATCH (county:Region {level: 'county'}) "
-             f"MATCH (r:Recommendation) {BY_COUNTY} WHERE r.county_code = county.code AND r.run_id IS NOT NULL "
-             "AND r.score IS NOT NULL AND r.run_id <> coalesce(county.current_run, '') AND r.status = $proposed "
+    again and again; their recommendations would pile up), county by county. Returns how many were deleted."""
+    query = (f"MATCH (county:Region {{code: $county}}) MATCH (r:Recommendation) {BY_COUNTY} "
+             "WHERE r.county_code = county.code AND r.run_id IS NOT NULL AND r.score IS NOT NULL "
+             "AND r.run_id <> coalesce(county.current_run, '') AND r.status = $proposed "
              "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n")
+    counties, _, _ = driver.execute_query("MATCH (county:Region {level: 'county'}) RETURN county.code AS code",
+                                          database_=database, routing_=READ)
     deleted = 0
-    while True:
-        records, _, _ = driver.execute_query(query, with_vocabulary(query, {"batch": batch}), database_=database)
-        deleted += records[0]["n"]
-        if records[0]["n"] < batch:
-            return deleted
+    for record in counties:
+        while True:
+            records, _, _ = driver.execute_query(
+                query, with_vocabulary(query, {"batch": batch, "county": record["code"]}), database_=database)
+            deleted += records[0]["n"]
+            if records[0]["n"] < batch:
+                break
+    return deleted
