@@ -53,7 +53,9 @@ def adopt_current_flags(session: neo4j.Session) -> None:
     session.run("""
         MATCH (county:Region {level: 'county'}) WHERE county.current_run IS NULL
         CALL (county) {
-          MATCH (r:Recommendation) WHERE r.county_code = county.code AND r.current = true
+          // Through the (county_code, run_id, score) index: without it, a label scan per county.
+          MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code, run_id, score)
+          WHERE r.county_code = county.code AND r.run_id IS NOT NULL AND r.score IS NOT NULL AND r.current = true
           RETURN r.run_id AS run_id LIMIT 1
         }
         SET county.current_run = run_id
