@@ -2,7 +2,7 @@
 (is it loaded, is it matched, whom to impersonate)."""
 import neo4j
 
-from graph.matching import CURRENT_RUNS, is_current
+from graph.matching import CURRENT_RUNS, PROPOSED, REC_ID, is_current
 from graph.matching import counties_with_households  # noqa: F401  (re-exported: the benchmarks' county list)
 
 READ = neo4j.RoutingControl.READ
@@ -124,3 +124,15 @@ def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None,
             if records[0]["n"] < batch:
                 break
     return deleted
+
+
+def proposed_recommendations(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
+    """The county's current recommendations nobody decided on yet: rec_id and credit_code of each."""
+    records, _, _ = driver.execute_query(
+        f"""MATCH (county:Region {{code: $county}})
+        MATCH (l:RecommendationList) WHERE l.county_code = county.code AND l.run_id = county.current_run
+        UNWIND range(0, size(l.ranks) - 1) AS i
+        WITH l, i WHERE l.statuses[i] = $proposed
+        RETURN {REC_ID} AS rec_id, l.credit_codes[i] AS credit_code""",
+        county=county_code, proposed=PROPOSED, database_=database, routing_=READ)
+    return [record.data() for record in records]

@@ -377,19 +377,26 @@ _RECOMMENDATION_ITEM = f"""
 
 def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
                            database: str | None = None) -> tuple[list[dict], int]:
-    """A page of an enterprise's current recommendations (best score first) with their households' summaries.
+    """A page of an enterprise's (or a county's) current recommendations, best score first, with their
+    households' summaries.
 
-    Read from the enterprise's shortlists of the runs current in their counties (an index seek each), so
-    a page costs the enterprise's entries, never a county's; the page's entries are then read from their
-    households' lists."""
-    if filters.get("credit_code") is None:
-        raise ValueError("recommendations are listed per enterprise: credit_code is required")
+    An enterprise's are read from its shortlists of the runs current in their counties (an index seek
+    each), so a page costs the enterprise's entries, never a county's; a county's (no page lists those:
+    tests and tools) from the county's shortlists of its current run. The page's entries are then read
+    from their households' lists."""
     clauses = _where(filters, RECOMMENDATION_FILTERS)
     entry_clauses = [clause for clause in clauses if "[j]" in clause]
     list_clauses = [clause for clause in clauses if "[j]" not in clause]
-    match = f"""{CURRENT_RUNS}
+    if filters.get("credit_code") is not None:
+        shortlists = f"""{CURRENT_RUNS}
         MATCH (s:EnterpriseShortlist)
-        WHERE s.run_id IN current_runs AND {" AND ".join(list_clauses)} AND {is_current("s")}
+        WHERE s.run_id IN current_runs AND {" AND ".join(list_clauses)} AND {is_current("s")}"""
+    elif filters.get("county_code") is not None:
+        shortlists = f"""MATCH (county:Region {{code: $county_code}})
+        MATCH (s:EnterpriseShortlist) WHERE s.run_id = county.current_run AND {" AND ".join(list_clauses)}"""
+    else:
+        raise ValueError("recommendations are listed per enterprise or per county: credit_code or county_code")
+    match = f"""{shortlists}
         UNWIND range(0, size(s.ranks) - 1) AS j
         WITH s, j {"WHERE " + " AND ".join(entry_clauses) if entry_clauses else ""}"""
     params = _page_params(filters, skip, limit)
