@@ -144,18 +144,16 @@ class Actors:
 
 
 def make_actors(settings: Settings, enterprise_count: int) -> Actors:
-    from graph import views
+    from graph import bench_queries, views
     from graph.db import create_driver
     from services.context import Context
     from services.tokens import issue_token
 
     with create_driver(settings) as driver:
         ctx = Context(driver, settings)
-        recs, _ = views.search_recommendations(driver, {"county_code": COUNTY}, 0, 100000)
         by_enterprise = defaultdict(list)
-        for rec in recs:
-            if rec.get("status") == "proposed":
-                by_enterprise[rec["credit_code"]].append(rec["rec_id"])
+        for rec in bench_queries.proposed_recommendations(driver, COUNTY):
+            by_enterprise[rec["credit_code"]].append(rec["rec_id"])
         codes = sorted(by_enterprise, key=lambda code: -len(by_enterprise[code]))[:enterprise_count]
         households, _ = views.search_households(driver, {"county_code": COUNTY}, None, None, "household_id", 0, 5000)
         partnerships, _ = views.search_partnerships(driver, {"county_code": COUNTY}, 0, 500)

@@ -2,9 +2,8 @@
 (is it loaded, is it matched, whom to impersonate)."""
 import neo4j
 
-from graph.matching import BY_COUNTY, BY_ENTERPRISE, CURRENT_RUNS, IS_CURRENT
+from graph.matching import CURRENT_RUNS, PROPOSED, REC_ID, is_current
 from graph.matching import counties_with_households  # noqa: F401  (re-exported: the benchmarks' county list)
-from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
 
@@ -41,10 +40,8 @@ def enterprises_with_current_recommendations(driver: neo4j.Driver, limit: int,
         f"""
         {CURRENT_RUNS}
         MATCH (e:Enterprise)
-        WHERE EXISTS {{ UNWIND current_runs AS run_id
-                        MATCH (r:Recommendation) {BY_ENTERPRISE}
-                        WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL
-                          AND {IS_CURRENT} }}
+        WHERE EXISTS {{ MATCH (s:EnterpriseShortlist)
+                        WHERE s.credit_code = e.credit_code AND s.run_id IN current_runs AND {is_current("s")} }}
         RETURN e.credit_code AS credit_code, e.name AS name, e.county_code AS county_code
         ORDER BY credit_code
         LIMIT $limit
@@ -103,21 +100,39 @@ def township_codes(driver: neo4j.Driver, county_code: str, database: str | None 
     return [record["code"] for record in records]
 
 
-def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None, batch: int = 20_000) -> int:
-    """Delete earlier runs' recommendations that are neither current nor acted on (a benchmark graph is planned
-    again and again; their recommendations would pile up), county by county. Returns how many were deleted."""
-    query = (f"MATCH (county:Region {{code: $county}}) MATCH (r:Recommendation) {BY_COUNTY} "
-             "WHERE r.county_code = county.code AND r.run_id IS NOT NULL AND r.score IS NOT NULL "
-             "AND r.run_id <> coalesce(county.current_run, '') AND r.status = $proposed "
-             "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n")
+def prune_old_recommendations(driver: neo4j.Driver, database: str | None = None, batch: int = 5_000) -> int:
+    """Delete earlier runs' recommendation lists and shortlists (a benchmark graph is planned again and
+    again; they would pile up; decided recommendations keep their own nodes), county by county. Returns
+    how many lists and shortlists were deleted."""
+    query = """
+        MATCH (county:Region {code: $county})
+        CALL (county) {
+          MATCH (l:RecommendationList) WHERE l.county_code = county.code AND l.run_id IS NOT NULL
+            AND l.run_id <> coalesce(county.current_run, '') RETURN l AS node
+          UNION ALL
+          MATCH (s:EnterpriseShortlist) WHERE s.county_code = county.code AND s.run_id IS NOT NULL
+            AND s.run_id <> coalesce(county.current_run, '') RETURN s AS node
+        }
+        WITH node LIMIT $batch DETACH DELETE node RETURN count(*) AS n"""
     counties, _, _ = driver.execute_query("MATCH (county:Region {level: 'county'}) RETURN county.code AS code",
                                           database_=database, routing_=READ)
     deleted = 0
     for record in counties:
         while True:
-            records, _, _ = driver.execute_query(
-                query, with_vocabulary(query, {"batch": batch, "county": record["code"]}), database_=database)
+            records, _, _ = driver.execute_query(query, county=record["code"], batch=batch, database_=database)
             deleted += records[0]["n"]
             if records[0]["n"] < batch:
                 break
     return deleted
+
+
+def proposed_recommendations(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
+    """The county's current recommendations nobody decided on yet: rec_id and credit_code of each."""
+    records, _, _ = driver.execute_query(
+        f"""MATCH (county:Region {{code: $county}})
+        MATCH (l:RecommendationList) WHERE l.county_code = county.code AND l.run_id = county.current_run
+        UNWIND range(0, size(l.ranks) - 1) AS i
+        WITH l, i WHERE l.statuses[i] = $proposed
+        RETURN {REC_ID} AS rec_id, l.credit_codes[i] AS credit_code""",
+        county=county_code, proposed=PROPOSED, database_=database, routing_=READ)
+    return [record.data() for record in records]

@@ -11,7 +11,7 @@ import neo4j
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
 from graph import readstate
-from graph.matching import BY_COUNTY, IS_CURRENT
+from graph.matching import IS_CURRENT, materialise_recommendation, sync_entry_status
 from graph.vocabulary import with_vocabulary
 
 # Ledger fields staff may change through the API.
@@ -64,7 +64,9 @@ _ACCEPT_WRITE = """
 
 
 def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str, now: str, today: str) -> dict:
-    record = tx.run(_ACCEPT_READ, with_vocabulary(_ACCEPT_READ, {"rec_id": rec_id})).single()
+    # A refusal below raises, so the transaction and the node it may have created are rolled back.
+    found = materialise_recommendation(tx, rec_id)
+    record = tx.run(_ACCEPT_READ, with_vocabulary(_ACCEPT_READ, {"rec_id": rec_id})).single() if found else None
     if record is None:
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     rec, enterprise, existing = record["rec"], record["enterprise"], record["existing"]
@@ -82,7 +84,8 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
         "rec_id": rec_id, "partnership_id": partnership_id, "status": status, "now": now, "today": today,
         "actor": actor, "rec_status": rec_status,
     })).consume()
-    readstate.refresh(tx, [rec["household_id"]])  # covered / pending, open partnerships and recommendations
+    sync_entry_status(tx, rec_id)
+    readstate.refresh(tx, [rec["household_id"]])  # covered / pending and open partnerships
     return {"partnership_id": partnership_id, "status": status}
 
 
@@ -109,6 +112,8 @@ _DECLINE = """
 
 
 def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str) -> None:
+    if not materialise_recommendation(tx, rec_id):
+        raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     record = tx.run(
         """
         MATCH (r:Recommendation {rec_id: $rec_id})
@@ -124,6 +129,7 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
     tx.run(_DECLINE, with_vocabulary(_DECLINE, {"rec_id": rec_id, "reason": reason, "role": role, "actor": actor,
                                                 "now": now})).consume()
+    sync_entry_status(tx, rec_id)
     readstate.refresh(tx, [record["household_id"]])
 
 
@@ -161,10 +167,9 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Declined recommendations with their reasons (negative feedback for training)."""
-    query = f"""
+    query = """
         UNWIND $counties AS county
-        MATCH (r:Recommendation) {BY_COUNTY}
-        WHERE r.county_code = county AND r.run_id IS NOT NULL AND r.score IS NOT NULL AND r.status = $declined
+        MATCH (r:Recommendation {county_code: county}) WHERE r.status = $declined
         RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
                r.decline_reason AS reason, r.declined_by_role AS role, r.decided_at AS decided_at
     """

@@ -1,22 +1,70 @@
 """Cypher for matching: read a county's households, enterprises and partnerships column-wise,
 and store match runs with their recommendations. Code-list values travel as parameters
-(graph/vocabulary.py)."""
-import neo4j
+(graph/vocabulary.py).
 
-from graph.querybuilder import open_projection
+A run's recommendations are stored compactly: per household one RecommendationList (its entries in
+rank order, as parallel lists), per county and enterprise one EnterpriseShortlist (the same entries
+seen from the enterprise, best first) — a node per five recommendations instead of one each, which
+is what makes writing a province fast. An entry becomes a Recommendation node when someone decides
+on it (accept, confirm, decline); its status is then copied back into both lists, which the pages
+filter on. A recommendation is current when its run is its county's current run (Region.current_run):
+a run becomes current by one write per county.
+"""
+from collections.abc import Iterable, Mapping
+
+import neo4j
+import numpy as np
+import pandas as pd
+
+from core.codes import RecommendationStatus
+from graph.querybuilder import open_projection, projected_properties
 from graph.vocabulary import with_vocabulary
 
 READ = neo4j.RoutingControl.READ
+PROPOSED = RecommendationStatus.PROPOSED.value
 
-# A recommendation is current when its run is its county's current run (Region.current_run): a run
-# becomes current by setting one property per county, not one per recommendation.
-IS_CURRENT = "EXISTS { MATCH (county:Region {code: r.county_code}) WHERE county.current_run = r.run_id }"
+
+def is_current(variable: str) -> str:
+    """Cypher: the list, shortlist or Recommendation `variable` belongs to its county's current run."""
+    return (f"EXISTS {{ MATCH (current:Region {{code: {variable}.county_code}}) "
+            f"WHERE current.current_run = {variable}.run_id }}")
+
+
+IS_CURRENT = is_current("r")
 # `current_runs`: the runs current in some county (a few: the latest full run and later partial ones).
 CURRENT_RUNS = ("CALL () { OPTIONAL MATCH (county:Region) WHERE county.current_run IS NOT NULL "
                 "RETURN collect(DISTINCT county.current_run) AS current_runs }")
-# Index hints: the planner is told which composite index serves a lookup (both hold every recommendation).
-BY_ENTERPRISE = "USING INDEX r:Recommendation(credit_code, run_id, score)"
-BY_COUNTY = "USING INDEX r:Recommendation(county_code, run_id, score)"
+
+# A recommendation's id is its list's id and its rank: run id - household id - rank.
+REC_ID = "l.list_id + '-' + toString(l.ranks[i])"
+# An entry's reasons are stored as one text, a reason per line.
+_ENTRY = {
+    "rec_id": REC_ID, "run_id": "l.run_id", "household_id": "l.household_id", "credit_code": "l.credit_codes[i]",
+    "county_code": "l.county_code", "mechanism": "l.mechanisms[i]", "rank": "l.ranks[i]", "score": "l.scores[i]",
+    "rule_score": "l.rule_scores[i]", "distance_km": "l.distances_km[i]",
+    "reasons": "CASE l.reasons[i] WHEN '' THEN [] ELSE split(l.reasons[i], '\\n') END",
+    "assigned": "l.assigned[i]", "status": "l.statuses[i]",
+    "decline_reason": "decided.decline_reason", "partnership_id": "decided.partnership_id",
+}
+if set(_ENTRY) != set(projected_properties("Recommendation")):
+    raise RuntimeError("a list entry must carry the fields of a Recommendation's projection")
+
+
+def entry(extra: Mapping[str, str] | None = None) -> str:
+    """Cypher: the map of entry `i` of list `l` (with `decided`, its Recommendation node or null) — the same
+    fields as a Recommendation's projection — plus `extra` computed entries."""
+    fields = {**_ENTRY, **(extra or {})}
+    return "{" + ", ".join(f"{name}: {expression}" for name, expression in fields.items()) + "}"
+
+
+# `l, i` → `l, i, decided`: the entry's Recommendation node, if someone decided on it.
+DECIDED = f"OPTIONAL MATCH (decided:Recommendation {{rec_id: {REC_ID}}})"
+
+
+def split_rec_id(rec_id: str) -> tuple[str, int] | None:
+    """(list id, rank) of a recommendation id; None when it is not one."""
+    list_id, _, rank = rec_id.rpartition("-")
+    return (list_id, int(rank)) if list_id and rank.isdigit() and len(rank) < 6 else None
 
 
 def county_households(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
@@ -136,11 +184,12 @@ def held_outside(driver: neo4j.Driver, near_counties: list[str], planned_countie
     query = f"""
         {CURRENT_RUNS}
         MATCH (e:Enterprise) WHERE e.county_code IN $near
-        UNWIND current_runs AS run_id
-        MATCH (r:Recommendation) {BY_ENTERPRISE}
-        WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND r.assigned
-          AND NOT r.county_code IN $planned AND r.status IN $holding_statuses AND {IS_CURRENT}
-        RETURN e.credit_code AS credit_code, r.mechanism AS mechanism, count(*) AS n
+        MATCH (s:EnterpriseShortlist)
+        WHERE s.credit_code = e.credit_code AND s.run_id IN current_runs AND NOT s.county_code IN $planned
+          AND {is_current("s")}
+        UNWIND range(0, size(s.ranks) - 1) AS j
+        WITH e, s, j WHERE s.assigned[j] AND s.statuses[j] IN $holding_statuses
+        RETURN e.credit_code AS credit_code, s.mechanisms[j] AS mechanism, count(*) AS n
     """
     records, _, _ = driver.execute_query(
         query, with_vocabulary(query, {"near": near_counties, "planned": planned_counties}),
@@ -254,54 +303,122 @@ def _check_writer(tx: neo4j.ManagedTransaction, run_id: str, writer: str | None)
         raise RunSuperseded(f"匹配运行 {run_id} 已由另一次尝试接管 / run taken over by another attempt")
 
 
-def write_recommendations(driver: neo4j.Driver, run_id: str, rows: list[dict], database: str | None = None,
-                          writer: str | None = None) -> None:
-    """Store one batch of a run's new recommendations (rec_id is unique; a batch is one transaction), tagged
-    with the attempt that wrote them.
+ROW_FIELDS = ("household_id", "county_code", "credit_code", "mechanism", "rank", "score", "rule_score", "distance_km",
+              "assigned", "reasons")
+
+
+def stored_shape(run_id: str, rows: pd.DataFrame | Iterable[dict]) -> tuple[list[dict], list[dict]]:
+    """A run's recommendations for whole households and counties (ROW_FIELDS, reasons a list of texts) as
+    household lists (entries by rank) and enterprise shortlists (entries best first)."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=list(ROW_FIELDS))
+    if frame.empty:
+        return [], []
+    columns = {name: frame[name].to_numpy() for name in ROW_FIELDS}
+    columns["reasons"] = np.array(["\n".join(reasons) for reasons in columns["reasons"]], dtype=object)
+    columns["household_id"] = columns["household_id"].astype(str)
+    columns["credit_code"] = columns["credit_code"].astype(str)
+    columns["rank"] = columns["rank"].astype(np.int64)
+    columns["assigned"] = columns["assigned"].astype(bool)
+    for name in ("score", "rule_score", "distance_km"):
+        columns[name] = columns[name].astype(np.float64)
+
+    def groups(order: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ordered = key[order]
+        starts = np.r_[0, np.flatnonzero(ordered[1:] != ordered[:-1]) + 1]
+        return starts, np.r_[starts[1:], len(order)]
+
+    lists = []
+    order = np.lexsort((columns["rank"], columns["household_id"]))
+    starts, ends = groups(order, columns["household_id"])
+    listed = {name: columns[name][order].tolist() for name in ROW_FIELDS}
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        household, county = listed["household_id"][start], listed["county_code"][start]
+        lists.append({
+            "list_id": f"{run_id}-{household}", "run_id": run_id, "household_id": household, "county_code": county,
+            "credit_codes": listed["credit_code"][start:end], "mechanisms": listed["mechanism"][start:end],
+            "ranks": listed["rank"][start:end], "scores": listed["score"][start:end],
+            "rule_scores": listed["rule_score"][start:end], "distances_km": listed["distance_km"][start:end],
+            "reasons": listed["reasons"][start:end], "assigned": listed["assigned"][start:end],
+            "statuses": [PROPOSED] * (end - start)})
+    shortlists = []
+    enterprise_key = np.char.add(np.char.add(columns["county_code"].astype(str), "-"), columns["credit_code"])
+    order = np.lexsort((columns["rank"], columns["household_id"], -columns["score"], enterprise_key))
+    starts, ends = groups(order, enterprise_key)
+    listed = {name: columns[name][order].tolist() for name in ROW_FIELDS}
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        county, credit_code = listed["county_code"][start], listed["credit_code"][start]
+        shortlists.append({
+            "shortlist_id": f"{run_id}-{county}-{credit_code}", "run_id": run_id, "county_code": county,
+            "credit_code": credit_code, "household_ids": listed["household_id"][start:end],
+            "ranks": listed["rank"][start:end], "mechanisms": listed["mechanism"][start:end],
+            "scores": listed["score"][start:end], "assigned": listed["assigned"][start:end],
+            "statuses": [PROPOSED] * (end - start)})
+    return lists, shortlists
+
+
+LIST_BATCH = 2000  # household lists per write transaction (about five entries each)
+SHORTLIST_ENTRIES_BATCH = 10000  # shortlist entries per write transaction
+
+
+def write_recommendations(driver: neo4j.Driver, run_id: str, rows: pd.DataFrame | Iterable[dict],
+                          database: str | None = None, writer: str | None = None) -> int:
+    """Store a run's recommendations for whole households and counties (see stored_shape; one call per
+    county: its enterprise shortlists are written whole), tagged with the attempt that wrote them; returns
+    how many. A batch is one transaction.
 
     With `writer`, only while that attempt owns the run (RunSuperseded otherwise)."""
-    # The run is found through rec.run_id (indexed), not a relationship: a province run would
-    # otherwise make its MatchRun node hold millions of relationships.
-    query = """
-        UNWIND $rows AS row
-        MATCH (h:Household {household_id: row.household_id})
-        CREATE (rec:Recommendation)
-        SET rec = row, rec.run_id = $run_id, rec.status = $proposed, rec.attempt = $writer
-        CREATE (rec)-[:FOR_HOUSEHOLD]->(h)
-    """
-    parameters = with_vocabulary(query, {"run_id": run_id, "rows": rows, "writer": writer})
+    lists, shortlists = stored_shape(run_id, rows)
+    batches = [("UNWIND $rows AS row CREATE (l:RecommendationList) SET l = row, l.attempt = $writer",
+                lists[start:start + LIST_BATCH]) for start in range(0, len(lists), LIST_BATCH)]
+    batch, size = [], 0
+    for shortlist in shortlists:
+        batch.append(shortlist)
+        size += len(shortlist["ranks"])
+        if size >= SHORTLIST_ENTRIES_BATCH:
+            batches.append(("UNWIND $rows AS row CREATE (s:EnterpriseShortlist) SET s = row, s.attempt = $writer", batch))
+            batch, size = [], 0
+    if batch:
+        batches.append(("UNWIND $rows AS row CREATE (s:EnterpriseShortlist) SET s = row, s.attempt = $writer", batch))
 
-    def work(tx: neo4j.ManagedTransaction) -> None:
+    def work(tx: neo4j.ManagedTransaction, query: str, rows: list[dict]) -> None:
         _check_writer(tx, run_id, writer)
-        tx.run(query, parameters).consume()
+        tx.run(query, rows=rows, writer=writer).consume()
 
     with driver.session(database=database) as session:
-        session.execute_write(work)
+        for query, batch_rows in batches:
+            session.execute_write(work, query, batch_rows)
+    return sum(len(item["ranks"]) for item in lists)
 
 
-# `r`: the run's recommendations, county by county through the composite index (every county Region,
-# so a run is found without an index of its own).
-_OF_RUN = f"""
-    MATCH (county:Region {{level: 'county'}})
-    MATCH (r:Recommendation) {BY_COUNTY}
-    WHERE r.county_code = county.code AND r.run_id = $run_id AND r.score IS NOT NULL
+# `node`: the run's lists and shortlists of one county (both labels are indexed on (county_code, run_id)).
+_COUNTY_NODES = """
+    CALL (county) {
+      MATCH (l:RecommendationList) WHERE l.county_code = county.code AND l.run_id = $run_id RETURN l AS node
+      UNION ALL
+      MATCH (s:EnterpriseShortlist) WHERE s.county_code = county.code AND s.run_id = $run_id RETURN s AS node
+    }
+"""
+# `l`: the run's household lists, county by county (every county Region: a run needs no index of its own).
+_RUN_LISTS = """
+    MATCH (county:Region {level: 'county'})
+    MATCH (l:RecommendationList) WHERE l.county_code = county.code AND l.run_id = $run_id
 """
 
 
-def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str, writer: str | None,
-                                  database: str | None = None, batch: int = 10000) -> int:
-    """Delete what earlier tries wrote of this run's recommendations for one county (never while the run is
-    the county's current one: see delete_unfinished_recommendations); returns the count."""
+def _delete_in_batches(driver: neo4j.Driver, query: str, parameters: dict, database: str | None, batch: int,
+                       run_id: str | None = None, writer: str | None = None, lock: bool = False) -> int:
+    """Run `query` (deletes at most $batch nodes, returns n) until it deletes fewer; returns the total."""
     deleted = 0
 
     def work(tx: neo4j.ManagedTransaction) -> int:
-        _check_writer(tx, run_id, writer)
-        return tx.run(f"""
-            MATCH (county:Region {{code: $county}}) WHERE coalesce(county.current_run, '') <> $run_id
-            MATCH (r:Recommendation) {BY_COUNTY}
-            WHERE r.county_code = $county AND r.run_id = $run_id AND r.score IS NOT NULL
-            WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n""",
-                      county=county, run_id=run_id, batch=batch).single()["n"]
+        if lock:
+            _hold_run(tx, run_id, writer)
+        elif writer is not None:
+            _check_writer(tx, run_id, writer)
+        count = tx.run(query, {**parameters, "batch": batch}).single()["n"]
+        if lock:
+            _release_run(tx, run_id, writer)
+        return count
 
     with driver.session(database=database) as session:
         while True:
@@ -311,54 +428,52 @@ def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str
                 return deleted
 
 
+def delete_county_recommendations(driver: neo4j.Driver, run_id: str, county: str, writer: str | None,
+                                  database: str | None = None, batch: int = 5000) -> int:
+    """Delete what earlier tries wrote of this run's recommendations for one county (never while the run is
+    the county's current one: see delete_unfinished_recommendations); returns the lists and shortlists deleted."""
+    query = ("MATCH (county:Region {code: $county}) WHERE coalesce(county.current_run, '') <> $run_id"
+             + _COUNTY_NODES + "WITH node LIMIT $batch DETACH DELETE node RETURN count(*) AS n")
+    return _delete_in_batches(driver, query, {"county": county, "run_id": run_id}, database, batch, run_id, writer)
+
+
 def run_recommendation_count(driver: neo4j.Driver, run_id: str, database: str | None = None,
                              attempt: str | None = None) -> int:
     """How many recommendations a run has stored (with `attempt`: that attempt's only)."""
     records, _, _ = driver.execute_query(
-        _OF_RUN + "WITH r WHERE $attempt IS NULL OR r.attempt = $attempt RETURN count(r) AS n",
+        _RUN_LISTS + "WITH l WHERE $attempt IS NULL OR l.attempt = $attempt RETURN sum(size(l.ranks)) AS n",
         run_id=run_id, attempt=attempt, database_=database, routing_=READ)
-    return records[0]["n"]
+    return records[0]["n"] or 0
 
 
 def delete_unfinished_recommendations(driver: neo4j.Driver, run_id: str, writer: str, database: str | None = None,
-                                      batch: int = 10000) -> int:
-    """Delete what an interrupted attempt of this run wrote, before the run is written again; returns the count.
+                                      batch: int = 5000) -> int:
+    """Delete what an interrupted attempt of this run wrote, before the run is written again; returns the
+    lists and shortlists deleted.
 
     Such recommendations were never current (a run becomes current only once all of it is written), so
-    nobody can have accepted or declined one; if one was, the run is not written again (RuntimeError)."""
-    query = """
+    nobody can have decided on one; if one was, the run is not written again (RuntimeError)."""
+    records, _, _ = driver.execute_query(
+        """
         CALL () { OPTIONAL MATCH (current:Region {current_run: $run_id}) RETURN count(current) AS counties }
-        CALL () {""" + _OF_RUN + """ WITH r WHERE r.status <> $proposed RETURN count(r) AS decided }
+        CALL () { OPTIONAL MATCH (decided:Recommendation {run_id: $run_id}) RETURN count(decided) AS decided }
         RETURN counties + decided AS acted_on
-    """
-    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"run_id": run_id}), database_=database)
+        """, run_id=run_id, database_=database)
     if records[0]["acted_on"]:
         raise RuntimeError(f"匹配运行 {run_id} 的推荐已在使用，不能重写 / the run's recommendations are in use")
-    deleted = 0
-    with driver.session(database=database) as session:
-        while True:
-            count = session.execute_write(_as_writer(
-                lambda tx: tx.run(_OF_RUN + "WITH r LIMIT $batch DETACH DELETE r RETURN count(*) AS n",
-                                  run_id=run_id, batch=batch).single()["n"],
-                run_id, writer))
-            deleted += count
-            if count < batch:
-                return deleted
+    query = ("MATCH (county:Region {level: 'county'})" + _COUNTY_NODES
+             + "WITH node LIMIT $batch DETACH DELETE node RETURN count(*) AS n")
+    return _delete_in_batches(driver, query, {"run_id": run_id}, database, batch, run_id, writer, lock=True)
 
 
 def delete_other_attempts(driver: neo4j.Driver, run_id: str, attempt: str, database: str | None = None,
-                          batch: int = 10000) -> int:
-    """Delete the run's recommendations that another attempt wrote (one taken over while it was writing
+                          batch: int = 5000) -> int:
+    """Delete the run's lists and shortlists that another attempt wrote (one taken over while it was writing
     may commit a batch after the new attempt rewrote its county); returns the count."""
-    deleted = 0
-    with driver.session(database=database) as session:
-        while True:
-            count = session.execute_write(lambda tx: tx.run(
-                _OF_RUN + "WITH r WHERE r.attempt <> $attempt WITH r LIMIT $batch DETACH DELETE r "
-                          "RETURN count(*) AS n", run_id=run_id, attempt=attempt, batch=batch).single()["n"])
-            deleted += count
-            if count < batch:
-                return deleted
+    query = ("MATCH (county:Region {level: 'county'})" + _COUNTY_NODES
+             + "WITH node WHERE node.attempt <> $attempt WITH node LIMIT $batch DETACH DELETE node "
+               "RETURN count(*) AS n")
+    return _delete_in_batches(driver, query, {"run_id": run_id, "attempt": attempt}, database, batch)
 
 
 def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str], database: str | None = None,
@@ -366,8 +481,8 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
     """The run becomes the current one of its counties (Region.current_run); older runs are kept, not current.
 
     With `attempt` (the attempt that wrote the run in full, `expected` recommendations), recommendations
-    another attempt wrote are deleted first: only the owning attempt's become current. Counting is
-    index-only, so they are looked for only when the run holds more than expected.
+    another attempt wrote are deleted first: only the owning attempt's become current. They are looked for
+    only when the run holds more than expected.
 
     One transaction for all the counties: a reader (or a crash) never finds a county with two current
     runs or none, nor a run current in part of its counties. Repeating it is harmless, so an interrupted
@@ -386,11 +501,49 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
 def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:
     """Every recommendation of a run, with whether it is current (for tests, evaluation and export)."""
     records, _, _ = driver.execute_query(
-        _OF_RUN + f"RETURN {open_projection('Recommendation', 'r', {'current': IS_CURRENT})} AS r "
-        "ORDER BY r.household_id, r.rank",
+        _RUN_LISTS + "UNWIND range(0, size(l.ranks) - 1) AS i " + DECIDED
+        + f" RETURN {entry({'current': is_current('l')})} AS r ORDER BY r.household_id, r.rank",
         run_id=run_id, database_=database, routing_=READ,
     )
     return [record["r"] for record in records]
+
+
+# --- deciding on a recommendation (graph/ledger.py) ------------------------------------------------
+
+def materialise_recommendation(tx: neo4j.ManagedTransaction, rec_id: str) -> bool:
+    """Make sure the recommendation has its own node (created from its list entry when first decided on);
+    False when there is no such recommendation."""
+    found = split_rec_id(rec_id)
+    if found is None:
+        return False
+    list_id, rank = found
+    record = tx.run(f"""
+        MATCH (l:RecommendationList {{list_id: $list_id}})
+        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = $rank] AS found
+        WHERE size(found) = 1
+        WITH l, found[0] AS i
+        {DECIDED}
+        WITH l, i, decided, {entry()} AS fields
+        MERGE (r:Recommendation {{rec_id: fields.rec_id}})
+        ON CREATE SET r += fields
+        RETURN count(r) AS n
+        """, list_id=list_id, rank=rank).single()
+    return bool(record and record["n"])
+
+
+def sync_entry_status(tx: neo4j.ManagedTransaction, rec_id: str) -> None:
+    """Copy a decided recommendation's status into its list and shortlist entries (the pages filter on them)."""
+    tx.run("""
+        MATCH (r:Recommendation {rec_id: $rec_id})
+        OPTIONAL MATCH (l:RecommendationList {list_id: r.run_id + '-' + r.household_id})
+        SET l.statuses = [i IN range(0, size(l.ranks) - 1) |
+                          CASE WHEN l.ranks[i] = r.rank THEN r.status ELSE l.statuses[i] END]
+        WITH r
+        OPTIONAL MATCH (s:EnterpriseShortlist {shortlist_id: r.run_id + '-' + r.county_code + '-' + r.credit_code})
+        SET s.statuses = [j IN range(0, size(s.ranks) - 1) |
+                          CASE WHEN s.household_ids[j] = r.household_id AND s.ranks[j] = r.rank
+                          THEN r.status ELSE s.statuses[j] END]
+        """, rec_id=rec_id).consume()
 
 
 def match_run(driver: neo4j.Driver, run_id: str, database: str | None = None) -> dict | None:

@@ -391,11 +391,11 @@ _DECLARED: tuple[NodeType, ...] = (
     NodeType(
         "Recommendation", "rec_id",
         (
-            app_property("rec_id", "推荐编号（运行编号-序号）"),
-            app_property("run_id", "所属匹配运行"),
+            app_property("rec_id", "推荐编号（运行编号-户编号-名次）"),
+            app_property("run_id", "所属匹配运行", indexed=True),
             app_property("household_id", "户编号"),
             app_property("credit_code", "企业统一社会信用代码"),
-            app_property("county_code", "户所在县"),
+            app_property("county_code", "户所在县", indexed=True),
             app_property("mechanism", "联结方式（代码）"),
             app_property("rank", "该户的推荐名次"),
             app_property("score", "综合得分"),
@@ -404,7 +404,6 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("reasons", "推荐理由", list=True),
             app_property("assigned", "是否在容量内分配"),
             app_property("status", "推荐状态：proposed / accepted / confirmed / declined"),
-            app_property("attempt", "写入该推荐的运行尝试：只有拥有运行的尝试写入的推荐会成为当前推荐", internal=True),
             app_property("decline_reason", "拒绝理由"),
             app_property("partnership_id", "接受后形成的联结"),
             app_property("declined_by_role", "拒绝方的角色", internal=True),
@@ -412,16 +411,53 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("decided_by", "处理人", internal=True),
             app_property("lock", "事务内的写锁标记", internal=True),
         ),
+        (),
+        "一条已处理的推荐（接受、确认或拒绝时由推荐清单中的一项生成，保存处理结果）",
+    ),
+    # A run's recommendations are stored compactly (graph/matching.py): one list per household and one
+    # shortlist per county and enterprise, each holding its entries as parallel lists — five
+    # recommendations per node instead of a node each. A recommendation is current when its run is its
+    # county's current_run (Region).
+    NodeType(
+        "RecommendationList", "list_id",
         (
-            # The enterprise is found by credit_code: a relationship would lock the enterprise node, which
-            # the counties it serves write to in parallel.
-            RelationshipType("FOR_HOUSEHOLD", "Household", None, "推荐 → 户"),
+            app_property("list_id", "运行编号-户编号"),
+            app_property("run_id", "所属匹配运行"),
+            app_property("household_id", "户编号"),
+            app_property("county_code", "户所在县"),
+            app_property("credit_codes", "各项的企业统一社会信用代码", list=True),
+            app_property("mechanisms", "各项的联结方式（代码）", list=True),
+            app_property("ranks", "各项的名次", list=True),
+            app_property("scores", "各项的综合得分", list=True),
+            app_property("rule_scores", "各项的规则得分", list=True),
+            app_property("distances_km", "各项的户—企业距离（公里）", list=True),
+            app_property("reasons", "各项的推荐理由（每项一段，理由之间换行）", list=True),
+            app_property("assigned", "各项是否在容量内分配", list=True),
+            app_property("statuses", "各项的推荐状态（处理时与已处理的推荐同步）", list=True),
+            app_property("attempt", "写入的运行尝试：只有拥有运行的尝试写入的会成为当前推荐", internal=True),
         ),
-        "推荐：户—企业—联结方式，含排名、得分与理由",
-        # A county's and an enterprise's recommendations of one run, best first, from the index. A
-        # recommendation is current when its run is its county's current_run (Region); each write
-        # maintains these two indexes and the key only.
-        composite_indexes=(("credit_code", "run_id", "score"), ("county_code", "run_id", "score")),
+        (),
+        "一户在一次匹配运行中的推荐清单（按名次）",
+        composite_indexes=(("county_code", "run_id"),),
+    ),
+    NodeType(
+        "EnterpriseShortlist", "shortlist_id",
+        (
+            app_property("shortlist_id", "运行编号-县代码-企业信用代码"),
+            app_property("run_id", "所属匹配运行"),
+            app_property("county_code", "户所在县"),
+            app_property("credit_code", "企业统一社会信用代码"),
+            app_property("household_ids", "各项的户编号", list=True),
+            app_property("ranks", "各项在该户清单中的名次", list=True),
+            app_property("mechanisms", "各项的联结方式（代码）", list=True),
+            app_property("scores", "各项的综合得分", list=True),
+            app_property("assigned", "各项是否在容量内分配", list=True),
+            app_property("statuses", "各项的推荐状态（处理时同步）", list=True),
+            app_property("attempt", "写入的运行尝试", internal=True),
+        ),
+        (),
+        "一家企业在一次匹配运行中对一个县的户的推荐（企业页、容量占用从这里读）",
+        composite_indexes=(("credit_code", "run_id"), ("county_code", "run_id")),
     ),
     NodeType(
         "LoadRun", "load_id",

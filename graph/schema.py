@@ -4,7 +4,7 @@
 """
 import neo4j
 
-from graph import querybuilder
+from graph import matching, querybuilder
 
 
 def schema_statements() -> list[str]:
@@ -20,7 +20,8 @@ def apply_schema(driver: neo4j.Driver, database: str | None = None) -> int:
         for statement in statements:
             session.run(statement).consume()
         session.run("CALL db.awaitIndexes(300)").consume()
-        adopt_current_flags(session)
+    adopt_recommendation_nodes(driver, database)
+    with driver.session(database=database) as session:
         for name in retired_indexes(driver, database):
             session.run(f"DROP INDEX {querybuilder.identifier(name)} IF EXISTS").consume()
         session.run("CALL db.awaitIndexes(300)").consume()
@@ -47,16 +48,47 @@ def existing_schema(driver: neo4j.Driver, database: str | None = None) -> dict[s
     }
 
 
-def adopt_current_flags(session: neo4j.Session) -> None:
-    """A graph written before counties pointed at their current run (Region.current_run) flagged each
-    current recommendation instead: point each such county at the run of its flagged ones."""
-    session.run("""
-        MATCH (county:Region {level: 'county'}) WHERE county.current_run IS NULL
+def adopt_recommendation_nodes(driver: neo4j.Driver, database: str | None = None, progress=None) -> int:
+    """A graph written before recommendations were stored as lists (graph/matching.py) holds a node per
+    recommendation, linked to its household: each county's current ones become lists and shortlists (a
+    decided one keeps its node, renamed to the list entry's id), and the rest go. Returns the counties
+    converted. Nothing to do (and instant) on a graph without such nodes."""
+    records, _, _ = driver.execute_query("MATCH ()-[link:FOR_HOUSEHOLD]->() RETURN count(link) AS n",
+                                         database_=database)
+    if not records[0]["n"]:
+        return 0
+    counties, _, _ = driver.execute_query("""
+        MATCH (county:Region {level: 'county'})
         CALL (county) {
-          // Through the (county_code, run_id, score) index: without it, a label scan per county.
-          MATCH (r:Recommendation) USING INDEX r:Recommendation(county_code, run_id, score)
-          WHERE r.county_code = county.code AND r.run_id IS NOT NULL AND r.score IS NOT NULL AND r.current = true
-          RETURN r.run_id AS run_id LIMIT 1
+          OPTIONAL MATCH (r:Recommendation {county_code: county.code}) WHERE r.current = true
+          RETURN r.run_id AS flagged LIMIT 1
         }
-        SET county.current_run = run_id
-    """).consume()
+        WITH county, coalesce(county.current_run, flagged) AS run_id WHERE run_id IS NOT NULL
+        RETURN county.code AS code, run_id""", database_=database)
+    for record in counties:
+        county, run_id = record["code"], record["run_id"]
+        rows, _, _ = driver.execute_query("""
+            MATCH (r:Recommendation {county_code: $county})-[:FOR_HOUSEHOLD]->() WHERE r.run_id = $run_id
+            RETURN r.household_id AS household_id, r.county_code AS county_code, r.credit_code AS credit_code,
+                   r.mechanism AS mechanism, r.rank AS rank, r.score AS score, r.rule_score AS rule_score,
+                   r.distance_km AS distance_km, coalesce(r.assigned, false) AS assigned,
+                   coalesce(r.reasons, []) AS reasons""", county=county, run_id=run_id, database_=database)
+        matching.write_recommendations(driver, run_id, [row.data() for row in rows], database)
+        driver.execute_query("MATCH (county:Region {code: $county}) SET county.current_run = $run_id",
+                             county=county, run_id=run_id, database_=database)
+        if progress:
+            progress(f"推荐改存为清单：{county} / recommendations stored as lists: {county}")
+    with driver.session(database=database) as session:
+        # Decided ones keep their node under the entry's id; their status goes into the lists.
+        decided = session.run("""
+            MATCH (r:Recommendation)-[:FOR_HOUSEHOLD]->() WHERE r.status <> $proposed
+            SET r.rec_id = r.run_id + '-' + r.household_id + '-' + toString(r.rank)
+            REMOVE r.current, r.attempt
+            RETURN collect(r.rec_id) AS ids""", proposed=matching.PROPOSED).single()["ids"]
+        for rec_id in decided:
+            session.execute_write(matching.sync_entry_status, rec_id)
+        session.run("MATCH ()-[link:FROM_ENTERPRISE|FOR_HOUSEHOLD]->() "
+                    "CALL (link) { DELETE link } IN TRANSACTIONS OF 20000 ROWS").consume()
+        session.run("MATCH (r:Recommendation) WHERE r.status = $proposed "
+                    "CALL (r) { DELETE r } IN TRANSACTIONS OF 20000 ROWS", proposed=matching.PROPOSED).consume()
+    return len(counties)

@@ -12,7 +12,7 @@ import neo4j
 
 from graph import readstate
 from graph.db import read_page
-from graph.matching import BY_COUNTY, BY_ENTERPRISE, CURRENT_RUNS, IS_CURRENT
+from graph.matching import CURRENT_RUNS, DECIDED, entry, is_current, split_rec_id
 from graph.querybuilder import projection
 from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
@@ -172,7 +172,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
 
 MEMBER_FIELDS = projection("Member", "m")
 HOUSEHOLD_PARTNERSHIP_FIELDS = projection("Partnership", "p", {"enterprise_name": "e.name"})
-HOUSEHOLD_RECOMMENDATION_FIELDS = projection("Recommendation", "r", {"enterprise_name": "e.name", "current": "true"})
+HOUSEHOLD_RECOMMENDATION_FIELDS = entry({"enterprise_name": "e.name", "current": "true"})
 
 
 def household_detail(driver: neo4j.Driver, household_id: str, database: str | None = None) -> dict | None:
@@ -192,9 +192,13 @@ def household_detail(driver: neo4j.Driver, household_id: str, database: str | No
           RETURN collect({HOUSEHOLD_PARTNERSHIP_FIELDS}) AS partnership_list
         }}
         CALL (h) {{
-          OPTIONAL MATCH (h)<-[:FOR_HOUSEHOLD]-(r:Recommendation) WHERE {IS_CURRENT}
-          OPTIONAL MATCH (e:Enterprise {{credit_code: r.credit_code}})
-          WITH r, e ORDER BY r.rank
+          // The household's list of its county's current run, entry by entry.
+          OPTIONAL MATCH (county:Region {{code: h.county_code}})
+          OPTIONAL MATCH (l:RecommendationList {{list_id: county.current_run + '-' + h.household_id}})
+          UNWIND CASE WHEN l IS NULL THEN [] ELSE range(0, size(l.ranks) - 1) END AS i
+          {DECIDED}
+          OPTIONAL MATCH (e:Enterprise {{credit_code: l.credit_codes[i]}})
+          WITH l, i, decided, e ORDER BY l.ranks[i]
           RETURN collect({HOUSEHOLD_RECOMMENDATION_FIELDS}) AS recommendation_list
         }}
         RETURN item {{.*, member_list: member_list, partnership_list: partnership_list,
@@ -309,6 +313,11 @@ def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: in
                      params, database)
 
 
+# `e, current_runs` → `s`: the enterprise's shortlists of the runs current in their county.
+CURRENT_SHORTLISTS = f"""MATCH (s:EnterpriseShortlist)
+          WHERE s.credit_code = e.credit_code AND s.run_id IN current_runs AND {is_current("s")}"""
+
+
 def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | None = None) -> dict | None:
     """An enterprise with, per mechanism, partnerships in force, awaiting confirmation and current assignments."""
     records = _read(driver, f"""
@@ -319,11 +328,10 @@ def enterprise_detail(driver: neo4j.Driver, credit_code: str, database: str | No
         }}
         CALL (e) {{
           {CURRENT_RUNS}
-          UNWIND current_runs AS run_id
-          MATCH (r:Recommendation) {BY_ENTERPRISE}
-          WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND r.assigned
-            AND r.status IN $holding_statuses AND {IS_CURRENT}
-          RETURN collect(r.mechanism) AS assigned
+          {CURRENT_SHORTLISTS}
+          UNWIND range(0, size(s.ranks) - 1) AS j
+          WITH s, j WHERE s.assigned[j] AND s.statuses[j] IN $holding_statuses
+          RETURN collect(s.mechanisms[j]) AS assigned
         }}
         RETURN {ENTERPRISE_DETAIL_FIELDS} AS item
         """, {"credit_code": credit_code}, database)
@@ -335,10 +343,8 @@ def enterprise_counties(driver: neo4j.Driver, credit_code: str, database: str | 
     records = _read(driver, f"""
         MATCH (e:Enterprise {{credit_code: $credit_code}})
         CALL (e) {{ {CURRENT_RUNS}
-                   UNWIND current_runs AS run_id
-                   MATCH (r:Recommendation) {BY_ENTERPRISE}
-                   WHERE r.credit_code = e.credit_code AND r.run_id = run_id AND r.score IS NOT NULL AND {IS_CURRENT}
-                   RETURN collect(DISTINCT r.county_code) AS rec_counties }}
+                   OPTIONAL {CURRENT_SHORTLISTS}
+                   RETURN collect(DISTINCT s.county_code) AS rec_counties }}
         CALL (e) {{ OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
                    RETURN collect(DISTINCT h.county_code) AS partner_counties }}
         RETURN [e.county_code] + rec_counties + partner_counties AS counties
@@ -346,60 +352,78 @@ def enterprise_counties(driver: neo4j.Driver, credit_code: str, database: str | 
     return {code for code in records[0]["counties"] if code} if records else set()
 
 
+# On the enterprise's shortlist entries `s, j`.
 RECOMMENDATION_FILTERS = {
-    "credit_code": "r.credit_code = $credit_code",
-    "county_code": "r.county_code = $county_code",
-    "household_id": "r.household_id = $household_id",
-    "mechanism": "r.mechanism = $mechanism",
-    "status": "r.status = $status",
-    "assigned": "r.assigned = $assigned",
+    "credit_code": "s.credit_code = $credit_code",
+    "county_code": "s.county_code = $county_code",
+    "household_id": "s.household_ids[j] = $household_id",
+    "mechanism": "s.mechanisms[j] = $mechanism",
+    "status": "s.statuses[j] = $status",
+    "assigned": "s.assigned[j] = $assigned",
 }
-RECOMMENDATION_FIELDS = projection("Recommendation", "r", {
-    "enterprise_name": "e.name", "household": "household", "current": IS_CURRENT,
+RECOMMENDATION_EXTRA = {
+    "enterprise_name": "e.name", "household": "household", "current": is_current("l"),
     "confirmed": "EXISTS { MATCH (h)<-[:OF_HOUSEHOLD]-(cp:Partnership {status: $in_force})-[:WITH_ENTERPRISE]->(e) }",
-})
+}
+RECOMMENDATION_FIELDS = entry(RECOMMENDATION_EXTRA)
+# `l, i` → one recommendation map with its household's summary.
+_RECOMMENDATION_ITEM = f"""
+        {DECIDED}
+        MATCH (e:Enterprise {{credit_code: l.credit_codes[i]}})
+        MATCH (h:Household {{household_id: l.household_id}})
+        {household_summary("household", "l, i, decided, e")}
+        RETURN {RECOMMENDATION_FIELDS} AS item"""
 
 
 def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
                            database: str | None = None) -> tuple[list[dict], int]:
-    """A page of current recommendations (best score first) with their household's summary.
+    """A page of an enterprise's (or a county's) current recommendations, best score first, with their
+    households' summaries.
 
-    A county's are read from the composite index (county_code, run_id, score) with the county's current
-    run; an enterprise's from (credit_code, run_id, score) for each run current somewhere; a household's
-    through its relationships."""
-    where = " AND ".join(["r.score IS NOT NULL"] + _where(filters, RECOMMENDATION_FILTERS))
-    if filters.get("county_code") is not None:
-        match = f"""MATCH (county:Region {{code: $county_code}})
-        MATCH (r:Recommendation) {BY_COUNTY} WHERE r.run_id = county.current_run AND {where}"""
-    elif filters.get("credit_code") is not None:
-        match = f"""{CURRENT_RUNS} UNWIND current_runs AS run_id
-        MATCH (r:Recommendation) {BY_ENTERPRISE} WHERE r.run_id = run_id AND {where} AND {IS_CURRENT}"""
-    elif filters.get("household_id") is not None:
-        match = f"""MATCH (:Household {{household_id: $household_id}})<-[:FOR_HOUSEHOLD]-(r:Recommendation)
-        WHERE {where} AND {IS_CURRENT}"""
+    An enterprise's are read from its shortlists of the runs current in their counties (an index seek
+    each), so a page costs the enterprise's entries, never a county's; a county's (no page lists those:
+    tests and tools) from the county's shortlists of its current run. The page's entries are then read
+    from their households' lists."""
+    clauses = _where(filters, RECOMMENDATION_FILTERS)
+    entry_clauses = [clause for clause in clauses if "[j]" in clause]
+    list_clauses = [clause for clause in clauses if "[j]" not in clause]
+    if filters.get("credit_code") is not None:
+        shortlists = f"""{CURRENT_RUNS}
+        MATCH (s:EnterpriseShortlist)
+        WHERE s.run_id IN current_runs AND {" AND ".join(list_clauses)} AND {is_current("s")}"""
+    elif filters.get("county_code") is not None:
+        shortlists = f"""MATCH (county:Region {{code: $county_code}})
+        MATCH (s:EnterpriseShortlist) WHERE s.run_id = county.current_run AND {" AND ".join(list_clauses)}"""
     else:
-        match = f"""MATCH (county:Region) WHERE county.current_run IS NOT NULL
-        MATCH (r:Recommendation) {BY_COUNTY}
-        WHERE r.county_code = county.code AND r.run_id = county.current_run AND {where}"""
+        raise ValueError("recommendations are listed per enterprise or per county: credit_code or county_code")
+    match = f"""{shortlists}
+        UNWIND range(0, size(s.ranks) - 1) AS j
+        WITH s, j {"WHERE " + " AND ".join(entry_clauses) if entry_clauses else ""}"""
     params = _page_params(filters, skip, limit)
     return read_page(
-        driver, f"{match} RETURN count(r) AS total",
-        f"""{match} WITH r ORDER BY r.score DESC, r.rec_id SKIP $skip LIMIT $limit
-        MATCH (e:Enterprise {{credit_code: r.credit_code}})
-        MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
-        {household_summary("household", "r, e")}
-        RETURN {RECOMMENDATION_FIELDS} AS item""",
+        driver, f"{match} RETURN count(*) AS total",
+        f"""{match}
+        WITH s, j, s.run_id + '-' + s.household_ids[j] AS list_id, s.ranks[j] AS rank, s.scores[j] AS score
+        ORDER BY score DESC, list_id, rank SKIP $skip LIMIT $limit
+        MATCH (l:RecommendationList {{list_id: list_id}})
+        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = rank][0] AS i, score, list_id, rank
+        ORDER BY score DESC, list_id, rank
+        {_RECOMMENDATION_ITEM}""",
         params, database,
     )
 
 
 def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = None) -> dict | None:
     """One recommendation (current or not) with its household's summary."""
-    records = _read(driver, f"""MATCH (r:Recommendation {{rec_id: $rec_id}})
-        MATCH (e:Enterprise {{credit_code: r.credit_code}})
-        MATCH (r)-[:FOR_HOUSEHOLD]->(h:Household)
-        {household_summary("household", "r, e")}
-        RETURN {RECOMMENDATION_FIELDS} AS item""", {"rec_id": rec_id}, database)
+    found = split_rec_id(rec_id)
+    if found is None:
+        return None
+    list_id, rank = found
+    records = _read(driver, f"""MATCH (l:RecommendationList {{list_id: $list_id}})
+        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = $rank] AS found
+        WHERE size(found) = 1
+        WITH l, found[0] AS i
+        {_RECOMMENDATION_ITEM}""", {"list_id": list_id, "rank": rank}, database)
     return records[0]["item"] if records else None
 
 

@@ -42,7 +42,6 @@ from matching.rules import MECHANISMS
 from matching.scoring import BlendedScorer
 
 NEIGHBOUR_MARGIN_KM = 40.0  # a county's own extent beyond its centroid
-WRITE_BATCH = 5000  # recommendations per write transaction
 
 
 def neighbour_counties(county_codes: list[str], radius_km: float) -> list[str]:
@@ -225,16 +224,8 @@ def write_county(spec: RunSpec, work: CountyWork, plan: GroupPlan) -> dict:
     started = time.perf_counter()
     # A try of this task that failed half-way may have written part of the county: start from nothing.
     queries.delete_county_recommendations(driver, spec.run_id, work.county, spec.writer, database)
-    records = rows.to_dict("records")
-    for number, row in enumerate(records):
-        row["rec_id"] = f"{spec.run_id}-{work.county}-{number}"
-        row["rank"], row["score"] = int(row["rank"]), float(row["score"])
-        row["rule_score"], row["distance_km"] = float(row["rule_score"]), float(row["distance_km"])
-        row["assigned"] = bool(row["assigned"])
-    for start in range(0, len(records), WRITE_BATCH):
-        queries.write_recommendations(driver, spec.run_id, records[start:start + WRITE_BATCH], database,
-                                      writer=spec.writer)
-    return {"county": work.county, "written": len(records), "counts": county_counts(work, chosen),
+    written = queries.write_recommendations(driver, spec.run_id, rows, database, writer=spec.writer)
+    return {"county": work.county, "written": written, "counts": county_counts(work, chosen),
             "timings": {"recommendations_s": rows_s, "write_s": time.perf_counter() - started}}
 
 

@@ -23,7 +23,8 @@ NOW, TODAY = "2024-05-01T08:00:00+00:00", "2024-05-01"
 
 
 def _rec_id(number: int) -> str:
-    return f"{RUN}-{number}"
+    """A recommendation's id: its run, its household and its rank."""
+    return f"{RUN}-{bf.household_id(number)}-1"
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def land_lease_world(graph_db, test_settings, tmp_path):
     assert [(f.rows_loaded, f.rows_rejected) for f in result.files] == [(HOUSEHOLDS, 0), (1, 0)]
     rows = [{"household_id": bf.household_id(number), "credit_code": ENTERPRISE, "county_code": bf.COUNTY,
              "mechanism": Mechanism.LAND_LEASE.value, "rank": 1, "score": 0.9, "rule_score": 0.9,
-             "distance_km": 1.5, "reasons": ["土地流转"], "assigned": True, "rec_id": _rec_id(number)}
+             "distance_km": 1.5, "reasons": ["土地流转"], "assigned": True}
             for number in range(1, HOUSEHOLDS + 1)]
     matching.write_recommendations(graph_db, RUN, rows)
     matching.make_run_current(graph_db, RUN, [bf.COUNTY])

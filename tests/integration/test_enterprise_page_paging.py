@@ -51,12 +51,13 @@ def paged_graph(neo4j_driver, test_settings, tmp_path_factory):
     assert not result.failed_files and not result.rows_rejected, result.problems
     rows = [{"household_id": household_id(n), "credit_code": ENTERPRISE, "county_code": COUNTY,
              "mechanism": Mechanism.EMPLOYMENT.value, "rank": 1, "score": round(0.99 - n / 1000, 3),
-             "rule_score": 0.9, "distance_km": 1.5, "reasons": ["就近务工"], "assigned": False,
-             "rec_id": f"{RUN}-{n}"} for n in RECOMMENDED]
+             "rule_score": 0.9, "distance_km": 1.5, "reasons": ["就近务工"], "assigned": False}
+            for n in RECOMMENDED]
     matching.write_recommendations(neo4j_driver, RUN, rows)
     matching.make_run_current(neo4j_driver, RUN, [COUNTY])
     for n in DECLINED:
-        ledger.decline_recommendation(neo4j_driver, f"{RUN}-{n}", "岗位已满", "test", "enterprise", NOW)
+        ledger.decline_recommendation(neo4j_driver, f"{RUN}-{household_id(n)}-1", "岗位已满", "test", "enterprise",
+                                      NOW)
     ctx = Context(neo4j_driver, test_settings)
     return {"token": issue_token(ctx, "enterprise", "paging enterprise", credit_code=ENTERPRISE)}
 

@@ -23,7 +23,6 @@ from graph import ledger
 from graph import matching as matching_queries
 from graph.maintenance import clear_graph
 from jobs.runner import JobRunner
-from matching.province import WRITE_BATCH  # a county's recommendations are written in batches of this many
 from matching.run import MatchParams, MatchRunner
 from services.jobs import new_job
 from tests.support.faults import blocked_transactions, is_alive, key_reserved, wait_until
@@ -53,15 +52,15 @@ def _ledger(driver) -> list[tuple]:
 def _current_runs(driver) -> dict[str, int]:
     """run_id → number of current recommendations, for the county."""
     records, _, _ = driver.execute_query(
-        f"MATCH (r:Recommendation) WHERE r.county_code = $county AND {matching_queries.IS_CURRENT} "
-        "RETURN r.run_id AS run, count(*) AS n",
+        f"MATCH (l:RecommendationList) WHERE l.county_code = $county AND {matching_queries.is_current('l')} "
+        "RETURN l.run_id AS run, sum(size(l.ranks)) AS n",
         county=COUNTY)
     return {record["run"]: record["n"] for record in records}
 
 
-def _run_count(driver, run_id: str) -> int:
-    records, _, _ = driver.execute_query("MATCH (r:Recommendation {run_id: $run_id}) RETURN count(r) AS n",
-                                         run_id=run_id)
+def _shortlists(driver, run_id: str) -> int:
+    records, _, _ = driver.execute_query("MATCH (s:EnterpriseShortlist) WHERE s.county_code = $county "
+                                         "AND s.run_id = $run_id RETURN count(s) AS n", county=COUNTY, run_id=run_id)
     return records[0]["n"]
 
 
@@ -73,36 +72,41 @@ def county(neo4j_driver, test_settings, tmp_path_factory):
     assert not load_files(list(paths.values()), neo4j_driver, test_settings, progress=False).failed_files
     runner = MatchRunner(neo4j_driver, test_settings, progress=None)
     first = matching_queries.run_recommendations(neo4j_driver, runner.run([COUNTY], MatchParams(**PARAMS))["run_id"])
-    assert len(first) > WRITE_BATCH, "the run needs two write batches for the kill to fall between them"
     assigned = [r for r in first if r["assigned"]]
     for rec, confirm in ((assigned[0], True), (assigned[len(assigned) // 2], True), (assigned[-1], False)):
         ledger.accept_recommendation(neo4j_driver, rec["rec_id"], confirm, "fault-test", "2026-01-01T00:00:00+00:00",
                                      "2026-01-01")
     clean = runner.run([COUNTY], MatchParams(**PARAMS), force=True)
-    return {"clean": _essence(matching_queries.run_recommendations(neo4j_driver, clean["run_id"]))}
+    clean_recommendations = matching_queries.run_recommendations(neo4j_driver, clean["run_id"])
+    return {"clean": _essence(clean_recommendations), "recommendations": len(clean_recommendations),
+            "first_enterprise": min(r["credit_code"] for r in clean_recommendations)}
 
 
-def _kill_the_child_while_it_writes(driver, settings, worker_survives: bool) -> str:
-    """Queue a forced run, kill its child between its write batches; returns the job id once it has ended."""
+def _kill_the_child_while_it_writes(driver, settings, county: dict, worker_survives: bool) -> str:
+    """Queue a forced run, kill its child between its write batches (the households' lists written, the
+    enterprises' shortlists not); returns the job id once it has ended."""
     job = new_job("match", COUNTY, "fault-test", {"counties": [COUNTY], **PARAMS, "force": True})
     queue.enqueue_job(driver, job)
     fast = settings.model_copy(update=FAST)
     first_worker, other_worker = JobRunner(fast, lambda: driver), JobRunner(fast, lambda: driver)
     try:
-        # rec_id is "<run id>-<county>-<position>" and a job's run id is its job id: the second batch starts here.
-        with key_reserved(driver, "Recommendation", "rec_id", f"{job['job_id']}-{COUNTY}-{WRITE_BATCH}"):
+        # A shortlist's id is "<run id>-<county>-<credit code>", a job's run id its job id, and shortlists are
+        # written after the lists, in credit-code order: the first shortlist batch starts here.
+        with key_reserved(driver, "EnterpriseShortlist", "shortlist_id",
+                          f"{job['job_id']}-{COUNTY}-{county['first_enterprise']}"):
             first_worker.start()
             child = wait_until(lambda: first_worker.child, 60, 0.1, "the first worker to start a child")
-            wait_until(lambda: blocked_transactions(driver, "CREATE (rec:Recommendation)"), 180, 0.2,
-                       "the child's second write batch to wait")
-            assert _run_count(driver, job["job_id"]) == WRITE_BATCH, "killed with one batch written, one open"
+            wait_until(lambda: blocked_transactions(driver, "CREATE (s:EnterpriseShortlist)"), 180, 0.2,
+                       "the child's first shortlist batch to wait")
+            assert matching_queries.run_recommendation_count(driver, job["job_id"]) == county["recommendations"]
+            assert _shortlists(driver, job["job_id"]) == 0, "killed with the lists written, the shortlists open"
             assert job["job_id"] not in _current_runs(driver), "a half-written run is never current"
             if not worker_survives:
                 first_worker.stop()  # its web worker died with it: nobody reaps the child or looks at the job
             os.kill(child.pid, signal.SIGKILL)
             wait_until(lambda: not is_alive(child.pid) or child.poll() is not None, 10, 0.05, "the child to die")
             other_worker.start()
-            wait_until(lambda: not blocked_transactions(driver, "CREATE (rec:Recommendation)"), 30, 0.2,
+            wait_until(lambda: not blocked_transactions(driver, "CREATE (s:EnterpriseShortlist)"), 30, 0.2,
                        "Neo4j to drop the dead child's transaction")
         wait_until(lambda: queue.get_job(driver, job["job_id"])["status"] in ("completed", "failed"), 300, 0.5,
                    "the job to end")
@@ -123,7 +127,7 @@ def _kill_the_child_while_it_writes(driver, settings, worker_survives: bool) -> 
 def test_a_match_child_killed_mid_write_is_retried_to_one_clean_run(neo4j_driver, test_settings, county,
                                                                     worker_survives):
     ledger_before = _ledger(neo4j_driver)
-    job_id = _kill_the_child_while_it_writes(neo4j_driver, test_settings, worker_survives)
+    job_id = _kill_the_child_while_it_writes(neo4j_driver, test_settings, county, worker_survives)
 
     job = queue.get_job(neo4j_driver, job_id)
     assert job["status"] == "completed", job.get("error")

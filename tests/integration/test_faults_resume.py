@@ -25,8 +25,8 @@ class Killed(BaseException):
 
 def _current_runs(driver) -> dict[str, int]:
     records, _, _ = driver.execute_query(
-        f"MATCH (r:Recommendation) WHERE r.county_code = $county AND {queries.IS_CURRENT} "
-        "RETURN r.run_id AS run, count(*) AS n",
+        f"MATCH (l:RecommendationList) WHERE l.county_code = $county AND {queries.is_current('l')} "
+        "RETURN l.run_id AS run, sum(size(l.ranks)) AS n",
         county=COUNTY)
     return {record["run"]: record["n"] for record in records}
 
@@ -90,14 +90,17 @@ def test_a_batch_the_old_attempt_committed_after_a_takeover_never_becomes_curren
     source = MatchRunner(graph_db, test_settings, progress=None).run([COUNTY], PARAMS)
     rows = [{key: value for key, value in rec.items() if key not in ("run_id", "current", "status")}
             for rec in queries.run_recommendations(graph_db, source["run_id"])]
-    for row in rows:
-        row["rec_id"] = row["rec_id"].replace(source["run_id"], "run-late")
-    late = [{**row, "rec_id": row["rec_id"] + "-late"} for row in rows[:7]]
+    late_households = sorted({row["household_id"] for row in rows})[:2]
+    late = [row for row in rows if row["household_id"] in late_households]
+    rows = [row for row in rows if row["household_id"] not in late_households]
     queries.begin_match_run(graph_db, "run-late", "attempt-1", "2026-01-01T00:00:00+00:00", {"status": "running"})
-    # attempt-1 checked it still owned the run, then attempt-2 took over; its batch commits afterwards.
-    queries.write_recommendations(graph_db, "run-late", late, writer="attempt-1")
+    # attempt-1 checked it still owned the run, then attempt-2 took over and rewrote the county; attempt-1's
+    # batch (households attempt-2 did not write) commits afterwards.
     queries.begin_match_run(graph_db, "run-late", "attempt-2", "2026-01-01T00:01:00+00:00", {"status": "running"})
     queries.write_recommendations(graph_db, "run-late", rows, writer="attempt-2")
+    late_lists, _ = queries.stored_shape("run-late", late)  # the late batch of lists: its writer check is past
+    graph_db.execute_query("UNWIND $rows AS row CREATE (l:RecommendationList) SET l = row, l.attempt = 'attempt-1'",
+                           rows=late_lists)
     assert queries.run_recommendation_count(graph_db, "run-late") == len(rows) + len(late)
 
     queries.make_run_current(graph_db, "run-late", [COUNTY], writer="attempt-2", attempt="attempt-2",

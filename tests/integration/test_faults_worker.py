@@ -36,14 +36,14 @@ def _ledger_of(driver, rec_id: str) -> dict:
     """The recommendation's state and every partnership written for it, with its two links."""
     records, _, _ = driver.execute_query(
         """
-        MATCH (r:Recommendation {rec_id: $rec_id})
+        OPTIONAL MATCH (r:Recommendation {rec_id: $rec_id})  // created when first decided on
         OPTIONAL MATCH (p:Partnership) WHERE p.rec_id = $rec_id
         OPTIONAL MATCH (p)-[:OF_HOUSEHOLD]->(h:Household)
         OPTIONAL MATCH (p)-[:WITH_ENTERPRISE]->(e:Enterprise)
-        RETURN r.status AS status, r.partnership_id AS partnership_id, r.lock AS lock,
+        RETURN coalesce(r.status, $proposed) AS status, r.partnership_id AS partnership_id, r.lock AS lock,
                collect({id: p.partnership_id, status: p.status, household: h.household_id,
                         enterprise: e.credit_code}) AS partnerships
-        """, rec_id=rec_id)
+        """, rec_id=rec_id, proposed=RecommendationStatus.PROPOSED.value)
     record = records[0].data()
     record["partnerships"] = [p for p in record["partnerships"] if p["id"] is not None]
     return record

@@ -27,7 +27,7 @@ from etl.base_data import reference_tables
 from etl.load import Loader, load_files
 from graph import ledger, readstate
 from graph.maintenance import clear_graph
-from graph.matching import IS_CURRENT
+from graph.matching import REC_ID, is_current
 from matching.run import MatchParams, MatchRunner
 from tests.support import bureau_files as bf
 
@@ -161,7 +161,8 @@ def _now() -> tuple[str, str]:
 
 
 def _current_recommendation(world: World, pick: int) -> str | None:
-    rows = world.read(f"MATCH (r:Recommendation) WHERE {IS_CURRENT} RETURN r.rec_id AS id ORDER BY id")
+    rows = world.read(f"MATCH (l:RecommendationList) WHERE {is_current('l')} "
+                      f"UNWIND range(0, size(l.ranks) - 1) AS i RETURN {REC_ID} AS id ORDER BY id")
     return rows[pick % len(rows)]["id"] if rows else None
 
 
@@ -320,7 +321,8 @@ def assert_consistent(world: World, after: list) -> None:
     world.stats["pending households seen"] += sum(1 for figures in stored_households.values()
                                                   if figures["pending"] and not figures["covered"])
     world.stats["open recommendations seen"] += world.read(
-        f"MATCH (r:Recommendation) WHERE {IS_CURRENT} AND r.status IN $holding RETURN count(r) AS n",
+        f"MATCH (l:RecommendationList) WHERE {is_current('l')} "
+        "RETURN sum(size([status IN l.statuses WHERE status IN $holding])) AS n",
         holding=sorted(HOLDING))[0]["n"]
     for figures in stored_households.values():
         world.stats[f"need tier {figures['need_tier']} seen"] += 1

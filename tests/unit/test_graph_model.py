@@ -178,7 +178,7 @@ READS = [
     lambda d: views.enterprise_detail(d, "E1"),
     lambda d: views.enterprise_counties(d, "E1"),
     lambda d: views.search_recommendations(d, {"credit_code": "E1", "assigned": True}, 0, 10),
-    lambda d: views.recommendation(d, "R1"),
+    lambda d: views.recommendation(d, "run-1-H1-1"),
     lambda d: views.search_projects(d, {"county_code": bf.COUNTY}, 0, 10),
     lambda d: views.project_detail(d, "P1"),
     lambda d: views.search_partnerships(d, {"credit_code": "E1", "mechanism": LAND_LEASE}, 0, 10),

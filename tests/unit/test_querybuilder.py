@@ -207,9 +207,9 @@ def test_real_schema_statements():
     assert "CREATE INDEX apitoken_token_hash IF NOT EXISTS FOR (n:ApiToken) ON (n.token_hash)" in statements
     assert ("CREATE INDEX household_county_code_active_covered_household_id IF NOT EXISTS FOR (n:Household) "
             "ON (n.county_code, n.active, n.covered, n.household_id)" in statements)
-    assert ("CREATE INDEX recommendation_credit_code_run_id_score IF NOT EXISTS FOR (n:Recommendation) "
-            "ON (n.credit_code, n.run_id, n.score)" in statements)
-    assert len(statements) == len(set(statements)) == 49  # 15 constraints, 26 single and 8 composite indexes
+    assert ("CREATE INDEX enterpriseshortlist_credit_code_run_id IF NOT EXISTS FOR (n:EnterpriseShortlist) "
+            "ON (n.credit_code, n.run_id)" in statements)
+    assert len(statements) == len(set(statements)) == 54  # 17 constraints, 28 single and 9 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():

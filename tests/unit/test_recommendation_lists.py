@@ -1,0 +1,60 @@
+"""The stored shape of a run's recommendations (graph/matching.py): household lists and enterprise shortlists."""
+import pandas as pd
+import pytest
+
+from graph import matching
+from graph.querybuilder import projected_properties
+
+RUN = "run-20261130-abc123"
+
+
+def _row(household, credit_code, rank, score, mechanism="01", assigned=False, reasons=("就近务工",)):
+    return {"household_id": household, "county_code": "433123000000", "credit_code": credit_code,
+            "mechanism": mechanism, "rank": rank, "score": score, "rule_score": score - 0.1, "distance_km": 2.5,
+            "assigned": assigned, "reasons": list(reasons)}
+
+
+ROWS = [
+    _row("H2", "E1", 2, 0.5), _row("H1", "E2", 1, 0.9, "02", assigned=True), _row("H2", "E2", 1, 0.8),
+    _row("H1", "E1", 2, 0.7, reasons=()), _row("H1", "E1", 7, 0.2, "03", assigned=True, reasons=("甲", "乙")),
+]
+
+
+def test_each_household_gets_one_list_of_its_entries_in_rank_order():
+    lists, _ = matching.stored_shape(RUN, ROWS)
+    assert [item["list_id"] for item in lists] == [f"{RUN}-H1", f"{RUN}-H2"]
+    first = lists[0]
+    assert first["ranks"] == [1, 2, 7] and first["credit_codes"] == ["E2", "E1", "E1"]
+    assert first["mechanisms"] == ["02", "01", "03"] and first["assigned"] == [True, False, True]
+    assert first["reasons"] == ["就近务工", "", "甲\n乙"], "a reason per line; none is an empty text"
+    assert first["statuses"] == [matching.PROPOSED] * 3
+    assert first["scores"] == [0.9, 0.7, 0.2] and first["rule_scores"] == pytest.approx([0.8, 0.6, 0.1])
+    assert {type(value) for item in lists for value in item["ranks"]} == {int}, "plain values for the driver"
+
+
+def test_each_enterprise_gets_one_shortlist_per_county_best_first():
+    _, shortlists = matching.stored_shape(RUN, ROWS)
+    assert [item["shortlist_id"] for item in shortlists] == [f"{RUN}-433123000000-E1", f"{RUN}-433123000000-E2"]
+    e1 = shortlists[0]
+    assert e1["household_ids"] == ["H1", "H2", "H1"] and e1["ranks"] == [2, 2, 7]
+    assert e1["scores"] == [0.7, 0.5, 0.2] and e1["assigned"] == [False, False, True]
+    assert sum(len(item["ranks"]) for item in shortlists) == len(ROWS), "every entry on one shortlist"
+
+
+def test_a_data_frame_and_dicts_give_the_same_shape_and_extra_fields_are_ignored():
+    extra = [{**row, "rec_id": "ignored", "status": "04"} for row in ROWS]
+    assert matching.stored_shape(RUN, pd.DataFrame(ROWS)) == matching.stored_shape(RUN, extra)
+    assert matching.stored_shape(RUN, []) == ([], [])
+
+
+def test_a_recommendation_id_is_its_list_and_its_rank():
+    assert matching.split_rec_id(f"{RUN}-4331230000000076-3") == (f"{RUN}-4331230000000076", 3)
+    for wrong in ("", "R1", f"{RUN}-H1-", f"{RUN}-H1-x", f"{RUN}-H1-1234567", "-3"):
+        assert matching.split_rec_id(wrong) is None, wrong
+
+
+def test_a_list_entry_carries_exactly_a_recommendations_fields():
+    names = set(projected_properties("Recommendation"))
+    entry = matching.entry({"current": "true"})
+    for name in names | {"current"}:
+        assert f"{name}: " in entry
