@@ -10,6 +10,7 @@ on it (accept, confirm, decline); its status is then copied back into both lists
 filter on. A recommendation is current when its run is its county's current run (Region.current_run):
 a run becomes current by one write per county.
 """
+import json
 from collections.abc import Iterable, Mapping
 
 import neo4j
@@ -210,6 +211,16 @@ def latest_county_fingerprints(driver: neo4j.Driver, county_codes: list[str], da
         counties=county_codes, database_=database, routing_=READ,
     )
     return {record["code"]: (record["fingerprint"], record["run_id"]) for record in records}
+
+
+def latest_groups(driver: neo4j.Driver, database: str | None = None) -> list[list[str]]:
+    """The groups of counties a completed run solved together (the capacity they contest): the latest of the
+    runs that planned the most counties (a run of one county knows no contest)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (run:MatchRun {status: 'completed'}) WHERE run.groups IS NOT NULL "
+        "RETURN run.groups AS groups ORDER BY size(coalesce(run.counties, [])) DESC, run.created_at DESC LIMIT 1",
+        database_=database, routing_=READ)
+    return json.loads(records[0]["groups"]) if records else []
 
 
 class RunSuperseded(Exception):

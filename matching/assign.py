@@ -43,11 +43,13 @@ def slot_capacity(slot_keys: np.ndarray, capacity: dict[str, np.ndarray]) -> np.
 
 
 def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: dict[str, np.ndarray],
-           household_limit: int | np.ndarray = 1, already_covered: np.ndarray | None = None) -> Assignment:
+           household_limit: int | np.ndarray = 1, already_covered: np.ndarray | None = None,
+           with_metrics: bool = True) -> Assignment:
     """Maximise coverage (greatest need first), then total score, within every capacity.
 
     `household_limit` may differ per household (e.g. the limit less its current partnerships);
     households `already_covered` by a partnership get no coverage bonus, only their scores.
+    Without `with_metrics` (a province's group solves, which only need the plan) metrics is empty.
     """
     n_households = len(need_tier)
     limits = np.broadcast_to(np.asarray(household_limit, dtype=np.int64), (n_households,))
@@ -81,6 +83,7 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
     capacities.append(np.array([supply], np.int64))
     costs.append(np.array([0], np.int64))
     flow.add_arcs_with_capacity_and_unit_cost(*(np.concatenate(a).astype(np.int64) for a in (tails, heads, capacities, costs)))
+    del tails, heads, capacities, costs  # the solver holds its own copy: free ours before it allocates more
     flow.set_node_supply(source, supply)
     flow.set_node_supply(sink, -supply)
     status = flow.solve()
@@ -88,8 +91,10 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
         raise RuntimeError(f"min-cost flow failed with status {status}")
     arc_flows = flow.flows(np.arange(pair_arc_start, pair_arc_start + len(pairs)))
     chosen = arc_flows > 0
-    metrics = plan_metrics(pairs, scores, chosen, need_tier, slot_of_pair, caps, limits)
-    return Assignment(chosen, -int(flow.optimal_cost()), metrics)
+    objective = -int(flow.optimal_cost())
+    del flow, arc_flows
+    metrics = plan_metrics(pairs, scores, chosen, need_tier, slot_of_pair, caps, limits) if with_metrics else {}
+    return Assignment(chosen, objective, metrics)
 
 
 def plan_metrics(pairs: Pairs, scores: np.ndarray, chosen: np.ndarray, need_tier: np.ndarray,

@@ -150,7 +150,8 @@ def solve_group(problems: Sequence[CountyProblem], limits: tuple[np.ndarray, np.
     if len(combined.pairs) == 0:
         return GroupPlan(counties, [np.zeros(0, bool) for _ in problems], summarise(whole, np.zeros(0, bool), 0))
     result = assign(combined.pairs, combined.scores, combined.need_tier, combined.capacity,
-                    household_limit=combined.household_limit, already_covered=combined.already_covered)
+                    household_limit=combined.household_limit, already_covered=combined.already_covered,
+                    with_metrics=False)
     ends = pair_starts[1:] + [len(combined.pairs)]
     return GroupPlan(counties, [result.chosen[start:end] for start, end in zip(pair_starts, ends)],
                      summarise(whole, result.chosen, result.objective))
@@ -366,6 +367,19 @@ def plan_groups(counties: Sequence[str],
                      f"{len(members)} groups, {len(shared)} slots shared out")
     objective = sum(solved[group].objective for group in members)
     return sorted(members.values()), int(objective), rounds, solves, len(shared)
+
+
+def starting_groups(counties: Sequence[str], earlier: Sequence[Sequence[str]], sizes: dict[str, int],
+                    max_group: int | None) -> list[tuple[str, ...]]:
+    """The first round's groups: an earlier run's final groups (the contests it found) restricted to these
+    counties, each within max_group; every other county alone."""
+    wanted, groups = set(counties), []
+    for group in earlier:
+        members = tuple(sorted(county for county in group if county in wanted))
+        if len(members) > 1 and (max_group is None or sum(sizes.get(county, 0) for county in members) <= max_group):
+            groups.append(members)
+            wanted -= set(members)
+    return sorted(groups + [(county,) for county in wanted])
 
 
 def plan_partitioned(problems: Sequence[CountyProblem], progress: Callable[[str], None] | None = None,

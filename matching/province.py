@@ -18,6 +18,7 @@ that made them. Nothing here is current until the run switches (matching/run.py)
 half-way leaves the previous current recommendations in place.
 """
 import atexit
+import ctypes
 import hashlib
 import json
 import threading
@@ -36,7 +37,7 @@ from matching.candidates import Pairs, haversine_km
 from matching.features import Enterprises, Households
 from matching.model_store import load_model
 from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterprise_keys, plan_groups, solve_group,
-                                trim_group, with_slot_capacity)
+                                starting_groups, trim_group, with_slot_capacity)
 from matching.pipeline import Scored, recommendation_rows, score_candidates
 from matching.rules import MECHANISMS
 from matching.scoring import BlendedScorer
@@ -197,9 +198,20 @@ def _less_held(problem: CountyProblem, held_slots: np.ndarray, held_counts: np.n
     return with_slot_capacity(problem, held_slots, held_counts, lambda capacity, held: np.maximum(capacity - held, 0))
 
 
+def _return_freed_memory() -> None:
+    """Give the heap memory a large solve freed back to the system (glibc keeps it otherwise, and a worker's
+    RSS then creeps towards its memory limit over the rounds); nothing where there is no glibc."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def solve_task(held: tuple[np.ndarray, np.ndarray], limits: tuple[np.ndarray, np.ndarray], *works: CountyWork) -> GroupPlan:
     """Solve a group of prepared counties together, with its share of shared-out slots (matching.partition)."""
-    return solve_group([_less_held(work.problem, *held) for work in works], limits)
+    plan = solve_group([_less_held(work.problem, *held) for work in works], limits)
+    _return_freed_memory()
+    return plan
 
 
 def trim_task(held: tuple[np.ndarray, np.ndarray], limits: tuple[np.ndarray, np.ndarray], plan: GroupPlan,
@@ -321,7 +333,8 @@ class CountyProgress:
 def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[str, str | None],
                   held_for: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
                   report: Callable[[float, str, dict], None] = lambda fraction, message, detail: None,
-                  log: Callable[[str], None] = lambda message: None) -> ProvinceResult:
+                  log: Callable[[str], None] = lambda message: None,
+                  earlier_groups: list[list[str]] | None = None) -> ProvinceResult:
     """Prepare, coordinate and write the counties (see the module); `held_for(changed)` gives the slot
     capacity held by the current plans of the counties outside `changed` (sorted slot keys, counts)."""
     retries = spec.settings.match_task_retries
@@ -372,11 +385,13 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
 
     sizes = {county: headers[county]["households"] for county in changed}
     max_group = spec.settings.match_max_group_households
-    # Counties start alone: their solves are small, and the merges find the contested groups (measured at
-    # 1,000,000 households: starting from prefectures solved more and converged less within the rounds).
+    # Counties start in the groups the latest run ended with (the contests it found), or alone: their
+    # solves are small and the merges find the contested groups (measured at 1,000,000 households:
+    # starting from prefectures solved more and converged less within the rounds).
     groups, objective, rounds, solves, shared_out = plan_groups(
         changed, lambda groups, limits: submit_groups("solve", solve_task, groups, limits), log, sizes, max_group,
-        lambda groups, limits: submit_groups("trim", trim_task, groups, limits), spec.settings.match_coordination_rounds)
+        lambda groups, limits: submit_groups("trim", trim_task, groups, limits), spec.settings.match_coordination_rounds,
+        starting_groups(changed, earlier_groups or [], sizes, max_group))
     for group in groups:
         for county in group:
             progress.advance(county, "planned")

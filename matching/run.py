@@ -140,7 +140,8 @@ class MatchRunner:
 
         with open_executor(self.settings, len(counties)) as executor:
             result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
-                                   lambda changed: self.held_outside(changed, params), report, self.progress)
+                                   lambda changed: self.held_outside(changed, params), report, self.progress,
+                                   queries.latest_groups(self.driver, self.database))
         timings = dict(result.timings)
         metrics = {"recomputed_counties": result.changed, "unchanged_counties": result.unchanged, **result.metrics}
         if result.changed:

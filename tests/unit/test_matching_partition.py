@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from matching.candidates import Pairs
-from matching.partition import CountyProblem, _combined, enterprise_keys, plan_objective, plan_partitioned, solve_group
+from matching.partition import (CountyProblem, _combined, enterprise_keys, plan_objective, plan_partitioned, solve_group,
+                                starting_groups)
 from matching.rules import MECHANISMS
 
 
@@ -190,3 +191,12 @@ def test_starting_from_given_groups_keeps_the_optimum():
         counties, solve, sizes={c: by_county[c].households for c in counties},
         initial_groups=[tuple(counties[:2]), tuple(counties[2:4]), tuple(counties[4:])])
     assert shared == 0 and objective == _whole(problems, capacity)[1]
+
+
+def test_the_first_round_starts_from_an_earlier_runs_groups_within_the_size_limit():
+    sizes = {"A": 10, "B": 20, "C": 30, "D": 5, "E": 1}
+    earlier = [["A", "B", "X"], ["C", "D"], ["E"]]
+    assert starting_groups(["A", "B", "C", "D", "E"], earlier, sizes, 30) == [
+        ("A", "B"), ("C",), ("D",), ("E",)], "C+D would exceed the limit: alone again"
+    assert starting_groups(["B", "C", "D"], earlier, sizes, None) == [("B",), ("C", "D")]
+    assert starting_groups(["A"], [], sizes, None) == [("A",)]
