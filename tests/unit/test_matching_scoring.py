@@ -4,7 +4,7 @@ import pytest
 
 from core.codes import Mechanism
 from matching.candidates import candidate_pairs
-from matching.reasons import reasons
+from matching.reasons import REASONS_PER_PAIR, _feature_texts, reasons
 from matching.scoring import FEATURES, RuleScorer, pair_features
 from tests.support.matching_cases import enterprise, household, inputs
 
@@ -44,3 +44,25 @@ def test_weights_are_validated():
         RuleScorer(weights=np.ones((5, 2))).fit()
     with pytest.raises(ValueError):
         RuleScorer(weights=-np.ones((5, len(FEATURES)))).fit()
+
+
+def test_reasons_are_the_texts_of_the_largest_positive_contributions_of_every_pair():
+    rng = np.random.default_rng(7)
+    all_mechanisms = tuple(Mechanism)
+    households = [household(f"h{n}", dx_km=float(rng.uniform(0, 30)), ordinary=int(rng.integers(0, 3)),
+                            skilled=int(rng.integers(0, 2)), weak=int(rng.integers(0, 2)),
+                            arable=float(rng.uniform(0, 6)), industries=["kiwi"] if n % 2 else ["tea"],
+                            village="433123101000" if n % 3 == 0 else None) for n in range(40)]
+    enterprises = [enterprise(f"E{n}", dx_km=float(rng.uniform(0, 30)), mechanisms=all_mechanisms, jobs=5, contract=5,
+                              land_mu=30.0, equity=5, ecommerce=5, bought=["kiwi", "tea"],
+                              partner_villages=["433123101000"] if n % 2 else []) for n in range(6)]
+    households, enterprises, pairs, features, scorer = _scored(households, enterprises)
+    contributions = scorer.contributions(features, pairs.mechanism)
+    every_text = np.column_stack([_feature_texts(feature, pairs, households, enterprises)
+                                  for feature in range(len(FEATURES))])
+    expected = []
+    for row_texts, row_values in zip(every_text, contributions):
+        order = np.argsort(-row_values)[:REASONS_PER_PAIR]
+        expected.append([row_texts[k] for k in order if row_values[k] > 0])
+    assert len(pairs) > 100 and reasons(pairs, contributions, households, enterprises) == expected
+    assert {len(row) for row in expected} >= {REASONS_PER_PAIR}
