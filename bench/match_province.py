@@ -45,8 +45,10 @@ class PeakMemory:
             for process in [me, *me.children(recursive=True)]:
                 try:
                     rss = process.memory_info().rss / MB
+                    command = " ".join(process.cmdline())
                     name = "client+scheduler" if process.pid == me.pid else (
-                        "worker" if "spawn_main" in " ".join(process.cmdline()) else process.name())
+                        "worker" if "spawn_main" in command else
+                        "Neo4j (the database)" if "LocalNeo4j" in command else process.name())
                 except psutil.Error:
                     continue
                 previous = self.peaks.get(process.pid, (name, 0.0))[1]
