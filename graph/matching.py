@@ -213,14 +213,16 @@ def latest_county_fingerprints(driver: neo4j.Driver, county_codes: list[str], da
     return {record["code"]: (record["fingerprint"], record["run_id"]) for record in records}
 
 
-def latest_groups(driver: neo4j.Driver, database: str | None = None) -> list[list[str]]:
-    """The groups of counties a completed run solved together (the capacity they contest): the latest of the
-    runs that planned the most counties (a run of one county knows no contest)."""
+def latest_groups(driver: neo4j.Driver, database: str | None = None) -> tuple[list[list[str]], str | None]:
+    """The groups of counties a completed run solved together (the capacity they contest) and the shares of
+    contested capacity they ended with (JSON, matching/run.py): the latest of the runs that planned the
+    most counties (a run of one county knows no contest)."""
     records, _, _ = driver.execute_query(
         "MATCH (run:MatchRun {status: 'completed'}) WHERE run.groups IS NOT NULL "
-        "RETURN run.groups AS groups ORDER BY size(coalesce(run.counties, [])) DESC, run.created_at DESC LIMIT 1",
+        "RETURN run.groups AS groups, run.shares AS shares "
+        "ORDER BY size(coalesce(run.counties, [])) DESC, run.created_at DESC LIMIT 1",
         database_=database, routing_=READ)
-    return json.loads(records[0]["groups"]) if records else []
+    return (json.loads(records[0]["groups"]), records[0]["shares"]) if records else ([], None)
 
 
 class RunSuperseded(Exception):

@@ -252,7 +252,9 @@ def plan_groups(counties: Sequence[str],
                 progress: Callable[[str], None] | None = None, sizes: dict[str, int] | None = None,
                 max_group: int | None = None,
                 trim: Callable[[list[tuple[str, ...]], list[tuple[np.ndarray, np.ndarray]]], list[GroupSummary]]
-                | None = None, max_rounds: int | None = None, initial_groups: list[tuple[str, ...]] | None = None
+                | None = None, max_rounds: int | None = None, initial_groups: list[tuple[str, ...]] | None = None,
+                initial_shares: dict[int, dict[tuple[str, ...], int]] | None = None,
+                final_shares: dict[int, dict[tuple[str, ...], int]] | None = None
                 ) -> tuple[list[tuple[str, ...]], int, int, int, int]:
     """Coordinate the counties' plans (see the module): (final groups, province objective, rounds, solves,
     slots shared out).
@@ -264,10 +266,17 @@ def plan_groups(counties: Sequence[str],
     to their use, and closed to every other group. After `max_rounds` rounds of solving (None: no limit), the
     slots still over-used are shared out the same way and each group's plan is cut to its share by `trim`
     (its lowest-scored pairs there let go) instead of being solved again. `initial_groups` (default: each county
-    alone) are the groups of the first round."""
+    alone) are the groups of the first round; `initial_shares` (slot → {group's counties: places}, an earlier
+    run's `final_shares`) the shares they start with, where every group sharing a slot is among them: a warm
+    start, after which the rounds go on as ever. `final_shares`, when given, is filled with the final shares."""
     sizes = sizes or {}
     members: dict[int, tuple[str, ...]] = dict(enumerate(initial_groups or [(county,) for county in sorted(counties)]))
     shared: dict[int, dict[int, int]] = {}  # shared-out slot → {group: places}
+    group_of = {group_counties: group for group, group_counties in members.items()}
+    for slot, by_group in (initial_shares or {}).items():
+        if len(by_group) > 1 and all(tuple(group_counties) in group_of for group_counties in by_group):
+            shared[int(slot)] = {group_of[tuple(group_counties)]: int(places)
+                                 for group_counties, places in by_group.items()}
     solved: dict[int, GroupSummary] = {}
     rounds = solves = handed = 0
 
@@ -366,6 +375,9 @@ def plan_groups(counties: Sequence[str],
                      f"{len(shared)} 个名额按比例分配 / round {rounds}: {len(over)} shared slots over capacity, "
                      f"{len(members)} groups, {len(shared)} slots shared out")
     objective = sum(solved[group].objective for group in members)
+    if final_shares is not None:
+        final_shares.update({slot: {members[group]: places for group, places in slot_shares.items() if group in members}
+                             for slot, slot_shares in shared.items() if len(slot_shares) > 1})
     return sorted(members.values()), int(objective), rounds, solves, len(shared)
 
 
@@ -383,9 +395,11 @@ def starting_groups(counties: Sequence[str], earlier: Sequence[Sequence[str]], s
 
 
 def plan_partitioned(problems: Sequence[CountyProblem], progress: Callable[[str], None] | None = None,
-                     max_group: int | None = None, max_rounds: int | None = None) -> PartitionedPlan:
+                     max_group: int | None = None, max_rounds: int | None = None,
+                     initial_groups: list[tuple[str, ...]] | None = None, initial_shares: dict | None = None,
+                     final_shares: dict | None = None) -> PartitionedPlan:
     """The province's assignment in this process, county by county where capacity is not contested (optimal
-    when max_group is None; see plan_groups)."""
+    when max_group is None; see plan_groups, which takes the warm start and fills final_shares)."""
     by_county = {problem.county: problem for problem in problems}
     plans: dict[tuple[str, ...], GroupPlan] = {}
 
@@ -401,7 +415,7 @@ def plan_partitioned(problems: Sequence[CountyProblem], progress: Callable[[str]
 
     groups, objective, rounds, solves, shared = plan_groups(
         list(by_county), solve, progress, {problem.county: problem.households for problem in problems}, max_group,
-        trim, max_rounds)
+        trim, max_rounds, initial_groups, initial_shares, final_shares)
     chosen = {county: mask for group in groups for county, mask in zip(plans[group].counties, plans[group].chosen)}
     return PartitionedPlan(chosen, objective, [list(group) for group in groups], rounds, solves,
                            {"slots_shared_out": shared})

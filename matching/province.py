@@ -301,6 +301,8 @@ class ProvinceResult:
     metrics: dict
     timings: dict
     groups: list[list[str]]
+    # slot → {group's counties: places}: the shared-out capacity the coordination ended with
+    shares: dict = field(default_factory=dict)
 
 
 class CountyProgress:
@@ -334,9 +336,10 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
                   held_for: Callable[[list[str]], tuple[np.ndarray, np.ndarray]],
                   report: Callable[[float, str, dict], None] = lambda fraction, message, detail: None,
                   log: Callable[[str], None] = lambda message: None,
-                  earlier_groups: list[list[str]] | None = None) -> ProvinceResult:
+                  earlier_groups: list[list[str]] | None = None, earlier_shares: dict | None = None) -> ProvinceResult:
     """Prepare, coordinate and write the counties (see the module); `held_for(changed)` gives the slot
-    capacity held by the current plans of the counties outside `changed` (sorted slot keys, counts)."""
+    capacity held by the current plans of the counties outside `changed` (sorted slot keys, counts).
+    `earlier_groups` and `earlier_shares` (an earlier run's groups and shares) warm-start the coordination."""
     retries = spec.settings.match_task_retries
     progress = CountyProgress(counties, report)
     timings: dict = {}
@@ -388,10 +391,12 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
     # Counties start in the groups the latest run ended with (the contests it found), or alone: their
     # solves are small and the merges find the contested groups (measured at 1,000,000 households:
     # starting from prefectures solved more and converged less within the rounds).
+    # The shares they ended with too (a warm start: the rounds then mend what changed since).
+    shares: dict = {}
     groups, objective, rounds, solves, shared_out = plan_groups(
         changed, lambda groups, limits: submit_groups("solve", solve_task, groups, limits), log, sizes, max_group,
         lambda groups, limits: submit_groups("trim", trim_task, groups, limits), spec.settings.match_coordination_rounds,
-        starting_groups(changed, earlier_groups or [], sizes, max_group))
+        starting_groups(changed, earlier_groups or [], sizes, max_group), earlier_shares, shares)
     for group in groups:
         for county in group:
             progress.advance(county, "planned")
@@ -424,4 +429,4 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
                     "largest_group": max(len(group) for group in groups), "groups": len(groups),
                     "slots_shared_out": shared_out})
     return ProvinceResult(result.fingerprints, changed, unchanged, written, metrics, timings,
-                          [list(group) for group in groups])
+                          [list(group) for group in groups], shares)

@@ -50,6 +50,18 @@ class MatchParams:
         return json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
 
 
+def shares_to_json(shares: dict) -> str:
+    """A run's final shares (slot → {group's counties: places}) as JSON: {slot: [[counties, places], …]}."""
+    return json.dumps({str(slot): [[list(group), places] for group, places in by_group.items()]
+                       for slot, by_group in shares.items()})
+
+
+def shares_from_json(text: str | None) -> dict:
+    """The shares shares_to_json wrote (nothing when there are none)."""
+    return {int(slot): {tuple(group): places for group, places in entries}
+            for slot, entries in json.loads(text or "{}").items()}
+
+
 class MatchRunner:
     """Runs matching against one Neo4j database."""
 
@@ -138,10 +150,11 @@ class MatchRunner:
                 "county_progress": json.dumps(detail, ensure_ascii=False)}, self.database, writer=writer)
             self.progress(message)
 
+        earlier_groups, earlier_shares = queries.latest_groups(self.driver, self.database)
         with open_executor(self.settings, len(counties)) as executor:
             result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
                                    lambda changed: self.held_outside(changed, params), report, self.progress,
-                                   queries.latest_groups(self.driver, self.database))
+                                   earlier_groups, shares_from_json(earlier_shares))
         timings = dict(result.timings)
         metrics = {"recomputed_counties": result.changed, "unchanged_counties": result.unchanged, **result.metrics}
         if result.changed:
@@ -151,6 +164,7 @@ class MatchRunner:
             queries.save_match_run(self.driver, run_id, {
                 "written_total": result.written, "written_by": writer, "counties": result.changed,
                 "unchanged_counties": result.unchanged, "groups": json.dumps(result.groups),
+                "shares": shares_to_json(result.shares),
                 "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             }, self.database, writer=writer)
             switch_started = time.perf_counter()

@@ -200,3 +200,18 @@ def test_the_first_round_starts_from_an_earlier_runs_groups_within_the_size_limi
         ("A", "B"), ("C",), ("D",), ("E",)], "C+D would exceed the limit: alone again"
     assert starting_groups(["B", "C", "D"], earlier, sizes, None) == [("B",), ("C", "D")]
     assert starting_groups(["A"], [], sizes, None) == [("A",)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_run_warm_started_from_an_earlier_runs_groups_and_shares_needs_fewer_solves(seed):
+    problems, capacity = _province(seed, counties=8, households=60, contested=0.7)
+    shares = {}
+    cold = plan_partitioned(problems, max_group=120, final_shares=shares)
+    warm = plan_partitioned(problems, max_group=120, initial_groups=[tuple(group) for group in cold.groups],
+                            initial_shares=shares)
+    _assert_feasible(problems, warm, capacity)
+    assert warm.solves <= cold.solves and warm.rounds <= cold.rounds
+    assert warm.objective >= 0.99 * cold.objective
+    assert all(len(by_group) > 1 for by_group in shares.values()), "a share is between groups"
+    if cold.metrics["slots_shared_out"]:
+        assert shares and warm.metrics["slots_shared_out"] >= len(shares)
