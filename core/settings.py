@@ -82,9 +82,12 @@ class Settings(BaseSettings):
     # Counties contesting the same enterprises are solved together up to this many households (the optimum of
     # the group; memory grows with it); beyond it the contested places are shared out (matching/partition.py).
     match_max_group_households: int = Field(default=100_000, ge=1)
-    # Rounds of solving groups again (a bound: 1,000,000 households converge in 13); the slots still over-used
+    # Rounds of solving groups again (a bound: 1,000,000 households converge in 15); the slots still over-used
     # after them are shared out and the plans cut.
     match_coordination_rounds: int = Field(default=20, ge=1)
+    # Start the coordination from the groups and shares of contested capacity the latest province-wide run
+    # ended with (off: every county starts alone, with no share).
+    match_warm_start: bool = True
     max_upload_mb: int = 50
     # Uploaded workbooks: what their parts may inflate to in total (an .xls: its file size), and the largest
     # compression ratio of a part over 1 MB (zip bombs are refused before they are read).

@@ -150,7 +150,8 @@ class MatchRunner:
                 "county_progress": json.dumps(detail, ensure_ascii=False)}, self.database, writer=writer)
             self.progress(message)
 
-        earlier_groups, earlier_shares = queries.latest_groups(self.driver, self.database)
+        earlier_groups, earlier_shares = (queries.latest_groups(self.driver, self.database)
+                                          if self.settings.match_warm_start else ([], None))
         with open_executor(self.settings, len(counties)) as executor:
             result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
                                    lambda changed: self.held_outside(changed, params), report, self.progress,

@@ -7,6 +7,7 @@ import signal
 import psutil
 import pytest
 
+from core.mechanisms import places
 from devtools import synth
 from etl.load import load_files
 from graph import matching as queries
@@ -58,7 +59,8 @@ def _contested(works) -> bool:
 def test_the_cluster_plans_as_the_process_does_and_reaches_the_global_optimum(province, test_settings, max_group):
     """100,000: the four counties are one prefecture group, solved together (the optimum); 450: about one
     county per group, so the contested places are coordinated across groups (merged, shared out, cut)."""
-    settings = test_settings.model_copy(update={"match_max_group_households": max_group})
+    # Both start cold (a warm start follows the run before it; see the warm-start test below).
+    settings = test_settings.model_copy(update={"match_max_group_households": max_group, "match_warm_start": False})
     in_process = MatchRunner(province, settings.model_copy(update={"match_cluster": "inprocess"}),
                              progress=None).run(COUNTIES, PARAMS, force=True)
     messages = []
@@ -91,6 +93,27 @@ def test_the_cluster_plans_as_the_process_does_and_reaches_the_global_optimum(pr
     assert any("已写入" in message for message in messages)
     current = {r["county_code"] for r in queries.run_recommendations(province, on_cluster["run_id"]) if r["current"]}
     assert current == set(COUNTIES)
+
+
+def test_a_run_warm_started_from_the_latest_runs_groups_and_shares_solves_less_for_the_same_plan_quality(
+        province, test_settings):
+    settings = test_settings.model_copy(update={"match_max_group_households": 450, "match_cluster": "inprocess"})
+    cold = MatchRunner(province, settings.model_copy(update={"match_warm_start": False}), progress=None).run(
+        COUNTIES, PARAMS, force=True)
+    warm = MatchRunner(province, settings, progress=None).run(COUNTIES, PARAMS, force=True)
+    cold_metrics, warm_metrics = json.loads(cold["metrics"]), json.loads(warm["metrics"])
+    assert cold_metrics["slots_shared_out"] > 0, "the groups share contested places: there is something to reuse"
+    assert warm_metrics["group_solves"] < cold_metrics["group_solves"]
+    assert warm_metrics["objective"] >= 0.995 * cold_metrics["objective"]
+    assert warm_metrics["covered"] >= 0.99 * cold_metrics["covered"]
+    # Within every place: what the counties' assigned recommendations use never exceeds an enterprise's places.
+    records, _, _ = province.execute_query(
+        "MATCH (s:EnterpriseShortlist {run_id: $run_id}) UNWIND range(0, size(s.ranks) - 1) AS j "
+        "WITH s, j WHERE s.assigned[j] RETURN s.credit_code AS code, s.mechanisms[j] AS mechanism, count(*) AS n",
+        run_id=warm["run_id"])
+    enterprises = {e["credit_code"]: e for e in queries.county_enterprises(province, COUNTIES)}
+    for record in records:
+        assert record["n"] <= places(enterprises[record["code"]], record["mechanism"]), record
 
 
 def _worker_processes() -> list[psutil.Process]:
