@@ -73,9 +73,10 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
         "credit_code": enterprises.ids[kept.enterprise],
         "mechanism": np.array(MECHANISMS)[kept.mechanism],
         "rank": ranks[keep],
-        "score": np.round(scored.scores[keep], 4),
-        "rule_score": np.round(contributions.sum(axis=1), 4),
-        "distance_km": np.round(kept.distance_km, 2),
+        # Rounded as float64: a float32 (a province's compact scores) would come out as 3.430000066757202.
+        "score": np.round(scored.scores[keep].astype(np.float64), 4),
+        "rule_score": np.round(contributions.sum(axis=1).astype(np.float64), 4),
+        "distance_km": np.round(kept.distance_km.astype(np.float64), 2),
         "assigned": chosen[keep],
         "reasons": reasons(kept, contributions, households, enterprises),
     }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)

@@ -58,3 +58,21 @@ def test_a_list_entry_carries_exactly_a_recommendations_fields():
     entry = matching.entry({"current": "true"})
     for name in names | {"current"}:
         assert f"{name}: " in entry
+
+
+def test_compact_float32_figures_are_stored_as_the_rounded_decimals():
+    import numpy as np
+
+    from matching.candidates import Pairs
+    from matching.pipeline import Scored, recommendation_rows
+    from matching.rules import EligibilityRules
+    from matching.scoring import BlendedScorer
+    from tests.support.matching_cases import enterprise, household, inputs
+
+    households, enterprises, rules = inputs([household("h", ordinary=2)], [enterprise("E", dx_km=3.43, jobs=5)])
+    pairs = Pairs(np.array([0], np.int32), np.array([0], np.int32), np.array([0], np.int8),
+                  np.array([3.43], np.float32))
+    scored = Scored(households, enterprises, pairs, np.array([0.8312345], np.float32))
+    rows = recommendation_rows(scored, np.array([True]), EligibilityRules(), BlendedScorer(), 5)
+    lists, _ = matching.stored_shape(RUN, rows)
+    assert lists[0]["distances_km"] == [3.43] and lists[0]["scores"] == [0.8312]
