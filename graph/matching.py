@@ -58,6 +58,17 @@ def entry(extra: Mapping[str, str] | None = None) -> str:
     return "{" + ", ".join(f"{name}: {expression}" for name, expression in fields.items()) + "}"
 
 
+def position_of_rank(rank: str) -> str:
+    """Cypher: the positions in list `l` of the entry with this rank (a list of one, or empty)."""
+    return f"[position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = {rank}]"
+
+
+# `$list_id, $rank` → `l, i`: a recommendation's list and its entry's position (no row when there is none).
+ENTRY_BY_ID = f"""
+        MATCH (l:RecommendationList {{list_id: $list_id}})
+        WITH l, {position_of_rank("$rank")} AS found WHERE size(found) = 1
+        WITH l, found[0] AS i"""
+
 # `l, i` → `l, i, decided`: the entry's Recommendation node, if someone decided on it.
 DECIDED = f"OPTIONAL MATCH (decided:Recommendation {{rec_id: {REC_ID}}})"
 
@@ -381,17 +392,18 @@ def write_recommendations(driver: neo4j.Driver, run_id: str, rows: pd.DataFrame 
 
     With `writer`, only while that attempt owns the run (RunSuperseded otherwise)."""
     lists, shortlists = stored_shape(run_id, rows)
-    batches = [("UNWIND $rows AS row CREATE (l:RecommendationList) SET l = row, l.attempt = $writer",
-                lists[start:start + LIST_BATCH]) for start in range(0, len(lists), LIST_BATCH)]
+    create_lists = "UNWIND $rows AS row CREATE (l:RecommendationList) SET l = row, l.attempt = $writer"
+    create_shortlists = "UNWIND $rows AS row CREATE (s:EnterpriseShortlist) SET s = row, s.attempt = $writer"
+    batches = [(create_lists, lists[start:start + LIST_BATCH]) for start in range(0, len(lists), LIST_BATCH)]
     batch, size = [], 0
     for shortlist in shortlists:
         batch.append(shortlist)
         size += len(shortlist["ranks"])
         if size >= SHORTLIST_ENTRIES_BATCH:
-            batches.append(("UNWIND $rows AS row CREATE (s:EnterpriseShortlist) SET s = row, s.attempt = $writer", batch))
+            batches.append((create_shortlists, batch))
             batch, size = [], 0
     if batch:
-        batches.append(("UNWIND $rows AS row CREATE (s:EnterpriseShortlist) SET s = row, s.attempt = $writer", batch))
+        batches.append((create_shortlists, batch))
 
     def work(tx: neo4j.ManagedTransaction, query: str, rows: list[dict]) -> None:
         _check_writer(tx, run_id, writer)
@@ -531,10 +543,7 @@ def materialise_recommendation(tx: neo4j.ManagedTransaction, rec_id: str) -> boo
         return False
     list_id, rank = found
     record = tx.run(f"""
-        MATCH (l:RecommendationList {{list_id: $list_id}})
-        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = $rank] AS found
-        WHERE size(found) = 1
-        WITH l, found[0] AS i
+        {ENTRY_BY_ID}
         {DECIDED}
         WITH l, i, decided, {entry()} AS fields
         MERGE (r:Recommendation {{rec_id: fields.rec_id}})

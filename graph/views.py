@@ -12,7 +12,7 @@ import neo4j
 
 from graph import readstate
 from graph.db import read_page
-from graph.matching import CURRENT_RUNS, DECIDED, entry, is_current, split_rec_id
+from graph.matching import CURRENT_RUNS, DECIDED, ENTRY_BY_ID, entry, is_current, position_of_rank, split_rec_id
 from graph.querybuilder import projection
 from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
@@ -406,7 +406,7 @@ def search_recommendations(driver: neo4j.Driver, filters: dict, skip: int, limit
         WITH s, j, s.run_id + '-' + s.household_ids[j] AS list_id, s.ranks[j] AS rank, s.scores[j] AS score
         ORDER BY score DESC, list_id, rank SKIP $skip LIMIT $limit
         MATCH (l:RecommendationList {{list_id: list_id}})
-        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = rank][0] AS i, score, list_id, rank
+        WITH l, {position_of_rank("rank")}[0] AS i, score, list_id, rank
         ORDER BY score DESC, list_id, rank
         {_RECOMMENDATION_ITEM}""",
         params, database,
@@ -419,10 +419,7 @@ def recommendation(driver: neo4j.Driver, rec_id: str, database: str | None = Non
     if found is None:
         return None
     list_id, rank = found
-    records = _read(driver, f"""MATCH (l:RecommendationList {{list_id: $list_id}})
-        WITH l, [position IN range(0, size(l.ranks) - 1) WHERE l.ranks[position] = $rank] AS found
-        WHERE size(found) = 1
-        WITH l, found[0] AS i
+    records = _read(driver, f"""{ENTRY_BY_ID}
         {_RECOMMENDATION_ITEM}""", {"list_id": list_id, "rank": rank}, database)
     return records[0]["item"] if records else None
 
