@@ -76,3 +76,30 @@ def test_compact_float32_figures_are_stored_as_the_rounded_decimals():
     rows = recommendation_rows(scored, np.array([True]), EligibilityRules(), BlendedScorer(), 5)
     lists, _ = matching.stored_shape(RUN, rows)
     assert lists[0]["distances_km"] == [3.43] and lists[0]["scores"] == [0.8312]
+
+
+@pytest.mark.parametrize("shape", [matching.HOUSEHOLD_LISTS, matching.ENTERPRISE_SHORTLISTS], ids=lambda s: s.label)
+def test_the_create_query_sets_exactly_the_declared_properties_from_parameters(shape):
+    import re
+
+    from graph.model import node_type
+
+    query = shape.create_query()
+    created = set(re.findall(r"[{,] (\w+): ", query.replace("{", "{ ", 1)))
+    assert created == set(node_type(shape.label).names), "every declared property, nothing else"
+    assert f"CREATE (:{shape.label} {{" in query and "'" not in query.replace("'-'", ""), "values only as parameters"
+    for _, field in shape.entry_fields:
+        assert f"${field}[first..after]" in query
+
+
+def test_batches_hold_whole_nodes_and_their_entries_in_order(monkeypatch):
+    nodes_in_default_batches = matching.stored_shape(RUN, ROWS)
+    monkeypatch.setattr(matching, "LIST_ENTRIES_BATCH", 2)
+    monkeypatch.setattr(matching, "SHORTLIST_ENTRIES_BATCH", 2)
+    lists, shortlists = matching.stored_batches(ROWS)
+    # H1 has three entries: a batch never splits a household's list, even when it is larger than the batch.
+    assert [batch["household_id"] for batch in lists] == [["H1"], ["H2"]]
+    assert lists[0]["starts"] == [0, 3] and lists[0]["rank"] == [1, 2, 7]
+    assert [batch["credit_code"] for batch in shortlists] == [["E1"], ["E2"]]
+    assert shortlists[0]["starts"] == [0, 3] and shortlists[1]["household_id"] == ["H1", "H2"]
+    assert matching.stored_shape(RUN, ROWS) == nodes_in_default_batches, "the nodes do not depend on the batch size"
