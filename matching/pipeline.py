@@ -8,7 +8,7 @@ import pandas as pd
 from matching.assign import assign
 from matching.candidates import Pairs, candidate_pairs
 from matching.features import Enterprises, Households
-from matching.reasons import reasons
+from matching.reasons import reason_texts
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer, pair_features
 
@@ -60,7 +60,8 @@ def score_candidates(households: Households, enterprises: Enterprises, rules: El
 
 def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRules, scorer: BlendedScorer,
                         top_k: int) -> pd.DataFrame:
-    """The recommendations to store: each household's top_k pairs and every assigned pair, ranked, with reasons."""
+    """The recommendations to store: each household's top_k pairs and every assigned pair, ranked, with reasons
+    (one text per pair, a reason per line)."""
     households, enterprises = scored.households, scored.enterprises
     ranks = ranks_within_household(scored.pairs.household, scored.scores)
     keep = np.flatnonzero((ranks <= top_k) | chosen)  # an assigned pair is always shown
@@ -78,7 +79,7 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
         "rule_score": np.round(contributions.sum(axis=1).astype(np.float64), 4),
         "distance_km": np.round(kept.distance_km.astype(np.float64), 2),
         "assigned": chosen[keep],
-        "reasons": reasons(kept, contributions, households, enterprises),
+        "reasons": reason_texts(kept, contributions, households, enterprises),  # a reason per line
     }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
 
 

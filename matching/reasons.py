@@ -49,13 +49,11 @@ def _feature_texts(feature: int, pairs: Pairs, households: Households, enterpris
     return ("企业在本县实施产业项目：" + project.map(project_names)).to_numpy()
 
 
-def reasons(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> list[list[str]]:
-    """For each pair, the texts of its largest non-zero contributions, largest first.
+def _shown_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> np.ndarray:
+    """Per pair (row), the texts of its largest non-zero contributions, largest first, then None.
 
-    Only the texts shown are written (at most REASONS_PER_PAIR of the FEATURES per pair): a province run
+    Only the texts shown are formatted (at most REASONS_PER_PAIR of the FEATURES per pair): a province run
     gives reasons to millions of pairs."""
-    if len(pairs) == 0:
-        return []
     order = np.argsort(-contributions, axis=1)[:, :REASONS_PER_PAIR]
     values = np.take_along_axis(contributions, order, axis=1)
     texts = np.full(order.shape, None, dtype=object)
@@ -63,5 +61,28 @@ def reasons(pairs: Pairs, contributions: np.ndarray, households: Households, ent
         rows, slots = np.nonzero((order == feature) & (values > 0))
         if len(rows):
             texts[rows, slots] = _feature_texts(feature, pairs.take(rows), households, enterprises)
-    # Values are sorted, so a row's shown texts come first and the rest are None.
+    return texts  # values are sorted, so a row's shown texts come first
+
+
+def reasons(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> list[list[str]]:
+    """For each pair, the texts of its largest non-zero contributions, largest first."""
+    if len(pairs) == 0:
+        return []
+    texts = _shown_texts(pairs, contributions, households, enterprises)
     return [[text for text in row if text is not None] for row in texts.tolist()]
+
+
+def reason_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> np.ndarray:
+    """For each pair, its reasons (see `reasons`) as one text, a reason per line: as they are stored.
+
+    Joined column by column (numpy adds object arrays element-wise in C): a list per pair cost a province
+    run more than formatting the texts."""
+    if len(pairs) == 0:
+        return np.empty(0, dtype=object)
+    texts = _shown_texts(pairs, contributions, households, enterprises)
+    shown = texts != None  # noqa: E711 (element-wise)
+    texts[~shown] = ""
+    joined = texts[:, 0]
+    for column in range(1, texts.shape[1]):
+        joined = joined + np.where(shown[:, column], "\n", "").astype(object) + texts[:, column]
+    return joined

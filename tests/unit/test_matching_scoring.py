@@ -4,7 +4,7 @@ import pytest
 
 from core.codes import Mechanism
 from matching.candidates import candidate_pairs
-from matching.reasons import REASONS_PER_PAIR, _feature_texts, reasons
+from matching.reasons import REASONS_PER_PAIR, _feature_texts, reason_texts, reasons
 from matching.scoring import FEATURES, RuleScorer, pair_features
 from tests.support.matching_cases import enterprise, household, inputs
 
@@ -66,3 +66,4 @@ def test_reasons_are_the_texts_of_the_largest_positive_contributions_of_every_pa
         expected.append([row_texts[k] for k in order if row_values[k] > 0])
     assert len(pairs) > 100 and reasons(pairs, contributions, households, enterprises) == expected
     assert {len(row) for row in expected} >= {REASONS_PER_PAIR}
+    assert reason_texts(pairs, contributions, households, enterprises).tolist() == ["\n".join(row) for row in expected]
