@@ -69,6 +69,11 @@ def township_code_of(code: str) -> str:
     return pad_code(code[:9])
 
 
+def prefecture_code_of(code: str) -> str:
+    """The 12-digit prefecture code of any county, township or village code."""
+    return pad_code(code[:4])
+
+
 def county_code_of(code: str) -> str:
     """The 12-digit county code of any township or village code."""
     return pad_code(code[:6])

@@ -210,6 +210,14 @@ def held_outside(driver: neo4j.Driver, near_counties: list[str], planned_countie
     return [record.data() for record in records]
 
 
+def county_household_counts(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> dict[str, int]:
+    """county code → its active households (the stored figure, graph/readstate.py)."""
+    records, _, _ = driver.execute_query(
+        "UNWIND $counties AS code MATCH (c:Region {code: code}) RETURN code, coalesce(c.households, 0) AS households",
+        counties=county_codes, database_=database, routing_=READ)
+    return {record["code"]: record["households"] for record in records}
+
+
 def latest_county_fingerprints(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> dict:
     """county code → (fingerprint, run_id) of the latest completed run that computed it."""
     records, _, _ = driver.execute_query(

@@ -4,7 +4,8 @@
 LocalCluster of worker processes (one per core, MATCH_WORKER_MEMORY each, spilling to disk beyond it) —
 or, for a run of a single county without a configured cluster, the in-process executor, which runs the
 very same task functions one after another (starting worker processes would cost more than the county).
-Both offer the small part of Dask's futures API the planner uses: submit, gather, as_completed.
+Both offer the small part of Dask's futures API the planner uses: submit (optionally on a preferred
+worker), gather, as_completed.
 """
 import contextlib
 import os
@@ -29,7 +30,11 @@ class InProcessExecutor:
 
     workers = 1
 
-    def submit(self, function: Callable, *args, key: str, retries: int = 0, **kwargs) -> Done:
+    def worker_addresses(self) -> list[str]:
+        return []
+
+    def submit(self, function: Callable, *args, key: str, retries: int = 0, worker: str | None = None,
+               **kwargs) -> Done:
         args = [arg.result() if isinstance(arg, Done) else arg for arg in args]
         return Done(key, function(*args, **kwargs))
 
@@ -50,7 +55,15 @@ class DaskExecutor:
     def workers(self) -> int:
         return max(len(self.client.scheduler_info(n_workers=-1).get("workers", {})), 1)
 
-    def submit(self, function: Callable, *args, key: str, retries: int = 0, **kwargs):
+    def worker_addresses(self) -> list[str]:
+        """The workers now in the cluster, in a stable order."""
+        return sorted(self.client.scheduler_info(n_workers=-1).get("workers", {}))
+
+    def submit(self, function: Callable, *args, key: str, retries: int = 0, worker: str | None = None, **kwargs):
+        """`worker`: where the task should run if that worker can (any other worker may take it: one that is
+        lost does not hold the run up)."""
+        if worker is not None:
+            kwargs.update(workers=[worker], allow_other_workers=True)
         return self.client.submit(function, *args, key=key, retries=retries, pure=False, **kwargs)
 
     def gather(self, futures: list) -> list:

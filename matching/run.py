@@ -155,7 +155,8 @@ class MatchRunner:
         with open_executor(self.settings, len(counties)) as executor:
             result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
                                    lambda changed: self.held_outside(changed, params), report, self.progress,
-                                   earlier_groups, shares_from_json(earlier_shares))
+                                   earlier_groups, shares_from_json(earlier_shares),
+                                   queries.county_household_counts(self.driver, counties, self.database))
         timings = dict(result.timings)
         metrics = {"recomputed_counties": result.changed, "unchanged_counties": result.unchanged, **result.metrics}
         if result.changed:

@@ -5,7 +5,7 @@ import numpy as np
 from matching.candidates import Pairs
 from matching.cluster import InProcessExecutor
 from matching.partition import CountyProblem, enterprise_keys
-from matching.province import CountyProgress, _less_held, combine_metrics
+from matching.province import CountyProgress, _less_held, combine_metrics, placement
 from matching.rules import MECHANISMS
 
 
@@ -58,3 +58,19 @@ def test_the_in_process_executor_runs_tasks_with_their_results_as_arguments():
     second = executor.submit(lambda x, y: x * y, first, 10, key="b")
     assert executor.gather([first, second]) == [2, 20]
     assert [future.key for future in executor.as_completed([first, second])] == ["a", "b"]
+
+
+def test_counties_solved_together_are_prepared_on_one_worker_and_workers_share_the_households():
+    # Two prefectures (4331, 4312) and an earlier run's group that crosses them.
+    counties = ["433101000000", "433102000000", "433103000000", "431201000000", "431202000000", "431203000000"]
+    sizes = {"433101000000": 50, "433102000000": 40, "433103000000": 10, "431201000000": 45, "431202000000": 30,
+             "431203000000": 25}
+    where = placement(counties, [("433103000000", "431203000000")], sizes, 2)
+    assert set(where) == set(counties)
+    assert where["433103000000"] == where["431203000000"], "an earlier group stays together"
+    assert where["433101000000"] == where["433102000000"] and where["431201000000"] == where["431202000000"], \
+        "the rest of a prefecture stays together"
+    load = [sum(size for county, size in sizes.items() if where[county] == worker) for worker in (0, 1)]
+    assert sorted(load) == [90, 110], "the largest units first, each to the least loaded worker"
+    assert set(placement(counties, [], sizes, 4).values()) == {0, 1}, "two prefectures: two workers of four"
+    assert set(placement(counties, [], {}, 1).values()) == {0}
