@@ -169,3 +169,20 @@ def test_the_columnar_household_read_gives_what_the_record_read_gives(province):
         columns = queries.county_household_columns(province, county)
         assert len(columns["household_id"]) == len(records) > 0
         assert [dict(zip(columns, values)) for values in zip(*columns.values())] == records
+
+
+def test_local_workers_keep_glibcs_own_malloc_thresholds_and_one_thread_libraries(test_settings):
+    """Dask's MALLOC_TRIM_THRESHOLD_ froze glibc's mmap threshold, and page faults cost the workers a quarter
+    of their CPU (matching/cluster.py); the one-thread settings of the numerical libraries stay."""
+    import os
+
+    from matching.cluster import open_executor
+
+    def environment(_):
+        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+
+    settings = test_settings.model_copy(update={"match_workers": 1, "match_cluster": "local"})
+    with open_executor(settings, tasks=2) as executor:
+        assert executor.worker_addresses(), "a local cluster"
+        found = executor.submit(environment, 0, key="environment").result()
+    assert found == (None, "1")
