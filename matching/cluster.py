@@ -75,6 +75,9 @@ class DaskExecutor:
         return as_completed(futures)
 
 
+MALLOC_THRESHOLD = 8 * 2**20  # local workers' glibc trim and mmap thresholds (see open_executor)
+
+
 def local_workers(settings: Settings) -> int:
     """Worker processes of the local cluster: MATCH_WORKERS, or one per core this process may use."""
     return settings.match_workers or len(os.sched_getaffinity(0))
@@ -95,13 +98,14 @@ def open_executor(settings: Settings, tasks: int):
     import dask
 
     (settings.var_dir / "dask").mkdir(parents=True, exist_ok=True)
-    # Dask starts workers with MALLOC_TRIM_THRESHOLD_ set, which also freezes glibc's mmap threshold at
-    # 128 KiB: every numpy array beyond it is then mapped and unmapped again, and the page faults cost the
-    # workers a quarter of their CPU while preparing counties (measured at 1,000,000 households: 7.6 s of
-    # system time each instead of 1.6 s, prepare 40 s instead of 33 s). glibc's own thresholds apply
-    # instead; the solves give their large frees back explicitly (matching/province.py).
-    environ = {name: value for name, value in dask.config.get("distributed.nanny.pre-spawn-environ", {}).items()
-               if name != "MALLOC_TRIM_THRESHOLD_"}
+    # Dask starts workers with MALLOC_TRIM_THRESHOLD_=64 KiB (give freed memory back at once), which also
+    # freezes glibc's mmap threshold at 128 KiB: every numpy array beyond it is then mapped and unmapped
+    # again, and the page faults took a quarter of the workers' CPU while preparing counties. Both at
+    # 8 MiB: measured at 1,000,000 households, system time 2 s per worker instead of 7.6 s, prepare 33 s
+    # instead of 40 s, the same resident memory. (Unset, glibc kept so much freed memory that workers
+    # passed their memory limit and were restarted.)
+    environ = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}),
+               "MALLOC_TRIM_THRESHOLD_": MALLOC_THRESHOLD, "MALLOC_MMAP_THRESHOLD_": MALLOC_THRESHOLD}
     # Worker processes, one thread each: the tasks are CPU-bound numpy / OR-Tools work that holds the GIL in
     # parts. No dashboard: it needs bokeh, and a run needs no web port of its own.
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}), \

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 
 import neo4j
 import numpy as np
+import pandas as pd
+from dask.sizeof import sizeof
 
 from core import geography
 from core.settings import Settings
@@ -212,6 +214,33 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
                                  enterprise_keys(enterprises.ids), enterprises.capacity)
     timings.update({key: value for key, value in scored.timings.items() if key.endswith("_s")})
     return work
+
+
+def _data_bytes(value, seen: set[int]) -> int:
+    """The bytes of the arrays and frames inside `value` (dataclasses, dicts, lists), each counted once."""
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    if isinstance(value, np.ndarray):
+        return value.nbytes if value.dtype != object else int(pd.Series(value).memory_usage(deep=True))
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return int(value.memory_usage(deep=True).sum()) if isinstance(value, pd.DataFrame) \
+            else int(value.memory_usage(deep=True))
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(_data_bytes(getattr(value, name), seen) for name in value.__dataclass_fields__)
+    if isinstance(value, dict):
+        return sum(_data_bytes(item, seen) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_data_bytes(item, seen) for item in value)
+    return 0
+
+
+# What a prepared county and a group's plan hold, for Dask's memory accounting (its default for an object
+# is the object alone: every prepared county then counted as unmanaged memory, and Dask warned of a leak).
+@sizeof.register(CountyWork)
+@sizeof.register(GroupPlan)
+def _sizeof_kept(value) -> int:
+    return _data_bytes(value, set()) + 1024
 
 
 def header_of(work: CountyWork) -> dict:

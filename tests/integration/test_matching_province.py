@@ -171,18 +171,19 @@ def test_the_columnar_household_read_gives_what_the_record_read_gives(province):
         assert [dict(zip(columns, values)) for values in zip(*columns.values())] == records
 
 
-def test_local_workers_keep_glibcs_own_malloc_thresholds_and_one_thread_libraries(test_settings):
-    """Dask's MALLOC_TRIM_THRESHOLD_ froze glibc's mmap threshold, and page faults cost the workers a quarter
-    of their CPU (matching/cluster.py); the one-thread settings of the numerical libraries stay."""
+def test_local_workers_use_glibc_thresholds_that_spare_page_faults_and_one_thread_libraries(test_settings):
+    """Dask's 64 KiB MALLOC_TRIM_THRESHOLD_ froze glibc's mmap threshold at 128 KiB, and page faults cost the
+    workers a quarter of their CPU (matching/cluster.py); the one-thread settings of the numerical libraries stay."""
     import os
 
     from matching.cluster import open_executor
 
     def environment(_):
-        return os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS")
+        return (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("MALLOC_MMAP_THRESHOLD_"),
+                os.environ.get("OMP_NUM_THREADS"))
 
     settings = test_settings.model_copy(update={"match_workers": 1, "match_cluster": "local"})
     with open_executor(settings, tasks=2) as executor:
         assert executor.worker_addresses(), "a local cluster"
         found = executor.submit(environment, 0, key="environment").result()
-    assert found == (None, "1")
+    assert found == (str(8 * 2**20), str(8 * 2**20), "1")

@@ -74,3 +74,16 @@ def test_counties_solved_together_are_prepared_on_one_worker_and_workers_share_t
     assert sorted(load) == [90, 110], "the largest units first, each to the least loaded worker"
     assert set(placement(counties, [], sizes, 4).values()) == {0, 1}, "two prefectures: two workers of four"
     assert set(placement(counties, [], {}, 1).values()) == {0}
+
+
+def test_dask_counts_the_memory_a_prepared_county_holds():
+    from dask.sizeof import sizeof
+
+    from matching.province import CountyWork
+
+    pairs = Pairs(np.zeros(1000, np.int32), np.zeros(1000, np.int32), np.zeros(1000, np.int8), np.zeros(1000, np.float32))
+    problem = CountyProblem("A", pairs, np.zeros(1000, np.float32), np.zeros(10, np.int64), np.ones(10, np.int64),
+                            np.zeros(10, bool), enterprise_keys(np.array(["E1"])), {m: np.ones(1, np.int64) for m in MECHANISMS})
+    work = CountyWork("A", "fingerprint", 10, problem=problem, existing=np.zeros(10, np.int64))
+    arrays = 1000 * (4 + 4 + 1 + 4 + 4)
+    assert arrays <= sizeof(work) < arrays + 5000, "the arrays, each once"
