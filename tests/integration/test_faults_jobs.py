@@ -96,7 +96,7 @@ def _kill_the_child_while_it_writes(driver, settings, county: dict, worker_survi
                           f"{job['job_id']}-{COUNTY}-{county['first_enterprise']}"):
             first_worker.start()
             child = wait_until(lambda: first_worker.child, 60, 0.1, "the first worker to start a child")
-            wait_until(lambda: blocked_transactions(driver, "CREATE (s:EnterpriseShortlist)"), 180, 0.2,
+            wait_until(lambda: blocked_transactions(driver, "CREATE (:EnterpriseShortlist "), 180, 0.2,
                        "the child's first shortlist batch to wait")
             assert matching_queries.run_recommendation_count(driver, job["job_id"]) == county["recommendations"]
             assert _shortlists(driver, job["job_id"]) == 0, "killed with the lists written, the shortlists open"
@@ -106,7 +106,7 @@ def _kill_the_child_while_it_writes(driver, settings, county: dict, worker_survi
             os.kill(child.pid, signal.SIGKILL)
             wait_until(lambda: not is_alive(child.pid) or child.poll() is not None, 10, 0.05, "the child to die")
             other_worker.start()
-            wait_until(lambda: not blocked_transactions(driver, "CREATE (s:EnterpriseShortlist)"), 30, 0.2,
+            wait_until(lambda: not blocked_transactions(driver, "CREATE (:EnterpriseShortlist "), 30, 0.2,
                        "Neo4j to drop the dead child's transaction")
         wait_until(lambda: queue.get_job(driver, job["job_id"])["status"] in ("completed", "failed"), 300, 0.5,
                    "the job to end")
