@@ -16,6 +16,10 @@ def summary_lines(result) -> list[str]:
         if item.error:
             lines.append(f"{name:<34}{item.kind:<14}  无法读取 / not read: {item.error}")
             continue
+        if item.skipped:
+            lines.append(f"{name:<34}{item.kind:<14}  与已加载的文件相同，跳过 / unchanged, skipped "
+                         f"（{item.same_as}：读取 {item.rows_read}，加载 {item.rows_loaded}，拒绝 {item.rows_rejected}）")
+            continue
         lines.append(f"{name:<34}{item.kind:<14}{item.rows_read:>9}{item.rows_loaded:>9}{item.rows_rejected:>8}"
                      f"{item.warnings:>8}{item.deactivated:>7}{item.seconds:>8.1f}")
     return lines

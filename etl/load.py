@@ -13,6 +13,7 @@ written in batches (etl/writer.py) and, for a full households extract, cleaned u
 reconcile: rows read = rows loaded + rows rejected.
 """
 import hashlib
+import json
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from etl.report import write_report
 from etl.scope import county_scope
 from etl.transform import transform
 from etl.validate import ERROR, WARNING, Problem, validate
-from etl.writer import NodeWriter
+from etl.writer import ROW_HASH_KEY, NodeWriter
 from graph import loading
 from graph.model import node_type
 from graph.schema import apply_schema
@@ -53,6 +54,8 @@ class FileResult:
     deactivated: int = 0
     seconds: float = 0.0
     error: str | None = None  # the whole file could not be read
+    skipped: bool = False  # byte-identical to the latest load of its kind under the same conditions: not read
+    same_as: str | None = None  # when skipped: the file and time of the load it would repeat (its report has the rows)
 
 
 @dataclass
@@ -171,14 +174,43 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _read_tables(paths: list[str | Path], result: LoadResult, limits: ReadLimits,
-                 labels: Mapping[str, str]) -> list[tuple[RawTable, str, str]]:
-    """(table, file label, file digest) of every readable file, in reference order; unreadable files are reported."""
+def load_fingerprint(settings: Settings, allowed_counties: set[str] | None, full: bool) -> str:
+    """What besides a file's bytes decides what loading it writes: the ETL's version, the counties it may
+    write, a full extract or not, and (as a hash of a hash) the ID-number hashing key."""
+    material = json.dumps({"etl": ROW_HASH_KEY,
+                           "counties": None if allowed_counties is None else sorted(allowed_counties),
+                           "full": full, "id_key": hashlib.sha256(settings.id_hash_secret()).hexdigest()},
+                          sort_keys=True)
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
+
+
+def _skipped_results(label: str, loads: list[dict]) -> list[FileResult]:
+    """The results of a file skipped as unchanged: the figures of the loads it would repeat."""
+    return [FileResult(label, _sheet_of(load), load.get("kind", "unknown"),
+                       rows_read=load.get("rows_read") or 0, rows_loaded=load.get("rows_loaded") or 0,
+                       rows_rejected=load.get("rows_rejected") or 0, warnings=load.get("warnings") or 0,
+                       skipped=True, same_as=f"{load.get('file')} @ {load.get('finished_at')}") for load in loads]
+
+
+def _sheet_of(load: dict) -> str | None:
+    """A LoadRun's sheet (its id is digest-kind-sheet)."""
+    return load["load_id"].split("-", 2)[2] or None
+
+
+def _read_tables(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
+                 unchanged) -> list[tuple[RawTable, str, str]]:
+    """(table, file label, file digest) of every readable file that `unchanged(digest)` does not report as
+    loaded already (those are skipped unread, with the figures of that load), in reference order;
+    unreadable files are reported."""
     tables: list[tuple[RawTable, str, str]] = []
     for path in map(Path, paths):
         label = labels.get(str(path), str(path))
         try:
             digest = _file_digest(path)
+            loaded = unchanged(digest)
+            if loaded:
+                result.files += _skipped_results(label, loaded)
+                continue
             tables += [(table, label, digest) for table in read_file(path, limits)]
         except ReadError as error:
             result.files.append(FileResult(label, None, "unknown", error=str(error)))
@@ -196,7 +228,9 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     allowed_counties (county codes) limits what the load may write; None means every county.
     labels names a file in the report and the results as its user knows it (an upload's own file name)
     instead of the path it is stored at. Workbooks are read within the settings' size limits
-    (MAX_UNCOMPRESSED_MB, MAX_COMPRESSION_RATIO).
+    (MAX_UNCOMPRESSED_MB, MAX_COMPRESSION_RATIO). A file byte-identical to the latest completed load of its
+    kind under the same conditions (load_fingerprint) is skipped unread: loading it again would change
+    nothing (its result says skipped, with that load's figures).
     """
     if loader is None:
         loader = Loader(driver, settings, progress, allowed_counties=allowed_counties)
@@ -204,13 +238,16 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
         loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
     labels = {str(Path(path)): label for path, label in (labels or {}).items()}
-    tables = _read_tables(paths, result, ReadLimits.from_settings(settings), labels)
+    fingerprint = load_fingerprint(settings, loader.allowed_counties, full)
+    tables = _read_tables(paths, result, ReadLimits.from_settings(settings), labels,
+                          lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
     loader.load_reference_data()
     for table, label, digest in tables:
         load_id = f"{digest}-{table.kind.name}-{table.sheet or ''}"
         started_at = datetime.now(timezone.utc).isoformat()
         loading.record_load_run(driver, load_id, {"file": Path(label).name, "kind": table.kind.name, "status": "started",
-                                                  "started_at": started_at}, settings.neo4j_database)
+                                                  "started_at": started_at, "digest": digest,
+                                                  "fingerprint": fingerprint}, settings.neo4j_database)
         try:
             file_result, problems = loader.load_table(table, label, full)
         except ReadError as error:

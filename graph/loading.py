@@ -131,3 +131,22 @@ def record_load_run(driver: neo4j.Driver, load_id: str, props: dict, database: s
         "MERGE (l:LoadRun {load_id: $load_id}) SET l += $props",
         load_id=load_id, props=props, database_=database,
     )
+
+
+def unchanged_load(driver: neo4j.Driver, digest: str, fingerprint: str, database: str | None = None) -> list[dict]:
+    """The completed loads (LoadRun properties) of a file with this content digest under the same load
+    conditions (`fingerprint`), when each is still the latest completed load of its kind: loading the file
+    again would change nothing. [] otherwise (never loaded so, a load unfinished, or a later file of the
+    same kind loaded since)."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (l:LoadRun {digest: $digest, fingerprint: $fingerprint})
+        WITH collect(l) AS loads
+        WHERE size(loads) > 0 AND all(l IN loads WHERE l.status = 'completed' AND NOT EXISTS {
+            MATCH (later:LoadRun {kind: l.kind, status: 'completed'})
+            WHERE later.finished_at > l.finished_at AND coalesce(later.digest, '') <> $digest })
+        UNWIND loads AS l
+        RETURN l {.*} AS load ORDER BY l.load_id
+        """,
+        digest=digest, fingerprint=fingerprint, database_=database, routing_=neo4j.RoutingControl.READ)
+    return [record["load"] for record in records]

@@ -465,6 +465,8 @@ _DECLARED: tuple[NodeType, ...] = (
         "LoadRun", "load_id",
         (
             app_property("load_id", "文件摘要-类型-工作表"),
+            app_property("digest", "文件内容摘要（SHA-256 前 16 位）"),
+            app_property("fingerprint", "加载条件摘要（ETL 版本、县范围、是否全量、证件号哈希密钥）", internal=True),
             app_property("file", "文件名"),
             app_property("kind", "文件类型"),
             app_property("status", "started / completed / failed"),

@@ -42,7 +42,8 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
                         labels={path: params.get("filename") or path.name})
     files = [{"file": f.file, "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
               "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "warnings": f.warnings,
-              "deactivated": f.deactivated, "error": f.error} for f in result.files]
+              "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as}
+             for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
     return {"files": files, "errors": errors, "warnings": len(result.problems) - errors,
             "rows_rejected": result.rows_rejected}
