@@ -189,7 +189,14 @@ def _skipped_results(label: str, loads: list[dict]) -> list[FileResult]:
     return [FileResult(label, _sheet_of(load), load.get("kind", "unknown"),
                        rows_read=load.get("rows_read") or 0, rows_loaded=load.get("rows_loaded") or 0,
                        rows_rejected=load.get("rows_rejected") or 0, warnings=load.get("warnings") or 0,
-                       skipped=True, same_as=f"{load.get('file')} @ {load.get('finished_at')}") for load in loads]
+                       skipped=True, same_as=f"{load.get('file')}，{_minute(load.get('finished_at'))}") for load in loads]
+
+
+def _minute(iso_time: str | None) -> str:
+    """An ISO time as its UTC minute, as people read it (2026-11-30 16:23 UTC)."""
+    if not iso_time:
+        return "时间不详"
+    return datetime.fromisoformat(iso_time).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _sheet_of(load: dict) -> str | None:
