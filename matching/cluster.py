@@ -28,8 +28,6 @@ class Done:
 class InProcessExecutor:
     """Runs each task at once in this process; arguments that are Done are replaced by their values."""
 
-    workers = 1
-
     def worker_addresses(self) -> list[str]:
         return []
 
@@ -50,10 +48,6 @@ class DaskExecutor:
 
     def __init__(self, client):
         self.client = client
-
-    @property
-    def workers(self) -> int:
-        return max(len(self.client.scheduler_info(n_workers=-1).get("workers", {})), 1)
 
     def worker_addresses(self) -> list[str]:
         """The workers now in the cluster, in a stable order."""

@@ -217,15 +217,13 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
 
 
 def _data_bytes(value, seen: set[int]) -> int:
-    """The bytes of the arrays and frames inside `value` (dataclasses, dicts, lists), each counted once."""
+    """The bytes of the arrays and frames inside `value` (dataclasses, dicts, lists), each counted once (Dask's
+    own sizeof measures each array and frame; the walk counts an array two dataclasses share once)."""
     if id(value) in seen:
         return 0
     seen.add(id(value))
-    if isinstance(value, np.ndarray):
-        return value.nbytes if value.dtype != object else int(pd.Series(value).memory_usage(deep=True))
-    if isinstance(value, (pd.DataFrame, pd.Series)):
-        return int(value.memory_usage(deep=True).sum()) if isinstance(value, pd.DataFrame) \
-            else int(value.memory_usage(deep=True))
+    if isinstance(value, (np.ndarray, pd.DataFrame, pd.Series)):
+        return sizeof(value)
     if hasattr(value, "__dataclass_fields__"):
         return sum(_data_bytes(getattr(value, name), seen) for name in value.__dataclass_fields__)
     if isinstance(value, dict):
