@@ -46,7 +46,7 @@ class CsvExportLoader(Loader):
         self.node_files: dict[str, list[Path]] = defaultdict(list)
         self.rel_files: dict[tuple[str, str, str], list[Path]] = defaultdict(list)
 
-    def write_nodes(self, label, key, props, rels, description):
+    def write_nodes(self, label, key, props, rels, description, hashes=None):
         """Write node rows (scalar properties; lists joined) and relationship pairs as CSV."""
         index = len(self.node_files[label])
         node_file = self.out_dir / f"nodes-{label}-{index}.csv"

@@ -10,7 +10,8 @@ from cli import context
 
 def summary_lines(result) -> list[str]:
     """The per-file summary table of a load as lines of text."""
-    lines = [f"{'文件 file':<34}{'类型 kind':<14}{'读取':>9}{'加载':>9}{'拒绝':>8}{'警告':>8}{'停用':>7}{'秒':>8}"]
+    lines = [f"{'文件 file':<34}{'类型 kind':<14}{'读取':>9}{'加载':>9}{'其中未变':>9}{'拒绝':>8}{'警告':>8}{'停用':>7}"
+             f"{'秒':>8}"]
     for item in result.files:
         name = Path(item.file).name + (f" [{item.sheet}]" if item.sheet else "")
         if item.error:
@@ -20,8 +21,11 @@ def summary_lines(result) -> list[str]:
             lines.append(f"{name:<34}{item.kind:<14}  与已加载的文件相同，跳过 / unchanged, skipped "
                          f"（{item.same_as}：读取 {item.rows_read}，加载 {item.rows_loaded}，拒绝 {item.rows_rejected}）")
             continue
-        lines.append(f"{name:<34}{item.kind:<14}{item.rows_read:>9}{item.rows_loaded:>9}{item.rows_rejected:>8}"
-                     f"{item.warnings:>8}{item.deactivated:>7}{item.seconds:>8.1f}")
+        lines.append(f"{name:<34}{item.kind:<14}{item.rows_read:>9}{item.rows_loaded:>9}{item.rows_unchanged:>9}"
+                     f"{item.rows_rejected:>8}{item.warnings:>8}{item.deactivated:>7}{item.seconds:>8.1f}")
+    if any(item.rows_unchanged for item in result.files):
+        lines.append("其中未变：与上次加载完全相同的行，未重新校验和写入 / unchanged rows: identical to their last load, "
+                     "not checked or written again")
     return lines
 
 

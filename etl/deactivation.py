@@ -3,18 +3,17 @@ from datetime import datetime, timezone
 
 import neo4j
 
-from etl.readers import RawTable
 from graph import loading
 
 
-def deactivate_missing_households(driver: neo4j.Driver, database: str | None, table: RawTable,
-                                  allowed_counties: frozenset[str] | None) -> int:
+def deactivate_missing_households(driver: neo4j.Driver, database: str | None, listed: set[str],
+                                  file_counties: set[str], allowed_counties: frozenset[str] | None) -> int:
     """Deactivate the active households of the file's counties that the file does not list; returns how many.
 
-    With a scope, only the file's counties that are allowed are considered.
+    listed: the household ids of every row of the file (rejected ones too); file_counties: the counties of its
+    village codes. With a scope, only the file's counties that are allowed are considered.
     """
-    listed = set(table.frame["household_id"].dropna())
-    counties = sorted({code[:6] + "000000" for code in table.frame["village_code"].dropna() if len(code) >= 6})
+    counties = sorted(file_counties)
     if allowed_counties is not None:
         counties = [county for county in counties if county in allowed_counties]
     missing = sorted(loading.active_household_ids(driver, counties, database) - listed)

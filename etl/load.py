@@ -15,24 +15,27 @@ reconcile: rows read = rows loaded + rows rejected.
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import neo4j
+import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, scope
 from etl.limits import ReadLimits
-from etl.readers import RawTable, ReadError, read_file
+from etl.readers import CHUNK_ROWS, RawTable, ReadError, TableSource, open_tables
 from etl.base_data import reference_tables
 from etl.report import write_report
 from etl.scope import county_scope
 from etl.transform import transform
-from etl.validate import ERROR, WARNING, Problem, validate
-from etl.writer import ROW_HASH_KEY, NodeWriter
+from etl.validate import ERROR, WARNING, Problem, check_required_columns, duplicate_key_problem, validate
+from etl.writer import ROW_HASH_KEY, NodeWriter, key_hashes, source_row_hashes
 from graph import loading
 from graph.model import node_type
 from graph.schema import apply_schema
@@ -50,6 +53,7 @@ class FileResult:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    rows_unchanged: int = 0  # loaded rows skipped unchecked: a node carries their source hash already
     warnings: int = 0
     deactivated: int = 0
     seconds: float = 0.0
@@ -84,6 +88,28 @@ def written_properties(label: str, rows: pd.DataFrame, file_columns: Iterable[st
     return [name for name in node_type(label).loaded if name in file_columns or rows[name].notna().any()]
 
 
+@dataclass
+class FileState:
+    """What the chunks of one table share: the key hashes of the rows read so far (a key met again is a
+    duplicate, however far apart the rows are) and, for a full households extract, the households listed
+    and their counties."""
+
+    seen_keys: set[int] = field(default_factory=set)
+    listed_households: set[str] = field(default_factory=set)
+    counties: set[str] = field(default_factory=set)
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk checked and transformed, ready to write: its figures, its problems and the write to run."""
+
+    rows_read: int
+    rows_loaded: int
+    rows_unchanged: int
+    problems: list[Problem]
+    write: Callable[[], None] | None
+
+
 class Loader:
     """Loads tables into one Neo4j database with one settings object.
 
@@ -91,19 +117,21 @@ class Loader:
     """
 
     def __init__(self, driver: neo4j.Driver, settings: Settings, progress: bool = True,
-                 allowed_counties: Iterable[str] | None = None):
+                 allowed_counties: Iterable[str] | None = None, chunk_rows: int = CHUNK_ROWS):
         self.driver = driver
         self.settings = settings
         self.database = settings.neo4j_database
         self.batch_size = settings.etl_batch_size
         self.progress = progress
+        self.chunk_rows = chunk_rows
         self.allowed_counties = county_scope(allowed_counties)  # None: every county
 
     def write_nodes(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
-                    description: str) -> None:
-        """Upsert node rows of label (rels: each declared relationship type → lists of target keys)."""
-        NodeWriter(self.driver, self.database, self.batch_size, self.progress).write(label, key, props, rels,
-                                                                                     description)
+                    description: str, hashes: pd.Series | None = None) -> None:
+        """Upsert node rows of label (rels: each declared relationship type → lists of target keys; hashes:
+        the rows' source hashes, None where a row must be checked again on the next load)."""
+        NodeWriter(self.driver, self.database, self.batch_size, progress=False).write(
+            label, key, props, rels, description, hashes)
 
     def load_reference_data(self) -> None:
         """Schema first, then the divisions down to county (cpca) and the industry vocabulary."""
@@ -111,31 +139,95 @@ class Loader:
         for label, key, props, rels, description in reference_tables():
             self.write_nodes(label, key, props, rels, description)
 
-    def load_table(self, table: RawTable, file_label: str, full: bool) -> tuple[FileResult, list[Problem]]:
-        """Validate, transform, check scope and references, write and clean up one table."""
+    def load_source(self, source: TableSource, file_label: str, full: bool,
+                    conditions: str = "") -> tuple[FileResult, list[Problem]]:
+        """Load one table chunk by chunk: each chunk is checked and transformed while the one before it is
+        written (one write at a time, in file order), so memory stays bounded by the chunk size whatever the
+        file's. conditions (load_conditions) go into each row's source hash."""
         started = time.monotonic()
-        kind = table.kind
-        node = node_type(kind.node)
-        result = FileResult(file_label, table.sheet, kind.name, rows_read=len(table.frame))
-        rejected, problems = validate(table, file_label)
-        rows = transform(kind, table.frame.drop(index=rejected), self.settings.id_hash_secret())
-        rows, scope_problems = self.check_scope(kind, rows, table, file_label)
-        problems += scope_problems
-        problems += references.unknown_product_warnings(rows, table, file_label)
-        rows, reference_problems = self.check_references(kind, rows, table, file_label)
-        problems += reference_problems
-        self.prepare_regions(kind.name, rows)
-        rels = {rel.type: rows[rel.field] for rel in node.loaded_relationships}
-        written = written_properties(node.label, rows, table.frame.columns)
-        self.write_nodes(node.label, rows[node.key], rows[written].copy(), rels,
-                         f"{Path(file_label).name}（{kind.title}）")
+        kind = source.kind
+        check_required_columns(kind, source.positions)
+        result = FileResult(file_label, source.sheet, kind.name)
+        state, problems = FileState(), []
+        bar = tqdm(desc=f"{Path(file_label).name}（{kind.title}）", unit="行", disable=not self.progress, leave=False)
+        with bar, ThreadPoolExecutor(max_workers=1) as writes:
+            pending = None
+            for table in source.chunks(self.chunk_rows):
+                chunk = self.prepare_chunk(table, file_label, full, state, conditions)
+                if pending is not None:
+                    pending.result()
+                pending = writes.submit(chunk.write) if chunk.write else None
+                result.rows_read += chunk.rows_read
+                result.rows_loaded += chunk.rows_loaded
+                result.rows_unchanged += chunk.rows_unchanged
+                problems += chunk.problems
+                bar.update(chunk.rows_read)
+            if pending is not None:
+                pending.result()
         if full and kind.name == "households":
-            result.deactivated = self.deactivate_missing_households(table)
-        result.rows_rejected = result.rows_read - len(rows)
-        result.rows_loaded = len(rows)
+            result.deactivated = self.deactivate_missing_households(state.listed_households, state.counties)
+        result.rows_rejected = result.rows_read - result.rows_loaded
         result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
         result.seconds = time.monotonic() - started
         return result, problems
+
+    def prepare_chunk(self, table: RawTable, file_label: str, full: bool, state: FileState,
+                      conditions: str) -> PreparedChunk:
+        """Duplicates, unchanged rows (skipped unchecked), validation, transform, scope, references and
+        regions for one chunk; the write itself is returned, to run after the previous chunk's."""
+        kind = table.kind
+        node = node_type(kind.node)
+        frame = table.frame
+        if full and kind.name == "households":
+            state.listed_households.update(frame["household_id"].dropna())
+            state.counties.update(code[:6] + "000000" for code in frame["village_code"].dropna() if len(code) >= 6)
+        duplicate = self.duplicate_keys(kind, frame, state)
+        problems = [duplicate_key_problem(kind, table, file_label, row) for row in frame.index[duplicate]]
+        hashes = pd.Series(source_row_hashes(frame, conditions), index=frame.index, dtype=object)
+        loaded = loading.loaded_row_hashes(self.driver, node.label, hashes[~duplicate].tolist(), self.database)
+        unchanged = hashes.isin(loaded).to_numpy() & ~duplicate
+        outside, scope_problems = scope.unchanged_rows_outside(self.driver, self.database, self.allowed_counties,
+                                                               kind, table, file_label, unchanged)
+        problems += scope_problems
+        unchanged &= ~outside
+        settled = duplicate | outside | unchanged  # rejected or skipped: not checked further
+        changed = table if not settled.any() else replace(table, frame=frame[~settled])
+        rejected, validation_problems = validate(changed, file_label)
+        problems += validation_problems
+        rows = transform(kind, changed.frame.drop(index=rejected), self.settings.id_hash_secret())
+        rows, scope_problems = self.check_scope(kind, rows, changed, file_label)
+        problems += scope_problems
+        problems += references.unknown_product_warnings(rows, changed, file_label)
+        rows, reference_problems = self.check_references(kind, rows, changed, file_label)
+        problems += reference_problems
+        self.prepare_regions(kind.name, rows)
+        # A row with a warning is checked again on every load: some warnings depend on the graph (a project
+        # not loaded yet), and each load's report should name them all.
+        row_hashes = hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
+        rels = {rel.type: rows[rel.field] for rel in node.loaded_relationships}
+        written = written_properties(node.label, rows, table.frame.columns)
+        write = None
+        if len(rows):
+            def write():
+                self.write_nodes(node.label, rows[node.key], rows[written].copy(), rels,
+                                 f"{Path(file_label).name}（{kind.title}）", row_hashes)
+        problems.sort(key=lambda problem: (problem.row, problem.column))
+        return PreparedChunk(len(frame), len(rows) + int(unchanged.sum()), int(unchanged.sum()), problems, write)
+
+    @staticmethod
+    def duplicate_keys(kind: formats.FileKind, frame: pd.DataFrame, state: FileState) -> np.ndarray:
+        """True for a row whose key an earlier row of the file (this chunk or an earlier one) has."""
+        present = frame[list(kind.key)].notna().all(axis=1).to_numpy()
+        keys = key_hashes(frame, list(kind.key))
+        duplicate = np.zeros(len(frame), dtype=bool)
+        seen = state.seen_keys
+        for position in np.flatnonzero(present):
+            key = int(keys[position])
+            if key in seen:
+                duplicate[position] = True
+            else:
+                seen.add(key)
+        return duplicate
 
     def check_scope(self, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
                     file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -161,9 +253,10 @@ class Loader:
         """Create regions that do not exist yet (existing ones are left untouched)."""
         regions.create_missing_regions(self.driver, self.database, self.batch_size, region_rows)
 
-    def deactivate_missing_households(self, table: RawTable) -> int:
+    def deactivate_missing_households(self, listed: set[str], counties: set[str]) -> int:
         """Full extract: households of the file's counties that the file no longer lists become inactive."""
-        return deactivation.deactivate_missing_households(self.driver, self.database, table, self.allowed_counties)
+        return deactivation.deactivate_missing_households(self.driver, self.database, listed, counties,
+                                                          self.allowed_counties)
 
 
 def _file_digest(path: Path) -> str:
@@ -172,6 +265,13 @@ def _file_digest(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()[:16]
+
+
+def load_conditions(settings: Settings, kind_name: str) -> str:
+    """What besides a row's cells decides what loading it writes, for its source hash: the kind and (as a hash
+    of a hash) the ID-number hashing key; the ETL version is the hash key. Not the load's county scope: an
+    unchanged row is still checked against it (scope.unchanged_rows_outside), and writes the same when in it."""
+    return f"{kind_name}|{hashlib.sha256(settings.id_hash_secret()).hexdigest()[:16]}"
 
 
 def load_fingerprint(settings: Settings, allowed_counties: set[str] | None, full: bool) -> str:
@@ -204,12 +304,12 @@ def _sheet_of(load: dict) -> str | None:
     return load["load_id"].split("-", 2)[2] or None
 
 
-def _read_tables(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
-                 unchanged) -> list[tuple[RawTable, str, str]]:
-    """(table, file label, file digest) of every readable file that `unchanged(digest)` does not report as
-    loaded already (those are skipped unread, with the figures of that load), in reference order;
-    unreadable files are reported."""
-    tables: list[tuple[RawTable, str, str]] = []
+def _open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
+                  unchanged) -> list[tuple[TableSource, str, str]]:
+    """(table source, file label, file digest) of every readable file that `unchanged(digest)` does not report
+    as loaded already (those are skipped unread, with the figures of that load), in reference order;
+    unreadable files are reported. Only headers are read here; rows are read chunk by chunk as they load."""
+    sources: list[tuple[TableSource, str, str]] = []
     for path in map(Path, paths):
         label = labels.get(str(path), str(path))
         try:
@@ -218,12 +318,12 @@ def _read_tables(paths: list[str | Path], result: LoadResult, limits: ReadLimits
             if loaded:
                 result.files += _skipped_results(label, loaded)
                 continue
-            tables += [(table, label, digest) for table in read_file(path, limits)]
+            sources += [(source, label, digest) for source in open_tables(path, limits)]
         except ReadError as error:
             result.files.append(FileResult(label, None, "unknown", error=str(error)))
             result.problems.append(Problem(label, None, 0, "", "", ERROR, str(error)))
-    tables.sort(key=lambda item: formats.LOAD_ORDER.index(item[0].kind.name))
-    return tables
+    sources.sort(key=lambda item: formats.LOAD_ORDER.index(item[0].kind.name))
+    return sources
 
 
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
@@ -246,27 +346,28 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     result = LoadResult()
     labels = {str(Path(path)): label for path, label in (labels or {}).items()}
     fingerprint = load_fingerprint(settings, loader.allowed_counties, full)
-    tables = _read_tables(paths, result, ReadLimits.from_settings(settings), labels,
-                          lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
+    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), labels,
+                            lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
     loader.load_reference_data()
-    for table, label, digest in tables:
-        load_id = f"{digest}-{table.kind.name}-{table.sheet or ''}"
+    for source, label, digest in sources:
+        load_id = f"{digest}-{source.kind.name}-{source.sheet or ''}"
         started_at = datetime.now(timezone.utc).isoformat()
-        loading.record_load_run(driver, load_id, {"file": Path(label).name, "kind": table.kind.name, "status": "started",
+        loading.record_load_run(driver, load_id, {"file": Path(label).name, "kind": source.kind.name, "status": "started",
                                                   "started_at": started_at, "digest": digest,
                                                   "fingerprint": fingerprint}, settings.neo4j_database)
         try:
-            file_result, problems = loader.load_table(table, label, full)
+            file_result, problems = loader.load_source(
+                source, label, full, load_conditions(settings, source.kind.name))
         except ReadError as error:
-            file_result = FileResult(label, table.sheet, table.kind.name, rows_read=len(table.frame),
-                                     rows_rejected=len(table.frame), error=str(error))
-            problems = [Problem(label, table.sheet, 0, "", "", ERROR, str(error))]
+            file_result = FileResult(label, source.sheet, source.kind.name, error=str(error))
+            problems = [Problem(label, source.sheet, 0, "", "", ERROR, str(error))]
         result.files.append(file_result)
         result.problems += problems
         loading.record_load_run(driver, load_id, {
             "status": "failed" if file_result.error else "completed",
             "finished_at": datetime.now(timezone.utc).isoformat(), "rows_read": file_result.rows_read,
             "rows_loaded": file_result.rows_loaded, "rows_rejected": file_result.rows_rejected,
+            "rows_unchanged": file_result.rows_unchanged,
             "warnings": file_result.warnings, "deactivated": file_result.deactivated}, settings.neo4j_database)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     result.report_path = write_report(result.problems, report_path or Path(settings.var_dir) / "reports" / f"load-{stamp}.csv")

@@ -5,10 +5,13 @@ title rows above the header are skipped; headers are matched after NFKC normalis
 so full-width brackets and stray spaces do not matter. A workbook is checked against the size
 limits (etl/limits.py) before it is opened; control characters are dropped from every cell.
 """
+import codecs
 import csv
-import io
+import functools
+import itertools
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +23,10 @@ from etl.formats import KINDS, FileKind
 from etl.limits import ReadLimits, WorkbookRefused, check_workbook
 
 HEADER_SCAN_ROWS = 15
+# Rows validated, transformed and written together: large enough for vectorised work, small enough that a
+# province file never sits in memory whole.
+CHUNK_ROWS = 50_000
+DECODE_BLOCK = 1 << 20
 # Control characters (C0 but tab, line feed and carriage return; DEL; C1): invisible in a cell, and a stored
 # one would make every XML export of it fail. Dropped while reading, like stray spaces.
 CONTROL_CHARACTERS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
@@ -68,15 +75,32 @@ def decode_text(data: bytes) -> tuple[str, str]:
     raise ReadError("无法识别文件编码（应为 UTF-8 或 GBK/GB18030）/ unknown text encoding")
 
 
-def _read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
-    """All rows of a delimited text file as lists of strings, and the encoding used."""
-    text, encoding = decode_text(path.read_bytes())
-    sample = "\n".join(text.splitlines()[:HEADER_SCAN_ROWS])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
-    except csv.Error:
-        delimiter = ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)), encoding
+def text_encoding(path: Path) -> str:
+    """A delimited file's encoding, found by decoding it block by block (never held whole): UTF-8 (BOM or
+    not) if the whole file is valid UTF-8, else GB18030 (a superset of GBK)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(DECODE_BLOCK), b""):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise ReadError("无法识别文件编码（应为 UTF-8 或 GBK/GB18030）/ unknown text encoding")
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
+    """The rows of a delimited text file, read as they are needed."""
+    with open(path, encoding=encoding, newline="") as handle:
+        sample = "".join(handle.readline() for _ in range(HEADER_SCAN_ROWS))
+        handle.seek(0)
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+        except csv.Error:
+            delimiter = ","
+        yield from csv.reader(handle, delimiter=delimiter)
 
 
 def _cell_text(value) -> str:
@@ -92,19 +116,17 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _read_excel_sheets(path: Path) -> list[tuple[str, list[list[str]]]]:
-    """Every non-empty sheet of a workbook as (name, rows of strings)."""
+def _open_workbook(path: Path) -> "python_calamine.CalamineWorkbook":
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        return python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as error:  # calamine raises its own error types for broken files
         raise ReadError(f"无法读取电子表格 / cannot read workbook: {error}") from error
-    sheets = []
-    for name in workbook.sheet_names:
-        rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        rows = [[_cell_text(cell) for cell in row] for row in rows]
-        if any(any(cell.strip() for cell in row) for row in rows):
-            sheets.append((name, rows))
-    return sheets
+
+
+def _sheet_rows(path: Path, sheet: str) -> Iterator[list[str]]:
+    """The rows of one sheet as strings, from its first row (so row numbers are those Excel shows)."""
+    for row in _open_workbook(path).get_sheet_by_name(sheet).iter_rows():
+        yield [_cell_text(cell) for cell in row]
 
 
 def _match_header(cells: list[str]) -> tuple[FileKind | None, int]:
@@ -137,10 +159,54 @@ def detect_header(rows: list[list[str]]) -> tuple[int, FileKind]:
     return index, kind
 
 
-def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encoding: str | None = None) -> RawTable:
-    """Turn raw rows into a RawTable: find the header, map columns, drop blank rows."""
-    header_index, kind = detect_header(rows)
-    header = rows[header_index]
+@dataclass
+class TableSource:
+    """One table of a file, recognised from its header and read in chunks of rows as they are needed, so
+    memory does not grow with the file."""
+
+    path: Path
+    sheet: str | None
+    kind: FileKind
+    headers: dict[str, str]  # canonical name → header text as written in the file
+    positions: dict[str, int]  # canonical name → column position
+    header_index: int  # 0-based row of the header
+    rows: Callable[[], Iterator[list[str]]]  # every row of the file / sheet from its first, anew on each call
+    encoding: str | None = None
+    unknown_columns: list[str] = field(default_factory=list)
+
+    def chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator[RawTable]:
+        """The table's body as RawTables of at most rows_per_chunk rows, row numbers as in the file."""
+        body = itertools.islice(self.rows(), self.header_index + 1, None)
+        first_number = self.header_index + 2  # the header is row header_index + 1 as a person counts
+        while block := list(itertools.islice(body, rows_per_chunk)):
+            yield self._raw_table(block, first_number)
+            first_number += len(block)
+
+    def whole(self) -> RawTable:
+        """The whole table in one RawTable (for small files and tests)."""
+        parts = [chunk.frame for chunk in self.chunks()]
+        frame = pd.concat(parts) if parts else self._raw_table([], self.header_index + 2).frame
+        return RawTable(self.path, self.sheet, self.kind, frame, self.headers, self.encoding, self.unknown_columns)
+
+    def _raw_table(self, block: list[list[str]], first_number: int) -> RawTable:
+        frame = pd.DataFrame(
+            {name: [row[position] if position < len(row) else "" for row in block]
+             for name, position in self.positions.items()},
+            index=pd.Index(range(first_number, first_number + len(block)), name="row"),
+            dtype="object",
+        )
+        frame = frame.reindex(columns=[column.name for column in self.kind.columns if column.name in self.positions])
+        frame = _normalise_cells(frame)
+        frame = frame[frame.notna().any(axis=1)]
+        return RawTable(self.path, self.sheet, self.kind, frame, self.headers, self.encoding, self.unknown_columns)
+
+
+def table_source(path: Path, sheet: str | None, rows: Callable[[], Iterator[list[str]]],
+                 encoding: str | None = None) -> TableSource:
+    """Find the header among the first rows and map its columns."""
+    head = list(itertools.islice(rows(), HEADER_SCAN_ROWS))
+    header_index, kind = detect_header(head)
+    header = head[header_index]
     spellings = _SPELLINGS[kind.name]
     positions, headers, unknown = {}, {}, []
     for position, cell in enumerate(header):
@@ -149,19 +215,12 @@ def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encodi
             positions[name], headers[name] = position, cell.strip()
         elif cell.strip():
             unknown.append(cell.strip())
-    width = len(header)
-    body = [row + [""] * (width - len(row)) if len(row) < width else row for row in rows[header_index + 1:]]
-    # Row numbers as a person sees them in the file: the header is row header_index + 1.
-    numbers = range(header_index + 2, header_index + 2 + len(body))
-    frame = pd.DataFrame(
-        {name: [row[position] for row in body] for name, position in positions.items()},
-        index=pd.Index(numbers, name="row"),
-        dtype="object",
-    )
-    frame = frame.reindex(columns=[column.name for column in kind.columns if column.name in positions])
-    frame = _normalise_cells(frame)
-    frame = frame[frame.notna().any(axis=1)]
-    return RawTable(path, sheet, kind, frame, headers, encoding, unknown)
+    return TableSource(path, sheet, kind, headers, positions, header_index, rows, encoding, unknown)
+
+
+def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encoding: str | None = None) -> RawTable:
+    """Turn raw rows into a RawTable: find the header, map columns, drop blank rows."""
+    return table_source(path, sheet, lambda: iter(rows), encoding).whole()
 
 
 def _normalise_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -173,8 +232,8 @@ def _normalise_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def read_file(path: str | Path, limits: ReadLimits | None = None) -> list[RawTable]:
-    """Read a CSV / XLSX / XLS file into one RawTable per recognised table (sheet).
+def open_tables(path: str | Path, limits: ReadLimits | None = None) -> list[TableSource]:
+    """The recognised tables (sheets) of a CSV / XLSX / XLS file, each read in chunks when its rows are needed.
 
     A workbook that would expand beyond limits (default: ReadLimits()) is refused unread."""
     path = Path(path)
@@ -182,20 +241,30 @@ def read_file(path: str | Path, limits: ReadLimits | None = None) -> list[RawTab
         raise ReadError(f"文件不存在 / file not found: {path.name}")
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
-        rows, encoding = _read_csv_rows(path)
-        return [table_from_rows(path, None, rows, encoding)]
+        encoding = text_encoding(path)
+        return [table_source(path, None, lambda: _csv_rows(path, encoding),
+                             "gb18030" if encoding == "gb18030" else "utf-8-sig")]
     if suffix in EXCEL_SUFFIXES:
         try:
             check_workbook(path, limits or ReadLimits())
         except WorkbookRefused as refused:
             raise ReadError(str(refused)) from refused
-        tables, errors = [], []
-        for name, rows in _read_excel_sheets(path):
+        sources, errors = [], []
+        for name in _open_workbook(path).sheet_names:
+            rows = functools.partial(_sheet_rows, path, name)
             try:
-                tables.append(table_from_rows(path, name, rows))
+                sources.append(table_source(path, name, rows))
             except ReadError as error:
-                errors.append(f"{name}: {error}")
-        if not tables:
+                if any(any(cell.strip() for cell in row) for row in rows()):  # an empty sheet is no table
+                    errors.append(f"{name}: {error}")
+        if not sources:
             raise ReadError("; ".join(errors) or "工作簿为空 / empty workbook")
-        return tables
+        return sources
     raise ReadError(f"不支持的文件格式 {suffix}（支持 CSV、XLSX、XLS）/ unsupported file type")
+
+
+def read_file(path: str | Path, limits: ReadLimits | None = None) -> list[RawTable]:
+    """Read a CSV / XLSX / XLS file whole into one RawTable per recognised table (sheet).
+
+    A workbook that would expand beyond limits (default: ReadLimits()) is refused unread."""
+    return [source.whole() for source in open_tables(path, limits)]

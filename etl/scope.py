@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 
 import neo4j
+import numpy as np
 import pandas as pd
 
 from core import geography
@@ -82,6 +83,33 @@ def check_scope(driver: neo4j.Driver, database: str | None, allowed: frozenset[s
                                 OWNED_ELSEWHERE))
     problems.sort(key=lambda problem: problem.row)
     return rows[~owned_elsewhere], problems
+
+
+def unchanged_rows_outside(driver: neo4j.Driver, database: str | None, allowed: frozenset[str] | None,
+                           kind: formats.FileKind, table: RawTable, file_label: str,
+                           unchanged: np.ndarray) -> tuple[np.ndarray, list[Problem]]:
+    """Among rows skipped as unchanged (a node carries their source hash), those outside the allowed counties,
+    with the error check_scope would give them. Their node was written from this very row, so it belongs to
+    the row's county: the row's own county decides (its region code, or its household's county)."""
+    outside = np.zeros(len(table.frame), dtype=bool)
+    if allowed is None or not unchanged.any():
+        return outside, []
+    frame = table.frame[unchanged]
+    column = SCOPE_COLUMN[kind.name]
+    if column == "household_id":
+        households = loading.stored_counties(driver, "Household", sorted(set(frame[column].dropna())), database)
+        found = frame[column].map(households.get, na_action="ignore")
+        outside_here = found.map(lambda counties: isinstance(counties, set) and not (counties and counties <= allowed))
+        reason = HOUSEHOLD_OUTSIDE_SCOPE
+    else:
+        counties = values.pad_region_code(frame[column]).str[:6] + "000000"
+        outside_here = ~counties.isin(sorted(allowed))
+        reason = OUTSIDE_SCOPE
+    outside[np.flatnonzero(unchanged)[outside_here.astype(bool).to_numpy()]] = True
+    problems = [Problem(file_label, table.sheet, int(row_number), _header(table, column),
+                        _shown(table, column, row_number, None), ERROR, reason)
+                for row_number in table.frame.index[outside]]
+    return outside, problems
 
 
 def _header(table: RawTable, column: str) -> str:

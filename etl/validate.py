@@ -177,14 +177,35 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
 
 
-def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
-    """Check a RawTable: the row numbers to reject and every problem found."""
-    kind = table.kind
-    missing = [column.header for column in kind.columns if column.required and column.name not in table.frame.columns]
+def check_required_columns(kind: FileKind, columns) -> None:
+    """ReadError naming the required columns a table lacks (the whole table is refused)."""
+    missing = [column.header for column in kind.columns if column.required and column.name not in set(columns)]
     if missing:
         from etl.readers import ReadError
 
         raise ReadError(f"缺少必填列：{'、'.join(missing)} / required columns missing: {', '.join(missing)}")
+
+
+def shown_value(column: Column, raw) -> str:
+    """A cell as the report shows it: ID numbers masked, other personal values hidden."""
+    shown = "" if raw is None or pd.isna(raw) else str(raw)
+    if column.personal and shown:
+        shown = values.mask_id_number(pd.Series([shown])).iloc[0] if column.type == formats.ID_NUMBER else "***"
+    return shown
+
+
+def duplicate_key_problem(kind: FileKind, table, file_label: str, row_number: int) -> Problem:
+    """The error of a row whose key an earlier row of the same file has."""
+    column = kind.column(kind.key[0])
+    return Problem(file_label, table.sheet, int(row_number), table.headers.get(column.name, column.header),
+                   shown_value(column, table.frame.at[row_number, column.name]), ERROR,
+                   _reasons(column, "field_uniqueness"))
+
+
+def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
+    """Check a RawTable: the row numbers to reject and every problem found."""
+    kind = table.kind
+    check_required_columns(kind, table.frame.columns)
     error_schema, warning_schema = schemas(kind.name)
     problems: list[Problem] = []
     rejected: set[int] = set()
@@ -200,10 +221,7 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
         cases = cases[cases["index"].notna()]
         for case in cases.itertuples(index=False):
             column = kind.column(case.column)
-            raw = table.frame.at[case.index, case.column]
-            shown = "" if pd.isna(raw) else str(raw)
-            if column.personal and shown:
-                shown = values.mask_id_number(pd.Series([shown])).iloc[0] if column.type == formats.ID_NUMBER else "***"
+            shown = shown_value(column, table.frame.at[case.index, case.column])
             problems.append(Problem(file_label, table.sheet, int(case.index), table.headers.get(case.column, column.header),
                                     shown, severity, _reasons(column, case.check)))
             if severity == ERROR:

@@ -6,7 +6,12 @@
 Keys not yet in the graph are created by the generated CREATE query; existing keys whose row
 changed are merged by the generated upsert, which replaces their relationships; unchanged rows
 (same row_hash) are not sent at all. Both queries come from graph/querybuilder.py.
+
+A row's hash is that of its source row (source_row_hashes: the cells as read, under the load's conditions),
+so the loader can skip an unchanged row before validating it (etl/load.py); a row without one (None: it
+loaded with a warning, which may depend on the graph) is written, and checked again, on every load.
 """
+import numpy as np
 from concurrent.futures import ThreadPoolExecutor
 
 import neo4j
@@ -30,14 +35,17 @@ class NodeWriter:
         self.progress = progress
 
     def write(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
-              description: str) -> None:
-        """Write rows of `label`; rels maps each relationship type the model declares to lists of target keys."""
+              description: str, hashes: pd.Series | None = None) -> None:
+        """Write rows of `label`; rels maps each relationship type the model declares to lists of target keys;
+        hashes (aligned with key) are the rows' source hashes (None: rewritten on every load; default: each
+        row's content hash)."""
         node = node_type(label)
         declared = {rel.type for rel in node.loaded_relationships}
         if set(rels) != declared:
             # The upsert replaces every declared relationship type: a missing column would read as "none".
             raise ValueError(f"{label} rows need target keys for exactly {sorted(declared)}, got {sorted(rels)}")
-        hashes = pd.Series(row_hashes(props, rels), index=key.index)
+        if hashes is None:
+            hashes = pd.Series(row_hashes(props, rels), index=key.index)
         stored = loading.stored_row_hashes(self.driver, label, key.tolist(), self.database)
         exists = key.isin(stored.keys()).to_numpy()
         changed = (key.map(stored) != hashes).to_numpy()
@@ -64,6 +72,21 @@ class NodeWriter:
         """Write one batch (and the read state it changes); returns its size for the progress bar."""
         loading.upsert_batch(self.driver, query, rows, self.database, label)
         return len(rows)
+
+
+def source_row_hashes(frame: pd.DataFrame, conditions: str) -> list[str]:
+    """A hash per source row: its cells as read (canonical columns) and the load's conditions (the ETL
+    version as the hash key; ID-number key, scope, file kind and the columns the file has, in conditions)."""
+    material = frame.astype("string").fillna("\x00")
+    material["\x00conditions"] = conditions + "\x1f" + "\x1f".join(frame.columns)
+    hashed = pd.util.hash_pandas_object(material, index=False, hash_key=ROW_HASH_KEY)
+    return [f"{value:016x}" for value in hashed.to_numpy()]
+
+
+def key_hashes(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """A 64-bit hash of each row's key cells (for duplicate keys across a file's chunks)."""
+    return pd.util.hash_pandas_object(frame[columns].astype("string").fillna("\x00"), index=False,
+                                      hash_key=ROW_HASH_KEY).to_numpy()
 
 
 def row_hashes(props: pd.DataFrame, rels: dict[str, pd.Series]) -> list[str]:

@@ -7,7 +7,8 @@ Each batch is one transaction, so a load stopped at any point and run again conv
 import neo4j
 
 from graph import readstate
-from graph.querybuilder import keyed_match
+from graph.model import node_type
+from graph.querybuilder import identifier, keyed_match
 
 _LOOKUP_CHUNK = 50_000
 
@@ -65,6 +66,19 @@ def stored_row_hashes(driver: neo4j.Driver, label: str, keys: list[str], databas
         )
         hashes.update((record["k"], record["h"]) for record in records)
     return hashes
+
+
+def loaded_row_hashes(driver: neo4j.Driver, label: str, hashes: list[str], database: str | None = None) -> set[str]:
+    """The source-row hashes among `hashes` that a node of `label` carries (rows loaded already, unchanged)."""
+    node_type(label)  # only a declared label reaches the query text
+    query = f"UNWIND $hashes AS h MATCH (n:{identifier(label)} {{row_hash: h}}) RETURN DISTINCT h"
+    found: set[str] = set()
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        records, _, _ = driver.execute_query(
+            query, hashes=hashes[start:start + _LOOKUP_CHUNK], database_=database, routing_=neo4j.RoutingControl.READ,
+        )
+        found.update(record["h"] for record in records)
+    return found
 
 
 # How the county of an existing node is found: its own county_code, or that of its household

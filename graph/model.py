@@ -132,8 +132,10 @@ def app_property(name: str, description: str = "", **flags) -> Property:
     return Property(name, description, loaded=False, **flags)
 
 
-# The content hash of the source row on every ETL-written node: an unchanged row is skipped on re-load.
-ROW_HASH = Property("row_hash", "源数据行的内容哈希（未变的行再次加载时跳过）", secret=True, loaded=False)
+# The hash of the source row (its cells as read, under the load's conditions) on every ETL-written node: a row
+# whose hash a node already carries is skipped on re-load before any validation (indexed for that look-up).
+ROW_HASH = Property("row_hash", "源数据行的哈希（未变的行再次加载时不再校验、不再写入）", secret=True, loaded=False,
+                    indexed=True)
 
 _LAND = tuple(
     Property(name, f"{title}（亩）")

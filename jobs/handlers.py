@@ -41,7 +41,8 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
                         report_path=path.parent / "report.csv", progress=False, allowed_counties=counties,
                         labels={path: params.get("filename") or path.name})
     files = [{"file": f.file, "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
-              "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "warnings": f.warnings,
+              "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "rows_unchanged": f.rows_unchanged,
+              "warnings": f.warnings,
               "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as}
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")

@@ -31,7 +31,7 @@ def test_an_identical_file_is_skipped_with_the_figures_of_its_load(graph_db, tes
     def never_read(*args, **kwargs):
         raise AssertionError("an unchanged file is not read")
 
-    monkeypatch.setattr(etl.load, "read_file", never_read)
+    monkeypatch.setattr(etl.load, "open_tables", never_read)
     again = _load(graph_db, test_settings, path)
     assert [(f.kind, f.rows_read, f.rows_loaded, f.rows_rejected, f.skipped) for f in again.files] == \
         [("households", 5, 5, 0, True)]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from etl.load import county_scope
-from etl.readers import read_file
+from etl.readers import open_tables, read_file
 from etl.validate import ERROR, validate
 from etl.values import credit_check_char_ok, id_check_digit_ok, mask_name
 from tests.support import bureau_files as bf
@@ -68,3 +68,28 @@ def test_county_scope_pads_known_counties_and_refuses_anything_else():
     for wrong in (["433100000000"], ["433123101201"], ["4331"], ["999999"], ["43312x"]):
         with pytest.raises(ValueError, match="county"):
             county_scope(wrong)
+
+
+@pytest.mark.parametrize("name", ["hh.csv", "hh.xlsx"])
+def test_a_table_is_read_in_chunks_with_the_row_numbers_of_the_file(tmp_path, name):
+    rows = [bf.household_row(n) for n in range(1, 13)]
+    rows.insert(4, [""] * len(bf.HOUSEHOLD_HEADER))  # a blank line (file row 7) is dropped, not renumbered
+    path = bf.write_table(tmp_path / name, bf.HOUSEHOLD_HEADER, rows, title="凤凰县贫困户花名册")
+    [source] = open_tables(path)
+    chunks = list(source.chunks(5))
+    assert [list(chunk.frame.index) for chunk in chunks] == [[3, 4, 5, 6], [8, 9, 10, 11, 12], [13, 14, 15]]
+    assert pd.concat([chunk.frame for chunk in chunks]).equals(read_file(path)[0].frame)
+    assert list(chunks[2].frame["household_id"]) == [bf.household_id(n) for n in (10, 11, 12)]
+
+
+def test_the_encoding_is_found_over_the_whole_file_block_by_block(tmp_path, monkeypatch):
+    import etl.readers
+
+    rows = [bf.household_row(n) for n in range(1, 40)]
+    rows[-1][1] = "龍鳳"  # GBK bytes only near the end: the first blocks alone are valid UTF-8
+    path = bf.write_table(tmp_path / "hh.csv", bf.HOUSEHOLD_HEADER, rows, encoding="gbk")
+    monkeypatch.setattr(etl.readers, "DECODE_BLOCK", 7)  # blocks that cut characters in two
+    [table] = read_file(path)
+    assert table.encoding == "gb18030" and table.frame["head_name"].iloc[-1] == "龍鳳"
+    utf8 = bf.write_table(tmp_path / "utf8.csv", bf.HOUSEHOLD_HEADER, rows, encoding="utf-8-sig")
+    assert read_file(utf8)[0].encoding == "utf-8-sig" and read_file(utf8)[0].frame["head_name"].iloc[-1] == "龍鳳"
