@@ -4,13 +4,16 @@
 
 1. generates the files (devtools.synth, in a subprocess, so its memory is not counted);
 2. starts a dedicated local Neo4j (port 7690, var/neo4j/bench) and empties it;
-3. loads every file with the ETL, printing nodes and relationships per second;
+3. loads every file with the ETL into the empty graph (its bulk path: checked and transformed chunk by chunk,
+   written by neo4j-admin database import), printing nodes and relationships per second;
    before that, exports exactly the nodes and relationships the ETL writes as CSV and loads
    them with Neo4j's own LOAD CSV … CALL { } IN TRANSACTIONS into the empty graph (timed),
    then empties it again; prints the ratio;
-4. loads the same files again, unchanged, and prints the time. The ETL-loaded graph is kept
-   for bench/match_province.py.
-Peak memory is the benchmark process's maximum RSS (the ETL runs in it).
+4. loads the same files again, unchanged (skipped by their digests), and prints the time;
+5. loads copies in which 1 % of the rows of every file changed (every 100th row: an income, a name, a
+   capacity…) and prints the time. The ETL-loaded graph is kept for bench/match_province.py.
+Peak memory is the benchmark process's maximum RSS (the ETL runs in it; the LOAD CSV step exports its rows
+through the same streaming ETL first).
 """
 import argparse
 import csv
@@ -83,6 +86,37 @@ class CsvExportLoader(Loader):
         self.write_nodes("Region", keys, props, {"PART_OF": parents}, "")
 
 
+# The column changed in every 100th row of each file for the 1 %-changed re-load, and how.
+CHANGES = {
+    "households": ("人均纯收入（元）", lambda value: str(float(value or 0) + 1)),
+    "members": ("姓名", lambda value: value + "华"),
+    "enterprises": ("用工需求（人）", lambda value: str(int(float(value or 0)) + 1)),
+    "projects": ("资金规模（万元）", lambda value: str(float(value or 0) + 1)),
+    "partnerships": ("年增收（元）", lambda value: str(float(value or 0) + 1)),
+    "villages": ("行政村", lambda value: value + "新"),
+}
+
+
+def changed_copies(files: list[Path], out_dir: Path, every: int = 100) -> list[Path]:
+    """Copies of the files with one row in `every` changed (streamed: a file is never held whole)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for path in files:
+        column, change = CHANGES[path.stem]
+        copy = out_dir / path.name
+        with open(path, encoding="utf-8", newline="") as source, open(copy, "w", encoding="utf-8", newline="") as target:
+            reader, writer = csv.reader(source), csv.writer(target)
+            header = next(reader)
+            writer.writerow(header)
+            position = header.index(column)
+            for number, row in enumerate(reader):
+                if number % every == every // 2:
+                    row[position] = change(row[position])
+                writer.writerow(row)
+        copies.append(copy)
+    return copies
+
+
 def generate(out_dir: Path, households: int, enterprises: int, projects: int, seed: int) -> None:
     """Write the synthetic data set unless the same one is already there."""
     marker = out_dir / f".done-{households}-{enterprises}-{projects}-{seed}"
@@ -96,6 +130,10 @@ def generate(out_dir: Path, households: int, enterprises: int, projects: int, se
                    cwd=PROJECT_ROOT, check=True)
     marker.touch()
     print(f"生成数据 / generated in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> int:
@@ -151,7 +189,8 @@ def main() -> int:
                 clear_graph(driver)
 
             started = time.monotonic()
-            result = load_files(files, driver, settings, progress=True)
+            # Into the empty database: the bulk path (etl/bulk.py), as `flask etl load` takes it.
+            result = load_files(files, driver, settings, progress=True, instance=instance)
             first_load = time.monotonic() - started
             nodes, rels = bulk.count_entities(driver)
             read = sum(f.rows_read for f in result.files)
@@ -166,11 +205,22 @@ def main() -> int:
             if csv_rate:
                 print(f"比值 / ratio ETL ÷ LOAD CSV (entities/s): {etl_rate / csv_rate:.2f}", flush=True)
 
+            print(f"  峰值内存 / peak RSS so far: {_peak_mb():,.0f} MB", flush=True)
+
             started = time.monotonic()
             load_files(files, driver, settings, progress=False)
             print(f"再次加载（未变）/ unchanged re-load: {time.monotonic() - started:.1f} s", flush=True)
-            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"ETL 进程峰值内存 / peak RSS of the ETL process: {peak_mb:,.0f} MB", flush=True)
+
+            copies = changed_copies(files, BENCH_DIR / f"changed-{args.households}")
+            started = time.monotonic()
+            changed = load_files(copies, driver, settings, progress=False)
+            seconds = time.monotonic() - started
+            sent = sum(f.rows_loaded - f.rows_unchanged for f in changed.files)
+            print(f"再次加载（1 % 的行已变）/ re-load with 1 % of rows changed: {seconds:.1f} s; "
+                  f"{sent:,} rows written, {sum(f.rows_unchanged for f in changed.files):,} unchanged", flush=True)
+            for item in changed.files:
+                print(f"  {Path(item.file).name:<20} {item.rows_read:>10,} rows {item.seconds:>8.1f} s", flush=True)
+            print(f"ETL 进程峰值内存 / peak RSS of the ETL process: {_peak_mb():,.0f} MB", flush=True)
             print(f"图保留在 / graph kept in {instance.home} (bench/match_province.py uses it)", flush=True)
     finally:
         server.stop(instance)

@@ -49,21 +49,29 @@ etl_group = AppGroup("etl", help="数据加载 / load bureau files into the grap
 @click.option("--quiet", is_flag=True, help="不显示进度条 / no progress bars")
 @click.option("--county", "counties", multiple=True, metavar="CODE",
               help="只加载该县的数据（可重复）；其他县的行被拒绝 / load only this county (repeatable); rows of others are rejected")
-def load_command(paths, full, strict, report, quiet, counties):
+@click.option("--online", is_flag=True,
+              help="即使数据库为空也逐批写入，不停用 Neo4j 做离线导入 / never stop the local Neo4j for an offline import")
+def load_command(paths, full, strict, report, quiet, counties, online):
     """加载文件 / Load CSV, XLSX, XLS files.
 
     Households, members, enterprises, projects, villages, partnerships (the kind is read from the header).
 
+    Into an empty local database (no NEO4J_URI) without --county, the rows go through Neo4j's offline importer:
+    the local Neo4j is stopped for the import and started again.
+
     Exit status: 2 when a file cannot be read; 1 with --strict when rows were rejected.
     """
     from etl.load import county_scope, load_files
+    from graph.server import LocalInstance
 
     try:
         allowed = county_scope(counties) if counties else None
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--county") from None
-    result = load_files(list(paths), context.driver(), context.settings(), full=full, report_path=report,
-                        progress=not quiet, allowed_counties=allowed)
+    settings = context.settings()
+    instance = LocalInstance.from_settings(settings) if settings.uses_local_neo4j and not online else None
+    result = load_files(list(paths), context.driver(), settings, full=full, report_path=report,
+                        progress=not quiet, allowed_counties=allowed, instance=instance)
     echo_load_result(result)
     if result.failed_files:
         sys.exit(2)

@@ -17,7 +17,7 @@ import json
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from tqdm import tqdm
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, scope
 from etl.limits import ReadLimits
-from etl.readers import CHUNK_ROWS, RawTable, ReadError, TableSource, open_tables
+from etl.readers import CHUNK_ROWS, RawChunk, RawTable, ReadError, TableSource, open_tables
 from etl.base_data import reference_tables
 from etl.report import write_report
 from etl.scope import county_scope
@@ -152,46 +152,64 @@ class Loader:
         bar = tqdm(desc=f"{Path(file_label).name}（{kind.title}）", unit="行", disable=not self.progress, leave=False)
         with bar, ThreadPoolExecutor(max_workers=1) as writes:
             pending = None
-            for table in source.chunks(self.chunk_rows):
-                chunk = self.prepare_chunk(table, file_label, full, state, conditions)
+            try:
+                for raw in source.raw_chunks(self.chunk_rows):
+                    chunk = self.prepare_chunk(raw, file_label, full, state, conditions)
+                    if pending is not None:
+                        pending.result()
+                    pending = writes.submit(chunk.write) if chunk.write else None
+                    result.rows_read += chunk.rows_read
+                    result.rows_loaded += chunk.rows_loaded
+                    result.rows_unchanged += chunk.rows_unchanged
+                    problems += chunk.problems
+                    bar.update(chunk.rows_read)
+            except ReadError as error:
+                # Met part way (a row the reader cannot parse): the chunks before it are loaded, and said so.
+                result.error = (f"{error}（此前的 {result.rows_loaded} 行已加载 / the {result.rows_loaded} rows "
+                                f"before it were loaded）")
+                problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
+            finally:
                 if pending is not None:
                     pending.result()
-                pending = writes.submit(chunk.write) if chunk.write else None
-                result.rows_read += chunk.rows_read
-                result.rows_loaded += chunk.rows_loaded
-                result.rows_unchanged += chunk.rows_unchanged
-                problems += chunk.problems
-                bar.update(chunk.rows_read)
-            if pending is not None:
-                pending.result()
-        if full and kind.name == "households":
+        if full and kind.name == "households" and not result.error:
             result.deactivated = self.deactivate_missing_households(state.listed_households, state.counties)
         result.rows_rejected = result.rows_read - result.rows_loaded
         result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
         result.seconds = time.monotonic() - started
         return result, problems
 
-    def prepare_chunk(self, table: RawTable, file_label: str, full: bool, state: FileState,
+    def prepare_chunk(self, chunk: RawChunk, file_label: str, full: bool, state: FileState,
                       conditions: str) -> PreparedChunk:
         """Duplicates, unchanged rows (skipped unchecked), validation, transform, scope, references and
-        regions for one chunk; the write itself is returned, to run after the previous chunk's."""
-        kind = table.kind
+        regions for one chunk; the write itself is returned, to run after the previous chunk's.
+
+        Only the cells every row needs (its key; the scope's column; a full extract's village) are normalised
+        for all rows: the rest only for rows whose source hash no node carries."""
+        source = chunk.source
+        kind = source.kind
         node = node_type(kind.node)
-        frame = table.frame
+        needed = list(kind.key)
         if full and kind.name == "households":
-            state.listed_households.update(frame["household_id"].dropna())
-            state.counties.update(code[:6] + "000000" for code in frame["village_code"].dropna() if len(code) >= 6)
-        duplicate = self.duplicate_keys(kind, frame, state)
-        problems = [duplicate_key_problem(kind, table, file_label, row) for row in frame.index[duplicate]]
-        hashes = pd.Series(source_row_hashes(frame, conditions), index=frame.index, dtype=object)
-        loaded = loading.loaded_row_hashes(self.driver, node.label, hashes[~duplicate].tolist(), self.database)
+            needed.append("village_code")
+        if self.allowed_counties is not None:
+            needed.append(scope.SCOPE_COLUMN[kind.name])
+        cells = chunk.cells(list(dict.fromkeys(needed)))
+        if full and kind.name == "households":
+            state.listed_households.update(cells["household_id"].dropna())
+            state.counties.update(code[:6] + "000000" for code in cells["village_code"].dropna() if len(code) >= 6)
+        keyed = RawTable(source.path, source.sheet, kind, cells, source.headers, source.encoding, source.unknown_columns)
+        duplicate = self.duplicate_keys(kind, cells, state)
+        problems = [duplicate_key_problem(kind, keyed, file_label, row) for row in cells.index[duplicate]]
+        hashes = pd.Series(source_row_hashes(chunk.raw_lines(), conditions), index=cells.index, dtype=object)
+        loaded = self.loaded_hashes(node.label, hashes[~duplicate].tolist())
         unchanged = hashes.isin(loaded).to_numpy() & ~duplicate
         outside, scope_problems = scope.unchanged_rows_outside(self.driver, self.database, self.allowed_counties,
-                                                               kind, table, file_label, unchanged)
+                                                               kind, keyed, file_label, unchanged)
         problems += scope_problems
         unchanged &= ~outside
-        settled = duplicate | outside | unchanged  # rejected or skipped: not checked further
-        changed = table if not settled.any() else replace(table, frame=frame[~settled])
+        to_check = ~(duplicate | outside | unchanged)  # the others are rejected or skipped
+        changed = chunk.table(to_check)
+        blank = int(to_check.sum()) - len(changed.frame)  # blank lines are no rows
         rejected, validation_problems = validate(changed, file_label)
         problems += validation_problems
         rows = transform(kind, changed.frame.drop(index=rejected), self.settings.id_hash_secret())
@@ -205,14 +223,15 @@ class Loader:
         # not loaded yet), and each load's report should name them all.
         row_hashes = hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
         rels = {rel.type: rows[rel.field] for rel in node.loaded_relationships}
-        written = written_properties(node.label, rows, table.frame.columns)
+        written = written_properties(node.label, rows, source.positions)
         write = None
         if len(rows):
             def write():
                 self.write_nodes(node.label, rows[node.key], rows[written].copy(), rels,
                                  f"{Path(file_label).name}（{kind.title}）", row_hashes)
         problems.sort(key=lambda problem: (problem.row, problem.column))
-        return PreparedChunk(len(frame), len(rows) + int(unchanged.sum()), int(unchanged.sum()), problems, write)
+        return PreparedChunk(len(cells) - blank, len(rows) + int(unchanged.sum()), int(unchanged.sum()), problems,
+                             write)
 
     @staticmethod
     def duplicate_keys(kind: formats.FileKind, frame: pd.DataFrame, state: FileState) -> np.ndarray:
@@ -237,11 +256,19 @@ class Loader:
     def check_references(self, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
                          file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
         """Reject rows naming missing households / enterprises, drop missing optional links, place enterprises."""
-        rows, problems = references.check_references(self.driver, self.database, kind, rows, table, file_label)
+        rows, problems = references.check_references(self.existing_keys, kind, rows, table, file_label)
         if kind.name == "enterprises":
-            rows, located = regions.locate_enterprises(self.driver, self.database, rows, table, file_label)
+            rows, located = regions.locate_enterprises(self.existing_keys, rows, table, file_label)
             problems += located
         return rows, problems
+
+    def existing_keys(self, label: str, keys: list[str]) -> set[str]:
+        """The keys among keys for which a node of label exists (rows refer to them)."""
+        return loading.existing_keys(self.driver, label, keys, self.database)
+
+    def loaded_hashes(self, label: str, hashes: list[str]) -> set[str]:
+        """The source-row hashes among hashes that a node of label carries (rows loaded already, unchanged)."""
+        return loading.loaded_row_hashes(self.driver, label, hashes, self.database)
 
     def prepare_regions(self, kind_name: str, rows: pd.DataFrame) -> None:
         """Create the townships and villages that rows point at but that no file has loaded yet."""
@@ -267,11 +294,13 @@ def _file_digest(path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_conditions(settings: Settings, kind_name: str) -> str:
-    """What besides a row's cells decides what loading it writes, for its source hash: the kind and (as a hash
-    of a hash) the ID-number hashing key; the ETL version is the hash key. Not the load's county scope: an
-    unchanged row is still checked against it (scope.unchanged_rows_outside), and writes the same when in it."""
-    return f"{kind_name}|{hashlib.sha256(settings.id_hash_secret()).hexdigest()[:16]}"
+def load_conditions(settings: Settings, source: TableSource) -> str:
+    """What besides a row's cells decides what loading it writes, for its source hash: the kind, the file's
+    header (which column is which) and (as a hash of a hash) the ID-number hashing key; the ETL version is the
+    hash key. Not the load's county scope: an unchanged row is still checked against it
+    (scope.unchanged_rows_outside), and writes the same when in it."""
+    id_key = hashlib.sha256(settings.id_hash_secret()).hexdigest()[:16]
+    return "\x1f".join([source.kind.name, id_key, *source.header])
 
 
 def load_fingerprint(settings: Settings, allowed_counties: set[str] | None, full: bool) -> str:
@@ -329,7 +358,7 @@ def _open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimit
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
                report_path: Path | None = None, progress: bool = True, loader: Loader | None = None,
                allowed_counties: Iterable[str] | None = None,
-               labels: Mapping[str | Path, str] | None = None) -> LoadResult:
+               labels: Mapping[str | Path, str] | None = None, instance=None) -> LoadResult:
     """Load bureau files into Neo4j; returns per-file counts, every problem and the report path.
 
     allowed_counties (county codes) limits what the load may write; None means every county.
@@ -338,37 +367,60 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     (MAX_UNCOMPRESSED_MB, MAX_COMPRESSION_RATIO). A file byte-identical to the latest completed load of its
     kind under the same conditions (load_fingerprint) is skipped unread: loading it again would change
     nothing (its result says skipped, with that load's figures).
+
+    instance (graph.server.LocalInstance): the local Neo4j the caller lets this load stop and start. When it is
+    given, its database is empty and no county scope applies, the rows go through Neo4j's offline importer
+    (etl/bulk.py) instead of transactions: the same checks and results, many times faster.
     """
+    if loader is None and instance is not None:
+        from etl import bulk
+
+        if bulk.eligible(driver, instance, county_scope(allowed_counties), settings.neo4j_database):
+            return bulk.load_files_bulk(paths, driver, settings, instance, full=full, report_path=report_path,
+                                        progress=progress, labels=labels)
     if loader is None:
         loader = Loader(driver, settings, progress, allowed_counties=allowed_counties)
     elif allowed_counties is not None:
         loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
-    labels = {str(Path(path)): label for path, label in (labels or {}).items()}
     fingerprint = load_fingerprint(settings, loader.allowed_counties, full)
-    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), labels,
+    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), _labels(labels),
                             lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
     loader.load_reference_data()
+    load_sources(loader, sources, settings, full, fingerprint, result,
+                 lambda load_id, props: loading.record_load_run(driver, load_id, props, settings.neo4j_database))
+    result.report_path = write_report(result.problems, _report_path(settings, report_path))
+    return result
+
+
+def _labels(labels: Mapping[str | Path, str] | None) -> dict[str, str]:
+    return {str(Path(path)): label for path, label in (labels or {}).items()}
+
+
+def _report_path(settings: Settings, report_path: Path | None) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return report_path or Path(settings.var_dir) / "reports" / f"load-{stamp}.csv"
+
+
+def load_sources(loader: Loader, sources: list[tuple[TableSource, str, str]], settings: Settings, full: bool,
+                 fingerprint: str, result: LoadResult, record: Callable[[str, dict], None]) -> None:
+    """Load each table in turn into result; record(load_id, properties) keeps its LoadRun (started, then
+    completed or failed with its figures)."""
     for source, label, digest in sources:
         load_id = f"{digest}-{source.kind.name}-{source.sheet or ''}"
-        started_at = datetime.now(timezone.utc).isoformat()
-        loading.record_load_run(driver, load_id, {"file": Path(label).name, "kind": source.kind.name, "status": "started",
-                                                  "started_at": started_at, "digest": digest,
-                                                  "fingerprint": fingerprint}, settings.neo4j_database)
+        record(load_id, {"file": Path(label).name, "kind": source.kind.name, "status": "started",
+                         "started_at": datetime.now(timezone.utc).isoformat(), "digest": digest,
+                         "fingerprint": fingerprint})
         try:
-            file_result, problems = loader.load_source(
-                source, label, full, load_conditions(settings, source.kind.name))
+            file_result, problems = loader.load_source(source, label, full, load_conditions(settings, source))
         except ReadError as error:
             file_result = FileResult(label, source.sheet, source.kind.name, error=str(error))
             problems = [Problem(label, source.sheet, 0, "", "", ERROR, str(error))]
         result.files.append(file_result)
         result.problems += problems
-        loading.record_load_run(driver, load_id, {
+        record(load_id, {
             "status": "failed" if file_result.error else "completed",
             "finished_at": datetime.now(timezone.utc).isoformat(), "rows_read": file_result.rows_read,
             "rows_loaded": file_result.rows_loaded, "rows_rejected": file_result.rows_rejected,
             "rows_unchanged": file_result.rows_unchanged,
-            "warnings": file_result.warnings, "deactivated": file_result.deactivated}, settings.neo4j_database)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    result.report_path = write_report(result.problems, report_path or Path(settings.var_dir) / "reports" / f"load-{stamp}.csv")
-    return result
+            "warnings": file_result.warnings, "deactivated": file_result.deactivated})

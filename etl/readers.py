@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 
 from etl.formats import KINDS, FileKind
@@ -100,7 +103,15 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[list[str]]:
             delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
         except csv.Error:
             delimiter = ","
-        yield from csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(handle, delimiter=delimiter)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise ReadError(f"第 {reader.line_num} 行无法解析 / line {reader.line_num} cannot be parsed: {error}") from error
+            yield row
 
 
 def _cell_text(value) -> str:
@@ -174,31 +185,64 @@ class TableSource:
     encoding: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
 
-    def chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator[RawTable]:
-        """The table's body as RawTables of at most rows_per_chunk rows, row numbers as in the file."""
+    header: list[str] = field(default_factory=list)  # the header row as written
+
+    def raw_chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator["RawChunk"]:
+        """The table's body in chunks of at most rows_per_chunk rows as read (not yet normalised)."""
         body = itertools.islice(self.rows(), self.header_index + 1, None)
         first_number = self.header_index + 2  # the header is row header_index + 1 as a person counts
         while block := list(itertools.islice(body, rows_per_chunk)):
-            yield self._raw_table(block, first_number)
+            yield RawChunk(self, first_number, block)
             first_number += len(block)
+
+    def chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator[RawTable]:
+        """The table's body as RawTables of at most rows_per_chunk rows, row numbers as in the file."""
+        for chunk in self.raw_chunks(rows_per_chunk):
+            yield chunk.table()
 
     def whole(self) -> RawTable:
         """The whole table in one RawTable (for small files and tests)."""
         parts = [chunk.frame for chunk in self.chunks()]
-        frame = pd.concat(parts) if parts else self._raw_table([], self.header_index + 2).frame
+        frame = pd.concat(parts) if parts else RawChunk(self, self.header_index + 2, []).table().frame
         return RawTable(self.path, self.sheet, self.kind, frame, self.headers, self.encoding, self.unknown_columns)
 
-    def _raw_table(self, block: list[list[str]], first_number: int) -> RawTable:
-        frame = pd.DataFrame(
-            {name: [row[position] if position < len(row) else "" for row in block]
-             for name, position in self.positions.items()},
-            index=pd.Index(range(first_number, first_number + len(block)), name="row"),
-            dtype="object",
-        )
-        frame = frame.reindex(columns=[column.name for column in self.kind.columns if column.name in self.positions])
-        frame = _normalise_cells(frame)
+
+@dataclass
+class RawChunk:
+    """Consecutive rows of a table as read: cells are normalised only for the rows and columns asked for."""
+
+    source: TableSource
+    first_number: int
+    rows: list[list[str]]
+
+    @property
+    def numbers(self) -> pd.Index:
+        """The rows' numbers in the file."""
+        return pd.Index(range(self.first_number, self.first_number + len(self.rows)), name="row")
+
+    def cells(self, columns: list[str], selected: "np.ndarray | None" = None) -> pd.DataFrame:
+        """Normalised cells of the given canonical columns (those the file has), blank rows kept."""
+        rows, numbers = self.rows, self.numbers
+        if selected is not None:
+            rows = [row for row, keep in zip(rows, selected) if keep]
+            numbers = numbers[selected]
+        positions = self.source.positions
+        frame = pd.DataFrame({name: [row[positions[name]] if positions[name] < len(row) else "" for row in rows]
+                              for name in columns if name in positions}, index=numbers, dtype="object")
+        return _normalise_cells(frame)
+
+    def table(self, selected: "np.ndarray | None" = None) -> RawTable:
+        """The (selected) rows as a RawTable: every mapped column normalised, blank rows dropped."""
+        source = self.source
+        frame = self.cells([column.name for column in source.kind.columns if column.name in source.positions],
+                           selected)
         frame = frame[frame.notna().any(axis=1)]
-        return RawTable(self.path, self.sheet, self.kind, frame, self.headers, self.encoding, self.unknown_columns)
+        return RawTable(source.path, source.sheet, source.kind, frame, source.headers, source.encoding,
+                        source.unknown_columns)
+
+    def raw_lines(self) -> list[str]:
+        """Each row's cells as read, joined (what a row's source hash is taken of)."""
+        return ["\x1f".join(row) for row in self.rows]
 
 
 def table_source(path: Path, sheet: str | None, rows: Callable[[], Iterator[list[str]]],
@@ -215,7 +259,7 @@ def table_source(path: Path, sheet: str | None, rows: Callable[[], Iterator[list
             positions[name], headers[name] = position, cell.strip()
         elif cell.strip():
             unknown.append(cell.strip())
-    return TableSource(path, sheet, kind, headers, positions, header_index, rows, encoding, unknown)
+    return TableSource(path, sheet, kind, headers, positions, header_index, rows, encoding, unknown, list(header))
 
 
 def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encoding: str | None = None) -> RawTable:
@@ -224,11 +268,16 @@ def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encodi
 
 
 def _normalise_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """NFKC (full-width digits and letters → ASCII), no control characters, trimmed; empty cells become missing."""
+    """NFKC (full-width digits and letters → ASCII), no control characters, trimmed; empty cells become missing.
+
+    The text work runs in Arrow compute, in C++ over the whole column (pandas would call Python per cell);
+    the result is a Python-backed string column like every other (core/__init__.py)."""
     for name in frame.columns:
-        values = frame[name].astype("string").str.normalize("NFKC")
-        values = values.str.replace(CONTROL_CHARACTERS, "", regex=True).str.strip()
-        frame[name] = values.mask(values == "")
+        values = pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+        values = pc.utf8_trim_whitespace(pc.replace_substring_regex(
+            pc.utf8_normalize(values, form="NFKC"), pattern=CONTROL_CHARACTERS, replacement=""))
+        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+        frame[name] = pd.Series(values.to_pylist(), index=frame.index, dtype="string[python]")
     return frame
 
 

@@ -5,13 +5,16 @@ a project or implementer that does not exist only loses its link (a warning); a 
 industry name outside the vocabulary is kept as text (a warning). Counts still reconcile:
 rows read = rows loaded + rows rejected.
 """
-import neo4j
+from collections.abc import Callable
+
 import pandas as pd
 
 from etl import formats
 from etl.readers import RawTable
 from etl.validate import ERROR, WARNING, Problem
-from graph import loading
+
+# (label, keys) → the keys among them for which a node of label exists.
+ExistingKeys = Callable[[str, list[str]], set[str]]
 
 HOUSEHOLD_NOT_FOUND = "户编号在户信息中不存在 / household not found"
 ENTERPRISE_NOT_FOUND = "企业（统一社会信用代码）不存在 / enterprise not found"
@@ -32,19 +35,21 @@ OPTIONAL = {
 }
 
 
-def check_references(driver: neo4j.Driver, database: str | None, kind: formats.FileKind, rows: pd.DataFrame,
-                     table: RawTable, file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Reject rows pointing at households / enterprises that do not exist; drop optional links with a warning."""
+def check_references(existing: ExistingKeys, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
+                     file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Reject rows pointing at households / enterprises that do not exist; drop optional links with a warning.
+
+    existing(label, keys) answers which keys exist (graph_keys: those in the graph)."""
     problems: list[Problem] = []
     bad_rows: set[int] = set()
     for column, label, reason in REQUIRED.get(kind.name, []):
-        missing = missing_targets(driver, database, rows[column], label)
+        missing = missing_targets(existing, rows[column], label)
         for row_number, value in rows.loc[missing, column].items():
             problems.append(Problem(file_label, table.sheet, int(row_number), table.headers.get(column, column),
                                     str(value), ERROR, reason))
             bad_rows.add(int(row_number))
     for column, label, rel_column, reason in OPTIONAL.get(kind.name, []):
-        missing = missing_targets(driver, database, rows[column], label)
+        missing = missing_targets(existing, rows[column], label)
         for row_number, value in rows.loc[missing, column].items():
             problems.append(Problem(file_label, table.sheet, int(row_number), table.headers.get(column, column),
                                     str(value), WARNING, reason))
@@ -53,10 +58,10 @@ def check_references(driver: neo4j.Driver, database: str | None, kind: formats.F
     return rows.drop(index=sorted(bad_rows)), problems
 
 
-def missing_targets(driver: neo4j.Driver, database: str | None, keys: pd.Series, label: str) -> pd.Series:
+def missing_targets(existing: ExistingKeys, keys: pd.Series, label: str) -> pd.Series:
     """True where a (present) key names no node of label."""
     present = keys.dropna()
-    found = loading.existing_keys(driver, label, sorted(set(present)), database)
+    found = existing(label, sorted(set(present)))
     return keys.notna() & ~keys.isin(found)
 
 

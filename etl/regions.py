@@ -49,12 +49,13 @@ def create_missing_regions(driver: neo4j.Driver, database: str | None, batch_siz
         loading.create_missing_regions(driver, region_rows[start:start + batch_size], database)
 
 
-def locate_enterprises(driver: neo4j.Driver, database: str | None, rows: pd.DataFrame, table: RawTable,
+def locate_enterprises(existing, rows: pd.DataFrame, table: RawTable,
                        file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
-    """Link each enterprise to the most precise known region (village, township or county)."""
+    """Link each enterprise to the most precise known region (village, township or county); existing(label,
+    keys) answers which regions exist (etl/references.py's graph_keys: those in the graph)."""
     candidates = pd.DataFrame({"exact": rows["region_code"], "township": rows["region_code"].str[:9] + "000",
                                "county": rows["county_code"]})
-    known = loading.existing_keys(driver, "Region", sorted(set(candidates.stack())), database)
+    known = existing("Region", sorted(set(candidates.stack())))
     chosen = candidates["exact"].where(candidates["exact"].isin(known),
                                        candidates["township"].where(candidates["township"].isin(known),
                                                                     candidates["county"]))

@@ -21,7 +21,8 @@ _CREDIT_VALUE = {char: value for value, char in enumerate(CREDIT_ALPHABET)}
 
 def parse_number(values: pd.Series) -> pd.Series:
     """Numbers written with thousands separators or units left off; NaN where unparseable."""
-    cleaned = values.astype("string").str.replace(r"[,\s]", "", regex=True).str.removesuffix("亩").str.removesuffix("元")
+    # Arrow compute: this runs on every numeric cell of a province's files.
+    cleaned = values.astype("string[pyarrow]").str.replace(r"[,\s]", "", regex=True).str.removesuffix("亩").str.removesuffix("元")
     return pd.to_numeric(cleaned, errors="coerce")
 
 

@@ -22,7 +22,7 @@ from graph import loading, querybuilder
 from graph.model import node_type
 
 # 16 bytes, as pandas requires; change the version digits when transforms change so every row is rewritten once.
-ROW_HASH_KEY = "lianjie-etl-0001"
+ROW_HASH_KEY = "lianjie-etl-0002"
 
 
 class NodeWriter:
@@ -74,12 +74,11 @@ class NodeWriter:
         return len(rows)
 
 
-def source_row_hashes(frame: pd.DataFrame, conditions: str) -> list[str]:
-    """A hash per source row: its cells as read (canonical columns) and the load's conditions (the ETL
-    version as the hash key; ID-number key, scope, file kind and the columns the file has, in conditions)."""
-    material = frame.astype("string").fillna("\x00")
-    material["\x00conditions"] = conditions + "\x1f" + "\x1f".join(frame.columns)
-    hashed = pd.util.hash_pandas_object(material, index=False, hash_key=ROW_HASH_KEY)
+def source_row_hashes(lines: list[str], conditions: str) -> list[str]:
+    """A hash per source row: its cells as read, joined (RawChunk.raw_lines), and the load's conditions (the
+    ETL version as the hash key; kind, ID-number key and the file's header, in conditions)."""
+    hashed = pd.util.hash_pandas_object(pd.Series(lines, dtype=object) + ("\x1e" + conditions), index=False,
+                                        hash_key=ROW_HASH_KEY)
     return [f"{value:016x}" for value in hashed.to_numpy()]
 
 

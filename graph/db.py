@@ -70,3 +70,16 @@ def read_page(driver: neo4j.Driver, count_query: str | None, page_query: str, pa
         query = f"CALL () {{ {count_query} }} {page} RETURN total, items"
     records, _, _ = driver.execute_query(query, params, database_=database, routing_=neo4j.RoutingControl.READ)
     return records[0]["items"], records[0]["total"]
+
+
+def forget_bookmarks(driver: neo4j.Driver, database: str | None = None) -> None:
+    """Replace the causal-consistency bookmarks execute_query keeps by one of the current store: after the store
+    was replaced (an import, a restored dump) they name transactions of the old one, which the new one would
+    wait for in vain."""
+    with driver.session(database=database) as session:
+        session.run("RETURN 1").consume()
+        fresh = session.last_bookmarks().raw_values
+    if not fresh:
+        raise RuntimeError("Neo4j returned no bookmark")
+    manager = driver.execute_query_bookmark_manager
+    manager.update_bookmarks(manager.get_bookmarks(), fresh)

@@ -139,6 +139,24 @@ def deactivate_households(driver: neo4j.Driver, ids: list[str], as_of: str, data
             session.execute_write(work, ids[start:start + 10_000])
 
 
+def database_is_empty(driver: neo4j.Driver, database: str | None = None) -> bool:
+    """True when the database holds no node at all (a first load may take the bulk path, etl/bulk.py)."""
+    records, _, _ = driver.execute_query("MATCH (n) RETURN n LIMIT 1", database_=database,
+                                         routing_=neo4j.RoutingControl.READ)
+    return not records
+
+
+def clear_list_markers(driver: neo4j.Driver, label: str, prop: str, marker: str, database: str | None = None) -> None:
+    """Make the one-item lists [marker] of label's prop empty lists (the importer cannot write an empty list)."""
+    node = node_type(label)
+    if not any(declared.name == prop and declared.list for declared in node.properties):
+        raise ValueError(f"{label}.{prop} is not a declared list property")
+    with driver.session(database=database) as session:
+        session.run(f"MATCH (n:{identifier(label)}) WHERE n.{identifier(prop)} = [$marker] "
+                    f"CALL (n) {{ SET n.{identifier(prop)} = [] }} IN TRANSACTIONS OF 50000 ROWS",
+                    marker=marker).consume()
+
+
 def record_load_run(driver: neo4j.Driver, load_id: str, props: dict, database: str | None = None) -> None:
     """Create or update the LoadRun node describing one file's load."""
     driver.execute_query(

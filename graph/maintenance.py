@@ -36,7 +36,8 @@ def graph_snapshot(driver: neo4j.Driver, database: str | None = None, skip_label
         return repr(sorted(value.items())) if isinstance(value, dict) else repr(value)
 
     return {
-        "nodes": sorted(frozen(dict(props=record["props"], labels=sorted(record["labels"]))) for record in nodes),
+        # Properties in key order: the order Neo4j returns them in follows how they were stored.
+        "nodes": sorted(repr((sorted(record["labels"]), frozen(record["props"]))) for record in nodes),
         "relationships": sorted(
             repr((record["type"], frozen(record["a"]), frozen(record["b"]), frozen(record["props"]))) for record in rels
         ),

@@ -176,6 +176,25 @@ def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages
     refresh_regions(tx, refresh_households(tx, household_ids) | set(villages))
 
 
+def refresh_all(driver: neo4j.Driver, household_ids: list[str], region_codes: list[str],
+                database: str | None = None, batch: int = 50_000) -> None:
+    """Refresh these households, then these regions (villages first, then townships, then counties), in
+    transactions of `batch` (after a bulk import, which writes no read state)."""
+    with driver.session(database=database) as session:
+        for start in range(0, len(household_ids), batch):
+            session.execute_write(refresh_households, household_ids[start:start + batch])
+        by_level = {level: [code for code in region_codes if level_of(code) == level]
+                    for level in ("village", "township", "county")}
+        for level in ("village", "township", "county"):
+            codes = by_level[level]
+            for start in range(0, len(codes), batch):
+                session.execute_write(_refresh_level, level, codes[start:start + batch])
+
+
+def _refresh_level(tx: neo4j.ManagedTransaction, level: str, codes: list[str]) -> None:
+    _run(tx, _REFRESH_VILLAGES if level == "village" else _REFRESH_BY_CHILDREN, codes=codes).consume()
+
+
 # --- the ETL's batches -----------------------------------------------------------------------------
 
 def households_before(tx: neo4j.ManagedTransaction, label: str, rows: list[dict]) -> tuple[set[str], set[str]]:

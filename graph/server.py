@@ -297,7 +297,7 @@ def store_exists(instance: LocalInstance, database: str = DEFAULT_DATABASE) -> b
     return (instance.home / "data" / "databases" / database).is_dir()
 
 
-def _admin_tool(instance: LocalInstance, arguments: list[str]) -> str:
+def _admin_tool(instance: LocalInstance, arguments: list[str], heap: str = "512m") -> str:
     """Run neo4j-admin on the instance's home (it must be stopped); returns its output, ServerError on failure."""
     if _read_pid(instance) is not None:
         raise ServerError(f"请先停止 Neo4j / stop the Neo4j of {instance.home} first (its store is in use)")
@@ -310,7 +310,7 @@ def _admin_tool(instance: LocalInstance, arguments: list[str]) -> str:
             f"server.directories.data={instance.home / 'data'}\n"
             f"server.directories.logs={instance.home / 'logs'}\n", encoding="utf-8")
         env = {**os.environ, "NEO4J_HOME": str(instance.home), "NEO4J_CONF": conf_dir}
-        command = [_java(), "-Xmx512m", "--add-opens=java.base/java.nio=ALL-UNNAMED",
+        command = [_java(), f"-Xmx{heap}", "--add-opens=java.base/java.nio=ALL-UNNAMED",
                    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED", "--add-opens=java.base/java.lang=ALL-UNNAMED",
                    "-cp", f"{CLASSES_DIR}{os.pathsep}{LIB_DIR}/*", ADMIN_CLASS, *arguments]
         try:
@@ -346,6 +346,15 @@ def load_database(instance: LocalInstance, from_dir: Path, database: str = DEFAU
     and finds the loaded store."""
     return _admin_tool(instance, ["database", "load", database, f"--from-path={Path(from_dir).resolve()}",
                                   "--overwrite-destination=true"])
+
+
+def import_database(instance: LocalInstance, arguments: list[str], heap: str = "1g") -> str:
+    """`neo4j-admin database import …` (arguments from etl/bulk.py) into the stopped instance; returns its output.
+
+    The importer works mostly off-heap (its page cache sizes itself to the machine): the heap holds little."""
+    if arguments[:2] != ["database", "import"]:
+        raise ValueError("not an import")
+    return _admin_tool(instance, arguments, heap)
 
 
 def database_counts(driver: neo4j.Driver, database: str | None = None) -> dict:

@@ -195,12 +195,12 @@ def test_newer_extract_updates_changes_and_marks_missing_households_inactive(gra
 
 def test_flask_etl_load_command_reports_and_exits_non_zero_only_when_asked(app, tmp_path):
     path = bf.write_table(tmp_path / "hh.csv", bf.HOUSEHOLD_HEADER, [bf.household_row(1), bf.household_row(2, cause="?")])
-    relaxed = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", str(path)])
+    relaxed = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", "--online", str(path)])
     assert relaxed.exit_code == 0, relaxed.output
     assert "hh.csv" in relaxed.output and "校验报告" in relaxed.output
-    strict = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", "--strict", str(path)])
+    strict = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", "--online", "--strict", str(path)])
     assert strict.exit_code == 1
     unreadable = tmp_path / "notes.csv"
     unreadable.write_text("随便,写点\n什么,东西\n", encoding="utf-8")
-    failed = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", str(unreadable)])
+    failed = app.test_cli_runner().invoke(args=["etl", "load", "--quiet", "--online", str(unreadable)])
     assert failed.exit_code == 2 and "无法识别文件类型" in failed.output

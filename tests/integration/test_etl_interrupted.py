@@ -39,7 +39,7 @@ def test_interrupted_load_rerun_equals_uninterrupted_load(tmp_path):
                "ETL_BATCH_SIZE": "50", "VAR_DIR": str(tmp_path / "var")}
         env.pop("NEO4J_URI", None)
         flask = Path(sys.executable).parent / "flask"
-        loading = subprocess.Popen([str(flask), "--app", "wsgi", "etl", "load", "--quiet", str(households), str(enterprises)],
+        loading = subprocess.Popen([str(flask), "--app", "wsgi", "etl", "load", "--quiet", "--online", str(households), str(enterprises)],
                                    cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         with create_driver(settings) as driver:
             deadline = time.monotonic() + 120

@@ -1,0 +1,249 @@
+"""The bulk path: a first load into an empty local database through Neo4j's own offline importer.
+
+    result = load_files(paths, driver, settings, instance=LocalInstance.from_settings(settings))
+
+When the target is the local Neo4j this project runs (graph/server.py) and its database is empty, rows
+need not go through Cypher one transaction at a time. Every row is still read, checked and transformed
+chunk by chunk by the same Loader as an online load (etl/load.py) — the same problems, counts and report —
+but references are checked against the keys this load has written (nothing else exists), and rows go to
+CSV files that `neo4j-admin database import full` turns into the store in one pass. Then the server starts
+again, constraints and indexes are built (graph/schema.py), the read state is computed from scratch
+(graph/readstate.py) and the load runs are marked completed.
+
+A marker file in the instance's home is written before the server stops and removed only once the load runs
+are completed: a load killed at any point leaves it, and the next load sees a database that only an
+unfinished bulk load wrote and imports again from the start (the import overwrites the store).
+"""
+import csv
+import math
+import shutil
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.limits import ReadLimits
+from etl.load import (Loader, LoadResult, _labels, _open_sources, _report_path, load_fingerprint, load_sources)
+from etl.report import write_report
+from etl.writer import row_hashes
+from graph import loading, readstate, server
+from graph.db import forget_bookmarks
+from graph.model import node_type
+from graph.schema import apply_schema
+
+MARKER = "bulk-import-unfinished"
+ARRAY_DELIMITER = "\x1f"  # never in a cell: the reader drops control characters
+# The importer reads an empty field as no property; an empty list is written as this one-item list and made
+# empty after the import (graph/loading.py clear_list_markers).
+EMPTY_LIST = "\x1e"
+# Labels whose keys rows refer to (members' and ledger rows' keys are never looked up: not kept).
+REFERENCED = ("Region", "Industry", "Household", "Enterprise", "Project")
+
+
+def unfinished(instance: server.LocalInstance) -> bool:
+    """True when a bulk load into this instance started and did not finish (its store is to be imported again)."""
+    return (instance.home / MARKER).exists()
+
+
+def eligible(driver, instance: server.LocalInstance | None, allowed_counties, database: str | None) -> bool:
+    """Whether a load may take the bulk path: a local instance whose database is empty (or holds only what an
+    unfinished bulk load wrote), and no county scope (a bureau's load goes online)."""
+    if instance is None or allowed_counties is not None:
+        return False
+    return unfinished(instance) or loading.database_is_empty(driver, database)
+
+
+def _import_type(values: pd.Series, listed: bool) -> str | None:
+    """The importer's type of a property column (None: no value in this chunk, the column is left out)."""
+    if listed:
+        return "string[]"
+    present = values.dropna()
+    if present.empty:
+        return None
+    sample = present.iloc[0]
+    if isinstance(sample, (bool, np.bool_)):
+        return "boolean"
+    if isinstance(sample, (int, np.integer)):
+        return "long"
+    if isinstance(sample, (float, np.floating)):
+        return "double"
+    return "string"
+
+
+def _cell(value, kind: str | None) -> str:
+    """A value as the importer reads it: lists joined, booleans in lower case, missing as an empty field."""
+    if kind == "string[]":
+        if not isinstance(value, list):
+            return ""
+        return ARRAY_DELIMITER.join(value) if value else EMPTY_LIST
+    if value is None or (not isinstance(value, list) and pd.isna(value)):
+        return ""
+    if kind == "boolean":
+        return "true" if value else "false"
+    if kind == "double":
+        return repr(float(value)) if math.isfinite(float(value)) else ""
+    return str(value)
+
+
+class ImportFiles:
+    """The CSV files of one import: a file per chunk of nodes of a label and per relationship type of that
+    chunk, each with its own header line (so a chunk's types are its own), and the importer's arguments."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        self.nodes: list[tuple[str, Path]] = []
+        self.relationships: list[tuple[str, Path]] = []
+        self.empty_lists: set[tuple[str, str]] = set()  # (label, property) written as EMPTY_LIST somewhere
+        self.counter = 0
+
+    def _path(self, prefix: str) -> Path:
+        self.counter += 1
+        return self.directory / f"{prefix}-{self.counter:05d}.csv"
+
+    def add_nodes(self, label: str, keys: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series]) -> None:
+        """Node rows (key, properties) and their relationships (lists of target keys per type)."""
+        node = node_type(label)
+        listed = {prop.name for prop in node.properties if prop.list}
+        columns = [(name, _import_type(props[name], name in listed)) for name in props.columns if name != node.key]
+        columns = [(name, kind) for name, kind in columns if kind]
+        self.empty_lists.update((label, name) for name, kind in columns
+                                if kind == "string[]" and props[name].map(lambda value: value == []).any())
+        path = self._path(f"nodes-{label}")
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([f"{node.key}:ID({label})", *(f"{name}:{kind}" for name, kind in columns)])
+            values = [props[name].tolist() for name, _ in columns]
+            for key, *cells in zip(keys.tolist(), *values):
+                writer.writerow([key, *(_cell(value, kind) for value, (_, kind) in zip(cells, columns))])
+        self.nodes.append((label, path))
+        for spec in node.loaded_relationships:
+            targets = rels[spec.type]
+            if not targets.map(len).any():
+                continue
+            path = self._path(f"rels-{spec.type}")
+            with open(path, "w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow([f":START_ID({label})", f":END_ID({spec.target})"])
+                for key, ends in zip(keys.tolist(), targets.tolist()):
+                    writer.writerows([key, end] for end in ends)
+            self.relationships.append((spec.type, path))
+
+    def arguments(self, database: str) -> list[str]:
+        """`database import full` with every file, overwriting the database's store."""
+        return ["database", "import", "full", database, "--overwrite-destination=true",
+                f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}", "--multiline-fields=true",
+                "--skip-duplicate-nodes=false", "--skip-bad-relationships=false",
+                f"--report-file={self.directory / 'import.report'}",
+                *(f"--nodes={label}={path}" for label, path in self.nodes),
+                *(f"--relationships={rel_type}={path}" for rel_type, path in self.relationships)]
+
+
+class BulkLoader(Loader):
+    """A Loader whose rows go to the importer's files; references are checked against the keys written."""
+
+    def __init__(self, driver, settings, files: ImportFiles, progress: bool = True, chunk_rows: int | None = None):
+        super().__init__(driver, settings, progress, None, **({"chunk_rows": chunk_rows} if chunk_rows else {}))
+        self.files = files
+        self.keys: dict[str, set[str]] = defaultdict(set)
+
+    def load_reference_data(self) -> None:
+        """Divisions and industries go into the import like every other row (the schema comes after it)."""
+        from etl.base_data import reference_tables
+
+        for label, key, props, rels, _description in reference_tables():
+            self.write_nodes(label, key, props, rels, "")
+
+    def write_nodes(self, label, key, props, rels, description, hashes=None) -> None:
+        # The hash an online write stores: the source row's, or (reference data) the content's.
+        props = props.assign(row_hash=(row_hashes(props, rels) if hashes is None else hashes.to_numpy()))
+        if label in REFERENCED:
+            self.keys[label].update(key.tolist())
+        # As the online write MATCHes its targets, a relationship to a node that does not exist is not drawn.
+        node = node_type(label)
+        rels = {spec.type: rels[spec.type].map(lambda ends, known=self.keys[spec.target]: [end for end in ends if end in known])
+                for spec in node.loaded_relationships}
+        self.files.add_nodes(label, key, props, rels)
+
+    def existing_keys(self, label: str, keys: list[str]) -> set[str]:
+        return self.keys[label].intersection(keys)
+
+    def loaded_hashes(self, label: str, hashes: list[str]) -> set[str]:
+        return set()  # an empty database holds no row yet
+
+    def write_missing_regions(self, region_rows: list[dict]) -> None:
+        """Townships and villages met in the rows, where no region exists yet (as the online path creates them)."""
+        fresh = [row for row in region_rows if row["code"] not in self.keys["Region"]]
+        fresh = list({row["code"]: row for row in reversed(fresh)}.values())[::-1]  # first one of a code wins
+        if not fresh:
+            return
+        keys = pd.Series([row["code"] for row in fresh])
+        props = pd.DataFrame([row["props"] for row in fresh])
+        parents = pd.Series([[row["parent_code"]] if row["parent_code"] in self.keys["Region"] else [] for row in fresh])
+        self.keys["Region"].update(keys)
+        self.files.add_nodes("Region", keys, props, {"PART_OF": parents})  # no row_hash: no file row wrote them
+
+    def deactivate_missing_households(self, listed: set[str], counties: set[str]) -> int:
+        return 0  # an empty database has no household that a full extract could leave out
+
+
+def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstance, *, full: bool = False,
+                    report_path: Path | None = None, progress: bool = True, labels=None) -> LoadResult:
+    """load_files into an empty local database through the importer (see the module's docstring)."""
+    say = (lambda text: print(text, flush=True)) if progress else (lambda text: None)
+    marker = instance.home / MARKER
+    marker.write_text(datetime.now(timezone.utc).isoformat(), encoding="utf-8")
+    files = ImportFiles(Path(settings.var_dir) / "import" / "bulk")
+    loader = BulkLoader(driver, settings, files, progress)
+    result = LoadResult()
+    fingerprint = load_fingerprint(settings, None, full)
+    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), _labels(labels), lambda digest: [])
+    say("批量导入：检查并转换各文件 / bulk import: checking and transforming the files …")
+    started = time.monotonic()
+    loader.load_reference_data()
+    runs: dict[str, dict] = {}
+    load_sources(loader, sources, settings, full, fingerprint, result,
+                 lambda load_id, props: runs.setdefault(load_id, {}).update(props))
+    say(f"检查与转换 / checked and transformed: {time.monotonic() - started:.1f} s")
+    import_and_restart(instance, files, settings.neo4j_database or server.DEFAULT_DATABASE, say)
+    forget_bookmarks(driver, settings.neo4j_database)
+    finish(driver, settings.neo4j_database, files, loader.keys["Household"], loader.keys["Region"], say)
+    for load_id, props in runs.items():
+        loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)
+    marker.unlink()
+    shutil.rmtree(files.directory, ignore_errors=True)
+    result.report_path = write_report(result.problems, _report_path(settings, report_path))
+    return result
+
+
+def import_and_restart(instance: server.LocalInstance, files: ImportFiles, database: str, say) -> float:
+    """Stop the server, import the files into the database's store, start it again; returns the import's seconds."""
+    server.stop(instance)
+    started = time.monotonic()
+    say("neo4j-admin database import full …")
+    server.import_database(instance, files.arguments(database))
+    seconds = time.monotonic() - started
+    say(f"导入完成 / imported in {seconds:.1f} s")
+    started = time.monotonic()
+    server.start(instance)
+    say(f"重新启动 / restarted: {time.monotonic() - started:.1f} s")
+    return seconds
+
+
+def finish(driver, database: str | None, files: ImportFiles, households: set[str], regions: set[str], say) -> None:
+    """After the import: constraints and indexes, empty lists, then the read state the online writes would have
+    kept: every household, and every region the load wrote (graph/readstate.py)."""
+    started = time.monotonic()
+    apply_schema(driver, database)
+    say(f"约束与索引 / constraints and indexes: {time.monotonic() - started:.1f} s")
+    started = time.monotonic()
+    for label, prop in sorted(files.empty_lists):
+        loading.clear_list_markers(driver, label, prop, EMPTY_LIST, database)
+    say(f"空列表 / empty lists: {time.monotonic() - started:.1f} s")
+    started = time.monotonic()
+    readstate.refresh_all(driver, sorted(households), sorted(regions), database)
+    say(f"读取状态 / read state: {time.monotonic() - started:.1f} s")
