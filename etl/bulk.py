@@ -99,6 +99,7 @@ class ImportFiles:
         self.nodes: list[tuple[str, Path]] = []
         self.relationships: list[tuple[str, Path]] = []
         self.empty_lists: set[tuple[str, str]] = set()  # (label, property) written as EMPTY_LIST somewhere
+        self.multiline = False  # a value holds a line break: the importer must parse fields across lines
         self.counter = 0
 
     def _path(self, prefix: str) -> Path:
@@ -120,6 +121,10 @@ class ImportFiles:
             values = [props[name].tolist() for name, _ in columns]
             for key, *cells in zip(keys.tolist(), *values):
                 writer.writerow([key, *(_cell(value, kind) for value, (_, kind) in zip(cells, columns))])
+        if not self.multiline:
+            text = [name for name, kind in columns if kind in ("string", "string[]")]
+            self.multiline = bool(text) and bool(props[text].astype(str).apply(
+                lambda column: column.str.contains("[\r\n]", regex=True)).to_numpy().any())
         self.nodes.append((label, path))
         for spec in node.loaded_relationships:
             targets = rels[spec.type]
@@ -136,7 +141,7 @@ class ImportFiles:
     def arguments(self, database: str) -> list[str]:
         """`database import full` with every file, overwriting the database's store."""
         return ["database", "import", "full", database, "--overwrite-destination=true",
-                f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}", "--multiline-fields=true",
+                f"--array-delimiter=U+{ord(ARRAY_DELIMITER):04X}", f"--multiline-fields={str(self.multiline).lower()}",
                 "--skip-duplicate-nodes=false", "--skip-bad-relationships=false",
                 f"--report-file={self.directory / 'import.report'}",
                 *(f"--nodes={label}={path}" for label, path in self.nodes),

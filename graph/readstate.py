@@ -17,6 +17,7 @@ Lock order: households, then villages, townships and counties, each in code orde
 writers do not deadlock on regions.
 """
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import neo4j
 
@@ -177,18 +178,22 @@ def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages
 
 
 def refresh_all(driver: neo4j.Driver, household_ids: list[str], region_codes: list[str],
-                database: str | None = None, batch: int = 50_000) -> None:
-    """Refresh these households, then these regions (villages first, then townships, then counties), in
-    transactions of `batch` (after a bulk import, which writes no read state)."""
-    with driver.session(database=database) as session:
-        for start in range(0, len(household_ids), batch):
-            session.execute_write(refresh_households, household_ids[start:start + batch])
-        by_level = {level: [code for code in region_codes if level_of(code) == level]
-                    for level in ("village", "township", "county")}
+                database: str | None = None, batch: int = 50_000, workers: int = 2) -> None:
+    """Refresh these households, then these regions (villages, then townships, then counties), in transactions
+    of `batch`, `workers` at a time (after a bulk import, which writes no read state). Batches of one level
+    touch disjoint nodes, so they run side by side without waiting for each other's locks."""
+    def run(work, items: list[str]) -> None:
+        with driver.session(database=database) as session:
+            session.execute_write(work, items)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        batches = [household_ids[start:start + batch] for start in range(0, len(household_ids), batch)]
+        list(pool.map(lambda ids: run(refresh_households, ids), batches))
         for level in ("village", "township", "county"):
-            codes = by_level[level]
-            for start in range(0, len(codes), batch):
-                session.execute_write(_refresh_level, level, codes[start:start + batch])
+            codes = [code for code in region_codes if level_of(code) == level]
+            batches = [codes[start:start + batch] for start in range(0, len(codes), batch)]
+            list(pool.map(lambda part, level=level: run(lambda tx, items: _refresh_level(tx, level, items), part),
+                          batches))
 
 
 def _refresh_level(tx: neo4j.ManagedTransaction, level: str, codes: list[str]) -> None:

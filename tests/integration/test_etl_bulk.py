@@ -25,6 +25,7 @@ def _files(tmp_path):
     households[9][6] = bf.OTHER_VILLAGE  # a village no villages file lists: created with its township
     enterprises = [bf.enterprise_row(n) for n in range(1, 5)]
     enterprises[3][3] = "433123101299"  # a village that does not exist: placed at its township, with a warning
+    enterprises[2][1] = "凤凰县第3猕猴桃\n专业合作社"  # a line break inside a cell
     code = enterprises[0][0]
     return [
         bf.write_table(tmp_path / "villages.csv", bf.VILLAGE_HEADER, [bf.village_row()]),
