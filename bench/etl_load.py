@@ -220,7 +220,8 @@ def main() -> int:
                   f"{sent:,} rows written, {sum(f.rows_unchanged for f in changed.files):,} unchanged", flush=True)
             for item in changed.files:
                 print(f"  {Path(item.file).name:<20} {item.rows_read:>10,} rows {item.seconds:>8.1f} s", flush=True)
-            print(f"ETL 进程峰值内存 / peak RSS of the ETL process: {_peak_mb():,.0f} MB", flush=True)
+            print(f"ETL 进程峰值内存 / peak RSS of the ETL process: {_peak_mb():,.0f} MB; its bulk workers: "
+                  f"{result.worker_peak_kb / 1024:,.0f} MB each at most", flush=True)
             print(f"图保留在 / graph kept in {instance.home} (bench/match_province.py uses it)", flush=True)
     finally:
         server.stop(instance)

@@ -16,17 +16,28 @@ unfinished bulk load wrote and imports again from the start (the import overwrit
 """
 import csv
 import math
+import multiprocessing
+import os
+import resource
 import shutil
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from tqdm import tqdm
+
+from etl import regions
 from etl.limits import ReadLimits
-from etl.load import (Loader, LoadResult, _labels, _open_sources, _report_path, load_fingerprint, load_sources)
+from etl.load import (FileResult, FileState, Loader, LoadResult, _labels, _open_sources, _report_path,
+                      load_fingerprint, load_sources)
+from etl.readers import RawChunk, ReadError
+from etl.validate import ERROR, WARNING, Problem, check_required_columns
 from etl.report import write_report
 from etl.writer import row_hashes
 from graph import loading, readstate, server
@@ -39,6 +50,8 @@ ARRAY_DELIMITER = "\x1f"  # never in a cell: the reader drops control characters
 # The importer reads an empty field as no property; an empty list is written as this one-item list and made
 # empty after the import (graph/loading.py clear_list_markers).
 EMPTY_LIST = "\x1e"
+# Worker processes that check and transform chunks side by side (more than the machine's cores only wait).
+MAX_WORKERS = 4
 # Labels whose keys rows refer to (members' and ledger rows' keys are never looked up: not kept).
 REFERENCED = ("Region", "Industry", "Household", "Enterprise", "Project")
 
@@ -92,10 +105,12 @@ class ImportFiles:
     """The CSV files of one import: a file per chunk of nodes of a label and per relationship type of that
     chunk, each with its own header line (so a chunk's types are its own), and the importer's arguments."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, prefix: str = "", fresh: bool = True):
         self.directory = directory
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
+        self.prefix = prefix  # tells apart the files of workers writing side by side
+        if fresh:
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True)
         self.nodes: list[tuple[str, Path]] = []
         self.relationships: list[tuple[str, Path]] = []
         self.empty_lists: set[tuple[str, str]] = set()  # (label, property) written as EMPTY_LIST somewhere
@@ -104,7 +119,7 @@ class ImportFiles:
 
     def _path(self, prefix: str) -> Path:
         self.counter += 1
-        return self.directory / f"{prefix}-{self.counter:05d}.csv"
+        return self.directory / f"{prefix}-{self.prefix}{self.counter:05d}.csv"
 
     def add_nodes(self, label: str, keys: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series]) -> None:
         """Node rows (key, properties) and their relationships (lists of target keys per type)."""
@@ -138,6 +153,13 @@ class ImportFiles:
                     writer.writerows([key, end] for end in ends)
             self.relationships.append((spec.type, path))
 
+    def merge(self, other: "ImportFiles") -> None:
+        """Take over the files another ImportFiles (a worker's) wrote."""
+        self.nodes += other.nodes
+        self.relationships += other.relationships
+        self.empty_lists |= other.empty_lists
+        self.multiline |= other.multiline
+
     def arguments(self, database: str) -> list[str]:
         """`database import full` with every file, overwriting the database's store."""
         return ["database", "import", "full", database, "--overwrite-destination=true",
@@ -151,10 +173,14 @@ class ImportFiles:
 class BulkLoader(Loader):
     """A Loader whose rows go to the importer's files; references are checked against the keys written."""
 
-    def __init__(self, driver, settings, files: ImportFiles, progress: bool = True, chunk_rows: int | None = None):
+    def __init__(self, driver, settings, files: ImportFiles, progress: bool = True, chunk_rows: int | None = None,
+                 workers: int | None = None):
         super().__init__(driver, settings, progress, None, **({"chunk_rows": chunk_rows} if chunk_rows else {}))
         self.files = files
         self.keys: dict[str, set[str]] = defaultdict(set)
+        self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
+        self.chunks_sent = 0
+        self.worker_peak_kb = 0
 
     def load_reference_data(self) -> None:
         """Divisions and industries go into the import like every other row (the schema comes after it)."""
@@ -174,11 +200,61 @@ class BulkLoader(Loader):
                 for spec in node.loaded_relationships}
         self.files.add_nodes(label, key, props, rels)
 
+    def load_source(self, source, file_label: str, full: bool, conditions: str = ""):
+        """Chunks checked, transformed and written to the import's files by `workers` processes side by side
+        (the server is idle: nothing is written to it until the import), taken back in file order. The keys
+        and regions written so far reach the workers as they were when the table started (forked): a table
+        never refers to its own rows, and each worker adds the regions its chunk creates."""
+        if self.workers < 2:
+            return super().load_source(source, file_label, full, conditions)
+        started = time.monotonic()
+        kind = source.kind
+        check_required_columns(kind, source.positions)
+        result = FileResult(file_label, source.sheet, kind.name)
+        state, problems = FileState(), []
+        _WORK.update(loader=self, source=source)
+        bar = tqdm(desc=f"{Path(file_label).name}（{kind.title}）", unit="行", disable=not self.progress, leave=False)
+        pending: deque = deque()
+
+        def take():
+            future, triage = pending.popleft()
+            outcome = future.result()
+            result.rows_read += triage.rows - outcome.blank
+            result.rows_loaded += outcome.rows_loaded + triage.unchanged
+            problems.extend(outcome.problems)
+            self.keys[node_type(kind.node).label].update(outcome.keys)
+            self.write_missing_regions(outcome.region_rows)
+            self.files.merge(outcome.files)
+            self.worker_peak_kb = max(self.worker_peak_kb, outcome.peak_kb)
+            bar.update(triage.rows - outcome.blank)
+
+        with bar, ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            try:
+                for raw in source.raw_chunks(self.chunk_rows):
+                    triage = self.triage(raw, file_label, full, state, conditions)
+                    self.chunks_sent += 1
+                    pending.append((pool.submit(_check_and_write, raw.first_number, raw.rows, triage, file_label,
+                                                f"w{self.chunks_sent:05d}-"), triage))
+                    while len(pending) > self.workers:  # at most workers + 1 chunks in memory
+                        take()
+                while pending:
+                    take()
+            except ReadError as error:
+                while pending:
+                    take()
+                result.error = (f"{error}（此前的 {result.rows_loaded} 行已加载 / the {result.rows_loaded} rows "
+                                f"before it were loaded）")
+                problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
+        result.rows_rejected = result.rows_read - result.rows_loaded
+        result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
+        result.seconds = time.monotonic() - started
+        return result, problems
+
     def existing_keys(self, label: str, keys: list[str]) -> set[str]:
         return self.keys[label].intersection(keys)
 
-    def loaded_hashes(self, label: str, hashes: list[str]) -> set[str]:
-        return set()  # an empty database holds no row yet
+    def new_hashes(self, label: str, hashes: list[str]) -> set[str]:
+        return set(hashes)  # an empty database holds no row yet
 
     def write_missing_regions(self, region_rows: list[dict]) -> None:
         """Townships and villages met in the rows, where no region exists yet (as the online path creates them)."""
@@ -188,22 +264,56 @@ class BulkLoader(Loader):
             return
         keys = pd.Series([row["code"] for row in fresh])
         props = pd.DataFrame([row["props"] for row in fresh])
+        self.keys["Region"].update(keys)  # before the parents: a village's township may come in the same rows
         parents = pd.Series([[row["parent_code"]] if row["parent_code"] in self.keys["Region"] else [] for row in fresh])
-        self.keys["Region"].update(keys)
         self.files.add_nodes("Region", keys, props, {"PART_OF": parents})  # no row_hash: no file row wrote them
 
     def deactivate_missing_households(self, listed: set[str], counties: set[str]) -> int:
         return 0  # an empty database has no household that a full extract could leave out
 
 
+@dataclass
+class ChunkOutcome:
+    """What a worker sends back for a chunk: figures, problems, the keys and regions it wrote, its files."""
+
+    blank: int
+    rows_loaded: int
+    problems: list
+    keys: list[str]
+    region_rows: list[dict]
+    files: ImportFiles
+    peak_kb: int
+
+
+# What forked workers inherit: the loader (with the keys written so far) and the table being loaded.
+_WORK: dict = {}
+
+
+def _check_and_write(first_number: int, rows: list[list[str]], triage, file_label: str, prefix: str) -> ChunkOutcome:
+    """In a worker: check and transform the rows triage left, and write them to import files of its own."""
+    loader, source = _WORK["loader"], _WORK["source"]
+    chunk = RawChunk(source, first_number, rows)
+    node = node_type(source.kind.node)
+    checked, problems, row_hashes, blank = loader.check_rows(chunk, triage, file_label)
+    region_rows = regions.missing_region_rows(source.kind.name, checked)
+    loader.keys["Region"].update(row["code"] for row in region_rows)  # the parent creates those missing
+    loader.files = ImportFiles(loader.files.directory, prefix, fresh=False)
+    if len(checked):
+        loader.write_rows(node, checked, row_hashes, source, file_label)
+    keys = checked[node.key].tolist() if node.label in REFERENCED else []
+    return ChunkOutcome(blank, len(checked), problems, keys, region_rows, loader.files,
+                        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
 def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstance, *, full: bool = False,
-                    report_path: Path | None = None, progress: bool = True, labels=None) -> LoadResult:
+                    report_path: Path | None = None, progress: bool = True, labels=None,
+                    chunk_rows: int | None = None, workers: int | None = None) -> LoadResult:
     """load_files into an empty local database through the importer (see the module's docstring)."""
     say = (lambda text: print(text, flush=True)) if progress else (lambda text: None)
     marker = instance.home / MARKER
     marker.write_text(datetime.now(timezone.utc).isoformat(), encoding="utf-8")
     files = ImportFiles(Path(settings.var_dir) / "import" / "bulk")
-    loader = BulkLoader(driver, settings, files, progress)
+    loader = BulkLoader(driver, settings, files, progress, chunk_rows, workers)
     result = LoadResult()
     fingerprint = load_fingerprint(settings, None, full)
     sources = _open_sources(paths, result, ReadLimits.from_settings(settings), _labels(labels), lambda digest: [])
@@ -222,6 +332,7 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     marker.unlink()
     shutil.rmtree(files.directory, ignore_errors=True)
     result.report_path = write_report(result.problems, _report_path(settings, report_path))
+    result.worker_peak_kb = loader.worker_peak_kb
     return result
 
 

@@ -69,6 +69,7 @@ class LoadResult:
     files: list[FileResult] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     report_path: Path | None = None
+    worker_peak_kb: int = 0  # the largest peak RSS of the bulk path's worker processes (none online)
 
     @property
     def rows_rejected(self) -> int:
@@ -97,6 +98,19 @@ class FileState:
     seen_keys: set[int] = field(default_factory=set)
     listed_households: set[str] = field(default_factory=set)
     counties: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Triage:
+    """A chunk sorted before any check: its rows (blank lines too), their source hashes, which to check, how
+    many were skipped as unchanged, and the problems found so far (duplicate keys, unchanged rows outside the
+    scope)."""
+
+    rows: int
+    hashes: pd.Series
+    to_check: np.ndarray
+    unchanged: int
+    problems: list[Problem]
 
 
 @dataclass
@@ -181,10 +195,30 @@ class Loader:
     def prepare_chunk(self, chunk: RawChunk, file_label: str, full: bool, state: FileState,
                       conditions: str) -> PreparedChunk:
         """Duplicates, unchanged rows (skipped unchecked), validation, transform, scope, references and
-        regions for one chunk; the write itself is returned, to run after the previous chunk's.
+        regions for one chunk; the write itself is returned, to run after the previous chunk's."""
+        node = node_type(chunk.source.kind.node)
+        triage = self.triage(chunk, file_label, full, state, conditions)
+        rows, problems, row_hashes, blank = self.check_rows(chunk, triage, file_label)
+        self.prepare_regions(chunk.source.kind.name, rows)
+        write = None
+        if len(rows):
+            def write():
+                self.write_rows(node, rows, row_hashes, chunk.source, file_label)
+        return PreparedChunk(triage.rows - blank, len(rows) + triage.unchanged, triage.unchanged, problems, write)
+
+    def write_rows(self, node, rows: pd.DataFrame, row_hashes: pd.Series, source: TableSource, file_label: str) -> None:
+        """Write checked, transformed rows of a table."""
+        rels = {rel.type: rows[rel.field] for rel in node.loaded_relationships}
+        written = written_properties(node.label, rows, source.positions)
+        self.write_nodes(node.label, rows[node.key], rows[written].copy(), rels,
+                         f"{Path(file_label).name}（{source.kind.title}）", row_hashes)
+
+    def triage(self, chunk: RawChunk, file_label: str, full: bool, state: FileState, conditions: str) -> "Triage":
+        """Which rows of a chunk to check: not those whose key an earlier row has (rejected), nor those whose
+        source hash a node carries (skipped, unless outside the scope: rejected).
 
         Only the cells every row needs (its key; the scope's column; a full extract's village) are normalised
-        for all rows: the rest only for rows whose source hash no node carries."""
+        for all rows: the rest only for rows to check (check_rows)."""
         source = chunk.source
         kind = source.kind
         node = node_type(kind.node)
@@ -201,15 +235,22 @@ class Loader:
         duplicate = self.duplicate_keys(kind, cells, state)
         problems = [duplicate_key_problem(kind, keyed, file_label, row) for row in cells.index[duplicate]]
         hashes = pd.Series(source_row_hashes(chunk.raw_lines(), conditions), index=cells.index, dtype=object)
-        loaded = self.loaded_hashes(node.label, hashes[~duplicate].tolist())
-        unchanged = hashes.isin(loaded).to_numpy() & ~duplicate
+        new = self.new_hashes(node.label, hashes[~duplicate].tolist())
+        unchanged = ~hashes.isin(new).to_numpy() & ~duplicate
         outside, scope_problems = scope.unchanged_rows_outside(self.driver, self.database, self.allowed_counties,
                                                                kind, keyed, file_label, unchanged)
         problems += scope_problems
         unchanged &= ~outside
-        to_check = ~(duplicate | outside | unchanged)  # the others are rejected or skipped
-        changed = chunk.table(to_check)
-        blank = int(to_check.sum()) - len(changed.frame)  # blank lines are no rows
+        return Triage(len(cells), hashes, ~(duplicate | outside | unchanged), int(unchanged.sum()), problems)
+
+    def check_rows(self, chunk: RawChunk, triage: "Triage",
+                   file_label: str) -> tuple[pd.DataFrame, list[Problem], pd.Series, int]:
+        """Validate, transform and check scope and references of the rows triage left to check: the rows to
+        write, every problem of the chunk (sorted), their source hashes and how many lines were blank."""
+        kind = chunk.source.kind
+        problems = list(triage.problems)
+        changed = chunk.table(triage.to_check)
+        blank = int(triage.to_check.sum()) - len(changed.frame)  # blank lines are no rows
         rejected, validation_problems = validate(changed, file_label)
         problems += validation_problems
         rows = transform(kind, changed.frame.drop(index=rejected), self.settings.id_hash_secret())
@@ -218,20 +259,11 @@ class Loader:
         problems += references.unknown_product_warnings(rows, changed, file_label)
         rows, reference_problems = self.check_references(kind, rows, changed, file_label)
         problems += reference_problems
-        self.prepare_regions(kind.name, rows)
         # A row with a warning is checked again on every load: some warnings depend on the graph (a project
         # not loaded yet), and each load's report should name them all.
-        row_hashes = hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
-        rels = {rel.type: rows[rel.field] for rel in node.loaded_relationships}
-        written = written_properties(node.label, rows, source.positions)
-        write = None
-        if len(rows):
-            def write():
-                self.write_nodes(node.label, rows[node.key], rows[written].copy(), rels,
-                                 f"{Path(file_label).name}（{kind.title}）", row_hashes)
+        row_hashes = triage.hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
         problems.sort(key=lambda problem: (problem.row, problem.column))
-        return PreparedChunk(len(cells) - blank, len(rows) + int(unchanged.sum()), int(unchanged.sum()), problems,
-                             write)
+        return rows, problems, row_hashes, blank
 
     @staticmethod
     def duplicate_keys(kind: formats.FileKind, frame: pd.DataFrame, state: FileState) -> np.ndarray:
@@ -266,9 +298,9 @@ class Loader:
         """The keys among keys for which a node of label exists (rows refer to them)."""
         return loading.existing_keys(self.driver, label, keys, self.database)
 
-    def loaded_hashes(self, label: str, hashes: list[str]) -> set[str]:
-        """The source-row hashes among hashes that a node of label carries (rows loaded already, unchanged)."""
-        return loading.loaded_row_hashes(self.driver, label, hashes, self.database)
+    def new_hashes(self, label: str, hashes: list[str]) -> set[str]:
+        """The source-row hashes among hashes that no node of label carries (the others are loaded, unchanged)."""
+        return loading.new_row_hashes(self.driver, label, hashes, self.database)
 
     def prepare_regions(self, kind_name: str, rows: pd.DataFrame) -> None:
         """Create the townships and villages that rows point at but that no file has loaded yet."""

@@ -178,7 +178,7 @@ def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages
 
 
 def refresh_all(driver: neo4j.Driver, household_ids: list[str], region_codes: list[str],
-                database: str | None = None, batch: int = 50_000, workers: int = 2) -> None:
+                database: str | None = None, batch: int = 20_000, workers: int = 2) -> None:
     """Refresh these households, then these regions (villages, then townships, then counties), in transactions
     of `batch`, `workers` at a time (after a bulk import, which writes no read state). Batches of one level
     touch disjoint nodes, so they run side by side without waiting for each other's locks."""

@@ -98,6 +98,19 @@ def test_a_bulk_load_gives_the_graph_problems_and_figures_of_an_online_load(inst
         assert all(f.skipped for f in again.files), "a bulk load's files are recognised as loaded"
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chunks_checked_by_worker_processes_give_the_same_graph_and_results(instance, online, workers):
+    settings, local = instance
+    files, expected, summary = online
+    with create_driver(settings) as driver:
+        clear_graph(driver)
+        result = etl.bulk.load_files_bulk(files, driver, settings, local, progress=False, chunk_rows=4,
+                                          workers=workers)
+        assert graph_snapshot(driver) == expected
+        assert _summary(result) == summary
+        assert (result.worker_peak_kb > 0) == (workers > 1)
+
+
 def test_a_database_that_is_not_empty_or_a_scoped_load_goes_online(instance, online, monkeypatch):
     settings, local = instance
     files, expected, _ = online
