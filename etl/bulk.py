@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from etl import regions
 from etl.limits import ReadLimits
-from etl.load import (FileResult, FileState, Loader, LoadResult, _labels, _open_sources, _report_path,
+from etl.load import (FileResult, FileState, Loader, LoadResult, label_map, open_sources, report_path_for,
                       load_fingerprint, load_sources)
 from etl.readers import RawChunk, ReadError
 from etl.validate import ERROR, WARNING, Problem, check_required_columns
@@ -316,7 +316,7 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     loader = BulkLoader(driver, settings, files, progress, chunk_rows, workers)
     result = LoadResult()
     fingerprint = load_fingerprint(settings, None, full)
-    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), _labels(labels), lambda digest: [])
+    sources = open_sources(paths, result, ReadLimits.from_settings(settings), label_map(labels), lambda digest: [])
     say("批量导入：检查并转换各文件 / bulk import: checking and transforming the files …")
     started = time.monotonic()
     loader.load_reference_data()
@@ -331,7 +331,7 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
         loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)
     marker.unlink()
     shutil.rmtree(files.directory, ignore_errors=True)
-    result.report_path = write_report(result.problems, _report_path(settings, report_path))
+    result.report_path = write_report(result.problems, report_path_for(settings, report_path))
     result.worker_peak_kb = loader.worker_peak_kb
     return result
 

@@ -365,7 +365,7 @@ def _sheet_of(load: dict) -> str | None:
     return load["load_id"].split("-", 2)[2] or None
 
 
-def _open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
+def open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
                   unchanged) -> list[tuple[TableSource, str, str]]:
     """(table source, file label, file digest) of every readable file that `unchanged(digest)` does not report
     as loaded already (those are skipped unread, with the figures of that load), in reference order;
@@ -416,20 +416,20 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
         loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
     fingerprint = load_fingerprint(settings, loader.allowed_counties, full)
-    sources = _open_sources(paths, result, ReadLimits.from_settings(settings), _labels(labels),
+    sources = open_sources(paths, result, ReadLimits.from_settings(settings), label_map(labels),
                             lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
     loader.load_reference_data()
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: loading.record_load_run(driver, load_id, props, settings.neo4j_database))
-    result.report_path = write_report(result.problems, _report_path(settings, report_path))
+    result.report_path = write_report(result.problems, report_path_for(settings, report_path))
     return result
 
 
-def _labels(labels: Mapping[str | Path, str] | None) -> dict[str, str]:
+def label_map(labels: Mapping[str | Path, str] | None) -> dict[str, str]:
     return {str(Path(path)): label for path, label in (labels or {}).items()}
 
 
-def _report_path(settings: Settings, report_path: Path | None) -> Path:
+def report_path_for(settings: Settings, report_path: Path | None) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return report_path or Path(settings.var_dir) / "reports" / f"load-{stamp}.csv"
 
