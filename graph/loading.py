@@ -4,6 +4,8 @@ deactivation of households and the LoadRun record.
 
 Each batch is one transaction, so a load stopped at any point and run again converges to the same graph.
 """
+from collections.abc import Iterator
+
 import neo4j
 
 from graph import readstate
@@ -47,28 +49,26 @@ def create_missing_regions(driver: neo4j.Driver, rows: list[dict], database: str
 # Look-ups answer in one record holding a list: a record per key costs the driver a network read each
 # (measured: 300,000 records took 14 s, one list of them well under a second).
 
+def _one_record_per_chunk(driver: neo4j.Driver, query: str, parameter: str, values: list,
+                          database: str | None) -> Iterator[neo4j.Record]:
+    """The single record `query` answers for each chunk of values (passed as $parameter)."""
+    for start in range(0, len(values), _LOOKUP_CHUNK):
+        records, _, _ = driver.execute_query(query, {parameter: values[start:start + _LOOKUP_CHUNK]},
+                                             database_=database, routing_=neo4j.RoutingControl.READ)
+        yield records[0]
+
+
 def existing_keys(driver: neo4j.Driver, label: str, keys: list[str], database: str | None = None) -> set[str]:
     """The subset of keys for which a node of `label` exists."""
     query = keyed_match(label, "RETURN collect(k) AS found")
-    found: set[str] = set()
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        records, _, _ = driver.execute_query(
-            query, keys=keys[start:start + _LOOKUP_CHUNK], database_=database, routing_=neo4j.RoutingControl.READ,
-        )
-        found.update(records[0]["found"])
-    return found
+    return {key for record in _one_record_per_chunk(driver, query, "keys", keys, database) for key in record["found"]}
 
 
 def stored_row_hashes(driver: neo4j.Driver, label: str, keys: list[str], database: str | None = None) -> dict[str, str | None]:
     """key → row_hash (None if unset) of the nodes among keys that exist (to send only rows that changed)."""
     query = keyed_match(label, "RETURN collect(k) AS keys, collect(coalesce(n.row_hash, '')) AS hashes")
-    hashes: dict[str, str | None] = {}
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        records, _, _ = driver.execute_query(
-            query, keys=keys[start:start + _LOOKUP_CHUNK], database_=database, routing_=neo4j.RoutingControl.READ,
-        )
-        hashes.update((key, value or None) for key, value in zip(records[0]["keys"], records[0]["hashes"]))
-    return hashes
+    return {key: value or None for record in _one_record_per_chunk(driver, query, "keys", keys, database)
+            for key, value in zip(record["keys"], record["hashes"])}
 
 
 def new_row_hashes(driver: neo4j.Driver, label: str, hashes: list[str], database: str | None = None) -> set[str]:
@@ -76,13 +76,8 @@ def new_row_hashes(driver: neo4j.Driver, label: str, hashes: list[str], database
     node_type(label)  # only a declared label reaches the query text
     query = (f"UNWIND $hashes AS h WITH h WHERE NOT EXISTS {{ MATCH (:{identifier(label)} {{row_hash: h}}) }} "
              "RETURN collect(h) AS new")
-    new: set[str] = set()
-    for start in range(0, len(hashes), _LOOKUP_CHUNK):
-        records, _, _ = driver.execute_query(
-            query, hashes=hashes[start:start + _LOOKUP_CHUNK], database_=database, routing_=neo4j.RoutingControl.READ,
-        )
-        new.update(records[0]["new"])
-    return new
+    return {value for record in _one_record_per_chunk(driver, query, "hashes", hashes, database)
+            for value in record["new"]}
 
 
 # How the county of an existing node is found: its own county_code, or that of its household
