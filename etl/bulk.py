@@ -72,8 +72,7 @@ def eligible(driver, instance: server.LocalInstance | None, allowed_counties, da
 def _import_type(values: pd.Series, listed: bool) -> str | None:
     """The importer's type of a property column (None: no value in this chunk, the column is left out)."""
     if listed:
-        sample = next((value[0] for value in values if isinstance(value, list) and value), None)
-        return "long[]" if isinstance(sample, (int, np.integer)) and not isinstance(sample, bool) else "string[]"
+        return "string[]"
     present = values.dropna()
     if present.empty:
         return None
@@ -93,8 +92,6 @@ def _cell(value, kind: str | None) -> str:
         if not isinstance(value, list):
             return ""
         return ARRAY_DELIMITER.join(value) if value else EMPTY_LIST
-    if kind == "long[]":
-        return ARRAY_DELIMITER.join(map(str, value)) if isinstance(value, list) else ""
     if value is None or (not isinstance(value, list) and pd.isna(value)):
         return ""
     if kind == "boolean":
@@ -173,24 +170,6 @@ class ImportFiles:
                 *(f"--relationships={rel_type}={path}" for rel_type, path in self.relationships)]
 
 
-def with_empty_read_state(label: str, props: pd.DataFrame) -> pd.DataFrame:
-    """Households, and the villages, townships and counties the read state counts in, with their read state at
-    zero (graph/readstate.py): the refresh after the import then overwrites values in place."""
-    if label == "Household":
-        empty = readstate.empty_household_state()
-        mask = np.ones(len(props), dtype=bool)
-    elif label == "Region":
-        empty = readstate.empty_region_figures()
-        mask = props["level"].isin(readstate.REFRESHED_LEVELS).to_numpy()
-    else:
-        return props
-    props = props.copy()
-    for name, value in empty.items():
-        column = pd.Series([value if keep else None for keep in mask], index=props.index, dtype=object)
-        props[name] = column if name not in props.columns else props[name].where(~mask, column)
-    return props
-
-
 class BulkLoader(Loader):
     """A Loader whose rows go to the importer's files; references are checked against the keys written."""
 
@@ -213,7 +192,6 @@ class BulkLoader(Loader):
     def write_nodes(self, label, key, props, rels, description, hashes=None) -> None:
         # The hash an online write stores: the source row's, or (reference data) the content's.
         props = props.assign(row_hash=(row_hashes(props, rels) if hashes is None else hashes.to_numpy()))
-        props = with_empty_read_state(label, props)
         if label in REFERENCED:
             self.keys[label].update(key.tolist())
         # As the online write MATCHes its targets, a relationship to a node that does not exist is not drawn.
@@ -288,8 +266,7 @@ class BulkLoader(Loader):
         props = pd.DataFrame([row["props"] for row in fresh])
         self.keys["Region"].update(keys)  # before the parents: a village's township may come in the same rows
         parents = pd.Series([[row["parent_code"]] if row["parent_code"] in self.keys["Region"] else [] for row in fresh])
-        # no row_hash: no file row wrote them
-        self.files.add_nodes("Region", keys, with_empty_read_state("Region", props), {"PART_OF": parents})
+        self.files.add_nodes("Region", keys, props, {"PART_OF": parents})  # no row_hash: no file row wrote them
 
     def deactivate_missing_households(self, listed: set[str], counties: set[str]) -> int:
         return 0  # an empty database has no household that a full extract could leave out

@@ -22,7 +22,6 @@ def test_a_chunk_becomes_a_node_file_with_typed_header_and_a_file_per_relationsh
         "products": [["猕猴桃", "黄金茶"], []],
         "head_name_masked": pd.array(["张*丰", None], dtype="string"),
         "nothing_here": pd.array([None, None], dtype="string"),
-        "in_force_counts": [[0, 1, 0], [0, 0, 0]],
     })
     rels = {"LIVES_IN": pd.Series([["433123101201"], ["433123101202"]]), "PRODUCES": pd.Series([["kiwi", "tea"], []])}
     files.add_nodes("Household", keys, props, rels)
@@ -30,12 +29,10 @@ def test_a_chunk_becomes_a_node_file_with_typed_header_and_a_file_per_relationsh
     header, first, second = _rows(node_file)
     assert label == "Household"
     assert header == ["household_id:ID(Household)", "household_size:long", "income_per_capita:double",
-                      "active:boolean", "products:string[]", "head_name_masked:string", "in_force_counts:long[]"], \
+                      "active:boolean", "products:string[]", "head_name_masked:string"], \
         "the key is the ID column; a column without a value in the chunk is left out"
-    assert first == ["4331230000000001", "3", "3200.5", "true", f"猕猴桃{ARRAY_DELIMITER}黄金茶", "张*丰",
-                     f"0{ARRAY_DELIMITER}1{ARRAY_DELIMITER}0"]
-    assert second == ["4331230000000002", "", "", "false", EMPTY_LIST, "", f"0{ARRAY_DELIMITER}0{ARRAY_DELIMITER}0"], \
-        "missing → no property; [] → marker"
+    assert first == ["4331230000000001", "3", "3200.5", "true", f"猕猴桃{ARRAY_DELIMITER}黄金茶", "张*丰"]
+    assert second == ["4331230000000002", "", "", "false", EMPTY_LIST, ""], "missing → no property; [] → marker"
     assert files.empty_lists == {("Household", "products")}
     assert {rel_type for rel_type, _ in files.relationships} == {"LIVES_IN", "PRODUCES"}
     industries = dict(files.relationships)["PRODUCES"]
