@@ -30,14 +30,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tqdm import tqdm
-
 from etl import regions
 from etl.limits import ReadLimits
-from etl.load import (FileResult, FileState, Loader, LoadResult, label_map, open_sources, report_path_for,
-                      load_fingerprint, load_sources)
+from etl.load import (Loader, LoadResult, PreparedChunk, label_map, load_fingerprint, load_sources, open_sources,
+                      report_path_for)
 from etl.readers import RawChunk, ReadError
-from etl.validate import ERROR, WARNING, Problem, check_required_columns
 from etl.report import write_report
 from etl.writer import row_hashes
 from graph import loading, readstate, server
@@ -200,35 +197,29 @@ class BulkLoader(Loader):
                 for spec in node.loaded_relationships}
         self.files.add_nodes(label, key, props, rels)
 
-    def load_source(self, source, file_label: str, full: bool, conditions: str = ""):
+    def chunk_outcomes(self, source, file_label: str, full: bool, state, conditions: str):
         """Chunks checked, transformed and written to the import's files by `workers` processes side by side
         (the server is idle: nothing is written to it until the import), taken back in file order. The keys
         and regions written so far reach the workers as they were when the table started (forked): a table
         never refers to its own rows, and each worker adds the regions its chunk creates."""
         if self.workers < 2:
-            return super().load_source(source, file_label, full, conditions)
-        started = time.monotonic()
-        kind = source.kind
-        check_required_columns(kind, source.positions)
-        result = FileResult(file_label, source.sheet, kind.name)
-        state, problems = FileState(), []
+            yield from super().chunk_outcomes(source, file_label, full, state, conditions)
+            return
         _WORK.update(loader=self, source=source)
-        bar = tqdm(desc=f"{Path(file_label).name}（{kind.title}）", unit="行", disable=not self.progress, leave=False)
+        label = node_type(source.kind.node).label
         pending: deque = deque()
 
-        def take():
+        def take() -> PreparedChunk:
             future, triage = pending.popleft()
             outcome = future.result()
-            result.rows_read += triage.rows - outcome.blank
-            result.rows_loaded += outcome.rows_loaded + triage.unchanged
-            problems.extend(outcome.problems)
-            self.keys[node_type(kind.node).label].update(outcome.keys)
+            self.keys[label].update(outcome.keys)
             self.write_missing_regions(outcome.region_rows)
             self.files.merge(outcome.files)
             self.worker_peak_kb = max(self.worker_peak_kb, outcome.peak_kb)
-            bar.update(triage.rows - outcome.blank)
+            return PreparedChunk(triage.rows - outcome.blank, outcome.rows_loaded + triage.unchanged,
+                                 triage.unchanged, outcome.problems, None)
 
-        with bar, ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork")) as pool:
             try:
                 for raw in source.raw_chunks(self.chunk_rows):
                     triage = self.triage(raw, file_label, full, state, conditions)
@@ -236,19 +227,13 @@ class BulkLoader(Loader):
                     pending.append((pool.submit(_check_and_write, raw.first_number, raw.rows, triage, file_label,
                                                 f"w{self.chunks_sent:05d}-"), triage))
                     while len(pending) > self.workers:  # at most workers + 1 chunks in memory
-                        take()
+                        yield take()
+            except ReadError:  # a line that cannot be parsed: the chunks before it are loaded, and counted
                 while pending:
-                    take()
-            except ReadError as error:
-                while pending:
-                    take()
-                result.error = (f"{error}（此前的 {result.rows_loaded} 行已加载 / the {result.rows_loaded} rows "
-                                f"before it were loaded）")
-                problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
-        result.rows_rejected = result.rows_read - result.rows_loaded
-        result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
-        result.seconds = time.monotonic() - started
-        return result, problems
+                    yield take()
+                raise
+            while pending:
+                yield take()
 
     def existing_keys(self, label: str, keys: list[str]) -> set[str]:
         return self.keys[label].intersection(keys)

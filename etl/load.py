@@ -15,7 +15,7 @@ reconcile: rows read = rows loaded + rows rejected.
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -164,14 +164,9 @@ class Loader:
         result = FileResult(file_label, source.sheet, kind.name)
         state, problems = FileState(), []
         bar = tqdm(desc=f"{Path(file_label).name}（{kind.title}）", unit="行", disable=not self.progress, leave=False)
-        with bar, ThreadPoolExecutor(max_workers=1) as writes:
-            pending = None
+        with bar:
             try:
-                for raw in source.raw_chunks(self.chunk_rows):
-                    chunk = self.prepare_chunk(raw, file_label, full, state, conditions)
-                    if pending is not None:
-                        pending.result()
-                    pending = writes.submit(chunk.write) if chunk.write else None
+                for chunk in self.chunk_outcomes(source, file_label, full, state, conditions):
                     result.rows_read += chunk.rows_read
                     result.rows_loaded += chunk.rows_loaded
                     result.rows_unchanged += chunk.rows_unchanged
@@ -182,15 +177,29 @@ class Loader:
                 result.error = (f"{error}（此前的 {result.rows_loaded} 行已加载 / the {result.rows_loaded} rows "
                                 f"before it were loaded）")
                 problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
-            finally:
-                if pending is not None:
-                    pending.result()
         if full and kind.name == "households" and not result.error:
             result.deactivated = self.deactivate_missing_households(state.listed_households, state.counties)
         result.rows_rejected = result.rows_read - result.rows_loaded
         result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
         result.seconds = time.monotonic() - started
         return result, problems
+
+    def chunk_outcomes(self, source: TableSource, file_label: str, full: bool, state: FileState,
+                       conditions: str) -> Iterator[PreparedChunk]:
+        """Each chunk prepared, in file order; its write runs in a thread while the next chunk is prepared, and
+        every write has finished when the iteration ends (or stops on an error)."""
+        with ThreadPoolExecutor(max_workers=1) as writes:
+            pending = None
+            try:
+                for raw in source.raw_chunks(self.chunk_rows):
+                    chunk = self.prepare_chunk(raw, file_label, full, state, conditions)
+                    if pending is not None:
+                        pending.result()
+                    pending = writes.submit(chunk.write) if chunk.write else None
+                    yield chunk
+            finally:
+                if pending is not None:
+                    pending.result()
 
     def prepare_chunk(self, chunk: RawChunk, file_label: str, full: bool, state: FileState,
                       conditions: str) -> PreparedChunk:
