@@ -7,6 +7,8 @@ One rule for matching (matching/features.py, vectorised) and for the tier stored
 - high: social protection, a need cause, any monitoring category, or income below LOW_INCOME_LINE;
 - other: the rest. An unknown income is not taken as low.
 """
+import numpy as np
+
 from core.codes import NEED_CAUSES, PROTECTED_ATTRIBUTES, URGENT_MONITORING, HouseholdAttribute
 
 GREATEST, HIGH, OTHER = 2, 1, 0
@@ -29,3 +31,24 @@ def need_tier(attribute: str | None, monitoring: str | None, main_cause: str | N
     if protected or need_cause or bool(monitoring) or (income is not None and income < LOW_INCOME_LINE):
         return HIGH
     return OTHER
+
+
+def has_need_cause(main_causes, other_causes) -> np.ndarray:
+    """Per household: whether its main cause or one of its other causes (lists, or None) is a need cause."""
+    causes = set(NEED_CAUSE_CODES)
+    main = np.fromiter((cause in causes for cause in main_causes), dtype=bool, count=len(main_causes))
+    other = np.fromiter((bool(causes.intersection(items)) if isinstance(items, (list, tuple, np.ndarray)) else False
+                         for items in other_causes), dtype=bool, count=len(other_causes))
+    return main | other
+
+
+def need_tiers(attribute: np.ndarray, monitoring: np.ndarray, need_cause: np.ndarray, labourers: np.ndarray,
+               known_income: np.ndarray) -> np.ndarray:
+    """The rule for many households at once (arrays: attribute and monitoring category with "" or None for
+    none, need_cause from has_need_cause, labourer counts, income with inf where unknown)."""
+    protected = np.isin(attribute, PROTECTED_CODES)
+    urgent = np.isin(monitoring, URGENT_CODES)
+    greatest = (attribute == EXTREME_POVERTY) | urgent | (need_cause & ((labourers == 0) | protected))
+    monitored = np.array([bool(category) for category in monitoring], dtype=bool)
+    high = protected | need_cause | monitored | (known_income < LOW_INCOME_LINE)
+    return np.where(greatest, GREATEST, np.where(high, HIGH, OTHER)).astype(np.int64)

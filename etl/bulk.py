@@ -6,9 +6,10 @@ When the target is the local Neo4j this project runs (graph/server.py) and its d
 need not go through Cypher one transaction at a time. Every row is still read, checked and transformed
 chunk by chunk by the same Loader as an online load (etl/load.py) — the same problems, counts and report —
 but references are checked against the keys this load has written (nothing else exists), and rows go to
-CSV files that `neo4j-admin database import full` turns into the store in one pass. Then the server starts
-again, constraints and indexes are built (graph/schema.py), the read state is computed from scratch
-(graph/readstate.py) and the load runs are marked completed.
+CSV files. The read state pages read (graph/readstate.py) is computed from those files and added to the
+household and region rows, so `neo4j-admin database import full` writes the whole store in one pass. Then the
+server starts again, constraints and indexes are built (graph/schema.py) and the load runs are marked
+completed.
 
 A marker file in the instance's home is written before the server stops and removed only once the load runs
 are completed: a load killed at any point leaves it, and the next load sees a database that only an
@@ -29,6 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from etl import regions
 from etl.limits import ReadLimits
@@ -309,9 +313,10 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: runs.setdefault(load_id, {}).update(props))
     say(f"检查与转换 / checked and transformed: {time.monotonic() - started:.1f} s")
+    add_read_state(files, say)
     import_and_restart(instance, files, settings.neo4j_database or server.DEFAULT_DATABASE, say)
     forget_bookmarks(driver, settings.neo4j_database)
-    finish(driver, settings.neo4j_database, files, loader.keys["Household"], loader.keys["Region"], say)
+    finish(driver, settings.neo4j_database, files, say)
     for load_id, props in runs.items():
         loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)
     marker.unlink()
@@ -335,9 +340,8 @@ def import_and_restart(instance: server.LocalInstance, files: ImportFiles, datab
     return seconds
 
 
-def finish(driver, database: str | None, files: ImportFiles, households: set[str], regions: set[str], say) -> None:
-    """After the import: constraints and indexes, empty lists, then the read state the online writes would have
-    kept: every household, and every region the load wrote (graph/readstate.py)."""
+def finish(driver, database: str | None, files: ImportFiles, say) -> None:
+    """After the import: constraints and indexes, then the empty lists the importer cannot write."""
     started = time.monotonic()
     apply_schema(driver, database)
     say(f"约束与索引 / constraints and indexes: {time.monotonic() - started:.1f} s")
@@ -345,6 +349,112 @@ def finish(driver, database: str | None, files: ImportFiles, households: set[str
     for label, prop in sorted(files.empty_lists):
         loading.clear_list_markers(driver, label, prop, EMPTY_LIST, database)
     say(f"空列表 / empty lists: {time.monotonic() - started:.1f} s")
+
+
+# --- the read state, from the import's files -------------------------------------------------------
+
+def read_import_file(path: Path, multiline: bool, columns: list[str] | None = None,
+                     coded: tuple[str, ...] = ()) -> pa.Table:
+    """An import file as text columns named by property (its header's types dropped): every column or those
+    of `columns` (missing ones as nulls), `coded` ones dictionary-encoded; an empty field is null."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    names = [name.split(":", 1)[0] or name for name in header]
+    wanted = names if columns is None else columns
+    types = {name: (pa.dictionary(pa.int32(), pa.string()) if name in coded else pa.string()) for name in wanted}
+    table = pa_csv.read_csv(
+        path, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=multiline),
+        convert_options=pa_csv.ConvertOptions(column_types=types, include_columns=wanted, include_missing_columns=True,
+                                              null_values=[""], strings_can_be_null=True))
+    return table
+
+
+def _write_with(path: Path, multiline: bool, added: dict[str, pa.Array]) -> None:
+    """Rewrite an import file with added columns ("name:type" → values; a null is an empty field)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle))
+    table = pa_csv.read_csv(
+        path, read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=multiline),
+        convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in header},
+                                              null_values=[""], strings_can_be_null=True))
+    for name, values in added.items():
+        table = table.append_column(name, values)
+    pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
+
+
+def _joined(frame: pd.DataFrame, prefix: str) -> pa.Array:
+    """The columns prefix_0, prefix_1 … of frame as one list per row, as the importer reads a long[] (nulls stay)."""
+    columns = [column for column in frame.columns if column.startswith(f"{prefix}_")]
+    text = frame[columns[0]].astype("Int64").astype(str)
+    joined = text.str.cat([frame[column].astype("Int64").astype(str) for column in columns[1:]], sep=ARRAY_DELIMITER)
+    return pa.array(joined.where(frame[columns[0]].notna(), None), type=pa.string())
+
+
+def _counted(files: list[Path], multiline: bool, columns: list[str]) -> pd.DataFrame:
+    """Rows of the files counted per distinct value of columns (a `count` column)."""
+    counts = [read_import_file(path, multiline, columns).group_by(columns).aggregate([([], "count_all")])
+              for path in files]
+    if not counts:
+        return pd.DataFrame({**{column: pd.Series(dtype=object) for column in columns}, "count": pd.Series(dtype=int)})
+    table = pa.concat_tables(counts).group_by(columns).aggregate([("count_all", "sum")])
+    return table.rename_columns([*columns, "count"]).to_pandas()
+
+
+HOUSEHOLD_COLUMNS = ["household_id", "village_code", "active", "attribute", "main_cause", "other_causes",
+                     "monitoring_category", "income_per_capita", "household_size"]
+_CODED = ("village_code", "active", "attribute", "main_cause", "monitoring_category")
+
+
+def add_read_state(files: ImportFiles, say) -> None:
+    """Compute the read state of every household and region the import writes from its files
+    (readstate.household_states, readstate.region_figures) and add it to their rows."""
     started = time.monotonic()
-    readstate.refresh_all(driver, sorted(households), sorted(regions), database)
+    paths = lambda label: [path for node_label, path in files.nodes if node_label == label]  # noqa: E731
+    household_files = paths("Household")
+    tables = [read_import_file(path, files.multiline, HOUSEHOLD_COLUMNS, _CODED) for path in household_files]
+    households = (pa.concat_tables(tables, promote_options="permissive").to_pandas() if tables
+                  else pd.DataFrame(columns=HOUSEHOLD_COLUMNS))
+    households["income_per_capita"] = pd.to_numeric(households["income_per_capita"])
+    households["household_size"] = pd.to_numeric(households["household_size"])
+    households["active"] = households["active"].astype(object) == "true"
+    households["other_causes"] = [value.split(ARRAY_DELIMITER) if isinstance(value, str) and value != EMPTY_LIST
+                                  else ([] if value == EMPTY_LIST else None) for value in households["other_causes"]]
+    members = _counted(paths("Member"), files.multiline, ["household_id", "labour_skill"])
+    partnerships = _counted(paths("Partnership"), files.multiline, ["household_id", "status", "mechanism"])
+    states = readstate.household_states(households, members, partnerships)
+    for path in household_files:
+        ids = read_import_file(path, files.multiline, ["household_id"]).column("household_id").to_pylist()
+        _write_with(path, files.multiline, _state_columns(states.loc[ids]))
+    region_files = paths("Region")
+    regions = pc.unique(pa.concat_arrays([read_import_file(path, files.multiline, ["code"]).column("code").combine_chunks()
+                                          for path in region_files])).to_pylist() if region_files else []
+    part_of = [read_import_file(path, files.multiline) for label, path in files.relationships if label == "PART_OF"]
+    part_of = (pa.concat_tables(part_of).to_pandas() if part_of else pd.DataFrame(columns=["", ""]))
+    part_of.columns = ["child", "parent"]
+    figures = readstate.region_figures(households, states, regions, part_of)
+    for path in region_files:
+        codes = read_import_file(path, files.multiline, ["code"]).column("code").to_pylist()
+        rows = figures.reindex(codes)
+        if rows["households"].notna().any():
+            _write_with(path, files.multiline, _figure_columns(rows))
     say(f"读取状态 / read state: {time.monotonic() - started:.1f} s")
+
+
+def _state_columns(states: pd.DataFrame) -> dict[str, pa.Array]:
+    counts = ("labour_ordinary", "labour_skilled", "labour_weak", "members", "labourers", "active_partnerships",
+              "need_tier")
+    return {**{f"{name}:long": pa.array(states[name].to_numpy()) for name in counts},
+            "covered:boolean": pa.array(states["covered"].to_numpy()),
+            "pending:boolean": pa.array(states["pending"].to_numpy()),
+            "in_force_counts:long[]": _joined(states, "in_force_counts"),
+            "income_order:double": pa.array(states["income_order"].to_numpy()),
+            "size_order:double": pa.array(states["size_order"].to_numpy())}
+
+
+def _figure_columns(rows: pd.DataFrame) -> dict[str, pa.Array]:
+    return {**{f"{name}:long": pa.array(rows[name].astype("Int64"), type=pa.int64())
+               for name in ("households", "covered", "pending")},
+            **{f"{name}:long[]": _joined(rows, name)
+               for name in ("in_force_counts", "breakdown_households", "breakdown_covered")}}

@@ -17,10 +17,12 @@ Lock order: households, then villages, townships and counties, each in code orde
 writers do not deadlock on regions.
 """
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 
 import neo4j
+import numpy as np
+import pandas as pd
 
+from core import need
 from core.geography import county_code_of, level_of, township_code_of
 from graph.vocabulary import BREAKDOWN_KEYS, LABOUR_CATEGORIES, VOCABULARY, with_vocabulary
 
@@ -50,8 +52,8 @@ HOUSEHOLD_STATE = """
   WITH h, {labour_ordinary: ordinary, labour_skilled: skilled, labour_weak: weak, members: members,
            labourers: labourers, covered: size(in_force) > 0, pending: awaiting > 0, active_partnerships: open,
            in_force_counts: [code IN $mechanism_codes | size([m IN in_force WHERE m = code])],
-           income_order: coalesce(h.income_per_capita, $last_in_order),
-           size_order: coalesce(h.household_size, $last_in_order),
+           income_order: toFloat(coalesce(h.income_per_capita, $last_in_order)),
+           size_order: toFloat(coalesce(h.household_size, $last_in_order)),  // sort keys of one type
            need_tier: CASE
              WHEN h.attribute = $extreme_poverty OR h.monitoring_category IN $urgent_monitoring
                   OR (need_cause AND (labourers = 0 OR protected)) THEN 2
@@ -175,29 +177,6 @@ def refresh_regions(tx: neo4j.ManagedTransaction, codes: Iterable[str]) -> None:
 def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages: Iterable[str] = ()) -> None:
     """Refresh households and the regions they are in (and the regions given: where they were before)."""
     refresh_regions(tx, refresh_households(tx, household_ids) | set(villages))
-
-
-def refresh_all(driver: neo4j.Driver, household_ids: list[str], region_codes: list[str],
-                database: str | None = None, batch: int = 20_000, workers: int = 2) -> None:
-    """Refresh these households, then these regions (villages, then townships, then counties), in transactions
-    of `batch`, `workers` at a time (after a bulk import, which writes no read state). Batches of one level
-    touch disjoint nodes, so they run side by side without waiting for each other's locks."""
-    def run(work, items: list[str]) -> None:
-        with driver.session(database=database) as session:
-            session.execute_write(work, items)
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        batches = [household_ids[start:start + batch] for start in range(0, len(household_ids), batch)]
-        list(pool.map(lambda ids: run(refresh_households, ids), batches))
-        for level in ("village", "township", "county"):
-            codes = [code for code in region_codes if level_of(code) == level]
-            batches = [codes[start:start + batch] for start in range(0, len(codes), batch)]
-            list(pool.map(lambda part, level=level: run(lambda tx, items: _refresh_level(tx, level, items), part),
-                          batches))
-
-
-def _refresh_level(tx: neo4j.ManagedTransaction, level: str, codes: list[str]) -> None:
-    _run(tx, _REFRESH_VILLAGES if level == "village" else _REFRESH_BY_CHILDREN, codes=codes).consume()
 
 
 # --- the ETL's batches -----------------------------------------------------------------------------
@@ -330,3 +309,90 @@ def check(driver: neo4j.Driver, counties: list[str] | None = None, repair: bool 
             if progress is not None:
                 progress(position, len(counties), county, result)
     return report
+
+
+# --- the same read state from tables ---------------------------------------------------------------
+# A bulk import (etl/bulk.py) computes it before any node exists, from the rows it imports, so the store is
+# written once with it. The definitions above stay the only ones the server runs; tests compare the two
+# (an imported graph passes `check`).
+
+def _counts(frame: pd.DataFrame, column: str, codes: list, index: pd.Index) -> np.ndarray:
+    """frame's counts per household (in index order) × value of column (in codes order), as an int64 matrix."""
+    table = (frame[frame[column].isin(codes)].groupby(["household_id", column])["count"].sum()
+             .unstack(fill_value=0).reindex(index=index, columns=codes, fill_value=0))
+    return table.to_numpy(dtype=np.int64)
+
+
+def _per_household(frame: pd.DataFrame, rows: pd.Series, index: pd.Index) -> np.ndarray:
+    """frame's counts of the rows selected, per household in index order."""
+    return frame["count"][rows].groupby(frame["household_id"][rows]).sum().reindex(index, fill_value=0).to_numpy(np.int64)
+
+
+def household_states(households: pd.DataFrame, members: pd.DataFrame, partnerships: pd.DataFrame) -> pd.DataFrame:
+    """HOUSEHOLD_STATE for many households at once, from tables: households (household_id, attribute,
+    monitoring_category, main_cause, other_causes as lists, income_per_capita, household_size), their members
+    counted per (household_id, labour_skill) and their partnerships per (household_id, status, mechanism), each
+    with its `count`. One row per household (index: household_id), a column per key of the state but
+    in_force_counts, which is a column per mechanism (in_force_counts_0 …, in $mechanism_codes order)."""
+    vocabulary = VOCABULARY
+    index = pd.Index(households["household_id"], name="household_id")
+    skills = [vocabulary["ordinary_skill"], vocabulary["skilled_skill"], vocabulary["weak_skill"]]
+    ordinary, skilled, weak = _counts(members, "labour_skill", skills, index).T
+    mechanisms = list(vocabulary["mechanism_codes"])
+    in_force = partnerships["status"] == vocabulary["in_force"]
+    in_force_counts = _counts(partnerships[in_force], "mechanism", mechanisms, index)
+    labourers = ordinary + skilled + weak
+    income = households["income_per_capita"].astype(float)
+    blank = lambda column: households[column].astype(object).where(households[column].notna(), "").to_numpy()  # noqa: E731
+    return pd.DataFrame({
+        "labour_ordinary": ordinary, "labour_skilled": skilled, "labour_weak": weak,
+        "members": _per_household(members, members["count"] > 0, index), "labourers": labourers,
+        # covered: an in-force partnership with a mechanism (Cypher's collect leaves out the ones without)
+        "covered": _per_household(partnerships, in_force & partnerships["mechanism"].notna(), index) > 0,
+        "pending": _per_household(partnerships, partnerships["status"] == vocabulary["awaiting"], index) > 0,
+        "active_partnerships": _per_household(partnerships, partnerships["status"].isin(vocabulary["open_statuses"]),
+                                              index),
+        **{f"in_force_counts_{position}": in_force_counts[:, position] for position in range(len(mechanisms))},
+        "income_order": income.fillna(vocabulary["last_in_order"]).to_numpy(dtype=float),
+        "size_order": households["household_size"].astype(float).fillna(vocabulary["last_in_order"]).to_numpy(),
+        "need_tier": need.need_tiers(blank("attribute"), blank("monitoring_category"),
+                                     need.has_need_cause(blank("main_cause"), households["other_causes"].tolist()),
+                                     labourers, income.fillna(np.inf).to_numpy()),
+    }, index=index)
+
+
+def _breakdowns(households: pd.DataFrame, states: pd.DataFrame) -> np.ndarray:
+    """breakdown_vector for each household (rows in states' order), as an int64 matrix."""
+    codes = [households[name].astype(object).to_numpy() == code for name, code in VOCABULARY["breakdown_codes"]]
+    labour = {"none": states["labourers"] == 0, "weak": states["labour_weak"] > 0,
+              "ordinary": states["labour_ordinary"] > 0, "skilled": states["labour_skilled"] > 0,
+              "any": states["labourers"] > 0}
+    return np.column_stack(codes + [labour[category].to_numpy() for category in LABOUR_CATEGORIES]).astype(np.int64)
+
+
+def region_figures(households: pd.DataFrame, states: pd.DataFrame, regions: list[str],
+                   part_of: pd.DataFrame) -> pd.DataFrame:
+    """The figures (FIGURE_KEYS) of the regions (codes) at village, township and county level, from their
+    households (village_code, active, and the breakdown's code properties, in states' order) and their
+    states (household_states), townships and counties summed over their children (part_of: child, parent).
+    One row per region, lists as a column per entry (in_force_counts_0 …, breakdown_households_0 …,
+    breakdown_covered_0 …)."""
+    mechanisms = len(VOCABULARY["mechanism_codes"])
+    breakdown = _breakdowns(households, states)
+    covered = states["covered"].to_numpy()
+    columns = {"households": np.ones(len(states), dtype=np.int64), "covered": covered.astype(np.int64),
+               "pending": (states["pending"].to_numpy() & ~covered).astype(np.int64),
+               **{f"in_force_counts_{i}": states[f"in_force_counts_{i}"].to_numpy() for i in range(mechanisms)},
+               **{f"breakdown_households_{i}": breakdown[:, i] for i in range(breakdown.shape[1])},
+               **{f"breakdown_covered_{i}": breakdown[:, i] * covered for i in range(breakdown.shape[1])}}
+    per_household = pd.DataFrame(columns)
+    active = households["active"].fillna(False).to_numpy(dtype=bool)
+    levels = pd.Series([level_of(code) for code in regions], index=pd.Index(regions, name="code"))
+    figures = (per_household[active].groupby(households["village_code"].to_numpy()[active]).sum()
+               .reindex(levels.index[levels == "village"], fill_value=0))
+    for level in ("township", "county"):
+        codes = levels.index[levels == level]
+        children = part_of[part_of["parent"].isin(codes) & part_of["child"].isin(figures.index)]
+        sums = figures.loc[children["child"]].groupby(children["parent"].to_numpy()).sum()
+        figures = pd.concat([figures, sums.reindex(codes, fill_value=0)])
+    return figures.astype(np.int64)

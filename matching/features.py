@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from core import need
-from core.codes import NEED_CAUSES, HouseholdAttribute
+from core.codes import HouseholdAttribute
 from core.industries import INDUSTRIES
 from core.mechanisms import CAPACITY
 from matching.rules import MECHANISMS, EligibilityRules
@@ -49,10 +49,7 @@ class Households:
         self.land_mu = (f["arable_mu"].fillna(0) + f["forest_mu"].fillna(0) + f["orchard_mu"].fillna(0)).to_numpy(dtype=float)
         self.industry_mask = industry_mask(f["industry_codes"])
         causes = f["main_cause"].fillna("").to_numpy(dtype=object)
-        others = f["other_causes"]
-        need_causes = {cause.value for cause in NEED_CAUSES}
-        self.need_cause = np.array([c in need_causes for c in causes]) | others.map(
-            lambda items: bool(set(items or ()) & need_causes)).to_numpy(dtype=bool)
+        self.need_cause = need.has_need_cause(causes, f["other_causes"].tolist())
         self.main_cause = causes
         self.attribute = f["attribute"].fillna(HouseholdAttribute.ORDINARY.value).to_numpy(dtype=object)
         self.monitoring = f["monitoring_category"].fillna("").to_numpy(dtype=object)
@@ -66,13 +63,9 @@ class Households:
         return len(self.ids)
 
     def _need_tier(self) -> np.ndarray:
-        """2 = greatest need (covered first), 1 = high, 0 = other: the rule of core.need, vectorised."""
-        no_labour = (self.ordinary + self.skilled + self.weak) == 0
-        protected = np.isin(self.attribute, need.PROTECTED_CODES)
-        urgent = np.isin(self.monitoring, need.URGENT_CODES)
-        greatest = (self.attribute == need.EXTREME_POVERTY) | urgent | (no_labour & self.need_cause) | (protected & self.need_cause)
-        high = protected | self.need_cause | (self.monitoring != "") | (self.known_income < need.LOW_INCOME_LINE)
-        return np.where(greatest, need.GREATEST, np.where(high, need.HIGH, need.OTHER)).astype(np.int64)
+        """2 = greatest need (covered first), 1 = high, 0 = other: the rule of core.need."""
+        return need.need_tiers(self.attribute, self.monitoring, self.need_cause,
+                               self.ordinary + self.skilled + self.weak, self.known_income)
 
     COLUMNS = ["household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause", "other_causes",
                "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",

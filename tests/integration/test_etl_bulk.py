@@ -10,7 +10,7 @@ import etl.bulk
 import graph.server
 from core.settings import Settings
 from etl.load import load_files
-from graph import server
+from graph import readstate, server
 from graph.db import create_driver
 from graph.maintenance import clear_graph, graph_snapshot
 from tests.support import bureau_files as bf
@@ -93,6 +93,7 @@ def test_a_bulk_load_gives_the_graph_problems_and_figures_of_an_online_load(inst
         runs = _load_runs(driver)
         assert {run["method"] for run in runs} == {"bulk"} and {run["status"] for run in runs} == {"completed"}
         assert not etl.bulk.unfinished(local)
+        assert readstate.check(driver) == [], "the read state computed from the import's files is the server's"
 
         again = load_files(files, driver, settings, progress=False, instance=local)
         assert all(f.skipped for f in again.files), "a bulk load's files are recognised as loaded"
@@ -158,7 +159,7 @@ def test_a_bulk_load_stopped_at_any_point_and_run_again_gives_the_same_graph(ins
         elif where == "schema":
             _stop_at(patch, etl.bulk, "apply_schema")
         elif where == "read state":
-            _stop_at(patch, etl.bulk.readstate, "refresh_all")
+            _stop_at(patch, etl.bulk, "add_read_state")
         else:
             _stop_at(patch, etl.bulk.loading, "record_load_run", after=2)
         with pytest.raises(Stop):

@@ -5,11 +5,12 @@ and the need-tier rule in its two forms (core.need scalar, matching.features vec
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from cli.readstate_commands import EXAMPLES, progress_line, summary_lines
 from core import need
-from core.codes import HouseholdAttribute, MonitoringCategory, PovertyCause
+from core.codes import HouseholdAttribute, LabourSkill, MonitoringCategory, PovertyCause
 from core.settings import PROJECT_ROOT
 from graph import readstate
 from graph.model import node_type
@@ -210,3 +211,48 @@ def test_scalar_and_vectorised_need_tier_agree_on_hand_made_rows():
                              r["ordinary"] + r["skilled"] + r["weak"], r["income_per_capita"]) for r in records]
     assert scalar == EXPECTED_TIERS
     assert vectorised == scalar
+
+
+# --- the read state from tables (the bulk import's form) -------------------------------------------------
+
+def _state_tables():
+    households, members, partnerships = [], [], []
+    for number, (attribute, monitoring, cause, others, ordinary, weak, income) in enumerate(NEED_CASES):
+        household_id = f"H{number}"
+        households.append({"household_id": household_id, "attribute": attribute and attribute.value,
+                           "monitoring_category": monitoring and monitoring.value, "main_cause": cause and cause.value,
+                           "other_causes": [code.value for code in others], "income_per_capita": income,
+                           "household_size": number or None, "village_code": "433123101201", "active": number != 3})
+        members += [{"household_id": household_id, "labour_skill": skill, "count": count}
+                    for skill, count in ((VOCABULARY["ordinary_skill"], ordinary), (VOCABULARY["weak_skill"], weak),
+                                         (LabourSkill.NONE.value, 1)) if count]
+    mechanisms = VOCABULARY["mechanism_codes"]
+    partnerships = [{"household_id": "H1", "status": VOCABULARY["in_force"], "mechanism": mechanisms[1], "count": 2},
+                    {"household_id": "H1", "status": VOCABULARY["awaiting"], "mechanism": mechanisms[0], "count": 1},
+                    {"household_id": "H2", "status": VOCABULARY["awaiting"], "mechanism": mechanisms[2], "count": 1},
+                    {"household_id": "H3", "status": VOCABULARY["in_force"], "mechanism": None, "count": 1},
+                    {"household_id": "H4", "status": VOCABULARY["terminated"], "mechanism": mechanisms[0], "count": 1}]
+    return pd.DataFrame(households), pd.DataFrame(members), pd.DataFrame(partnerships)
+
+
+def test_the_read_state_from_tables_follows_the_same_rules():
+    households, members, partnerships = _state_tables()
+    states = readstate.household_states(households, members, partnerships)
+    listed = {re.sub(r"_\d+$", "", name) for name in states.columns}
+    assert listed == HOUSEHOLD_FIELDS
+    assert states["need_tier"].tolist() == EXPECTED_TIERS
+    assert states.loc["H1", ["covered", "pending", "active_partnerships", "in_force_counts_1"]].tolist() == [True, True, 3, 2]
+    assert states.loc["H2", ["covered", "pending"]].tolist() == [False, True]
+    assert not states.loc["H3", "covered"], "an in-force partnership without a mechanism does not cover (as in Cypher)"
+    assert states.loc["H4", "active_partnerships"] == 0
+    assert states.loc["H0", "members"] == 2 and states.loc["H0", "labourers"] == 1
+    assert states.loc["H0", "size_order"] == VOCABULARY["last_in_order"] and states.loc["H5", "size_order"] == 5.0
+
+    regions = ["433123101201", "433123101000", "433123000000", "433123101299"]
+    part_of = pd.DataFrame({"child": ["433123101201", "433123101299", "433123101000"],
+                            "parent": ["433123101000", "433123101000", "433123000000"]})
+    figures = readstate.region_figures(households, states, regions, part_of)
+    active = len(NEED_CASES) - 1
+    assert figures.loc["433123101201", ["households", "covered", "pending"]].tolist() == [active, 1, 1]
+    assert figures.loc["433123101299", "households"] == 0
+    assert (figures.loc["433123000000"] == figures.loc["433123101201"]).all()
