@@ -16,7 +16,6 @@ are completed: a load killed at any point leaves it, and the next load sees a da
 unfinished bulk load wrote and imports again from the start (the import overwrites the store).
 """
 import csv
-import math
 import multiprocessing
 import os
 import resource
@@ -87,19 +86,34 @@ def _import_type(values: pd.Series, listed: bool) -> str | None:
     return "string"
 
 
-def _cell(value, kind: str | None) -> str:
-    """A value as the importer reads it: lists joined, booleans in lower case, missing as an empty field."""
+def _joined_list(value) -> str | None:
+    if not isinstance(value, list):
+        return None
+    return ARRAY_DELIMITER.join(value) if value else EMPTY_LIST
+
+
+def _column(values: pd.Series, kind: str) -> pa.Array:
+    """A property column as the importer reads it, formatted in Arrow (C++) rather than cell by cell: lists
+    joined (an empty list as EMPTY_LIST), booleans in lower case, non-finite numbers and missing values as
+    empty fields (no property)."""
     if kind == "string[]":
-        if not isinstance(value, list):
-            return ""
-        return ARRAY_DELIMITER.join(value) if value else EMPTY_LIST
-    if value is None or (not isinstance(value, list) and pd.isna(value)):
-        return ""
-    if kind == "boolean":
-        return "true" if value else "false"
+        return pa.array([_joined_list(value) for value in values.tolist()], type=pa.string())
     if kind == "double":
-        return repr(float(value)) if math.isfinite(float(value)) else ""
-    return str(value)
+        array = pa.Array.from_pandas(pd.to_numeric(values.astype(object), errors="coerce").astype(float),
+                                     type=pa.float64())
+        return pc.if_else(pc.is_finite(array), array, pa.scalar(None, pa.float64()))
+    if kind == "long":
+        return pa.Array.from_pandas(values.astype("Int64"), type=pa.int64())
+    if kind == "boolean":
+        return pa.Array.from_pandas(values.astype("boolean"), type=pa.bool_())
+    objects = values.astype(object)
+    present = objects.notna()
+    return pa.array(objects.where(~present, objects[present].map(str)).where(present, None).tolist(),
+                    type=pa.string())
+
+
+def _write_csv(path: Path, columns: dict[str, pa.Array]) -> None:
+    pa_csv.write_csv(pa.table(columns), path, pa_csv.WriteOptions(quoting_style="needed"))
 
 
 class ImportFiles:
@@ -128,30 +142,23 @@ class ImportFiles:
         listed = {prop.name for prop in node.properties if prop.list}
         columns = [(name, _import_type(props[name], name in listed)) for name in props.columns if name != node.key]
         columns = [(name, kind) for name, kind in columns if kind]
-        self.empty_lists.update((label, name) for name, kind in columns
-                                if kind == "string[]" and props[name].map(lambda value: value == []).any())
+        arrays = {f"{name}:{kind}": _column(props[name], kind) for name, kind in columns}
+        self.empty_lists.update((label, name) for name, kind in columns if kind == "string[]"
+                                and pc.any(pc.equal(arrays[f"{name}:{kind}"], EMPTY_LIST)).as_py())
         path = self._path(f"nodes-{label}")
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([f"{node.key}:ID({label})", *(f"{name}:{kind}" for name, kind in columns)])
-            values = [props[name].tolist() for name, _ in columns]
-            for key, *cells in zip(keys.tolist(), *values):
-                writer.writerow([key, *(_cell(value, kind) for value, (_, kind) in zip(cells, columns))])
+        _write_csv(path, {f"{node.key}:ID({label})": pa.array(keys.astype(str).tolist(), type=pa.string()), **arrays})
         if not self.multiline:
-            text = [name for name, kind in columns if kind in ("string", "string[]")]
-            self.multiline = bool(text) and bool(props[text].astype(str).apply(
-                lambda column: column.str.contains("[\r\n]", regex=True)).to_numpy().any())
+            self.multiline = any(pc.any(pc.match_substring_regex(array, "[\r\n]")).as_py()
+                                 for name, array in arrays.items() if name.endswith((":string", ":string[]")))
         self.nodes.append((label, path))
         for spec in node.loaded_relationships:
-            targets = rels[spec.type]
-            if not targets.map(len).any():
+            pairs = pd.DataFrame({"start": keys.to_numpy(), "end": rels[spec.type].to_numpy()}).explode("end")
+            pairs = pairs[pairs["end"].notna()]
+            if pairs.empty:
                 continue
             path = self._path(f"rels-{spec.type}")
-            with open(path, "w", encoding="utf-8", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow([f":START_ID({label})", f":END_ID({spec.target})"])
-                for key, ends in zip(keys.tolist(), targets.tolist()):
-                    writer.writerows([key, end] for end in ends)
+            _write_csv(path, {f":START_ID({label})": pa.array(pairs["start"].astype(str).tolist(), type=pa.string()),
+                              f":END_ID({spec.target})": pa.array(pairs["end"].astype(str).tolist(), type=pa.string())})
             self.relationships.append((spec.type, path))
 
     def merge(self, other: "ImportFiles") -> None:
@@ -317,18 +324,22 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     import_and_restart(instance, files, settings.neo4j_database or server.DEFAULT_DATABASE, say)
     forget_bookmarks(driver, settings.neo4j_database)
     finish(driver, settings.neo4j_database, files, say)
+    started = time.monotonic()
     for load_id, props in runs.items():
         loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)
     marker.unlink()
     shutil.rmtree(files.directory, ignore_errors=True)
     result.report_path = write_report(result.problems, report_path_for(settings, report_path))
+    say(f"加载记录与报告 / load runs and report: {time.monotonic() - started:.1f} s")
     result.worker_peak_kb = loader.worker_peak_kb
     return result
 
 
 def import_and_restart(instance: server.LocalInstance, files: ImportFiles, database: str, say) -> float:
     """Stop the server, import the files into the database's store, start it again; returns the import's seconds."""
+    started = time.monotonic()
     server.stop(instance)
+    say(f"服务器已停止 / server stopped: {time.monotonic() - started:.1f} s")
     started = time.monotonic()
     say("neo4j-admin database import full …")
     server.import_database(instance, files.arguments(database))
@@ -346,8 +357,9 @@ def finish(driver, database: str | None, files: ImportFiles, say) -> None:
     apply_schema(driver, database)
     say(f"约束与索引 / constraints and indexes: {time.monotonic() - started:.1f} s")
     started = time.monotonic()
-    for label, prop in sorted(files.empty_lists):
-        loading.clear_list_markers(driver, label, prop, EMPTY_LIST, database)
+    for label in sorted({label for label, _ in files.empty_lists}):
+        loading.clear_list_markers(driver, label, [prop for each, prop in files.empty_lists if each == label],
+                                   EMPTY_LIST, database)
     say(f"空列表 / empty lists: {time.monotonic() - started:.1f} s")
 
 

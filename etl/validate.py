@@ -74,15 +74,17 @@ def _personal_number_checks(column: Column) -> list[pa.Check]:
 
 
 def _known_county(series: pd.Series) -> pd.Series:
-    counties = values.pad_region_code(series.str[:6])
-    return counties.map(lambda code: geography.division(code) is not None).astype(bool)
+    counties = series.astype(values.ARROW_TEXT).str[:6]
+    known = [code for code in counties.dropna().unique()  # a few per file
+             if geography.division(code.ljust(12, "0")) is not None]
+    return counties.isin(known).fillna(False).astype(bool)
 
 
 def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     """The checks whose failure rejects the row."""
     kind_of_value = column.type
     if kind_of_value == formats.TEXT:
-        return [_check(lambda s: s.str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long"),
+        return [_check(lambda s: s.astype(values.ARROW_TEXT).str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long"),
                 *_personal_number_checks(column)]
     if kind_of_value == formats.LIST:
         return _personal_number_checks(column)
@@ -100,7 +102,8 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     if kind_of_value == formats.DATE:
         return [_check(lambda s: values.parse_date(s).notna(), "不是有效日期（如 2019-03-01）/ not a valid date")]
     if kind_of_value == formats.YEAR:
-        return [_check(lambda s: s.str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool), "应为四位年份 / must be a year")]
+        return [_check(lambda s: s.astype(values.ARROW_TEXT).str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool),
+                       "应为四位年份 / must be a year")]
     if kind_of_value == formats.ID_NUMBER:
         return [
             _check(values.id_number_format_ok, "证件号码应为 18 位（末位可为 X）/ ID number must have 18 characters"),
@@ -209,8 +212,10 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
     error_schema, warning_schema = schemas(kind.name)
     problems: list[Problem] = []
     rejected: set[int] = set()
+    # The checks read Arrow-backed text (etl/values.py): converted once here, not once per check.
+    frame = table.frame.astype(values.ARROW_TEXT)
     for schema, severity in ((error_schema, ERROR), (warning_schema, WARNING)):
-        cases = _failures(schema, table.frame)
+        cases = _failures(schema, frame)
         broken = cases[cases["index"].isna() & (cases["schema_context"] == "Column")] if len(cases) else cases
         if len(broken):
             from etl.readers import ReadError

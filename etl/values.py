@@ -1,6 +1,8 @@
 """Vectorised parsing and checking of cell values (pandas string Series in, Series out).
 
-Shared by validation (is the value acceptable?) and transformation (what does it mean?).
+Shared by validation (is the value acceptable?) and transformation (what does it mean?). Checks and parsing
+run on Arrow-backed text (ARROW_TEXT: string operations in C++ over the whole column, where Python-backed text
+calls Python per cell); text that goes into rows is returned Python-backed, like every other column.
 """
 import hashlib
 import hmac
@@ -8,6 +10,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.codes import Code
 
@@ -17,34 +21,65 @@ ID_CHECK_CHARS = np.array(list("10X98765432"))
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
 _CREDIT_VALUE = {char: value for value, char in enumerate(CREDIT_ALPHABET)}
+ARROW_TEXT = "string[pyarrow]"
+
+
+def _arrow(values: pd.Series) -> pd.Series:
+    return values.astype(ARROW_TEXT)
+
+
+# A number as Arrow casts it to float64; other texts (thousands separators, units) are cleaned first.
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def _as_numbers(text: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """(which texts are plain numbers, the numbers; null elsewhere) in Arrow."""
+    array = pa.chunked_array(pa.array(text, type=pa.string(), from_pandas=True)) if not isinstance(
+        text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow" else text.array._pa_array
+    plain = pc.match_substring_regex(array, _PLAIN_NUMBER)
+    return plain, pc.cast(pc.if_else(plain, array, pa.scalar(None, pa.string())), pa.float64())
 
 
 def parse_number(values: pd.Series) -> pd.Series:
-    """Numbers written with thousands separators or units left off; NaN where unparseable."""
-    # Arrow compute: this runs on every numeric cell of a province's files.
-    cleaned = values.astype("string[pyarrow]").str.replace(r"[,\s]", "", regex=True).str.removesuffix("亩").str.removesuffix("元")
-    return pd.to_numeric(cleaned, errors="coerce")
+    """Numbers (float) written with thousands separators or units left off; NaN where unparseable."""
+    # Arrow compute: this runs on every numeric cell of a province's files. Most cells are plain numbers; only
+    # the others go through the cleaning.
+    text = _arrow(values)
+    plain, numbers = _as_numbers(text)
+    result = pd.Series(numbers.to_numpy(), index=values.index, dtype=float)
+    other = ~pd.Series(plain.to_numpy(zero_copy_only=False), index=values.index, dtype="boolean").fillna(True)
+    if other.any():
+        cleaned = (text[other.to_numpy()].str.replace(r"[,\s]", "", regex=True)
+                   .str.removesuffix("亩").str.removesuffix("元"))
+        result[other.to_numpy()] = _as_numbers(cleaned)[1].to_numpy()
+    return result
 
 
 def is_integer_text(values: pd.Series) -> pd.Series:
     """True where the text is a whole number (`12`, `12.0`)."""
-    return values.astype("string").str.replace(",", "").str.fullmatch(r"-?\d+(\.0+)?").fillna(False).astype(bool)
+    return _arrow(values).str.replace(",", "", regex=False).str.fullmatch(r"-?\d+(\.0+)?").fillna(False).astype(bool)
 
 
 def parse_date(values: pd.Series) -> pd.Series:
     """Dates written as 2019-03-01, 2019/3/1, 2019.3.1, 2019年3月1日 or 20190301; NaT if not."""
-    text = values.astype("string").str.replace(r"\s.*$", "", regex=True)
+    text = _arrow(values).str.replace(r"\s.*$", "", regex=True)
     text = text.str.replace(r"[年月./]", "-", regex=True).str.replace("日", "", regex=False)
     compact = text.str.fullmatch(r"\d{8}").fillna(False).astype(bool)
     text = text.where(~compact, text.str[:4] + "-" + text.str[4:6] + "-" + text.str[6:8])
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
+# LIST_SEPARATORS for Arrow (RE2): its \s is ASCII only, so the rest of Python's whitespace is listed.
+_LIST_SEPARATORS_RE2 = r"[、,，;；/|\s\x0b\x1c-\x1f\x85\p{Z}]+"
+
+
 def split_list(values: pd.Series) -> pd.Series:
     """Cells holding several items (`因病、因残`) as lists; missing cells as empty lists."""
-    return values.astype("string").fillna("").str.split(LIST_SEPARATORS, regex=True).map(
-        lambda items: [item for item in items if item]
-    )
+    text = _arrow(values).fillna("").array._pa_array
+    # Every run of separators becomes one \x1f (never in a cell: the reader drops control characters).
+    joined = pc.utf8_trim(pc.replace_substring_regex(text, _LIST_SEPARATORS_RE2, "\x1f"), "\x1f")
+    return pd.Series([items if items != [""] else [] for items in pc.split_pattern(joined, "\x1f").to_pylist()],
+                     index=values.index, dtype=object)
 
 
 def code_of(values: pd.Series, code_list: type[Code]) -> pd.Series:
@@ -64,18 +99,18 @@ def codes_of(values: pd.Series, code_list: type[Code]) -> tuple[pd.Series, pd.Se
 
 def id_number_format_ok(values: pd.Series) -> pd.Series:
     """18 characters: 17 digits and a digit or X."""
-    return values.astype("string").str.upper().str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
+    return _arrow(values).str.upper().str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
 
 
 def id_birth_date(values: pd.Series) -> pd.Series:
     """The birth date written in an ID number (NaT when absent or impossible)."""
-    births = pd.to_datetime(values.astype("string").str[6:14], format="%Y%m%d", errors="coerce")
+    births = pd.to_datetime(_arrow(values).str[6:14], format="%Y%m%d", errors="coerce")
     return births.where((births.dt.year >= 1900) & (births <= pd.Timestamp.today()))
 
 
 def id_check_digit_ok(values: pd.Series) -> pd.Series:
     """True where the 18th character is the check character of the first 17 (format assumed)."""
-    text = values.astype("string").str.upper()
+    text = _arrow(values).str.upper()
     well_formed = id_number_format_ok(text)
     result = pd.Series(False, index=values.index)
     if well_formed.any():
@@ -134,21 +169,27 @@ def mask_embedded(text: str) -> str:
     return EMBEDDED_MOBILE.sub(_masked_mobile, EMBEDDED_ID_NUMBER.sub(_masked_id, text))
 
 
-def _contains(values: pd.Series, pattern: re.Pattern) -> pd.Series:
-    """True where the text holds a match; each distinct text is searched once (names of places repeat a lot)."""
-    text = values.astype("string")
-    found = [value for value in text.dropna().unique() if pattern.search(value)]
-    return text.isin(found).fillna(False).astype(bool) if found else pd.Series(False, index=values.index)
+# The same shapes for Arrow's regular expressions (RE2, which has no look-around): a non-digit or the text's
+# start / end instead; whether a text holds one is the same question. Digits are spelt [0-9]: cells are NFKC
+# already, and pandas would run a \d on Chinese text in Python's re.
+_EMBEDDED_ID_NUMBER_RE2 = (r"(?:^|[^0-9])[0-9]{6}(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+                           r"[0-9]{3}[0-9Xx](?:$|[^0-9Xx])")
+_EMBEDDED_MOBILE_RE2 = r"(?:^|[^0-9])1[3-9][0-9]{9}(?:$|[^0-9])"
+
+
+def _contains(values: pd.Series, pattern: str) -> pd.Series:
+    """True where the text holds a match of the (RE2) pattern."""
+    return _arrow(values).str.contains(pattern, regex=True).fillna(False).astype(bool)
 
 
 def has_id_number(values: pd.Series) -> pd.Series:
     """True where the text holds something shaped like an ID number."""
-    return _contains(values, EMBEDDED_ID_NUMBER)
+    return _contains(values, _EMBEDDED_ID_NUMBER_RE2)
 
 
 def has_mobile(values: pd.Series) -> pd.Series:
     """True where the text holds a mobile number."""
-    return _contains(values, EMBEDDED_MOBILE)
+    return _contains(values, _EMBEDDED_MOBILE_RE2)
 
 
 def mask_mobiles(values: pd.Series) -> pd.Series:
@@ -165,12 +206,12 @@ def mask_mobiles(values: pd.Series) -> pd.Series:
 def credit_code_format_ok(values: pd.Series) -> pd.Series:
     """18 characters from the code's 31-character alphabet."""
     pattern = f"[{CREDIT_ALPHABET}]{{18}}"
-    return values.astype("string").str.upper().str.fullmatch(pattern).fillna(False).astype(bool)
+    return _arrow(values).str.upper().str.fullmatch(pattern).fillna(False).astype(bool)
 
 
 def credit_check_char_ok(values: pd.Series) -> pd.Series:
     """True where the 18th character is the GB 32100 check character (format assumed)."""
-    text = values.astype("string").str.upper()
+    text = _arrow(values).str.upper()
     well_formed = credit_code_format_ok(text)
     result = pd.Series(False, index=values.index)
     if well_formed.any():
@@ -183,7 +224,7 @@ def credit_check_char_ok(values: pd.Series) -> pd.Series:
 
 def region_code_ok(values: pd.Series) -> pd.Series:
     """6, 9 or 12 digits (county, township or village level)."""
-    return values.astype("string").str.fullmatch(r"\d{6}(\d{3}){0,2}").fillna(False).astype(bool)
+    return _arrow(values).str.fullmatch(r"\d{6}(\d{3}){0,2}").fillna(False).astype(bool)
 
 
 def pad_region_code(values: pd.Series) -> pd.Series:

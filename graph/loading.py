@@ -145,15 +145,20 @@ def database_is_empty(driver: neo4j.Driver, database: str | None = None) -> bool
     return not records
 
 
-def clear_list_markers(driver: neo4j.Driver, label: str, prop: str, marker: str, database: str | None = None) -> None:
-    """Make the one-item lists [marker] of label's prop empty lists (the importer cannot write an empty list)."""
+def clear_list_markers(driver: neo4j.Driver, label: str, props: list[str], marker: str,
+                       database: str | None = None) -> None:
+    """Make the one-item lists [marker] of label's props empty lists (the importer cannot write an empty list),
+    in one pass over the label's nodes."""
     node = node_type(label)
-    if not any(declared.name == prop and declared.list for declared in node.properties):
-        raise ValueError(f"{label}.{prop} is not a declared list property")
+    listed = {declared.name for declared in node.properties if declared.list}
+    if not props or not set(props) <= listed:
+        raise ValueError(f"{label}: not declared list properties: {sorted(set(props) - listed) or props}")
+    names = [identifier(prop) for prop in sorted(props)]
+    found = " OR ".join(f"n.{name} = [$marker]" for name in names)
+    cleared = ", ".join(f"n.{name} = CASE WHEN n.{name} = [$marker] THEN [] ELSE n.{name} END" for name in names)
     with driver.session(database=database) as session:
-        session.run(f"MATCH (n:{identifier(label)}) WHERE n.{identifier(prop)} = [$marker] "
-                    f"CALL (n) {{ SET n.{identifier(prop)} = [] }} IN TRANSACTIONS OF 50000 ROWS",
-                    marker=marker).consume()
+        session.run(f"MATCH (n:{identifier(label)}) WHERE {found} "
+                    f"CALL (n) {{ SET {cleared} }} IN TRANSACTIONS OF 50000 ROWS", marker=marker).consume()
 
 
 def record_load_run(driver: neo4j.Driver, load_id: str, props: dict, database: str | None = None) -> None:

@@ -53,3 +53,14 @@ def test_the_arguments_overwrite_the_store_and_parse_fields_across_lines_only_wh
     assert f"--nodes=Enterprise={files.nodes[0][1]}" in arguments
     assert f"--relationships=LOCATED_IN={files.relationships[0][1]}" in arguments
     assert any(argument.startswith("--report-file=") and str(tmp_path) in argument for argument in arguments)
+
+
+def test_only_declared_list_properties_are_cleared_of_the_empty_list_marker():
+    import pytest
+
+    from graph import loading
+
+    with pytest.raises(ValueError, match="head_name"):
+        loading.clear_list_markers(None, "Household", ["products", "head_name"], EMPTY_LIST)
+    with pytest.raises(ValueError):
+        loading.clear_list_markers(None, "Household", [], EMPTY_LIST)

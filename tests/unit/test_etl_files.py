@@ -93,3 +93,16 @@ def test_the_encoding_is_found_over_the_whole_file_block_by_block(tmp_path, monk
     assert table.encoding == "gb18030" and table.frame["head_name"].iloc[-1] == "龍鳳"
     utf8 = bf.write_table(tmp_path / "utf8.csv", bf.HOUSEHOLD_HEADER, rows, encoding="utf-8-sig")
     assert read_file(utf8)[0].encoding == "utf-8-sig" and read_file(utf8)[0].frame["head_name"].iloc[-1] == "龍鳳"
+
+
+def test_lists_split_in_arrow_as_pythons_pattern_splits_them():
+    import re
+
+    import pandas as pd
+
+    from etl import values
+
+    cells = ["因病、因残", " 因病 ,因残 ", "", None, "猕猴桃\u3000茶叶", "a;b；c/d|e", "、、a、", "x\xa0y", "one",
+             "a\tb\nc", "a\x0bb", "茶叶，，猕猴桃"]
+    expected = [[item for item in re.split(values.LIST_SEPARATORS, cell or "") if item] for cell in cells]
+    assert values.split_list(pd.Series(cells, dtype="string")).tolist() == expected

@@ -260,3 +260,23 @@ def test_a_report_written_elsewhere_is_escaped_before_it_is_served(tmp_path):
     report.write_text("文件 file,值 value\n=HYPERLINK(evil.example)+贫困户.csv,-5\n", encoding="utf-8-sig")
     assert make_safe(report) and not make_safe(report), "escaped once, then left alone"
     assert report.read_text(encoding="utf-8-sig").splitlines()[1] == "'=HYPERLINK(evil.example)+贫困户.csv,-5"
+
+
+EMBEDDED_TEXTS = [
+    "110101199003071234", "联系人身份证110101199003071234，电话", "X110101199003071234Y", "1101011990030712345",
+    "2110101199003071234", "11010119900307123X", "11010119900307123x。", "110101189003071234",
+    "110101199013071234", "13800001234", "电话13800001234转", "138000012345", "213800001234", "12800001234",
+    "tel:13800001234", "", "猕猴桃", "a13800001234b", "00110101200002291234",
+]
+
+
+def test_the_column_checks_find_exactly_the_id_and_mobile_numbers_the_masking_patterns_find():
+    # The checks run Arrow's RE2 (no look-around); masking runs Python's patterns: they must agree.
+    import pandas as pd
+
+    from etl import values
+
+    texts = pd.Series(EMBEDDED_TEXTS, dtype="string")
+    assert values.has_id_number(texts).tolist() == [bool(values.EMBEDDED_ID_NUMBER.search(t)) for t in EMBEDDED_TEXTS]
+    assert values.has_mobile(texts).tolist() == [bool(values.EMBEDDED_MOBILE.search(t)) for t in EMBEDDED_TEXTS]
+    assert values.has_id_number(texts).any() and values.has_mobile(texts).any()

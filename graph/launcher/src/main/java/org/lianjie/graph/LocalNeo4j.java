@@ -44,6 +44,10 @@ public final class LocalNeo4j {
         // Keep transaction logs small: this is a working copy, not a backup target.
         raw.put("db.tx_log.rotation.retention_policy", "2 files");
         raw.put("db.tx_log.rotation.size", "64M");
+        // Bolt waits 5 s for its worker pool and 5 s for its connections at every shutdown, even when idle: a
+        // stop took 10 s. A stop comes after the work (tests, `make run`, the ETL's bulk import), so 1 s each.
+        raw.put("internal.server.bolt.thread_pool_shutdown_wait_time", "1s");
+        raw.put("internal.server.bolt.connection_shutdown_wait_time", "1s");
 
         // The builder takes raw settings only from a properties file.
         Files.createDirectories(home);
