@@ -22,6 +22,7 @@ import resource
 import shutil
 import time
 from collections import defaultdict, deque
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -136,8 +137,10 @@ class ImportFiles:
         self.counter += 1
         return self.directory / f"{prefix}-{self.prefix}{self.counter:05d}.csv"
 
-    def add_nodes(self, label: str, keys: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series]) -> None:
-        """Node rows (key, properties) and their relationships (lists of target keys per type)."""
+    def add_nodes(self, label: str, keys: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
+                  known: Mapping[str, set[str]] | None = None) -> None:
+        """Node rows (key, properties) and their relationships (lists of target keys per type; with known, only
+        to the keys known of the target's label)."""
         node = node_type(label)
         listed = {prop.name for prop in node.properties if prop.list}
         columns = [(name, _import_type(props[name], name in listed)) for name in props.columns if name != node.key]
@@ -154,6 +157,9 @@ class ImportFiles:
         for spec in node.loaded_relationships:
             pairs = pd.DataFrame({"start": keys.to_numpy(), "end": rels[spec.type].to_numpy()}).explode("end")
             pairs = pairs[pairs["end"].notna()]
+            if known is not None:
+                targets = known.get(spec.target, set())
+                pairs = pairs[[end in targets for end in pairs["end"].tolist()]]
             if pairs.empty:
                 continue
             path = self._path(f"rels-{spec.type}")
@@ -203,10 +209,7 @@ class BulkLoader(Loader):
         if label in REFERENCED:
             self.keys[label].update(key.tolist())
         # As the online write MATCHes its targets, a relationship to a node that does not exist is not drawn.
-        node = node_type(label)
-        rels = {spec.type: rels[spec.type].map(lambda ends, known=self.keys[spec.target]: [end for end in ends if end in known])
-                for spec in node.loaded_relationships}
-        self.files.add_nodes(label, key, props, rels)
+        self.files.add_nodes(label, key, props, rels, known=self.keys)
 
     def chunk_outcomes(self, source, file_label: str, full: bool, state, conditions: str):
         """Chunks checked, transformed and written to the import's files by `workers` processes side by side

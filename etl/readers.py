@@ -227,9 +227,9 @@ class RawChunk:
             rows = [row for row, keep in zip(rows, selected) if keep]
             numbers = numbers[selected]
         positions = self.source.positions
-        frame = pd.DataFrame({name: [row[positions[name]] if positions[name] < len(row) else "" for row in rows]
-                              for name in columns if name in positions}, index=numbers, dtype="object")
-        return _normalise_cells(frame)
+        return pd.DataFrame({name: _normalised([row[positions[name]] if positions[name] < len(row) else ""
+                                                for row in rows])
+                             for name in columns if name in positions}, index=numbers)
 
     def table(self, selected: "np.ndarray | None" = None) -> RawTable:
         """The (selected) rows as a RawTable: every mapped column normalised, blank rows dropped."""
@@ -267,18 +267,16 @@ def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encodi
     return table_source(path, sheet, lambda: iter(rows), encoding).whole()
 
 
-def _normalise_cells(frame: pd.DataFrame) -> pd.DataFrame:
+def _normalised(cells: list[str]) -> pd.arrays.StringArray:
     """NFKC (full-width digits and letters → ASCII), no control characters, trimmed; empty cells become missing.
 
     The text work runs in Arrow compute, in C++ over the whole column (pandas would call Python per cell);
     the result is a Python-backed string column like every other (core/__init__.py)."""
-    for name in frame.columns:
-        values = pa.array(frame[name].to_numpy(dtype=object), type=pa.string(), from_pandas=True)
-        values = pc.utf8_trim_whitespace(pc.replace_substring_regex(
-            pc.utf8_normalize(values, form="NFKC"), pattern=CONTROL_CHARACTERS, replacement=""))
-        values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
-        frame[name] = pd.Series(values.to_pylist(), index=frame.index, dtype="string[python]")
-    return frame
+    values = pa.array(cells, type=pa.string(), from_pandas=True)
+    values = pc.utf8_trim_whitespace(pc.replace_substring_regex(
+        pc.utf8_normalize(values, form="NFKC"), pattern=CONTROL_CHARACTERS, replacement=""))
+    values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+    return pd.array(values.to_numpy(zero_copy_only=False), dtype="string[python]")
 
 
 def open_tables(path: str | Path, limits: ReadLimits | None = None) -> list[TableSource]:

@@ -59,7 +59,8 @@ def _industries(lists: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def singleton(series: pd.Series) -> pd.Series:
     """Each value as a one-item list (an empty list where missing), for relationship columns."""
-    return series.map(lambda value: [value] if isinstance(value, str) and value else [], na_action=None)
+    return pd.Series([[value] if isinstance(value, str) and value else [] for value in series.tolist()],
+                     index=series.index, dtype=object)
 
 
 def transform_villages(typed: pd.DataFrame) -> pd.DataFrame:
