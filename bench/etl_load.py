@@ -187,6 +187,10 @@ def main() -> int:
                 print(f"LOAD CSV … IN TRANSACTIONS: {csv_seconds:.1f} s; {csv_nodes:,} nodes, {csv_rels:,} relationships; "
                       f"{csv_rate:,.0f} entities/s (Neo4j time only)", flush=True)
                 clear_graph(driver)
+                # The ETL starts, as LOAD CSV did, from a freshly started empty database (not one whose
+                # deleted graph the server has still to write out when it stops).
+                server.stop(instance)
+                server.start(instance)
 
             started = time.monotonic()
             # Into the empty database: the bulk path (etl/bulk.py), as `flask etl load` takes it.

@@ -23,7 +23,7 @@ import shutil
 import time
 from collections import defaultdict, deque
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
+from core import need
 from etl import regions
 from etl.limits import ReadLimits
 from etl.load import (Loader, LoadResult, PreparedChunk, label_map, load_fingerprint, load_sources, open_sources,
@@ -355,11 +356,17 @@ def import_and_restart(instance: server.LocalInstance, files: ImportFiles, datab
 
 
 def finish(driver, database: str | None, files: ImportFiles, say) -> None:
-    """After the import: constraints and indexes, then the empty lists the importer cannot write."""
+    """After the import: constraints and indexes, and meanwhile the empty lists the importer cannot write (a
+    pass over nodes that no index being built reads: Neo4j populates indexes beside the writes)."""
     started = time.monotonic()
-    apply_schema(driver, database)
-    say(f"约束与索引 / constraints and indexes: {time.monotonic() - started:.1f} s")
-    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=1) as lists:
+        cleared = lists.submit(_clear_empty_lists, driver, database, files, started, say)
+        apply_schema(driver, database)
+        say(f"约束与索引 / constraints and indexes: {time.monotonic() - started:.1f} s")
+        cleared.result()
+
+
+def _clear_empty_lists(driver, database: str | None, files: ImportFiles, started: float, say) -> None:
     for label in sorted({label for label, _ in files.empty_lists}):
         loading.clear_list_markers(driver, label, [prop for each, prop in files.empty_lists if each == label],
                                    EMPTY_LIST, database)
@@ -407,19 +414,37 @@ def _joined(frame: pd.DataFrame, prefix: str) -> pa.Array:
     return pa.array(joined.where(frame[columns[0]].notna(), None), type=pa.string())
 
 
-def _counted(files: list[Path], multiline: bool, columns: list[str]) -> pd.DataFrame:
-    """Rows of the files counted per distinct value of columns (a `count` column)."""
+def _counted(files: list[Path], multiline: bool, columns: list[str], household_ids: pa.Array) -> pd.DataFrame:
+    """Rows of the files counted per distinct value of columns (household_id first), in Arrow: a row per
+    (household position in household_ids, the other columns) with its `count`; rows of unknown households
+    are left out (their relationship is not drawn)."""
     counts = [read_import_file(path, multiline, columns).group_by(columns).aggregate([([], "count_all")])
               for path in files]
     if not counts:
-        return pd.DataFrame({**{column: pd.Series(dtype=object) for column in columns}, "count": pd.Series(dtype=int)})
+        return pd.DataFrame({"position": pd.Series(dtype=np.int64), **{column: pd.Series(dtype=object)
+                                                                      for column in columns[1:]},
+                             "count": pd.Series(dtype=np.int64)})
     table = pa.concat_tables(counts).group_by(columns).aggregate([("count_all", "sum")])
-    return table.rename_columns([*columns, "count"]).to_pandas()
+    position = pc.index_in(table.column("household_id"), value_set=household_ids)
+    table = table.append_column("position", position).filter(pc.is_valid(position))
+    frame = table.drop_columns(["household_id"]).rename_columns([*columns[1:], "count", "position"]).to_pandas()
+    return frame.astype({"position": np.int64, "count": np.int64})
 
 
-HOUSEHOLD_COLUMNS = ["household_id", "village_code", "active", "attribute", "main_cause", "other_causes",
-                     "monitoring_category", "income_per_capita", "household_size"]
-_CODED = ("village_code", "active", "attribute", "main_cause", "monitoring_category")
+HOUSEHOLD_COLUMNS = {"household_id": pa.string(), "village_code": None, "active": None, "attribute": None,
+                     "main_cause": None, "other_causes": pa.string(), "monitoring_category": None,
+                     "income_per_capita": pa.float64(), "household_size": pa.float64()}  # None: coded (dictionary)
+
+
+def _need_cause(households: pa.Table) -> np.ndarray:
+    """core.need.has_need_cause in Arrow, without a Python list per household."""
+    causes = pa.array(list(need.NEED_CAUSE_CODES), type=pa.string())
+    main = pc.fill_null(pc.is_in(households.column("main_cause").cast(pa.string()), value_set=causes), False)
+    others = pc.split_pattern(households.column("other_causes").combine_chunks(), ARRAY_DELIMITER)
+    found = pc.fill_null(pc.is_in(pc.list_flatten(others), value_set=causes), False).to_numpy(zero_copy_only=False)
+    parents = pc.list_parent_indices(others).to_numpy()
+    other = np.bincount(parents[found], minlength=len(households)) > 0
+    return main.to_numpy(zero_copy_only=False) | other
 
 
 def add_read_state(files: ImportFiles, say) -> None:
@@ -428,20 +453,27 @@ def add_read_state(files: ImportFiles, say) -> None:
     started = time.monotonic()
     paths = lambda label: [path for node_label, path in files.nodes if node_label == label]  # noqa: E731
     household_files = paths("Household")
-    tables = [read_import_file(path, files.multiline, HOUSEHOLD_COLUMNS, _CODED) for path in household_files]
-    households = (pa.concat_tables(tables, promote_options="permissive").to_pandas() if tables
-                  else pd.DataFrame(columns=HOUSEHOLD_COLUMNS))
-    households["income_per_capita"] = pd.to_numeric(households["income_per_capita"])
-    households["household_size"] = pd.to_numeric(households["household_size"])
-    households["active"] = households["active"].astype(object) == "true"
-    households["other_causes"] = [value.split(ARRAY_DELIMITER) if isinstance(value, str) and value != EMPTY_LIST
-                                  else ([] if value == EMPTY_LIST else None) for value in households["other_causes"]]
-    members = _counted(paths("Member"), files.multiline, ["household_id", "labour_skill"])
-    partnerships = _counted(paths("Partnership"), files.multiline, ["household_id", "status", "mechanism"])
-    states = readstate.household_states(households, members, partnerships)
+    tables = []
     for path in household_files:
-        ids = read_import_file(path, files.multiline, ["household_id"]).column("household_id").to_pylist()
-        _write_with(path, files.multiline, _state_columns(states.loc[ids]))
+        table = read_import_file(path, files.multiline, list(HOUSEHOLD_COLUMNS),
+                                 tuple(name for name, kind in HOUSEHOLD_COLUMNS.items() if kind is None))
+        tables.append(table.cast(pa.schema([(name, kind or pa.dictionary(pa.int32(), pa.string()))
+                                            for name, kind in HOUSEHOLD_COLUMNS.items()])))
+    schema = pa.schema([(name, kind or pa.dictionary(pa.int32(), pa.string())) for name, kind in HOUSEHOLD_COLUMNS.items()])
+    table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries() if tables else schema.empty_table()
+    household_ids = table.column("household_id").combine_chunks()
+    need_cause = _need_cause(table)
+    households = table.drop_columns(["other_causes"]).to_pandas()
+    households["active"] = households["active"].astype(object) == "true"
+    members = _counted(paths("Member"), files.multiline, ["household_id", "labour_skill"], household_ids)
+    partnerships = _counted(paths("Partnership"), files.multiline, ["household_id", "status", "mechanism"],
+                            household_ids)
+    states = readstate.household_states(households, members, partnerships, need_cause)
+    offset = 0
+    for path, part in zip(household_files, tables):  # the households in file order
+        _write_with(path, files.multiline, _state_columns(states.iloc[offset:offset + len(part)]))
+        offset += len(part)
+    del tables
     region_files = paths("Region")
     regions = pc.unique(pa.concat_arrays([read_import_file(path, files.multiline, ["code"]).column("code").combine_chunks()
                                           for path in region_files])).to_pylist() if region_files else []

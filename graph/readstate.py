@@ -316,58 +316,49 @@ def check(driver: neo4j.Driver, counties: list[str] | None = None, repair: bool 
 # written once with it. The definitions above stay the only ones the server runs; tests compare the two
 # (an imported graph passes `check`).
 
-def _counts(frame: pd.DataFrame, column: str, codes: list, index: pd.Index) -> np.ndarray:
-    """frame's counts per household (in index order) × value of column (in codes order), as an int64 matrix."""
-    table = (frame[frame[column].isin(codes)].groupby(["household_id", column])["count"].sum()
-             .unstack(fill_value=0).reindex(index=index, columns=codes, fill_value=0))
-    return table.to_numpy(dtype=np.int64)
+def _per_household(frame: pd.DataFrame, rows, households: int) -> np.ndarray:
+    """frame's counts of the rows selected (a boolean mask), summed per household position."""
+    chosen = np.asarray(rows, dtype=bool)
+    return np.bincount(frame["position"].to_numpy()[chosen], weights=frame["count"].to_numpy()[chosen],
+                       minlength=households).astype(np.int64)
 
 
-def _per_household(frame: pd.DataFrame, rows: pd.Series, index: pd.Index) -> np.ndarray:
-    """frame's counts of the rows selected, per household in index order."""
-    return frame["count"][rows].groupby(frame["household_id"][rows]).sum().reindex(index, fill_value=0).to_numpy(np.int64)
-
-
-def household_states(households: pd.DataFrame, members: pd.DataFrame, partnerships: pd.DataFrame) -> pd.DataFrame:
+def household_states(households: pd.DataFrame, members: pd.DataFrame, partnerships: pd.DataFrame,
+                     need_cause: np.ndarray | None = None) -> pd.DataFrame:
     """HOUSEHOLD_STATE for many households at once, from tables: households (household_id, attribute,
     monitoring_category, main_cause, other_causes as lists, income_per_capita, household_size), their members
-    counted per (household_id, labour_skill) and their partnerships per (household_id, status, mechanism), each
-    with its `count`. One row per household (index: household_id), a column per key of the state but
-    in_force_counts, which is a column per mechanism (in_force_counts_0 …, in $mechanism_codes order)."""
+    counted per (position, labour_skill) and their partnerships per (position, status, mechanism), each with its
+    `count`, where position is the household's row in households. need_cause (core.need.has_need_cause), when
+    given, stands for main_cause and other_causes. One row per household (index: household_id), a column per
+    key of the state but in_force_counts, which is a column per mechanism (in_force_counts_0 …, in
+    $mechanism_codes order). Memory grows with the households, not with their members."""
     vocabulary = VOCABULARY
-    index = pd.Index(households["household_id"], name="household_id")
-    skills = [vocabulary["ordinary_skill"], vocabulary["skilled_skill"], vocabulary["weak_skill"]]
-    ordinary, skilled, weak = _counts(members, "labour_skill", skills, index).T
-    mechanisms = list(vocabulary["mechanism_codes"])
-    in_force = partnerships["status"] == vocabulary["in_force"]
-    in_force_counts = _counts(partnerships[in_force], "mechanism", mechanisms, index)
+    size = len(households)
+    skills = members["labour_skill"].astype(object)
+    ordinary, skilled, weak = (_per_household(members, skills == vocabulary[skill], size)
+                               for skill in ("ordinary_skill", "skilled_skill", "weak_skill"))
+    status = partnerships["status"].astype(object)
+    mechanism = partnerships["mechanism"].astype(object)
+    in_force = (status == vocabulary["in_force"]).to_numpy()
     labourers = ordinary + skilled + weak
     income = households["income_per_capita"].astype(float)
     blank = lambda column: households[column].astype(object).where(households[column].notna(), "").to_numpy()  # noqa: E731
+    if need_cause is None:
+        need_cause = need.has_need_cause(blank("main_cause"), households["other_causes"].tolist())
     return pd.DataFrame({
         "labour_ordinary": ordinary, "labour_skilled": skilled, "labour_weak": weak,
-        "members": _per_household(members, members["count"] > 0, index), "labourers": labourers,
+        "members": _per_household(members, np.ones(len(members), dtype=bool), size), "labourers": labourers,
         # covered: an in-force partnership with a mechanism (Cypher's collect leaves out the ones without)
-        "covered": _per_household(partnerships, in_force & partnerships["mechanism"].notna(), index) > 0,
-        "pending": _per_household(partnerships, partnerships["status"] == vocabulary["awaiting"], index) > 0,
-        "active_partnerships": _per_household(partnerships, partnerships["status"].isin(vocabulary["open_statuses"]),
-                                              index),
-        **{f"in_force_counts_{position}": in_force_counts[:, position] for position in range(len(mechanisms))},
+        "covered": _per_household(partnerships, in_force & mechanism.notna().to_numpy(), size) > 0,
+        "pending": _per_household(partnerships, status == vocabulary["awaiting"], size) > 0,
+        "active_partnerships": _per_household(partnerships, status.isin(vocabulary["open_statuses"]), size),
+        **{f"in_force_counts_{position}": _per_household(partnerships, in_force & (mechanism == code).to_numpy(), size)
+           for position, code in enumerate(vocabulary["mechanism_codes"])},
         "income_order": income.fillna(vocabulary["last_in_order"]).to_numpy(dtype=float),
         "size_order": households["household_size"].astype(float).fillna(vocabulary["last_in_order"]).to_numpy(),
-        "need_tier": need.need_tiers(blank("attribute"), blank("monitoring_category"),
-                                     need.has_need_cause(blank("main_cause"), households["other_causes"].tolist()),
+        "need_tier": need.need_tiers(blank("attribute"), blank("monitoring_category"), need_cause,
                                      labourers, income.fillna(np.inf).to_numpy()),
-    }, index=index)
-
-
-def _breakdowns(households: pd.DataFrame, states: pd.DataFrame) -> np.ndarray:
-    """breakdown_vector for each household (rows in states' order), as an int64 matrix."""
-    codes = [households[name].astype(object).to_numpy() == code for name, code in VOCABULARY["breakdown_codes"]]
-    labour = {"none": states["labourers"] == 0, "weak": states["labour_weak"] > 0,
-              "ordinary": states["labour_ordinary"] > 0, "skilled": states["labour_skilled"] > 0,
-              "any": states["labourers"] > 0}
-    return np.column_stack(codes + [labour[category].to_numpy() for category in LABOUR_CATEGORIES]).astype(np.int64)
+    }, index=pd.Index(households["household_id"], name="household_id"))
 
 
 def region_figures(households: pd.DataFrame, states: pd.DataFrame, regions: list[str],
@@ -376,20 +367,30 @@ def region_figures(households: pd.DataFrame, states: pd.DataFrame, regions: list
     households (village_code, active, and the breakdown's code properties, in states' order) and their
     states (household_states), townships and counties summed over their children (part_of: child, parent).
     One row per region, lists as a column per entry (in_force_counts_0 …, breakdown_households_0 …,
-    breakdown_covered_0 …)."""
-    mechanisms = len(VOCABULARY["mechanism_codes"])
-    breakdown = _breakdowns(households, states)
-    covered = states["covered"].to_numpy()
-    columns = {"households": np.ones(len(states), dtype=np.int64), "covered": covered.astype(np.int64),
-               "pending": (states["pending"].to_numpy() & ~covered).astype(np.int64),
-               **{f"in_force_counts_{i}": states[f"in_force_counts_{i}"].to_numpy() for i in range(mechanisms)},
-               **{f"breakdown_households_{i}": breakdown[:, i] for i in range(breakdown.shape[1])},
-               **{f"breakdown_covered_{i}": breakdown[:, i] * covered for i in range(breakdown.shape[1])}}
-    per_household = pd.DataFrame(columns)
-    active = households["active"].fillna(False).to_numpy(dtype=bool)
+    breakdown_covered_0 …). Villages are summed a column at a time, so memory grows with the villages."""
     levels = pd.Series([level_of(code) for code in regions], index=pd.Index(regions, name="code"))
-    figures = (per_household[active].groupby(households["village_code"].to_numpy()[active]).sum()
-               .reindex(levels.index[levels == "village"], fill_value=0))
+    villages = levels.index[levels == "village"]
+    active = households["active"].fillna(False).to_numpy(dtype=bool)
+    village = pd.Index(villages).get_indexer(households["village_code"].astype(object).to_numpy())
+    counted = active & (village >= 0)  # an active household in a village the regions list
+    where = village[counted]
+
+    def total(values) -> np.ndarray:
+        return np.bincount(where, weights=np.asarray(values)[counted], minlength=len(villages)).astype(np.int64)
+
+    covered = states["covered"].to_numpy()
+    labour = {"none": states["labourers"] == 0, "weak": states["labour_weak"] > 0,
+              "ordinary": states["labour_ordinary"] > 0, "skilled": states["labour_skilled"] > 0,
+              "any": states["labourers"] > 0}
+    flags = [households[name].astype(object).to_numpy() == code for name, code in VOCABULARY["breakdown_codes"]]
+    flags += [labour[category].to_numpy() for category in LABOUR_CATEGORIES]
+    columns = {"households": total(np.ones(len(states))), "covered": total(covered),
+               "pending": total(states["pending"].to_numpy() & ~covered),
+               **{f"in_force_counts_{i}": total(states[f"in_force_counts_{i}"])
+                  for i in range(len(VOCABULARY["mechanism_codes"]))},
+               **{f"breakdown_households_{i}": total(flag) for i, flag in enumerate(flags)},
+               **{f"breakdown_covered_{i}": total(flag & covered) for i, flag in enumerate(flags)}}
+    figures = pd.DataFrame(columns, index=villages)
     for level in ("township", "county"):
         codes = levels.index[levels == level]
         children = part_of[part_of["parent"].isin(codes) & part_of["child"].isin(figures.index)]

@@ -223,15 +223,15 @@ def _state_tables():
                            "monitoring_category": monitoring and monitoring.value, "main_cause": cause and cause.value,
                            "other_causes": [code.value for code in others], "income_per_capita": income,
                            "household_size": number or None, "village_code": "433123101201", "active": number != 3})
-        members += [{"household_id": household_id, "labour_skill": skill, "count": count}
+        members += [{"position": number, "labour_skill": skill, "count": count}
                     for skill, count in ((VOCABULARY["ordinary_skill"], ordinary), (VOCABULARY["weak_skill"], weak),
                                          (LabourSkill.NONE.value, 1)) if count]
     mechanisms = VOCABULARY["mechanism_codes"]
-    partnerships = [{"household_id": "H1", "status": VOCABULARY["in_force"], "mechanism": mechanisms[1], "count": 2},
-                    {"household_id": "H1", "status": VOCABULARY["awaiting"], "mechanism": mechanisms[0], "count": 1},
-                    {"household_id": "H2", "status": VOCABULARY["awaiting"], "mechanism": mechanisms[2], "count": 1},
-                    {"household_id": "H3", "status": VOCABULARY["in_force"], "mechanism": None, "count": 1},
-                    {"household_id": "H4", "status": VOCABULARY["terminated"], "mechanism": mechanisms[0], "count": 1}]
+    partnerships = [{"position": 1, "status": VOCABULARY["in_force"], "mechanism": mechanisms[1], "count": 2},
+                    {"position": 1, "status": VOCABULARY["awaiting"], "mechanism": mechanisms[0], "count": 1},
+                    {"position": 2, "status": VOCABULARY["awaiting"], "mechanism": mechanisms[2], "count": 1},
+                    {"position": 3, "status": VOCABULARY["in_force"], "mechanism": None, "count": 1},
+                    {"position": 4, "status": VOCABULARY["terminated"], "mechanism": mechanisms[0], "count": 1}]
     return pd.DataFrame(households), pd.DataFrame(members), pd.DataFrame(partnerships)
 
 
