@@ -123,9 +123,16 @@ def id_check_digit_ok(values: pd.Series) -> pd.Series:
 
 def hash_id_number(values: pd.Series, key: bytes) -> pd.Series:
     """Keyed HMAC-SHA256 of normalised ID numbers: stable for de-duplication, not reversible."""
-    return values.astype("string").str.upper().map(
-        lambda number: hmac.new(key, number.encode("ascii"), hashlib.sha256).hexdigest(), na_action="ignore"
-    )
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # the key's pads hashed once, copied for each number
+
+    def digest(number: str) -> str:
+        one = keyed.copy()
+        one.update(number.encode("ascii"))
+        return one.hexdigest()
+
+    numbers = _arrow(values).str.upper().tolist()
+    return pd.Series([digest(number) if isinstance(number, str) else None for number in numbers],
+                     index=values.index, dtype="string[python]")
 
 
 def mask_id_number(values: pd.Series) -> pd.Series:

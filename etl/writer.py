@@ -11,10 +11,11 @@ A row's hash is that of its source row (source_row_hashes: the cells as read, un
 so the loader can skip an unchanged row before validating it (etl/load.py); a row without one (None: it
 loaded with a warning, which may depend on the graph) is written, and checked again, on every load.
 """
-import numpy as np
+import hashlib
 from concurrent.futures import ThreadPoolExecutor
 
 import neo4j
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -22,7 +23,7 @@ from graph import loading, querybuilder
 from graph.model import node_type
 
 # 16 bytes, as pandas requires; change the version digits when transforms change so every row is rewritten once.
-ROW_HASH_KEY = "lianjie-etl-0002"
+ROW_HASH_KEY = "lianjie-etl-0003"
 
 
 class NodeWriter:
@@ -75,10 +76,11 @@ class NodeWriter:
 
 
 def source_row_hashes(lines: list[str], conditions: str) -> list[str]:
-    """A hash per source row: its cells as read, joined (RawChunk.raw_lines), and the load's conditions (the
-    ETL version as the hash key; kind, ID-number key and the file's header, in conditions)."""
-    hashed = pd.util.hash_pandas_object(pd.Series(lines, dtype=object) + ("\x1e" + conditions), index=False,
-                                        hash_key=ROW_HASH_KEY)
+    """A hash per source row: its cells as read, joined (RawChunk.raw_lines), under the load's conditions (the
+    ETL version, ROW_HASH_KEY; kind, ID-number key and the file's header, in conditions), which make the
+    hash's 16-byte key: the lines are hashed as they are, not copied with the conditions appended."""
+    key = hashlib.sha256(f"{ROW_HASH_KEY}\x1e{conditions}".encode("utf-8")).hexdigest()[:16]
+    hashed = pd.util.hash_pandas_object(pd.Series(lines, dtype=object), index=False, hash_key=key)
     return [f"{value:016x}" for value in hashed.to_numpy()]
 
 
