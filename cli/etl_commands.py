@@ -23,10 +23,21 @@ def summary_lines(result) -> list[str]:
             continue
         lines.append(f"{name:<34}{item.kind:<14}{item.rows_read:>9}{item.rows_loaded:>9}{item.rows_unchanged:>9}"
                      f"{item.rows_rejected:>8}{item.warnings:>8}{item.deactivated:>7}{item.seconds:>8.1f}")
+    for item in result.files:
+        if item.columns:
+            name = Path(item.file).name + (f" [{item.sheet}]" if item.sheet else "")
+            lines.append(f"{name} 的列 / columns: " + "；".join(column_text(column) for column in item.columns))
     if any(item.rows_unchanged for item in result.files):
         lines.append("其中未变：与上次加载完全相同的行，未重新校验和写入 / unchanged rows: identical to their last load, "
                      "not checked or written again")
     return lines
+
+
+def column_text(column: dict) -> str:
+    """A column as the summary shows it: 户主 → 户主姓名, or 距离 → 未加载（why）."""
+    if column["field"] is not None:
+        return f"{column['header']} → {column['field_header']}"
+    return f"{column['header']} → 未加载（{column['note'].split(' / ')[0]}）"
 
 
 def echo_load_result(result) -> None:

@@ -333,7 +333,7 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
         loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)
     marker.unlink()
     shutil.rmtree(files.directory, ignore_errors=True)
-    result.report_path = write_report(result.problems, report_path_for(settings, report_path))
+    result.report_path = write_report(result.problems, report_path_for(settings, report_path), result.files)
     say(f"加载记录与报告 / load runs and report: {time.monotonic() - started:.1f} s")
     result.worker_peak_kb = loader.worker_peak_kb
     return result

@@ -30,6 +30,8 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     personal: bool = False  # personal information: never written raw to reports or logs
+    # values accepted with a warning (value as written → reason): e.g. a label that leaves out part of the code
+    warn_values: tuple[tuple[str, str], ...] = ()
 
     def spellings(self) -> tuple[str, ...]:
         """Every header text that names this column."""
@@ -91,7 +93,9 @@ HOUSEHOLDS = FileKind(
     (
         Column("household_id", "户编号", TEXT, True, ("户码", "家庭编号", "hh_id")),
         Column("head_name", "户主姓名", TEXT, False, ("户主", "姓名"), personal=True),
-        Column("head_id_number", "户主证件号码", ID_NUMBER, False, ("户主身份证号", "户主身份证号码"), personal=True),
+        # The registry's household exports head the head's ID number 证件号码 (beside 户主 / 户主姓名).
+        Column("head_id_number", "户主证件号码", ID_NUMBER, False,
+               ("户主身份证号", "户主身份证号码", "证件号码", "身份证号", "身份证号码", "公民身份号码"), personal=True),
         Column("province", "省", TEXT, False, ("省份", "province_name")),
         Column("prefecture", "市", TEXT, False, ("市（州）", "市(州)", "地市", "city", "prefecture_name")),
         Column("county", "县", TEXT, False, ("县（市、区）", "县(市、区)", "县区", "county_name")),
@@ -114,7 +118,9 @@ HOUSEHOLDS = FileKind(
         _area("orchard_mu", "林果面积（亩）", "林果面积", "林果面积(亩)"),
         _area("water_mu", "水面面积（亩）", "水面面积", "水面面积(亩)"),
         _area("pasture_mu", "牧草地面积（亩）", "牧草地面积", "牧草地面积(亩)"),
-        Column("road_distance_km", "距离村主干路（公里）", DECIMAL, False, ("距村主干路距离（公里）", "距离村主干路(公里)", "距村主干路（公里）"), minimum=0, maximum=500),
+        Column("road_distance_km", "距离村主干路（公里）", DECIMAL, False,
+               ("距村主干路距离（公里）", "距离村主干路(公里)", "距村主干路（公里）", "与村主干路距离（公里）",
+                "与村主干路距离(公里)", "与村主干路距离", "距村主干路距离"), minimum=0, maximum=500),
         Column("dilapidated_house", "是否危房户", FLAG, False, ("危房户",), codes.YesNo),
         Column("relocated", "是否易地扶贫搬迁户", FLAG, False, ("是否易地搬迁户", "易地搬迁户", "易地搬迁"), codes.YesNo),
         Column("has_leading_enterprise", "是否有龙头企业带动", FLAG, False, ("龙头企业带动",), codes.YesNo),
@@ -156,12 +162,14 @@ ENTERPRISES = FileKind(
     (
         Column("credit_code", "统一社会信用代码", CREDIT_CODE, True, ("信用代码", "社会信用代码", "uscc")),
         Column("name", "企业名称", TEXT, True, ("主体名称", "单位名称", "enterprise_name")),
-        Column("enterprise_type", "主体类型", CODE, True, ("企业类型", "经营主体类型", "type"), codes.EnterpriseType),
+        Column("enterprise_type", "主体类型", CODE, True, ("企业类型", "经营主体类型", "type"), codes.EnterpriseType,
+               warn_values=(("龙头企业", "龙头企业未注明级别，按县级龙头企业加载 / leading enterprise without its level: "
+                                        "loaded as county level"),)),
         Column("region_code", "行政区划代码", REGION_CODE, True, ("所在地区划代码", "区划代码", "所在地代码")),
         Column("address", "地址", TEXT, False, ("注册地址", "经营地址")),
         Column("lon", "经度", DECIMAL, False, ("longitude", "lng"), minimum=73, maximum=136),
         Column("lat", "纬度", DECIMAL, False, ("latitude",), minimum=3, maximum=54),
-        Column("industry", "所属产业", LIST, False, ("主导产业", "产业类别", "行业")),
+        Column("industry", "所属产业", LIST, False, ("主导产业", "产业类别", "行业", "所属行业", "行业类别")),
         Column("products_bought", "收购产品", LIST, False, ("订单收购产品", "收购品种")),
         Column("mechanisms", "联结方式", CODES, False, ("利益联结方式", "带动方式"), codes.Mechanism),
         Column("jobs_offered", "用工需求（人）", INTEGER, False, ("用工需求", "提供岗位数", "就业岗位（个）"), minimum=0, maximum=100000),

@@ -27,7 +27,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from core.settings import Settings
-from etl import deactivation, formats, references, regions, scope
+from etl import deactivation, formats, references, regions, scope, values
 from etl.limits import ReadLimits
 from etl.readers import CHUNK_ROWS, RawChunk, RawTable, ReadError, TableSource, open_tables
 from etl.base_data import reference_tables
@@ -60,6 +60,7 @@ class FileResult:
     error: str | None = None  # the whole file could not be read
     skipped: bool = False  # byte-identical to the latest load of its kind under the same conditions: not read
     same_as: str | None = None  # when skipped: the file and time of the load it would repeat (its report has the rows)
+    columns: list[dict] = field(default_factory=list)  # every column: header, field (None: not read), why not
 
 
 @dataclass
@@ -98,6 +99,7 @@ class FileState:
     seen_keys: set[int] = field(default_factory=set)
     listed_households: set[str] = field(default_factory=set)
     counties: set[str] = field(default_factory=set)
+    personal_columns: set[int] = field(default_factory=set)  # positions of unread columns holding ID / mobile numbers
 
 
 @dataclass
@@ -179,6 +181,8 @@ class Loader:
                 problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
         if full and kind.name == "households" and not result.error:
             result.deactivated = self.deactivate_missing_households(state.listed_households, state.counties)
+        result.columns, column_problems = account_for_columns(source, file_label, state.personal_columns)
+        problems = column_problems + problems
         result.rows_rejected = result.rows_read - result.rows_loaded
         result.warnings = sum(1 for problem in problems if problem.severity == WARNING)
         result.seconds = time.monotonic() - started
@@ -237,6 +241,7 @@ class Loader:
         if self.allowed_counties is not None:
             needed.append(scope.SCOPE_COLUMN[kind.name])
         cells = chunk.cells(list(dict.fromkeys(needed)))
+        find_personal_columns(chunk, state.personal_columns)
         if full and kind.name == "households":
             state.listed_households.update(cells["household_id"].dropna())
             state.counties.update(code[:6] + "000000" for code in cells["village_code"].dropna() if len(code) >= 6)
@@ -325,6 +330,38 @@ class Loader:
         """Full extract: households of the file's counties that the file no longer lists become inactive."""
         return deactivation.deactivate_missing_households(self.driver, self.database, listed, counties,
                                                           self.allowed_counties)
+
+
+COLUMN_IGNORED = "未识别的列，未加载 / column not recognised, not loaded"
+COLUMN_DUPLICATE = "与前面的列同名（已按前一列读取），此列未加载 / names the same field as an earlier column: not loaded"
+COLUMN_PERSONAL = ("未识别的列含疑似身份证号码或手机号码：未加载，也不会保存 / unrecognised column holding ID or "
+                   "mobile numbers: not loaded or stored")
+
+
+def find_personal_columns(chunk: RawChunk, found: set[int]) -> None:
+    """Add to found the unread columns of the chunk in which a cell holds an ID or mobile number."""
+    for use in chunk.source.column_uses():
+        if use.field is None and use.position not in found:
+            cells = pd.Series(chunk.column_cells(use.position), dtype="string")
+            if (values.has_id_number(cells) | values.has_mobile(cells)).any():
+                found.add(use.position)
+
+
+def account_for_columns(source: TableSource, file_label: str,
+                        personal: set[int]) -> tuple[list[dict], list[Problem]]:
+    """Every column of a table: what it was read as (FileResult.columns), and a warning for each not read."""
+    columns, problems = [], []
+    header_row = source.header_index + 1
+    for use in source.column_uses():
+        if use.field is not None:
+            column = source.kind.column(use.field)
+            columns.append({"row": header_row, "header": use.header, "field": use.field,
+                            "field_header": column.header, "note": None})
+            continue
+        reason = COLUMN_PERSONAL if use.position in personal else COLUMN_DUPLICATE if use.duplicate else COLUMN_IGNORED
+        columns.append({"row": header_row, "header": use.header, "field": None, "field_header": None, "note": reason})
+        problems.append(Problem(file_label, source.sheet, header_row, use.header, "", WARNING, reason))
+    return columns, problems
 
 
 def _file_digest(path: Path) -> str:
@@ -430,7 +467,7 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     loader.load_reference_data()
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: loading.record_load_run(driver, load_id, props, settings.neo4j_database))
-    result.report_path = write_report(result.problems, report_path_for(settings, report_path))
+    result.report_path = write_report(result.problems, report_path_for(settings, report_path), result.files)
     return result
 
 

@@ -170,6 +170,16 @@ def detect_header(rows: list[list[str]]) -> tuple[int, FileKind]:
     return index, kind
 
 
+@dataclass(frozen=True)
+class ColumnUse:
+    """A column of a file as the ETL used it: the field it is read as (None: not read, and why)."""
+
+    position: int
+    header: str
+    field: str | None
+    duplicate: bool = False  # names a field an earlier column is read as
+
+
 @dataclass
 class TableSource:
     """One table of a file, recognised from its header and read in chunks of rows as they are needed, so
@@ -186,6 +196,20 @@ class TableSource:
     unknown_columns: list[str] = field(default_factory=list)
 
     header: list[str] = field(default_factory=list)  # the header row as written
+
+    def column_uses(self) -> list["ColumnUse"]:
+        """Every column the header names, in file order: the field it is read as, or why it is not read."""
+        fields = {position: name for name, position in self.positions.items()}
+        spellings = _SPELLINGS[self.kind.name]
+        uses = []
+        for position, cell in enumerate(self.header):
+            text = str(cell).strip()
+            if not text:
+                continue
+            field_name = fields.get(position)
+            duplicate = field_name is None and spellings.get(normalise_header(cell)) in self.positions
+            uses.append(ColumnUse(position, text, field_name, duplicate))
+        return uses
 
     def raw_chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator["RawChunk"]:
         """The table's body in chunks of at most rows_per_chunk rows as read (not yet normalised)."""
@@ -239,6 +263,10 @@ class RawChunk:
         frame = frame[frame.notna().any(axis=1)]
         return RawTable(source.path, source.sheet, source.kind, frame, source.headers, source.encoding,
                         source.unknown_columns)
+
+    def column_cells(self, position: int) -> list[str]:
+        """The cells of one column as read (not normalised)."""
+        return [row[position] if position < len(row) else "" for row in self.rows]
 
     def raw_lines(self) -> list[str]:
         """Each row's cells as read, joined (what a row's source hash is taken of)."""

@@ -26,12 +26,22 @@ def csv_safe(value) -> str:
     return text
 
 
-def write_report(problems: list[Problem], path: Path) -> Path:
-    """Write every problem to path (CSV) and return it."""
+INFO = "信息"
+
+
+def write_report(problems: list[Problem], path: Path, files=()) -> Path:
+    """Write every problem to path (CSV) and return it; first, for each file (FileResult), the columns read and
+    the field each was read as (the columns not read are among the problems, as warnings)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_HEADER)
+        for result in files:
+            for column in getattr(result, "columns", ()):
+                if column["field"] is not None:
+                    writer.writerow([csv_safe(field) for field in (
+                        result.file, result.sheet or "", column["row"], column["header"], "", INFO,
+                        f"读作 {column['field_header']}（{column['field']}）/ read as {column['field']}")])
         for problem in problems:
             writer.writerow([csv_safe(field) for field in (problem.file, problem.sheet or "", problem.row,
                                                              problem.column, problem.value, problem.severity,

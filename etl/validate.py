@@ -132,6 +132,8 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
 
 def _warning_checks(column: Column) -> list[pa.Check]:
     """The checks whose failure is reported but does not reject the row."""
+    if column.warn_values:
+        return [_check(lambda s, value=value: s.astype(object) != value, reason) for value, reason in column.warn_values]
     if column.free_text:
         return [_check(lambda s: ~values.has_mobile(s), MOBILE_MASKED)]
     if column.type == formats.CREDIT_CODE:

@@ -43,7 +43,10 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
     files = [{"file": f.file, "sheet": f.sheet, "kind": f.kind, "rows_read": f.rows_read,
               "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected, "rows_unchanged": f.rows_unchanged,
               "warnings": f.warnings,
-              "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as}
+              "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as,
+              "columns_ignored": [{"header": column["header"], "note": column["note"]}
+                                  for column in f.columns if column["field"] is None],
+              "columns_read": sum(1 for column in f.columns if column["field"] is not None)}
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
     return {"files": files, "errors": errors, "warnings": len(result.problems) - errors,

@@ -1,0 +1,84 @@
+"""Real bureau files: every column accounted for (read as a field, or not loaded with a warning saying why),
+and the spellings of the registry's and the bureaus' own exports (issue 16)."""
+import csv
+
+
+from cli.etl_commands import summary_lines
+from etl.load import COLUMN_DUPLICATE, COLUMN_IGNORED, COLUMN_PERSONAL, load_files
+from etl.validate import WARNING
+from tests.support import bureau_files as bf
+
+
+def _load(graph_db, settings, *paths):
+    return load_files(list(paths), graph_db, settings, progress=False)
+
+
+def _report(result):
+    with open(result.report_path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_household_export_heading_the_head_id_number_证件号码_checks_and_hashes_it(graph_db, test_settings, tmp_path):
+    header = [("证件号码" if text == "户主证件号码" else "户主" if text == "户主姓名" else text)
+              for text in bf.HOUSEHOLD_HEADER] + ["与村主干路距离（公里）"]
+    rows = [bf.household_row(n) + ["1.5"] for n in range(1, 7)]
+    good = rows[0][2]
+    rows[1][2] = good[:-1] + ("0" if good[-1] != "0" else "1")  # check digit
+    rows[2][2] = good[:17]  # length
+    rows[3][2] = good[:10] + "1340" + good[14:]  # birth date (month 13)
+    path = bf.write_table(tmp_path / "hh.csv", header, rows, encoding="gbk", title="凤凰县脱贫户信息")
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    assert (file.rows_read, file.rows_loaded, file.rows_rejected) == (6, 3, 3)
+    rejected = sorted({(p.row, p.column) for p in result.problems if p.severity == "错误"})
+    assert rejected == [(4, "证件号码"), (5, "证件号码"), (6, "证件号码")]
+    records, _, _ = graph_db.execute_query(
+        "MATCH (h:Household) RETURN h.head_id_hash AS hash, h.road_distance_km AS road ORDER BY h.household_id")
+    assert [len(record["hash"]) for record in records] == [64, 64, 64], "the ID number is kept as its keyed hash"
+    assert {record["road"] for record in records} == {1.5}
+    assert {column["header"]: column["field"] for column in file.columns}["证件号码"] == "head_id_number"
+    assert all(column["field"] for column in file.columns), "every column of this export is read"
+
+
+def test_columns_the_etl_does_not_know_are_named_with_a_warning_and_personal_ones_never_stored(
+        graph_db, test_settings, tmp_path):
+    header = bf.ENTERPRISE_HEADER + ["可带动户数", "负责人身份证", "备用电话", "联结方式"]
+    rows = [bf.enterprise_row(n) + [40, bf.id_number("43312319800101001"), "13912345678", "订单收购"]
+            for n in range(1, 4)]
+    path = bf.write_table(tmp_path / "enterprises.xlsx", header, rows)
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    assert (file.rows_read, file.rows_loaded, file.rows_rejected) == (3, 3, 0)
+    ignored = {column["header"]: column["note"] for column in file.columns if column["field"] is None}
+    assert ignored == {"可带动户数": COLUMN_IGNORED, "负责人身份证": COLUMN_PERSONAL, "备用电话": COLUMN_PERSONAL,
+                       "联结方式": COLUMN_DUPLICATE}
+    assert len(file.columns) == len(header), "every column is accounted for"
+    warnings = {(p.row, p.column, p.reason) for p in result.problems if p.severity == WARNING and p.row == 1}
+    assert warnings == {(1, header_text, reason) for header_text, reason in ignored.items()}
+    report = _report(result)
+    read_lines = [line for line in report if line["级别 severity"] == "信息"]
+    assert [line["列 column"] for line in read_lines] == bf.ENTERPRISE_HEADER
+    assert read_lines[0]["原因 reason"].startswith("读作 统一社会信用代码（credit_code）")
+    stored, _, _ = graph_db.execute_query("MATCH (e:Enterprise) RETURN properties(e) AS props")
+    text = repr([record["props"] for record in stored])
+    assert "13912345678" not in text and "43312319800101001" not in text
+    summary = "\n".join(summary_lines(result))
+    assert "可带动户数 → 未加载（未识别的列，未加载）" in summary and "企业名称 → 企业名称" in summary
+
+
+def test_a_leading_enterprise_without_its_level_and_所属行业_load_with_a_warning(graph_db, test_settings, tmp_path):
+    header = [("企业类型" if text == "主体类型" else "所属行业" if text == "所属产业" else text)
+              for text in bf.ENTERPRISE_HEADER]
+    rows = [bf.enterprise_row(n) for n in range(1, 3)]
+    rows[0][2] = "龙头企业"
+    path = bf.write_table(tmp_path / "enterprises.csv", header, rows)
+    result = _load(graph_db, test_settings, path)
+    assert [(f.rows_read, f.rows_loaded, f.rows_rejected) for f in result.files] == [(2, 2, 0)]
+    # (no township is loaded: both sit at their county, with that warning)
+    assert [(p.row, p.column, p.severity) for p in result.problems] == [
+        (2, "企业类型", WARNING), (2, "行政区划代码", WARNING), (3, "行政区划代码", WARNING)]
+    assert "未注明级别" in result.problems[0].reason
+    records, _, _ = graph_db.execute_query(
+        "MATCH (e:Enterprise) RETURN e.enterprise_type AS type, e.industry_codes AS industries ORDER BY e.name")
+    assert [record["type"] for record in records] == ["04", "05"]
+    assert all(record["industries"] == ["kiwi"] for record in records)
