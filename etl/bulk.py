@@ -375,32 +375,35 @@ def _clear_empty_lists(driver, database: str | None, files: ImportFiles, started
 
 # --- the read state, from the import's files -------------------------------------------------------
 
+def _read_csv(path: Path, multiline: bool, names: list[str], types: dict, include: list[str] | None = None) -> pa.Table:
+    """An import file's rows under the given column names (its header line skipped); an empty field is null."""
+    return pa_csv.read_csv(
+        path, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=multiline),
+        convert_options=pa_csv.ConvertOptions(column_types=types, include_columns=include,
+                                              include_missing_columns=include is not None,
+                                              null_values=[""], strings_can_be_null=True))
+
+
+def _header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return next(csv.reader(handle))
+
+
 def read_import_file(path: Path, multiline: bool, columns: list[str] | None = None,
                      coded: tuple[str, ...] = ()) -> pa.Table:
     """An import file as text columns named by property (its header's types dropped): every column or those
     of `columns` (missing ones as nulls), `coded` ones dictionary-encoded; an empty field is null."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle))
-    names = [name.split(":", 1)[0] or name for name in header]
+    names = [name.split(":", 1)[0] or name for name in _header(path)]
     wanted = names if columns is None else columns
     types = {name: (pa.dictionary(pa.int32(), pa.string()) if name in coded else pa.string()) for name in wanted}
-    table = pa_csv.read_csv(
-        path, read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=multiline),
-        convert_options=pa_csv.ConvertOptions(column_types=types, include_columns=wanted, include_missing_columns=True,
-                                              null_values=[""], strings_can_be_null=True))
-    return table
+    return _read_csv(path, multiline, names, types, wanted)
 
 
 def _write_with(path: Path, multiline: bool, added: dict[str, pa.Array]) -> None:
     """Rewrite an import file with added columns ("name:type" → values; a null is an empty field)."""
-    with open(path, encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle))
-    table = pa_csv.read_csv(
-        path, read_options=pa_csv.ReadOptions(column_names=header, skip_rows=1),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=multiline),
-        convert_options=pa_csv.ConvertOptions(column_types={name: pa.string() for name in header},
-                                              null_values=[""], strings_can_be_null=True))
+    header = _header(path)
+    table = _read_csv(path, multiline, header, {name: pa.string() for name in header})
     for name, values in added.items():
         table = table.append_column(name, values)
     pa_csv.write_csv(table, path, pa_csv.WriteOptions(quoting_style="needed"))
@@ -434,6 +437,8 @@ def _counted(files: list[Path], multiline: bool, columns: list[str], household_i
 HOUSEHOLD_COLUMNS = {"household_id": pa.string(), "village_code": None, "active": None, "attribute": None,
                      "main_cause": None, "other_causes": pa.string(), "monitoring_category": None,
                      "income_per_capita": pa.float64(), "household_size": pa.float64()}  # None: coded (dictionary)
+_HOUSEHOLD_SCHEMA = pa.schema([(name, kind or pa.dictionary(pa.int32(), pa.string()))
+                               for name, kind in HOUSEHOLD_COLUMNS.items()])
 
 
 def _need_cause(households: pa.Table) -> np.ndarray:
@@ -453,14 +458,11 @@ def add_read_state(files: ImportFiles, say) -> None:
     started = time.monotonic()
     paths = lambda label: [path for node_label, path in files.nodes if node_label == label]  # noqa: E731
     household_files = paths("Household")
-    tables = []
-    for path in household_files:
-        table = read_import_file(path, files.multiline, list(HOUSEHOLD_COLUMNS),
-                                 tuple(name for name, kind in HOUSEHOLD_COLUMNS.items() if kind is None))
-        tables.append(table.cast(pa.schema([(name, kind or pa.dictionary(pa.int32(), pa.string()))
-                                            for name, kind in HOUSEHOLD_COLUMNS.items()])))
-    schema = pa.schema([(name, kind or pa.dictionary(pa.int32(), pa.string())) for name, kind in HOUSEHOLD_COLUMNS.items()])
-    table = pa.concat_tables(tables, promote_options="permissive").unify_dictionaries() if tables else schema.empty_table()
+    coded = tuple(name for name, kind in HOUSEHOLD_COLUMNS.items() if kind is None)
+    tables = [read_import_file(path, files.multiline, list(HOUSEHOLD_COLUMNS), coded).cast(_HOUSEHOLD_SCHEMA)
+              for path in household_files]
+    table = (pa.concat_tables(tables, promote_options="permissive").unify_dictionaries() if tables
+             else _HOUSEHOLD_SCHEMA.empty_table())
     household_ids = table.column("household_id").combine_chunks()
     need_cause = _need_cause(table)
     households = table.drop_columns(["other_causes"]).to_pandas()
@@ -475,14 +477,13 @@ def add_read_state(files: ImportFiles, say) -> None:
         offset += len(part)
     del tables
     region_files = paths("Region")
-    regions = pc.unique(pa.concat_arrays([read_import_file(path, files.multiline, ["code"]).column("code").combine_chunks()
-                                          for path in region_files])).to_pylist() if region_files else []
+    region_codes = [read_import_file(path, files.multiline, ["code"]).column("code").to_pylist() for path in region_files]
+    regions = list(dict.fromkeys(code for codes in region_codes for code in codes))
     part_of = [read_import_file(path, files.multiline) for label, path in files.relationships if label == "PART_OF"]
     part_of = (pa.concat_tables(part_of).to_pandas() if part_of else pd.DataFrame(columns=["", ""]))
     part_of.columns = ["child", "parent"]
     figures = readstate.region_figures(households, states, regions, part_of)
-    for path in region_files:
-        codes = read_import_file(path, files.multiline, ["code"]).column("code").to_pylist()
+    for path, codes in zip(region_files, region_codes):
         rows = figures.reindex(codes)
         if rows["households"].notna().any():
             _write_with(path, files.multiline, _figure_columns(rows))

@@ -340,7 +340,7 @@ COLUMN_PERSONAL = ("未识别的列含疑似身份证号码或手机号码：未
 
 def find_personal_columns(chunk: RawChunk, found: set[int]) -> None:
     """Add to found the unread columns of the chunk in which a cell holds an ID or mobile number."""
-    for use in chunk.source.column_uses():
+    for use in chunk.source.column_uses:
         if use.field is None and use.position not in found:
             cells = pd.Series(chunk.column_cells(use.position), dtype="string")
             if (values.has_id_number(cells) | values.has_mobile(cells)).any():
@@ -352,7 +352,7 @@ def account_for_columns(source: TableSource, file_label: str,
     """Every column of a table: what it was read as (FileResult.columns), and a warning for each not read."""
     columns, problems = [], []
     header_row = source.header_index + 1
-    for use in source.column_uses():
+    for use in source.column_uses:
         if use.field is not None:
             column = source.kind.column(use.field)
             columns.append({"row": header_row, "header": use.header, "field": use.field,

@@ -197,6 +197,7 @@ class TableSource:
 
     header: list[str] = field(default_factory=list)  # the header row as written
 
+    @functools.cached_property
     def column_uses(self) -> list["ColumnUse"]:
         """Every column the header names, in file order: the field it is read as, or why it is not read."""
         fields = {position: name for name, position in self.positions.items()}

@@ -74,7 +74,7 @@ def _personal_number_checks(column: Column) -> list[pa.Check]:
 
 
 def _known_county(series: pd.Series) -> pd.Series:
-    counties = series.astype(values.ARROW_TEXT).str[:6]
+    counties = series.str[:6]
     known = [code for code in counties.dropna().unique()  # a few per file
              if geography.division(code.ljust(12, "0")) is not None]
     return counties.isin(known).fillna(False).astype(bool)
@@ -84,7 +84,7 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     """The checks whose failure rejects the row."""
     kind_of_value = column.type
     if kind_of_value == formats.TEXT:
-        return [_check(lambda s: s.astype(values.ARROW_TEXT).str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long"),
+        return [_check(lambda s: s.str.len() <= MAX_TEXT_LENGTH, f"内容过长（超过 {MAX_TEXT_LENGTH} 字）/ too long"),
                 *_personal_number_checks(column)]
     if kind_of_value == formats.LIST:
         return _personal_number_checks(column)
@@ -102,7 +102,7 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     if kind_of_value == formats.DATE:
         return [_check(lambda s: values.parse_date(s).notna(), "不是有效日期（如 2019-03-01）/ not a valid date")]
     if kind_of_value == formats.YEAR:
-        return [_check(lambda s: s.astype(values.ARROW_TEXT).str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool),
+        return [_check(lambda s: s.str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool),
                        "应为四位年份 / must be a year")]
     if kind_of_value == formats.ID_NUMBER:
         return [

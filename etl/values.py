@@ -28,14 +28,18 @@ def _arrow(values: pd.Series) -> pd.Series:
     return values.astype(ARROW_TEXT)
 
 
+def _arrow_array(values: pd.Series) -> pa.ChunkedArray:
+    """The Arrow array behind the text (converted to ARROW_TEXT first when it is not)."""
+    return _arrow(values).array._pa_array
+
+
 # A number as Arrow casts it to float64; other texts (thousands separators, units) are cleaned first.
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def _as_numbers(text: pd.Series) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     """(which texts are plain numbers, the numbers; null elsewhere) in Arrow."""
-    array = pa.chunked_array(pa.array(text, type=pa.string(), from_pandas=True)) if not isinstance(
-        text.dtype, pd.StringDtype) or text.dtype.storage != "pyarrow" else text.array._pa_array
+    array = _arrow_array(text)
     plain = pc.match_substring_regex(array, _PLAIN_NUMBER)
     return plain, pc.cast(pc.if_else(plain, array, pa.scalar(None, pa.string())), pa.float64())
 
@@ -75,7 +79,7 @@ _LIST_SEPARATORS_RE2 = r"[、,，;；/|\s\x0b\x1c-\x1f\x85\p{Z}]+"
 
 def split_list(values: pd.Series) -> pd.Series:
     """Cells holding several items (`因病、因残`) as lists; missing cells as empty lists."""
-    text = _arrow(values).fillna("").array._pa_array
+    text = _arrow_array(values.fillna(""))
     # Every run of separators becomes one \x1f (never in a cell: the reader drops control characters).
     joined = pc.utf8_trim(pc.replace_substring_regex(text, _LIST_SEPARATORS_RE2, "\x1f"), "\x1f")
     return pd.Series([items if items != [""] else [] for items in pc.split_pattern(joined, "\x1f").to_pylist()],
