@@ -106,6 +106,19 @@ class MonitoringCategory(Code, list_name="监测对象类别"):
     SUDDEN_HARDSHIP = "03", "突发严重困难户", "突发困难户"
 
 
+class RiskCause(Code, list_name="风险类型"):
+    """Risks of (returning to) poverty recorded for a monitoring household (防止返贫监测, up to five)."""
+    ILLNESS = "01", "因病"
+    DISASTER = "02", "因灾"
+    DISABILITY = "03", "因残"
+    LACK_OF_LABOUR = "04", "因缺劳动力", "缺劳动力", "缺劳力"
+    ACCIDENT = "05", "因意外事故", "意外事故"
+    INDUSTRY_FAILURE = "06", "因产业失败", "产业失败"
+    UNSTABLE_WORK = "07", "因务工就业不稳", "务工就业不稳", "因就业不稳"
+    EDUCATION = "08", "因学"
+    OTHER = "09", "其他"
+
+
 class LabourSkill(Code, list_name="劳动技能"):
     ORDINARY = "01", "普通劳动力", "普通"
     SKILLED = "02", "技能劳动力", "技能"

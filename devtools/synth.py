@@ -25,7 +25,7 @@ from sklearn.neighbors import BallTree
 from core import codes
 from core import geography as divisions
 from core.codes import (ABLE_SKILLS, LEADING_ENTERPRISES, NEED_CAUSES, EnterpriseType, Education, Health,
-                        HouseholdAttribute, HouseholdType, LabourSkill, Mechanism, MonitoringCategory,
+                        HouseholdAttribute, HouseholdType, LabourSkill, Mechanism, MonitoringCategory, RiskCause,
                         PartnershipStatus, PovertyCause, PovertyStatus, ProjectStatus, WorkPlace, YesNo)
 from core.industries import INDUSTRIES
 from core.mechanisms import CAPACITY, MECHANISMS, position
@@ -201,7 +201,31 @@ def make_households(geography: Geography, n: int, seed: int) -> pd.DataFrame:
     # Households sit at their village's position, as the registry knows them.
     frame["lon"], frame["lat"] = v["lon"].to_numpy()[order], v["lat"].to_numpy()[order]
     frame["diligence"] = rng.normal(0, 1, n)  # hidden: never written
+    _living_conditions(frame, _rng(seed, "living"))
     return frame
+
+
+def _living_conditions(frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Monitoring risks, housing, water and power as the registry records them (a stream of their own, so the
+    rest of the data is what it was before these fields were generated)."""
+    n = len(frame)
+    monitored = frame["monitoring_category"].notna().to_numpy()
+    risks = rng.choice(RiskCause.codes(), (n, 2), p=[0.35, 0.1, 0.15, 0.1, 0.05, 0.1, 0.1, 0.03, 0.02])
+    second = rng.random(n) < 0.3
+    frame["risk_causes"] = [sorted({first, *([other] if both and other != first else [])}) if watched else []
+                            for first, other, both, watched in zip(risks[:, 0], risks[:, 1], second, monitored)]
+    since = pd.Timestamp("2021-03-01") + pd.to_timedelta(rng.integers(0, 1300, n), unit="D")
+    frame["monitoring_since"] = np.where(monitored, since.strftime("%Y-%m-%d"), None)
+    removed = monitored & (rng.random(n) < 0.4)
+    frame["risk_removed"] = np.where(monitored, removed, None)
+    removed_on = since + pd.to_timedelta(rng.integers(90, 500, n), unit="D")
+    frame["risk_removed_date"] = np.where(removed, removed_on.strftime("%Y-%m-%d"), None)
+    frame["housing_secure"] = rng.random(n) < 0.98
+    frame["housing_area_m2"] = np.round(np.clip(rng.lognormal(np.log(95), 0.35, n), 20, 400), 0)
+    frame["electricity"] = rng.random(n) < 0.995
+    frame["drinking_water_difficult"] = rng.random(n) < 0.03
+    frame["drinking_water_safe"] = rng.random(n) < 0.97
+    frame["sanitary_toilet"] = rng.random(n) < 0.7
 
 
 def make_members(households: pd.DataFrame, seed: int) -> pd.DataFrame:
@@ -507,6 +531,10 @@ def to_bureau_tables(data: dict[str, pd.DataFrame], use_codes: bool) -> dict[str
         household_type=_label(households["household_type"], codes.HouseholdType, use_codes),
         monitoring_category=_label(households["monitoring_category"], codes.MonitoringCategory, use_codes),
         dilapidated_house=_flag(households["dilapidated_house"], use_codes),
+        risk_causes=_joined(households["risk_causes"], None if use_codes else codes.RiskCause.labels()),
+        **{name: _flag(households[name], use_codes) for name in (
+            "risk_removed", "housing_secure", "electricity", "drinking_water_difficult", "drinking_water_safe",
+            "sanitary_toilet")},
         relocated=_flag(households["relocated"], use_codes),
         has_leading_enterprise=_flag(households["has_leading_enterprise"], use_codes),
         in_cooperative=_flag(households["in_cooperative"], use_codes),
@@ -523,7 +551,8 @@ def to_bureau_tables(data: dict[str, pd.DataFrame], use_codes: bool) -> dict[str
         products_bought=_joined(enterprises["bought_codes"], CODE_OF_INDUSTRY_NAME),
         mechanisms=_joined(enterprises["mechanisms"], None if use_codes else codes.Mechanism.labels()),
         skill_required=_label(enterprises["skill_required"], codes.LabourSkill, use_codes),
-        certified_poverty_products=_flag(enterprises["certified_poverty_products"], use_codes))
+        certified_poverty_products=_flag(enterprises["certified_poverty_products"], use_codes),
+        households_capacity=None)  # each mechanism's amount is given: no shared figure
     tables["projects"] = projects.assign(
         mechanism=_label(projects["mechanism"], codes.Mechanism, use_codes),
         status=_label(projects["status"], codes.ProjectStatus, use_codes))

@@ -131,11 +131,35 @@ def transform_enterprises(typed: pd.DataFrame) -> pd.DataFrame:
         offered = typed[capacity.field].fillna(0) > 0
         implied = implied.where(~offered, implied.map(lambda items, m=mechanism.value: items + [m]))
     out["mechanisms"] = typed["mechanisms"].where(typed["mechanisms"].map(len) > 0, implied)
+    for field_name, shares in shared_capacity(typed, out["mechanisms"]).items():
+        out[field_name] = typed[field_name].fillna(shares) if len(shares) else typed[field_name]
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["credit_check_ok"] = values.credit_check_char_ok(typed["credit_code"])
     _position(out, typed, typed["region_code"])
     out["region_codes"] = singleton(typed["region_code"])
     return out
+
+
+def shared_capacity(typed: pd.DataFrame, mechanisms: pd.Series) -> dict[str, pd.Series]:
+    """Per capacity field, the amounts that an enterprise's 可带动户数 (households it can lead, all mechanisms
+    together) gives the mechanisms it lists without an amount of their own: what the stated amounts leave of
+    it, shared equally (the first in code order takes the remainder), in each mechanism's own unit. The
+    amounts the file states are kept, so the plan never gives more than the file says."""
+    stated = typed.index[typed["households_capacity"].notna()]
+    shares: dict[str, dict] = {capacity.field: {} for capacity in CAPACITY.values()}
+    for row in stated:  # enterprise files are small (a province has ~20,000): a loop over those with the figure
+        listed = [mechanism for mechanism in CAPACITY if mechanism.value in (mechanisms.at[row] or [])]
+        open_ = [mechanism for mechanism in listed if pd.isna(typed.at[row, CAPACITY[mechanism].field])]
+        if not open_:
+            continue
+        taken = sum(CAPACITY[mechanism].places(typed.at[row, CAPACITY[mechanism].field]) for mechanism in listed
+                    if mechanism not in open_)
+        left = max(int(typed.at[row, "households_capacity"]) - taken, 0)
+        each, extra = divmod(left, len(open_))
+        for position, mechanism in enumerate(open_):
+            capacity = CAPACITY[mechanism]
+            shares[capacity.field][row] = (each + (extra if position == 0 else 0)) * capacity.unit_per_household
+    return {name: pd.Series(found, dtype=float) for name, found in shares.items()}
 
 
 def transform_projects(typed: pd.DataFrame) -> pd.DataFrame:

@@ -42,7 +42,7 @@ def test_a_household_export_heading_the_head_id_number_证件号码_checks_and_h
 
 def test_columns_the_etl_does_not_know_are_named_with_a_warning_and_personal_ones_never_stored(
         graph_db, test_settings, tmp_path):
-    header = bf.ENTERPRISE_HEADER + ["可带动户数", "负责人身份证", "备用电话", "联结方式"]
+    header = bf.ENTERPRISE_HEADER + ["注册资本（万元）", "负责人身份证", "备用电话", "联结方式"]
     rows = [bf.enterprise_row(n) + [40, bf.id_number("43312319800101001"), "13912345678", "订单收购"]
             for n in range(1, 4)]
     path = bf.write_table(tmp_path / "enterprises.xlsx", header, rows)
@@ -50,7 +50,7 @@ def test_columns_the_etl_does_not_know_are_named_with_a_warning_and_personal_one
     [file] = result.files
     assert (file.rows_read, file.rows_loaded, file.rows_rejected) == (3, 3, 0)
     ignored = {column["header"]: column["note"] for column in file.columns if column["field"] is None}
-    assert ignored == {"可带动户数": COLUMN_IGNORED, "负责人身份证": COLUMN_PERSONAL, "备用电话": COLUMN_PERSONAL,
+    assert ignored == {"注册资本（万元）": COLUMN_IGNORED, "负责人身份证": COLUMN_PERSONAL, "备用电话": COLUMN_PERSONAL,
                        "联结方式": COLUMN_DUPLICATE}
     assert len(file.columns) == len(header), "every column is accounted for"
     warnings = {(p.row, p.column, p.reason) for p in result.problems if p.severity == WARNING and p.row == 1}
@@ -63,7 +63,7 @@ def test_columns_the_etl_does_not_know_are_named_with_a_warning_and_personal_one
     text = repr([record["props"] for record in stored])
     assert "13912345678" not in text and "43312319800101001" not in text
     summary = "\n".join(summary_lines(result))
-    assert "可带动户数 → 未加载（未识别的列，未加载）" in summary and "企业名称 → 企业名称" in summary
+    assert "注册资本（万元） → 未加载（未识别的列，未加载）" in summary and "企业名称 → 企业名称" in summary
 
 
 def test_a_leading_enterprise_without_its_level_and_所属行业_load_with_a_warning(graph_db, test_settings, tmp_path):
@@ -82,3 +82,44 @@ def test_a_leading_enterprise_without_its_level_and_所属行业_load_with_a_war
         "MATCH (e:Enterprise) RETURN e.enterprise_type AS type, e.industry_codes AS industries ORDER BY e.name")
     assert [record["type"] for record in records] == ["04", "05"]
     assert all(record["industries"] == ["kiwi"] for record in records)
+
+
+def test_可带动户数_is_read_and_shared_among_the_mechanisms_listed_without_an_amount(graph_db, test_settings, tmp_path):
+    header = ["统一社会信用代码", "企业名称", "企业类型", "行政区划代码", "所属行业", "用工需求（人）", "可带动户数",
+              "利益联结方式"]
+    rows = [[bf.credit_code("91433123MA4L00001"), "甲合作社", "合作社", bf.COUNTY, "猕猴桃", 6, 20,
+             "就业务工、订单收购、入股分红"],
+            [bf.credit_code("91433123MA4L00002"), "乙家庭农场", "家庭农场", bf.COUNTY, "猕猴桃", "", 5, "土地流转"]]
+    path = bf.write_table(tmp_path / "enterprises.csv", header, rows, encoding="gbk", title="凤凰县经营主体名录")
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    assert (file.rows_read, file.rows_loaded, file.rows_rejected) == (2, 2, 0)
+    assert {column["header"]: column["field"] for column in file.columns}["可带动户数"] == "households_capacity"
+    records, _, _ = graph_db.execute_query(
+        "MATCH (e:Enterprise) RETURN e.households_capacity AS total, e.jobs_offered AS jobs, "
+        "e.contract_households AS contract, e.equity_households AS equity, e.land_wanted_mu AS land ORDER BY total DESC")
+    # 20 households: 6 jobs stated, 14 shared by contract purchase (7) and equity (7); 5 households of 3 亩 each.
+    assert [record.data() for record in records] == [
+        {"total": 20, "jobs": 6, "contract": 7, "equity": 7, "land": None},
+        {"total": 5, "jobs": None, "contract": None, "equity": None, "land": 15.0}]
+
+
+def test_monitoring_and_housing_fields_of_a_registry_export_are_stored(graph_db, test_settings, tmp_path):
+    header = [*bf.HOUSEHOLD_HEADER, "户类型", "监测对象类别", "风险类型", "纳入监测时间", "风险是否消除", "住房安全是否有保障",
+              "是否通生活用电", "饮水是否安全"]
+    rows = [[*bf.household_row(1), "脱贫户", "突发严重困难户", "因病、因灾", "2023-05-06", "否", "是", "是", "否"],
+            [*bf.household_row(2), "脱贫户", "", "", "", "", "是", "是", "是"]]
+    path = bf.write_table(tmp_path / "hh.xlsx", header, rows, title="防返贫监测信息")
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    assert (file.rows_read, file.rows_loaded, file.rows_rejected) == (2, 2, 0)
+    assert all(column["field"] for column in file.columns), "every column of this export is read"
+    records, _, _ = graph_db.execute_query(
+        "MATCH (h:Household) RETURN h.monitoring_category AS category, h.risk_causes AS risks, "
+        "h.monitoring_since AS since, h.risk_removed AS removed, h.housing_secure AS housing, "
+        "h.electricity AS power, h.drinking_water_safe AS water ORDER BY h.household_id")
+    assert [record.data() for record in records] == [
+        {"category": "03", "risks": ["01", "02"], "since": "2023-05-06", "removed": False, "housing": True,
+         "power": True, "water": False},
+        {"category": None, "risks": [], "since": None, "removed": None, "housing": True, "power": True,
+         "water": True}]

@@ -228,7 +228,7 @@ def test_the_enterprise_projection_is_the_list_the_pages_always_read():
     assert views.ENTERPRISE_FIELDS == (
         "e {.credit_code, .name, .enterprise_type, .region_code, .county_code, .address, .lon, .lat, .industries, "
         ".products_bought, .mechanisms, .jobs_offered, .skill_required, .contract_households, .land_wanted_mu, "
-        ".equity_households, .ecommerce_households, .certified_poverty_products, .contact, .phone, .phone_masked}")
+        ".equity_households, .ecommerce_households, .households_capacity, .certified_poverty_products, .contact, .phone, .phone_masked}")
 
 
 def test_the_member_projection_never_carries_the_id_hash():

@@ -1,0 +1,69 @@
+"""The registry's monitoring, housing and utility fields and the enterprise directories' 可带动户数, read from
+the headers real exports use, and what 可带动户数 gives the mechanisms an enterprise lists without an amount.
+
+(Loaded end to end: tests/integration/test_etl_columns.py.)"""
+import pandas as pd
+
+from etl import formats
+from etl.readers import open_tables, read_file
+from etl.transform import transform
+from tests.support import bureau_files as bf
+
+MONITORING_AND_HOUSING = {
+    "监测对象类型": "monitoring_category", "致贫返贫风险": "risk_causes", "纳入监测时间": "monitoring_since",
+    "风险是否消除": "risk_removed", "风险消除时间": "risk_removed_date", "住房安全是否有保障": "housing_secure",
+    "住房面积（平方米）": "housing_area_m2", "是否通生活用电": "electricity", "饮水是否困难": "drinking_water_difficult",
+    "饮水是否安全": "drinking_water_safe", "是否有卫生厕所": "sanitary_toilet",
+}
+
+
+def test_monitoring_housing_and_utility_headers_are_read_as_household_fields(tmp_path):
+    header = [*bf.HOUSEHOLD_HEADER, *MONITORING_AND_HOUSING]
+    row = [*bf.household_row(1), "边缘户", "因病、因务工就业不稳", "2022-03-15", "否", "", "是", "86.5", "是", "否", "是", "否"]
+    bf.write_table(tmp_path / "hh.csv", header, [row])
+    table = read_file(tmp_path / "hh.csv")[0]
+    read_as = {use.header: use.field for use in open_tables(tmp_path / "hh.csv")[0].column_uses}
+    assert table.kind.name == "households"
+    assert {table.headers[field]: field for field in MONITORING_AND_HOUSING.values()} == MONITORING_AND_HOUSING
+    assert {header: read_as[header] for header in MONITORING_AND_HOUSING} == MONITORING_AND_HOUSING
+    typed = transform(formats.HOUSEHOLDS, table.frame, b"key").iloc[0]
+    assert typed["monitoring_category"] == "02"
+    assert typed["risk_causes"] == ["01", "07"]
+    assert typed["monitoring_since"] == "2022-03-15"
+    assert (typed["risk_removed"], typed["housing_secure"], typed["electricity"]) == (False, True, True)
+    assert (typed["drinking_water_difficult"], typed["drinking_water_safe"], typed["sanitary_toilet"]) == (False, True, False)
+    assert typed["housing_area_m2"] == 86.5 and pd.isna(typed["risk_removed_date"])
+
+
+def _enterprises(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, index=range(2, 2 + len(rows)), dtype=object)
+    for name, value in {"credit_code": "91433125MA4L00001X", "name": "企业", "enterprise_type": "05",
+                        "region_code": "433125"}.items():
+        frame[name] = value
+    return frame
+
+
+def test_households_capacity_is_shared_among_mechanisms_listed_without_their_own_amount():
+    frame = _enterprises([
+        # 12 households: employment states 5 jobs, so contract purchase and equity share 7 (4 + 3).
+        {"mechanisms": "就业务工、订单收购、入股分红", "jobs_offered": "5", "households_capacity": "12"},
+        # Land lease alone: 7 households of 3 亩 each.
+        {"mechanisms": "土地流转", "households_capacity": "7"},
+        # Every mechanism states its own amount: the figure changes nothing.
+        {"mechanisms": "订单收购", "contract_households": "9", "households_capacity": "2"},
+        # Stated amounts already use more than the figure: nothing is left to share.
+        {"mechanisms": "就业务工、电商销售", "jobs_offered": "20", "households_capacity": "10"},
+        # No figure: nothing is invented.
+        {"mechanisms": "入股分红"},
+    ])
+    out = transform(formats.ENTERPRISES, frame, b"key")
+    amounts = out[["jobs_offered", "contract_households", "land_wanted_mu", "equity_households",
+                   "ecommerce_households"]].astype(float).fillna(-1).to_numpy().tolist()
+    assert amounts == [[5, 4, -1, 3, -1], [-1, -1, 21, -1, -1], [-1, 9, -1, -1, -1], [20, -1, -1, -1, 0],
+                       [-1, -1, -1, -1, -1]]
+    assert out["households_capacity"].astype(float).fillna(-1).tolist() == [12, 7, 2, 10, -1]
+
+
+def test_directory_capacity_headers_name_one_field():
+    column = formats.ENTERPRISES.column("households_capacity")
+    assert {"可带动户数", "带动贫困户数"} <= set(column.spellings())
