@@ -36,7 +36,8 @@ def summary_lines(result) -> list[str]:
 def column_text(column: dict) -> str:
     """A column as the summary shows it: 户主 → 户主姓名, or 距离 → 未加载（why）."""
     if column["field"] is not None:
-        return f"{column['header']} → {column['field_header']}"
+        note = f"（{column['note'].split(' / ')[0]}）" if column.get("note") else ""
+        return f"{column['header']} → {column['field_header']}{note}"
     return f"{column['header']} → 未加载（{column['note'].split(' / ')[0]}）"
 
 

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, scope, values
 from etl.limits import ReadLimits
-from etl.readers import CHUNK_ROWS, RawChunk, RawTable, ReadError, TableSource, open_tables
+from etl.readers import CHUNK_ROWS, HeaderMappings, RawChunk, RawTable, ReadError, TableSource, open_tables
 from etl.base_data import reference_tables
 from etl.report import write_report
 from etl.scope import county_scope
@@ -37,6 +37,7 @@ from etl.transform import transform
 from etl.validate import ERROR, WARNING, Problem, check_required_columns, duplicate_key_problem, validate
 from etl.writer import ROW_HASH_KEY, NodeWriter, key_hashes, source_row_hashes
 from graph import loading
+from graph import mappings as graph_mappings
 from graph.model import node_type
 from graph.schema import apply_schema
 
@@ -333,6 +334,7 @@ class Loader:
 
 
 COLUMN_IGNORED = "未识别的列，未加载 / column not recognised, not loaded"
+COLUMN_MAPPED = "按本县保存的列对应读取 / read by the county's saved column mapping"
 COLUMN_DUPLICATE = "与前面的列同名（已按前一列读取），此列未加载 / names the same field as an earlier column: not loaded"
 COLUMN_PERSONAL = ("未识别的列含疑似身份证号码或手机号码：未加载，也不会保存 / unrecognised column holding ID or "
                    "mobile numbers: not loaded or stored")
@@ -356,7 +358,7 @@ def account_for_columns(source: TableSource, file_label: str,
         if use.field is not None:
             column = source.kind.column(use.field)
             columns.append({"row": header_row, "header": use.header, "field": use.field,
-                            "field_header": column.header, "note": None})
+                            "field_header": column.header, "note": COLUMN_MAPPED if use.mapped else None})
             continue
         reason = COLUMN_PERSONAL if use.position in personal else COLUMN_DUPLICATE if use.duplicate else COLUMN_IGNORED
         columns.append({"row": header_row, "header": use.header, "field": None, "field_header": None, "note": reason})
@@ -378,16 +380,20 @@ def load_conditions(settings: Settings, source: TableSource) -> str:
     hash key. Not the load's county scope: an unchanged row is still checked against it
     (scope.unchanged_rows_outside), and writes the same when in it."""
     id_key = hashlib.sha256(settings.id_hash_secret()).hexdigest()[:16]
-    return "\x1f".join([source.kind.name, id_key, *source.header])
+    # A saved mapping changes what a column is read as: rows read with one are not those read without.
+    return "\x1f".join([source.kind.name, id_key, *source.header, *source.mapping_conditions])
 
 
-def load_fingerprint(settings: Settings, allowed_counties: set[str] | None, full: bool) -> str:
+def load_fingerprint(settings: Settings, allowed_counties: set[str] | None, full: bool,
+                     mappings: HeaderMappings | None = None) -> str:
     """What besides a file's bytes decides what loading it writes: the ETL's version, the counties it may
-    write, a full extract or not, and (as a hash of a hash) the ID-number hashing key."""
-    material = json.dumps({"etl": ROW_HASH_KEY,
-                           "counties": None if allowed_counties is None else sorted(allowed_counties),
-                           "full": full, "id_key": hashlib.sha256(settings.id_hash_secret()).hexdigest()},
-                          sort_keys=True)
+    write, a full extract or not, (as a hash of a hash) the ID-number hashing key, and the saved column mappings
+    it is read with (when there are any)."""
+    facts = {"etl": ROW_HASH_KEY, "counties": None if allowed_counties is None else sorted(allowed_counties),
+             "full": full, "id_key": hashlib.sha256(settings.id_hash_secret()).hexdigest()}
+    if mappings:
+        facts["mappings"] = {kind: sorted(headers.items()) for kind, headers in sorted(mappings.items())}
+    material = json.dumps(facts, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(material.encode("utf-8")).hexdigest()[:16]
 
 
@@ -412,7 +418,7 @@ def _sheet_of(load: dict) -> str | None:
 
 
 def open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits, labels: Mapping[str, str],
-                  unchanged) -> list[tuple[TableSource, str, str]]:
+                 unchanged, mappings: HeaderMappings | None = None) -> list[tuple[TableSource, str, str]]:
     """(table source, file label, file digest) of every readable file that `unchanged(digest)` does not report
     as loaded already (those are skipped unread, with the figures of that load), in reference order;
     unreadable files are reported. Only headers are read here; rows are read chunk by chunk as they load."""
@@ -425,7 +431,7 @@ def open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits
             if loaded:
                 result.files += _skipped_results(label, loaded)
                 continue
-            sources += [(source, label, digest) for source in open_tables(path, limits)]
+            sources += [(source, label, digest) for source in open_tables(path, limits, mappings)]
         except ReadError as error:
             result.files.append(FileResult(label, None, "unknown", error=str(error)))
             result.problems.append(Problem(label, None, 0, "", "", ERROR, str(error)))
@@ -461,14 +467,27 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     elif allowed_counties is not None:
         loader.allowed_counties = county_scope(allowed_counties)
     result = LoadResult()
-    fingerprint = load_fingerprint(settings, loader.allowed_counties, full)
+    mappings = saved_mappings(driver, loader.allowed_counties, settings.neo4j_database)
+    fingerprint = load_fingerprint(settings, loader.allowed_counties, full, mappings)
     sources = open_sources(paths, result, ReadLimits.from_settings(settings), label_map(labels),
-                            lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database))
+                           lambda digest: loading.unchanged_load(driver, digest, fingerprint, settings.neo4j_database),
+                           mappings)
     loader.load_reference_data()
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: loading.record_load_run(driver, load_id, props, settings.neo4j_database))
     result.report_path = write_report(result.problems, report_path_for(settings, report_path), result.files)
     return result
+
+
+def saved_mappings(driver: neo4j.Driver, counties: set[str] | None, database: str | None) -> HeaderMappings:
+    """The column mappings bureau staff saved for the counties a load is limited to (none for a load of every
+    county: a mapping belongs to one county's files). Where two counties map one header, the first wins."""
+    if not counties:
+        return {}
+    found: dict[str, dict[str, str]] = {}
+    for mapping in graph_mappings.county_mappings(driver, sorted(counties), database):
+        found.setdefault(mapping["kind"], {}).setdefault(mapping["header_key"], mapping["field"])
+    return found
 
 
 def label_map(labels: Mapping[str | Path, str] | None) -> dict[str, str]:

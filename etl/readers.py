@@ -11,7 +11,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -66,6 +66,16 @@ def _spelling_index(kind: FileKind) -> dict[str, str]:
 
 
 _SPELLINGS = {name: _spelling_index(kind) for name, kind in KINDS.items()}
+
+# Headers bureau staff mapped to fields for their county (graph/mappings.py): kind → normalised header → field.
+HeaderMappings = Mapping[str, Mapping[str, str]]
+
+
+def spellings_with(kind_name: str, mappings: HeaderMappings | None) -> dict[str, str]:
+    """A kind's spellings and the headers mapped for it; a declared spelling always wins over a mapping."""
+    mapped = (mappings or {}).get(kind_name) or {}
+    declared = _SPELLINGS[kind_name]
+    return {**mapped, **declared} if mapped else declared
 
 
 def decode_text(data: bytes) -> tuple[str, str]:
@@ -140,28 +150,48 @@ def _sheet_rows(path: Path, sheet: str) -> Iterator[list[str]]:
         yield [_cell_text(cell) for cell in row]
 
 
-def _match_header(cells: list[str]) -> tuple[FileKind | None, int]:
-    """The kind a header row belongs to and how many of its cells it recognises."""
+# A header row recognising at least this many columns of a kind is taken as that kind's, even without all of its
+# signature columns (then the file is refused, naming the columns it lacks).
+NEAR_MATCH_COLUMNS = 3
+
+
+def _match_header(cells: list[str], mappings: HeaderMappings | None = None
+                  ) -> tuple[FileKind | None, int, tuple[FileKind | None, int, list[str]]]:
+    """The kind a header row belongs to and how many of its cells it recognises; and the kind it recognises most
+    cells of among those whose signature it lacks (with the signature columns it lacks)."""
     normalised = [normalise_header(cell) for cell in cells]
-    best, best_hits = None, 0
+    best, best_hits, near = None, 0, (None, 0, [])
     for name, kind in KINDS.items():
-        spellings = _SPELLINGS[name]
+        spellings = spellings_with(name, mappings)
         found = {spellings[cell] for cell in normalised if cell in spellings}
         if not set(kind.signature) <= found:
+            if len(found) > near[1]:
+                near = (kind, len(found), [name for name in kind.signature if name not in found])
             continue
         if len(found) > best_hits:
             best, best_hits = kind, len(found)
-    return best, best_hits
+    return best, best_hits, near
 
 
-def detect_header(rows: list[list[str]]) -> tuple[int, FileKind]:
-    """The index of the header row among the first rows, and the file kind it shows."""
-    best = (None, 0, -1)
+def detect_header(rows: list[list[str]], mappings: HeaderMappings | None = None) -> tuple[int, FileKind]:
+    """The index of the header row among the first rows, and the file kind it shows.
+
+    A header that recognises more columns of a kind whose signature columns it lacks than of any kind it fits
+    (a household file whose 户编号 is headed otherwise also fits the villages kind) is refused, naming the
+    columns it lacks, rather than loaded as the wrong kind."""
+    best, near = (None, 0, -1), (None, 0, [])
     for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        kind, hits = _match_header(row)
+        kind, hits, row_near = _match_header(row, mappings)
         if kind is not None and hits > best[1]:
             best = (kind, hits, index)
-    kind, _, index = best
+        if row_near[1] > near[1]:
+            near = row_near
+    kind, hits, index = best
+    near_kind, near_hits, missing = near
+    if near_kind is not None and near_hits >= NEAR_MATCH_COLUMNS and near_hits > hits:
+        headers = "、".join(near_kind.column(name).header for name in missing)
+        raise ReadError(f"表头像“{near_kind.title}”，但缺少识别所需的列：{headers}（列名不同时，可在上传页把该列对应到"
+                        f"字段）/ looks like {near_kind.name} but lacks: {', '.join(missing)}")
     if kind is None:
         raise ReadError(
             "无法识别文件类型：前 15 行中没有可识别的表头（如 户编号、证件号码、统一社会信用代码）/ "
@@ -178,6 +208,7 @@ class ColumnUse:
     header: str
     field: str | None
     duplicate: bool = False  # names a field an earlier column is read as
+    mapped: bool = False  # read as its field by a mapping bureau staff saved, not by a declared spelling
 
 
 @dataclass
@@ -196,21 +227,38 @@ class TableSource:
     unknown_columns: list[str] = field(default_factory=list)
 
     header: list[str] = field(default_factory=list)  # the header row as written
+    mapped_positions: frozenset[int] = frozenset()  # columns read by a saved mapping (HeaderMappings)
 
     @functools.cached_property
     def column_uses(self) -> list["ColumnUse"]:
         """Every column the header names, in file order: the field it is read as, or why it is not read."""
         fields = {position: name for name, position in self.positions.items()}
-        spellings = _SPELLINGS[self.kind.name]
         uses = []
         for position, cell in enumerate(self.header):
             text = str(cell).strip()
             if not text:
                 continue
             field_name = fields.get(position)
-            duplicate = field_name is None and spellings.get(normalise_header(cell)) in self.positions
-            uses.append(ColumnUse(position, text, field_name, duplicate))
+            duplicate = field_name is None and self.field_of_header(cell) in self.positions
+            uses.append(ColumnUse(position, text, field_name, duplicate, position in self.mapped_positions))
         return uses
+
+    def field_of_header(self, cell: str) -> str | None:
+        """The field a header cell names for this table (declared spellings, then its saved mappings)."""
+        key = normalise_header(cell)
+        return _SPELLINGS[self.kind.name].get(key) or self.mapped_headers.get(key)
+
+    @property
+    def mapped_headers(self) -> dict[str, str]:
+        """Normalised header → field of the columns read by a saved mapping."""
+        return {normalise_header(self.header[position]): name for name, position in self.positions.items()
+                if position in self.mapped_positions}
+
+    @property
+    def mapping_conditions(self) -> list[str]:
+        """The saved mappings this table was read with, as text for its rows' source hashes (none: nothing)."""
+        return [f"{position}={name}" for name, position in sorted(self.positions.items(), key=lambda item: item[1])
+                if position in self.mapped_positions]
 
     def raw_chunks(self, rows_per_chunk: int = CHUNK_ROWS) -> Iterator["RawChunk"]:
         """The table's body in chunks of at most rows_per_chunk rows as read (not yet normalised)."""
@@ -275,20 +323,26 @@ class RawChunk:
 
 
 def table_source(path: Path, sheet: str | None, rows: Callable[[], Iterator[list[str]]],
-                 encoding: str | None = None) -> TableSource:
-    """Find the header among the first rows and map its columns."""
+                 encoding: str | None = None, mappings: HeaderMappings | None = None) -> TableSource:
+    """Find the header among the first rows and map its columns (by the declared spellings, then by the saved
+    mappings of the upload's county)."""
     head = list(itertools.islice(rows(), HEADER_SCAN_ROWS))
-    header_index, kind = detect_header(head)
+    header_index, kind = detect_header(head, mappings)
     header = head[header_index]
-    spellings = _SPELLINGS[kind.name]
-    positions, headers, unknown = {}, {}, []
+    declared = _SPELLINGS[kind.name]
+    spellings = spellings_with(kind.name, mappings)
+    positions, headers, unknown, mapped = {}, {}, [], set()
     for position, cell in enumerate(header):
-        name = spellings.get(normalise_header(cell))
+        key = normalise_header(cell)
+        name = spellings.get(key)
         if name and name not in positions:
             positions[name], headers[name] = position, cell.strip()
+            if key not in declared:
+                mapped.add(position)
         elif cell.strip():
             unknown.append(cell.strip())
-    return TableSource(path, sheet, kind, headers, positions, header_index, rows, encoding, unknown, list(header))
+    return TableSource(path, sheet, kind, headers, positions, header_index, rows, encoding, unknown, list(header),
+                       frozenset(mapped))
 
 
 def table_from_rows(path: Path, sheet: str | None, rows: list[list[str]], encoding: str | None = None) -> RawTable:
@@ -308,10 +362,12 @@ def _normalised(cells: list[str]) -> pd.arrays.StringArray:
     return pd.array(values.to_numpy(zero_copy_only=False), dtype="string[python]")
 
 
-def open_tables(path: str | Path, limits: ReadLimits | None = None) -> list[TableSource]:
+def open_tables(path: str | Path, limits: ReadLimits | None = None,
+                mappings: HeaderMappings | None = None) -> list[TableSource]:
     """The recognised tables (sheets) of a CSV / XLSX / XLS file, each read in chunks when its rows are needed.
 
-    A workbook that would expand beyond limits (default: ReadLimits()) is refused unread."""
+    A workbook that would expand beyond limits (default: ReadLimits()) is refused unread. mappings: the headers
+    bureau staff mapped to fields for the upload's county."""
     path = Path(path)
     if not path.is_file():
         raise ReadError(f"文件不存在 / file not found: {path.name}")
@@ -319,7 +375,7 @@ def open_tables(path: str | Path, limits: ReadLimits | None = None) -> list[Tabl
     if suffix in CSV_SUFFIXES:
         encoding = text_encoding(path)
         return [table_source(path, None, lambda: _csv_rows(path, encoding),
-                             "gb18030" if encoding == "gb18030" else "utf-8-sig")]
+                             "gb18030" if encoding == "gb18030" else "utf-8-sig", mappings)]
     if suffix in EXCEL_SUFFIXES:
         try:
             check_workbook(path, limits or ReadLimits())
@@ -329,7 +385,7 @@ def open_tables(path: str | Path, limits: ReadLimits | None = None) -> list[Tabl
         for name in _open_workbook(path).sheet_names:
             rows = functools.partial(_sheet_rows, path, name)
             try:
-                sources.append(table_source(path, name, rows))
+                sources.append(table_source(path, name, rows, mappings=mappings))
             except ReadError as error:
                 if any(any(cell.strip() for cell in row) for row in rows()):  # an empty sheet is no table
                     errors.append(f"{name}: {error}")

@@ -41,7 +41,8 @@ def write_report(problems: list[Problem], path: Path, files=()) -> Path:
                 if column["field"] is not None:
                     writer.writerow([csv_safe(field) for field in (
                         result.file, result.sheet or "", column["row"], column["header"], "", INFO,
-                        f"读作 {column['field_header']}（{column['field']}）/ read as {column['field']}")])
+                        f"读作 {column['field_header']}（{column['field']}）/ read as {column['field']}"
+                        + (f"；{column['note']}" if column.get("note") else ""))])
         for problem in problems:
             writer.writerow([csv_safe(field) for field in (problem.file, problem.sheet or "", problem.row,
                                                              problem.column, problem.value, problem.severity,

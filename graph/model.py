@@ -535,6 +535,21 @@ _DECLARED: tuple[NodeType, ...] = (
         "API 令牌：只存哈希，含角色与范围（县/企业）",
     ),
     NodeType(
+        "HeaderMapping", "mapping_id",
+        (
+            app_property("mapping_id", "编号：县、文件类型与规范化列名"),
+            app_property("county_code", "县（对应只用于该县的上传）", indexed=True),
+            app_property("kind", "文件类型（etl/formats.py）"),
+            app_property("header", "列名（按文件原文）"),
+            app_property("header_key", "规范化列名（NFKC、去空格、小写）"),
+            app_property("field", "读作的字段"),
+            app_property("created_by", "保存人"),
+            app_property("created_at", "保存时间"),
+        ),
+        (),
+        "县商务局保存的列对应：未识别的列名读作某字段，用于该县此后的上传",
+    ),
+    NodeType(
         "AuditEvent", "event_id",
         (
             app_property("event_id", "事件编号"),

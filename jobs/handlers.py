@@ -46,7 +46,9 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
               "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as,
               "columns_ignored": [{"header": column["header"], "note": column["note"]}
                                   for column in f.columns if column["field"] is None],
-              "columns_read": sum(1 for column in f.columns if column["field"] is not None)}
+              "columns_read": sum(1 for column in f.columns if column["field"] is not None),
+              "columns_mapped": [{"header": column["header"], "field_header": column["field_header"]}
+                                 for column in f.columns if column["field"] is not None and column["note"]]}
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
     return {"files": files, "errors": errors, "warnings": len(result.problems) - errors,

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
+from services.column_mappings import KIND_TITLES
 from services.errors import Invalid
 from services.jobs import KINDS, STATUSES
 from services.principal import ROLES
@@ -446,6 +447,37 @@ class MatchRunQuery(Page):
 
 class RunPath(Strict):
     run_id: ObjectId
+
+
+class ColumnMappingQuery(Strict):
+    county: RegionCode | None = Field(None, description="县（管理员必填；商务局账号为本县）")
+
+
+class ColumnMappingIn(Strict):
+    kind: Literal[tuple(KIND_TITLES)] = Field(description="文件类型：" + "、".join(
+        f"{name} {title}" for name, title in KIND_TITLES.items()))
+    header: PlainText = Field(min_length=1, max_length=100, description="文件中的列名（按原文）")
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="读作的字段（该文件类型声明的字段名）")
+    county: RegionCode | None = Field(None, description="县（管理员必填；商务局账号为本县）")
+
+
+class ColumnMappingOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    mapping_id: str
+    county_code: str
+    kind: str
+    header: str
+    field: str
+    created_by: str | None = None
+    created_at: str | None = None
+
+
+class ColumnMappingList(BaseModel):
+    items: list[ColumnMappingOut]
+
+
+class ColumnMappingPath(Strict):
+    mapping_id: Annotated[str, Field(pattern=r"^[0-9a-f]{16}$")]
 
 
 class UploadForm(Strict):

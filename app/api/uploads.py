@@ -2,11 +2,12 @@
 from flask import url_for
 
 from app.api import api, dump, page_of, tag
-from app.api.schemas import JobOut, MatchRunQuery, PageOut, UploadForm, UploadPath
+from app.api.schemas import (ColumnMappingIn, ColumnMappingList, ColumnMappingOut, ColumnMappingPath,
+                             ColumnMappingQuery, JobOut, MatchRunQuery, PageOut, UploadForm, UploadPath)
 from app.auth import current_principal, requires
 from app.downloads import report_download
 from app.extensions import neo4j_ext
-from services import jobs, uploads
+from services import column_mappings, jobs, uploads
 
 TAGS = tag("数据上传 uploads", "上传贫困户、成员、企业、项目、村或台账文件，按同一 ETL 校验与加载")
 
@@ -51,3 +52,29 @@ def get_upload(path: UploadPath):
 def upload_report(path: UploadPath):
     """下载校验报告（CSV，UTF-8 BOM，可用 Excel 打开）/ the validation report."""
     return report_download(uploads.report_path(neo4j_ext.context, current_principal(), path.job_id), path.job_id)
+
+
+@api.get("/column-mappings", tags=TAGS, responses={200: ColumnMappingList})
+@requires("bureau", "admin")
+def list_column_mappings(query: ColumnMappingQuery):
+    """本县保存的列对应（未识别的列名 → 字段）/ the county's saved column mappings."""
+    found = column_mappings.list_mappings(neo4j_ext.context, current_principal(), query.county)
+    return dump(ColumnMappingList(items=[ColumnMappingOut(**mapping) for mapping in found]))
+
+
+@api.post("/column-mappings", tags=TAGS, responses={201: ColumnMappingOut})
+@requires("bureau", "admin")
+def save_column_mapping(body: ColumnMappingIn):
+    """保存列对应：本县此后上传的文件中，该列名读作该字段（已能识别的列名不可对应）/ map a header to a field for
+    the county's later uploads."""
+    saved = column_mappings.save_mapping(neo4j_ext.context, current_principal(), body.kind, body.header, body.field,
+                                         body.county)
+    return dump(ColumnMappingOut(**saved)), 201
+
+
+@api.delete("/column-mappings/<mapping_id>", tags=TAGS, responses={204: None})
+@requires("bureau", "admin")
+def delete_column_mapping(path: ColumnMappingPath, query: ColumnMappingQuery):
+    """删除一条列对应 / delete a column mapping."""
+    column_mappings.delete_mapping(neo4j_ext.context, current_principal(), path.mapping_id, query.county)
+    return "", 204

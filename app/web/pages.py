@@ -12,7 +12,8 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
-from services import enterprises, households, ledger, recommendations, regions, runs, uploads
+from services import column_mappings, enterprises, households, ledger, recommendations, regions, runs, uploads
+from services.errors import ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
 
@@ -140,8 +141,48 @@ def job_status(job_id):
 @page("bureau", "admin")
 def uploads_page():
     """Upload a data file and read its validation report."""
-    jobs, _ = uploads.list_uploads(neo4j_ext.context, current_principal(), None, 0, RECENT_JOBS)
-    return render_template("uploads.html", jobs=jobs)
+    principal = current_principal()
+    jobs, _ = uploads.list_uploads(neo4j_ext.context, principal, None, 0, RECENT_JOBS)
+    county = _mapping_county()
+    mappings = column_mappings.list_mappings(neo4j_ext.context, principal, county) if county else []
+    return render_template("uploads.html", jobs=jobs, mappings=mappings, mapping_county=county,
+                           choices=column_mappings.field_choices(),
+                           unmapped=column_mappings.unmapped_columns(jobs, mappings) if county else [])
+
+
+def _mapping_county() -> str | None:
+    """The county whose column mappings the upload page shows and saves: a bureau's own; an administrator's
+    choice (else the first county with data; None before any)."""
+    try:
+        return _county()
+    except ServiceError:
+        return None
+
+
+@bp.post("/uploads/mappings")
+@page("bureau", "admin")
+def save_column_mapping():
+    """Save a column mapping for the county's later uploads."""
+    try:
+        saved = column_mappings.save_mapping(neo4j_ext.context, current_principal(), request.form.get("kind", ""),
+                                             request.form.get("header", ""), request.form.get("field", ""),
+                                             request.form.get("county") or None)
+    except ServiceError as error:  # a header already recognised, an unknown field …: said on the page itself
+        flash(error.message.split(" / ")[0], "error")
+    else:
+        flash(f"已保存：此后上传的文件中，列“{saved['header']}”读作"
+              f"{column_mappings.field_choices()[saved['kind']]['fields'][saved['field']]}。重新上传该文件即可按此读取。")
+    return redirect(url_for("web.uploads", county=request.form.get("county") or None))
+
+
+@bp.post("/uploads/mappings/delete")
+@page("bureau", "admin")
+def delete_column_mapping():
+    """Delete one of the county's column mappings."""
+    column_mappings.delete_mapping(neo4j_ext.context, current_principal(), request.form.get("mapping_id", ""),
+                                   request.form.get("county") or None)
+    flash("已删除该列对应。")
+    return redirect(url_for("web.uploads", county=request.form.get("county") or None))
 
 
 @bp.post("/uploads")

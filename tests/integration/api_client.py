@@ -22,3 +22,6 @@ class RoleClient:
 
     def patch(self, path, as_=None, **kwargs):
         return self.client.patch(path, headers=self._headers(as_, kwargs.pop("headers", None)), **kwargs)
+
+    def delete(self, path, as_=None, **kwargs):
+        return self.client.delete(path, headers=self._headers(as_, kwargs.pop("headers", None)), **kwargs)

@@ -121,3 +121,24 @@ def test_upload_refuses_unsupported_files(api):
     response = api.post("/api/v1/uploads", as_="bureau_own", content_type="multipart/form-data",
                         data={"file": (io.BytesIO(b"MZ\x90\x00"), "virus.exe")})
     assert response.status_code == 415 and response.get_json()["code"] == "unsupported_file_type"
+
+
+def test_column_mappings_through_the_api_belong_to_the_bureaus_county(api):
+    body = {"kind": "enterprises", "header": "带动农户数量", "field": "households_capacity"}
+    created = api.post("/api/v1/column-mappings", as_="bureau_own", json=body)
+    assert created.status_code == 201, created.get_data(as_text=True)
+    mapping = created.get_json()
+    assert (mapping["county_code"], mapping["header"], mapping["field"]) == (OWN_COUNTY, "带动农户数量",
+                                                                            "households_capacity")
+    listed = api.get("/api/v1/column-mappings", as_="bureau_own").get_json()["items"]
+    assert [item["mapping_id"] for item in listed] == [mapping["mapping_id"]]
+    assert api.get("/api/v1/column-mappings", as_="bureau_other").get_json()["items"] == []
+    assert api.get(f"/api/v1/column-mappings?county={OWN_COUNTY}", as_="bureau_other").status_code == 403
+    assert api.delete(f"/api/v1/column-mappings/{mapping['mapping_id']}", as_="bureau_other").status_code == 404
+    recognised = api.post("/api/v1/column-mappings", as_="bureau_own", json={**body, "header": "企业名称"})
+    assert recognised.status_code in (400, 422) and recognised.get_json()["code"] == "header_recognised"
+    assert api.post("/api/v1/column-mappings", as_="admin", json=body).get_json()["code"] == "county_required"
+    assert api.post("/api/v1/column-mappings", as_="enterprise_own", json=body).status_code == 403
+    assert api.post("/api/v1/column-mappings", as_="analyst", json=body).status_code == 403
+    assert api.delete(f"/api/v1/column-mappings/{mapping['mapping_id']}", as_="bureau_own").status_code == 204
+    assert api.get("/api/v1/column-mappings", as_="bureau_own").get_json()["items"] == []

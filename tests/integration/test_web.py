@@ -80,3 +80,53 @@ def test_sign_out_needs_the_form_token_and_ends_the_session(api_app, world):
     assert client.post("/logout").status_code == 400
     client.post("/logout", data={"csrf_token": _csrf(client, "/dashboard")})
     assert client.get("/dashboard").status_code == 302
+
+
+def test_an_unread_column_of_an_upload_is_mapped_on_the_upload_page_and_read_in_the_next_upload(
+        api_app, world, tmp_path):
+    import time
+
+    from tests.support import bureau_files as bf
+
+    header = ["统一社会信用代码", "企业名称", "主体类型", "行政区划代码", "联结方式", "带动农户数量"]
+    path = bf.write_table(tmp_path / "名录.csv", header, [[bf.credit_code("91433123MA4L00077"), "映射合作社", "合作社",
+                                                          "433123000000", "订单收购", 12]], encoding="gbk")
+    client = api_app.test_client()
+    _login(client, world.tokens["bureau_own"])
+
+    def upload() -> str:
+        with open(path, "rb") as handle:
+            response = client.post("/uploads", data={"file": (handle, "名录.csv"), "csrf_token": _csrf(client, "/uploads")},
+                                   content_type="multipart/form-data")
+        job_id = response.headers["Location"].split("highlight=")[1]
+        for _ in range(240):
+            if client.get(f"/jobs/{job_id}/status").get_json()["status"] in ("completed", "failed"):
+                return job_id
+            time.sleep(0.5)
+        raise AssertionError("upload did not finish")
+
+    upload()
+    page = client.get("/uploads").get_data(as_text=True)
+    section = page[page.index('id="column-mappings"'):]
+    assert "带动农户数量" in section and '<option value="households_capacity">可带动户数</option>' in section
+    saved = client.post("/uploads/mappings", data={
+        "kind": "enterprises", "header": "带动农户数量", "field": "households_capacity", "county": "433123000000",
+        "csrf_token": _csrf(client, "/uploads")}, follow_redirects=True).get_data(as_text=True)
+    assert "已保存：此后上传的文件中，列“带动农户数量”读作可带动户数" in saved
+    listed = saved[saved.index("已保存的列对应"):]
+    assert "带动农户数量" in listed and "可带动户数" in listed
+    refused = client.post("/uploads/mappings", data={
+        "kind": "enterprises", "header": "企业名称", "field": "address", "county": "433123000000",
+        "csrf_token": _csrf(client, "/uploads")}, follow_redirects=True).get_data(as_text=True)
+    assert "列名“企业名称”已能识别为 企业名称，无需对应" in refused
+
+    upload()
+    page = client.get("/uploads").get_data(as_text=True)
+    assert "按本县列对应读取：带动农户数量 → 可带动户数" in page
+    section = page[page.index('id="column-mappings"'):page.index("已保存的列对应")]
+    assert "带动农户数量" not in section, "a mapped column is no longer offered"
+    mapping_id = re.search(r'name="mapping_id" value="([0-9a-f]{16})"', page).group(1)
+    deleted = client.post("/uploads/mappings/delete", data={
+        "mapping_id": mapping_id, "county": "433123000000", "csrf_token": _csrf(client, "/uploads")},
+        follow_redirects=True).get_data(as_text=True)
+    assert "已删除该列对应。" in deleted and "本县尚未保存列对应。" in deleted
