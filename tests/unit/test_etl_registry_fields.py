@@ -3,9 +3,11 @@ the headers real exports use, and what 可带动户数 gives the mechanisms an e
 
 (Loaded end to end: tests/integration/test_etl_columns.py.)"""
 import pandas as pd
+import pytest
 
 from etl import formats
 from etl.readers import open_tables, read_file
+from etl.validate import ERROR, validate
 from etl.transform import transform
 from tests.support import bureau_files as bf
 
@@ -67,3 +69,42 @@ def test_households_capacity_is_shared_among_mechanisms_listed_without_their_own
 def test_directory_capacity_headers_name_one_field():
     column = formats.ENTERPRISES.column("households_capacity")
     assert {"可带动户数", "带动贫困户数"} <= set(column.spellings())
+
+
+def _bad_id_rows(rows: list[list], column: int) -> list[list]:
+    """rows[1:] made invalid in `column`: check digit, length, birth date (month 13)."""
+    good = rows[0][column]
+    rows[1][column] = good[:-1] + ("0" if good[-1] != "0" else "1")
+    rows[2][column] = good[:17]
+    rows[3][column] = good[:10] + "1340" + good[14:]
+    return rows
+
+
+@pytest.mark.parametrize("spelling", formats.HOUSEHOLDS.column("head_id_number").spellings())
+@pytest.mark.parametrize("shape", ["gbk-title.csv", "utf8.csv", "sheet.xlsx"])
+def test_the_heads_id_number_is_checked_under_every_spelling_and_file_shape(tmp_path, spelling, shape):
+    header = [spelling if text == "户主证件号码" else text for text in bf.HOUSEHOLD_HEADER]
+    rows = _bad_id_rows([bf.household_row(n) for n in range(1, 5)], 2)
+    encoding = "gbk" if shape.startswith("gbk") else "utf-8"
+    title = "凤凰县脱贫户信息" if "title" in shape else None
+    path = bf.write_table(tmp_path / f"hh-{shape}", header, rows, encoding=encoding, title=title)
+    [table] = read_file(path)
+    first = 3 if title else 2
+    rejected, problems = validate(table, path.name)
+    assert list(rejected) == [first + 1, first + 2, first + 3]
+    assert sorted({(p.row, p.column) for p in problems if p.severity == ERROR}) == [
+        (first + 1, spelling), (first + 2, spelling), (first + 3, spelling)]
+    assert rows[1][2] not in repr(problems) and rows[0][2] not in repr(problems), "ID numbers never shown raw"
+
+
+@pytest.mark.parametrize("spelling", formats.MEMBERS.column("id_number").spellings())
+def test_a_members_id_number_is_checked_under_every_spelling(tmp_path, spelling):
+    header = [spelling if text == "证件号码" else text for text in bf.MEMBER_HEADER]
+    rows = _bad_id_rows([bf.member_row(1, position) for position in range(1, 5)], 3)
+    path = bf.write_table(tmp_path / "members.xlsx", header, rows, title="家庭成员")
+    [table] = read_file(path)
+    assert table.kind.name == "members"
+    rejected, problems = validate(table, path.name)
+    assert list(rejected) == [4, 5, 6]
+    assert sorted({(p.row, p.column) for p in problems if p.severity == ERROR}) == [(4, spelling), (5, spelling),
+                                                                                  (6, spelling)]
