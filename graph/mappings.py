@@ -16,19 +16,21 @@ def save_mapping(driver: neo4j.Driver, mapping: dict, database: str | None = Non
     return records[0]["mapping"]
 
 
-def delete_mapping(driver: neo4j.Driver, county_code: str, mapping_id: str, database: str | None = None) -> bool:
-    """Delete a county's mapping; False when the county has no such mapping."""
+def delete_mapping(driver: neo4j.Driver, county_code: str | None, mapping_id: str,
+                   database: str | None = None) -> bool:
+    """Delete a county's mapping (county None: whichever county's); False when there is no such mapping."""
     records, _, _ = driver.execute_query(
-        "MATCH (m:HeaderMapping {mapping_id: $mapping_id}) WHERE m.county_code = $county "
+        "MATCH (m:HeaderMapping {mapping_id: $mapping_id}) WHERE $county IS NULL OR m.county_code = $county "
         "WITH m, m.mapping_id AS gone DETACH DELETE m RETURN gone",
         mapping_id=mapping_id, county=county_code, database_=database)
     return bool(records)
 
 
-def county_mappings(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
-    """The mappings of the counties, by kind and header."""
+def county_mappings(driver: neo4j.Driver, county_codes: list[str] | None,
+                    database: str | None = None) -> list[dict]:
+    """The mappings of the counties (None: of every county), by county, kind and header."""
     records, _, _ = driver.execute_query(
-        f"MATCH (m:HeaderMapping) WHERE m.county_code IN $counties RETURN {MAPPING} AS mapping "
+        f"MATCH (m:HeaderMapping) WHERE $counties IS NULL OR m.county_code IN $counties RETURN {MAPPING} AS mapping "
         "ORDER BY m.county_code, m.kind, m.header_key",
-        counties=list(county_codes), database_=database, routing_=READ)
+        counties=None if county_codes is None else list(county_codes), database_=database, routing_=READ)
     return [record["mapping"] for record in records]

@@ -51,9 +51,10 @@ def _county(principal: Principal, county: str | None) -> str:
 
 
 def list_mappings(ctx: Context, principal: Principal, county: str | None = None) -> list[dict]:
-    """The county's saved mappings, each with the titles to show."""
+    """The county's saved mappings (an administrator naming none: every county's), with the titles to show."""
     require_role(principal, *STAFF)
-    found = queries.county_mappings(ctx.driver, [_county(principal, county)], ctx.database)
+    scoped = scoped_county(principal, county)
+    found = queries.county_mappings(ctx.driver, None if scoped is None else [scoped], ctx.database)
     for mapping in found:
         kind = KINDS.get(mapping["kind"])
         mapping["kind_title"] = kind.title if kind else mapping["kind"]
@@ -89,7 +90,8 @@ def save_mapping(ctx: Context, principal: Principal, kind_name: str, header: str
 
 
 def delete_mapping(ctx: Context, principal: Principal, mapping_id: str, county: str | None = None) -> None:
-    """Delete one of the county's mappings (NotFound when the county has none by that id)."""
+    """Delete one of the county's mappings (an administrator naming no county: any county's); NotFound when
+    there is none by that id."""
     require_role(principal, *STAFF)
-    if not queries.delete_mapping(ctx.driver, _county(principal, county), mapping_id, ctx.database):
+    if not queries.delete_mapping(ctx.driver, scoped_county(principal, county), mapping_id, ctx.database):
         raise NotFound.of("列对应")

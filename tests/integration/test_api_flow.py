@@ -133,6 +133,8 @@ def test_column_mappings_through_the_api_belong_to_the_bureaus_county(api):
     listed = api.get("/api/v1/column-mappings", as_="bureau_own").get_json()["items"]
     assert [item["mapping_id"] for item in listed] == [mapping["mapping_id"]]
     assert api.get("/api/v1/column-mappings", as_="bureau_other").get_json()["items"] == []
+    assert [item["mapping_id"] for item in api.get("/api/v1/column-mappings", as_="admin").get_json()["items"]] == [
+        mapping["mapping_id"]], "an administrator naming no county sees every county's"
     assert api.get(f"/api/v1/column-mappings?county={OWN_COUNTY}", as_="bureau_other").status_code == 403
     assert api.delete(f"/api/v1/column-mappings/{mapping['mapping_id']}", as_="bureau_other").status_code == 404
     recognised = api.post("/api/v1/column-mappings", as_="bureau_own", json={**body, "header": "企业名称"})

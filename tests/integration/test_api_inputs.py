@@ -53,7 +53,7 @@ def _request(api, world, method, path, location, name, value, as_="admin"):
         kwargs["json"] = {"note": value}
     if method == "POST" and path.endswith("/match-runs"):
         kwargs["json"] = {"county_code": value}
-    call = {"GET": api.get, "POST": api.post, "PATCH": api.patch}[method]
+    call = {"GET": api.get, "POST": api.post, "PATCH": api.patch, "DELETE": api.delete}[method]
     return call(filled, as_=as_, **kwargs)
 
 

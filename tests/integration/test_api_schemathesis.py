@@ -41,7 +41,10 @@ def test_operation_conforms(api_schema, world, path, method, role, mode):
     # A schema-valid upload may still be a PNG: the file's format is judged from its content (415),
     # and a schema-valid household cursor is opaque: only one the API issued is accepted (422 otherwise);
     # neither can a schema express. Every other check applies.
-    excluded = [positive_data_acceptance] if path == "/api/v1/uploads" else []
+    # Likewise a schema-valid column mapping may name a field of another file kind or a header already recognised,
+    # or (an administrator) no county: refused with 422 and the reason.
+    excluded = [positive_data_acceptance] if path in ("/api/v1/uploads", "/api/v1/column-mappings") and method == "POST" \
+        else []
 
     @given(case=operation.as_strategy(generation_mode=mode))
     @SETTINGS
