@@ -286,6 +286,12 @@ def make_members(households: pd.DataFrame, seed: int) -> pd.DataFrame:
     frame["work_status"] = np.where(working, "务工", None)
     frame["work_months"] = np.where(working, rng.integers(3, 13, m), 0)
     frame["work_place"] = np.where(working, rng.choice(WorkPlace.codes(), m, p=[0.2, 0.3, 0.25, 0.25]), None)
+    # Insurance from a stream of its own, so the rest is what it was before these columns were generated.
+    insured = _rng(seed, "insurance").random((m, 3))
+    frame["medical_insurance"] = insured[:, 0] < 0.99
+    frame["critical_illness_insurance"] = insured[:, 1] < 0.97
+    frame["pension_insurance"] = np.where(age >= 16, insured[:, 2] < 0.9, None)
+    frame["id_type"] = "居民身份证"
     return frame.drop(columns=["id_prefix", "serial"])
 
 
@@ -544,7 +550,9 @@ def to_bureau_tables(data: dict[str, pd.DataFrame], use_codes: bool) -> dict[str
         health=_label(members["health"], codes.Health, use_codes),
         labour_skill=_label(members["labour_skill"], codes.LabourSkill, use_codes),
         work_place=_label(members["work_place"], codes.WorkPlace, use_codes),
-        work_months=members["work_months"].where(members["work_months"] > 0).astype("Int64"))
+        work_months=members["work_months"].where(members["work_months"] > 0).astype("Int64"),
+        **{name: _flag(members[name], use_codes) for name in (
+            "medical_insurance", "critical_illness_insurance", "pension_insurance")})
     tables["enterprises"] = enterprises.assign(
         enterprise_type=_label(enterprises["enterprise_type"], codes.EnterpriseType, use_codes),
         industry=_joined(enterprises["industry_codes"], CODE_OF_INDUSTRY_NAME),

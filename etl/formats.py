@@ -165,6 +165,13 @@ MEMBERS = FileKind(
         Column("work_status", "务工状况", TEXT, False, ("务工情况",)),
         Column("work_months", "务工时间（月）", INTEGER, False, ("务工时间", "务工月数", "务工时间(月)"), minimum=0, maximum=12),
         Column("work_place", "务工地", CODE, False, ("务工地点", "务工区域"), codes.WorkPlace),
+        # Member exports' insurance columns (基本医疗有保障) and the kind of the ID document.
+        Column("medical_insurance", "是否参加城乡居民基本医疗保险", FLAG, False,
+               ("参加城乡居民基本医疗保险", "是否参加基本医疗保险", "是否参加医保", "基本医疗保险"), codes.YesNo),
+        Column("critical_illness_insurance", "是否参加大病保险", FLAG, False, ("参加大病保险", "大病保险"), codes.YesNo),
+        Column("pension_insurance", "是否参加城乡居民基本养老保险", FLAG, False,
+               ("参加城乡居民基本养老保险", "是否参加养老保险", "基本养老保险"), codes.YesNo),
+        Column("id_type", "证件类型", TEXT, False, ("证件种类",)),
     ),
     signature=("household_id", "id_number", "labour_skill"),
     key=("id_number",),

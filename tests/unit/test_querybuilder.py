@@ -234,7 +234,8 @@ def test_the_enterprise_projection_is_the_list_the_pages_always_read():
 def test_the_member_projection_never_carries_the_id_hash():
     assert qb.projection("Member", "m") == (
         "m {.member_id, .household_id, .name, .name_masked, .relation, .sex, .birth_year, .ethnicity, .education, "
-        ".school_status, .health, .labour_skill, .work_status, .work_months, .work_place}")
+        ".school_status, .health, .labour_skill, .work_status, .work_months, .work_place, .medical_insurance, "
+        ".critical_illness_insurance, .pension_insurance, .id_type}")
 
 
 def test_the_household_summary_is_generated_with_its_computed_entries():
