@@ -538,6 +538,7 @@ def to_bureau_tables(data: dict[str, pd.DataFrame], use_codes: bool) -> dict[str
         monitoring_category=_label(households["monitoring_category"], codes.MonitoringCategory, use_codes),
         dilapidated_house=_flag(households["dilapidated_house"], use_codes),
         risk_causes=_joined(households["risk_causes"], None if use_codes else codes.RiskCause.labels()),
+        natural_village=None, other_cause_2=None, other_cause_3=None,  # the other causes are listed in one column
         **{name: _flag(households[name], use_codes) for name in (
             "risk_removed", "housing_secure", "electricity", "drinking_water_difficult", "drinking_water_safe",
             "sanitary_toilet")},

@@ -98,25 +98,31 @@ HOUSEHOLDS = FileKind(
                ("户主身份证号", "户主身份证号码", "证件号码", "身份证号", "身份证号码", "公民身份号码"), personal=True),
         Column("province", "省", TEXT, False, ("省份", "province_name")),
         Column("prefecture", "市", TEXT, False, ("市（州）", "市(州)", "地市", "city", "prefecture_name")),
-        Column("county", "县", TEXT, False, ("县（市、区）", "县(市、区)", "县区", "county_name")),
+        Column("county", "县", TEXT, False, ("县（市、区）", "县(市、区)", "县(市、区、旗)", "县区", "county_name")),
         Column("township", "乡镇", TEXT, False, ("乡（镇）", "乡(镇)", "乡镇（街道）", "township_name")),
         Column("village", "行政村", TEXT, False, ("村", "村名", "village_name")),
+        Column("natural_village", "自然村", TEXT, False, ("自然村（组）", "村民小组", "组")),
         Column("village_code", "行政区划代码", REGION_CODE, True, ("村代码", "行政村代码", "所属行政区划代码", "区划代码")),
-        Column("phone", "联系电话", TEXT, False, ("电话", "手机号码", "telephone"), personal=True),
+        Column("phone", "联系电话", TEXT, False, ("电话", "手机号码", "户联系电话", "telephone"), personal=True),
         Column("attribute", "贫困户属性", CODE, False, ("户属性", "贫困属性"), codes.HouseholdAttribute),
-        Column("main_cause", "主要致贫原因", CODE, True, ("致贫原因", "主要致贫原因代码", "cause"), codes.PovertyCause),
+        Column("main_cause", "主要致贫原因", CODE, True, ("致贫原因", "主要致贫原因代码", "致贫原因1", "cause"),
+               codes.PovertyCause),
         Column("other_causes", "其他致贫原因", CODES, False, ("次要致贫原因",), codes.PovertyCause),
-        Column("household_size", "家庭人口数", INTEGER, False, ("家庭人口", "人口数", "size"), minimum=1, maximum=30),
+        # Registry exports list up to three causes in columns of their own: the second and third join other_causes.
+        Column("other_cause_2", "致贫原因2", CODE, False, ("第二致贫原因",), codes.PovertyCause),
+        Column("other_cause_3", "致贫原因3", CODE, False, ("第三致贫原因",), codes.PovertyCause),
+        Column("household_size", "家庭人口数", INTEGER, False, ("家庭人口", "人口数", "人数", "size"), minimum=1, maximum=30),
         Column("income_per_capita", "人均纯收入（元）", DECIMAL, False, ("人均纯收入", "人均纯收入(元)", "家庭人均纯收入"), minimum=0, maximum=200000),
         Column("poverty_status", "脱贫状态", CODE, False, ("贫困状态",), codes.PovertyStatus),
         Column("exit_year", "脱贫年度", YEAR, False, ("脱贫年份",)),
         Column("household_type", "户类型", CODE, False, (), codes.HouseholdType),
-        Column("monitoring_category", "监测对象类别", CODE, False, ("监测类别", "监测对象类型", "监测户类型"),
+        Column("monitoring_category", "监测对象类别", CODE, False,
+               ("监测类别", "监测对象类型", "监测户类型", "易返贫致贫户(监测对象)类型", "易返贫致贫户类型"),
                codes.MonitoringCategory),
         # Monitoring exports (防止返贫监测): up to five risks, when the risk was found and when it was removed.
         Column("risk_causes", "风险类型", CODES, False,
                ("致贫返贫风险", "返贫致贫风险", "风险类别", "主要风险类型", "致返贫风险"), codes.RiskCause),
-        Column("monitoring_since", "纳入监测时间", DATE, False, ("纳入监测日期", "监测识别时间", "识别监测时间")),
+        Column("monitoring_since", "纳入监测时间", DATE, False, ("纳入监测日期", "监测识别时间", "识别监测时间", "风险识别时间")),
         Column("risk_removed", "是否风险消除", FLAG, False, ("风险是否消除", "风险消除"), codes.YesNo),
         Column("risk_removed_date", "风险消除时间", DATE, False, ("风险消除日期",)),
         _area("arable_mu", "耕地面积（亩）", "耕地面积", "耕地面积(亩)", "耕地（亩）", "arable_land_mu"),
@@ -135,7 +141,8 @@ HOUSEHOLDS = FileKind(
                minimum=0, maximum=10000),
         Column("electricity", "是否通生活用电", FLAG, False, ("通生活用电", "是否通电"), codes.YesNo),
         Column("drinking_water_difficult", "饮水是否困难", FLAG, False, ("是否饮水困难",), codes.YesNo),
-        Column("drinking_water_safe", "饮水是否安全", FLAG, False, ("是否饮水安全", "安全饮水"), codes.YesNo),
+        Column("drinking_water_safe", "饮水是否安全", FLAG, False,
+               ("是否饮水安全", "安全饮水", "是否解决安全饮用水", "是否解决安全饮水"), codes.YesNo),
         Column("sanitary_toilet", "是否有卫生厕所", FLAG, False, ("有无卫生厕所", "卫生厕所"), codes.YesNo),
         Column("relocated", "是否易地扶贫搬迁户", FLAG, False, ("是否易地搬迁户", "易地搬迁户", "易地搬迁"), codes.YesNo),
         Column("has_leading_enterprise", "是否有龙头企业带动", FLAG, False, ("龙头企业带动",), codes.YesNo),
@@ -168,7 +175,8 @@ MEMBERS = FileKind(
         # Member exports' insurance columns (基本医疗有保障) and the kind of the ID document.
         Column("medical_insurance", "是否参加城乡居民基本医疗保险", FLAG, False,
                ("参加城乡居民基本医疗保险", "是否参加基本医疗保险", "是否参加医保", "基本医疗保险"), codes.YesNo),
-        Column("critical_illness_insurance", "是否参加大病保险", FLAG, False, ("参加大病保险", "大病保险"), codes.YesNo),
+        Column("critical_illness_insurance", "是否参加大病保险", FLAG, False, ("参加大病保险", "大病保险", "参加大病医疗"),
+               codes.YesNo),
         Column("pension_insurance", "是否参加城乡居民基本养老保险", FLAG, False,
                ("参加城乡居民基本养老保险", "是否参加养老保险", "基本养老保险"), codes.YesNo),
         Column("id_type", "证件类型", TEXT, False, ("证件种类",)),
@@ -255,6 +263,9 @@ PARTNERSHIPS = FileKind(
     key=("partnership_id",),
     node="Partnership",
 )
+
+# Headers that name no data (a spreadsheet's row numbers): listed as read-nothing, without a warning.
+ROW_NUMBER_HEADERS = frozenset({"序号", "行号", "编号序号"})
 
 KINDS: dict[str, FileKind] = {kind.name: kind for kind in (VILLAGES, HOUSEHOLDS, MEMBERS, ENTERPRISES, PROJECTS, PARTNERSHIPS)}
 # References must exist before the rows that point at them.

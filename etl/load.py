@@ -29,7 +29,8 @@ from tqdm import tqdm
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, scope, values
 from etl.limits import ReadLimits
-from etl.readers import CHUNK_ROWS, HeaderMappings, RawChunk, RawTable, ReadError, TableSource, open_tables
+from etl.readers import (CHUNK_ROWS, HeaderMappings, RawChunk, RawTable, ReadError, TableSource, normalise_header,
+                         open_tables)
 from etl.base_data import reference_tables
 from etl.report import write_report
 from etl.scope import county_scope
@@ -334,6 +335,7 @@ class Loader:
 
 
 COLUMN_IGNORED = "未识别的列，未加载 / column not recognised, not loaded"
+COLUMN_ROW_NUMBERS = "序号列，无需加载 / row numbers: nothing to load"
 COLUMN_MAPPED = "按本县保存的列对应读取 / read by the county's saved column mapping"
 COLUMN_DUPLICATE = "与前面的列同名（已按前一列读取），此列未加载 / names the same field as an earlier column: not loaded"
 COLUMN_PERSONAL = ("未识别的列含疑似身份证号码或手机号码：未加载，也不会保存 / unrecognised column holding ID or "
@@ -359,6 +361,10 @@ def account_for_columns(source: TableSource, file_label: str,
             column = source.kind.column(use.field)
             columns.append({"row": header_row, "header": use.header, "field": use.field,
                             "field_header": column.header, "note": COLUMN_MAPPED if use.mapped else None})
+            continue
+        if normalise_header(use.header) in formats.ROW_NUMBER_HEADERS and use.position not in personal:
+            columns.append({"row": header_row, "header": use.header, "field": None, "field_header": None,
+                            "note": COLUMN_ROW_NUMBERS, "warned": False})
             continue
         reason = COLUMN_PERSONAL if use.position in personal else COLUMN_DUPLICATE if use.duplicate else COLUMN_IGNORED
         columns.append({"row": header_row, "header": use.header, "field": None, "field_header": None, "note": reason})

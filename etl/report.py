@@ -39,10 +39,14 @@ def write_report(problems: list[Problem], path: Path, files=()) -> Path:
         for result in files:
             for column in getattr(result, "columns", ()):
                 if column["field"] is not None:
-                    writer.writerow([csv_safe(field) for field in (
-                        result.file, result.sheet or "", column["row"], column["header"], "", INFO,
-                        f"读作 {column['field_header']}（{column['field']}）/ read as {column['field']}"
-                        + (f"；{column['note']}" if column.get("note") else ""))])
+                    reason = (f"读作 {column['field_header']}（{column['field']}）/ read as {column['field']}"
+                              + (f"；{column['note']}" if column.get("note") else ""))
+                elif column.get("warned") is False:  # read nothing, and rightly so (row numbers): no warning
+                    reason = column["note"]
+                else:
+                    continue
+                writer.writerow([csv_safe(field) for field in (
+                    result.file, result.sheet or "", column["row"], column["header"], "", INFO, reason)])
         for problem in problems:
             writer.writerow([csv_safe(field) for field in (problem.file, problem.sheet or "", problem.row,
                                                              problem.column, problem.value, problem.severity,

@@ -98,11 +98,22 @@ def transform_households(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
     out["head_id_hash"] = values.hash_id_number(typed["head_id_number"], id_key)
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["industry_codes"], out["unknown_products"] = _industries(typed["products"])
+    out["other_causes"] = joined_causes(typed)
     out["active"] = True
     out["village_codes"] = singleton(typed["village_code"])
     out["township_name"] = typed["township"]
     out["village_name"] = typed["village"]
     return out
+
+
+def joined_causes(typed: pd.DataFrame) -> pd.Series:
+    """其他致贫原因 with the causes of 致贫原因2 / 致贫原因3 after it (each once, in that order)."""
+    more = [typed[name] for name in ("other_cause_2", "other_cause_3")]
+    if not any(column.notna().any() for column in more):
+        return typed["other_causes"]
+    return pd.Series([list(dict.fromkeys([*(listed if isinstance(listed, list) else []),
+                                          *(cause for cause in extra if isinstance(cause, str))]))
+                      for listed, *extra in zip(typed["other_causes"], *more)], index=typed.index, dtype=object)
 
 
 def transform_members(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:

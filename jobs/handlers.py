@@ -45,7 +45,7 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
               "warnings": f.warnings,
               "deactivated": f.deactivated, "error": f.error, "skipped": f.skipped, "same_as": f.same_as,
               "columns_ignored": [{"header": column["header"], "note": column["note"]}
-                                  for column in f.columns if column["field"] is None],
+                                  for column in f.columns if column["field"] is None and column.get("warned", True)],
               "columns_read": sum(1 for column in f.columns if column["field"] is not None),
               "columns_mapped": [{"header": column["header"], "field_header": column["field_header"]}
                                  for column in f.columns if column["field"] is not None and column["note"]]}

@@ -108,3 +108,25 @@ def test_a_members_id_number_is_checked_under_every_spelling(tmp_path, spelling)
     assert list(rejected) == [4, 5, 6]
     assert sorted({(p.row, p.column) for p in problems if p.severity == ERROR}) == [(4, spelling), (5, spelling),
                                                                                   (6, spelling)]
+
+
+def test_a_registry_household_export_is_read_whole_and_its_three_causes_joined(tmp_path):
+    header = ["序号", "县(市、区、旗)", "乡(镇)", "行政村", "自然村", "户编号", "户主", "证件号码", "人数", "行政区划代码",
+              "致贫原因1", "致贫原因2", "致贫原因3", "户联系电话", "易返贫致贫户(监测对象)类型", "风险识别时间",
+              "是否解决安全饮用水"]
+    row = ["1", "凤凰县", "廖家桥镇", "菖蒲塘村", "三组", "4331231012010001", "张三丰", bf.id_number("43312319800101001"),
+           "4", bf.VILLAGE, "因病", "缺技术", "因病", "13800001234", "边缘易致贫户", "2022-04-01", "是"]
+    bf.write_table(tmp_path / "export.csv", header, [row, row[:11] + ["", ""] + row[13:]])
+    [source] = open_tables(tmp_path / "export.csv")
+    assert source.kind.name == "households"
+    read_as = {use.header: use.field for use in source.column_uses}
+    assert read_as == {"序号": None, "县(市、区、旗)": "county", "乡(镇)": "township", "行政村": "village",
+                       "自然村": "natural_village", "户编号": "household_id", "户主": "head_name",
+                       "证件号码": "head_id_number", "人数": "household_size", "行政区划代码": "village_code",
+                       "致贫原因1": "main_cause", "致贫原因2": "other_cause_2", "致贫原因3": "other_cause_3",
+                       "户联系电话": "phone", "易返贫致贫户(监测对象)类型": "monitoring_category",
+                       "风险识别时间": "monitoring_since", "是否解决安全饮用水": "drinking_water_safe"}
+    typed = transform(formats.HOUSEHOLDS, source.whole().frame, b"key")
+    assert typed["other_causes"].tolist() == [["07", "01"], []], "the main cause is kept apart; each cause once"
+    assert typed["main_cause"].tolist() == ["01", "01"]
+    assert (typed["monitoring_category"].iloc[0], typed["monitoring_since"].iloc[0]) == ("02", "2022-04-01")
