@@ -143,23 +143,50 @@ def _warning_checks(column: Column) -> list[pa.Check]:
     return []
 
 
+def neither_given(kind: FileKind, column: Column) -> str:
+    """The error of a row that has neither a required value nor any of the columns that may stand in for it."""
+    others = [kind.column(name) for name in column.required_unless]
+    return (f"{column.header}与{'、'.join(other.header for other in others)}均为空，无法定位 / neither "
+            f"{column.name} nor {' / '.join(other.name for other in others)} given")
+
+
+def _given_by_one_of(kind: FileKind, column: Column) -> pa.Check:
+    """A row check: the column's value, or a value of one of the columns that may stand in for it (those the
+    file lacks count as empty)."""
+    names = (column.name, *column.required_unless)
+
+    def given(frame: pd.DataFrame) -> pd.Series:
+        missing = pd.Series(True, index=frame.index)
+        for name in names:
+            if name in frame.columns:
+                missing &= frame[name].isna().to_numpy()
+        return ~missing
+
+    # ignore_na=False: the rows to find are those whose cells are all missing.
+    return pa.Check(given, error=neither_given(kind, column), ignore_na=False)
+
+
 @lru_cache(maxsize=None)
 def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """The (errors, warnings) schemas of a file kind."""
     kind = formats.KINDS[kind_name]
-    error_columns, warning_columns = {}, {}
+    error_columns, warning_columns, row_checks = {}, {}, []
     for column in kind.columns:
         is_key = column.name in kind.key
+        # A column another may stand in for is checked row by row with them (_given_by_one_of).
+        always_required = column.required and not column.required_unless
         error_columns[column.name] = pa.Column(
-            nullable=not column.required,
-            required=column.required,
+            nullable=not always_required,
+            required=always_required,
             unique=is_key,
             report_duplicates="exclude_first",
             checks=_error_checks(kind, column),
         )
+        if column.required and column.required_unless:
+            row_checks.append(_given_by_one_of(kind, column))
         warning_columns[column.name] = pa.Column(nullable=True, required=False, checks=_warning_checks(column))
     return (
-        pa.DataFrameSchema(error_columns, strict=False, coerce=False, name=kind.name),
+        pa.DataFrameSchema(error_columns, checks=row_checks, strict=False, coerce=False, name=kind.name),
         pa.DataFrameSchema(warning_columns, strict=False, coerce=False, name=kind.name),
     )
 
@@ -179,12 +206,16 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         return errors.failure_cases
-    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index", "schema_context"])
 
 
 def check_required_columns(kind: FileKind, columns) -> None:
-    """ReadError naming the required columns a table lacks (the whole table is refused)."""
-    missing = [column.header for column in kind.columns if column.required and column.name not in set(columns)]
+    """ReadError naming the required columns a table lacks (the whole table is refused). A column another may
+    stand in for (Column.required_unless) is missing only when the table has none of them either."""
+    columns = set(columns)
+    missing = [column.header + "".join(f"（或{kind.column(name).header}）" for name in column.required_unless)
+               for column in kind.columns
+               if column.required and column.name not in columns and columns.isdisjoint(column.required_unless)]
     if missing:
         from etl.readers import ReadError
 
@@ -216,16 +247,28 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
     rejected: set[int] = set()
     # The checks read Arrow-backed text (etl/values.py): converted once here, not once per check.
     frame = table.frame.astype(values.ARROW_TEXT)
+    row_checks = {neither_given(kind, column): column for column in kind.columns if column.required_unless}
     for schema, severity in ((error_schema, ERROR), (warning_schema, WARNING)):
         cases = _failures(schema, frame)
-        broken = cases[cases["index"].isna() & (cases["schema_context"] == "Column")] if len(cases) else cases
+        broken = (cases[cases["index"].isna() & cases["schema_context"].isin(["Column", "DataFrameSchema"])]
+                  if len(cases) else cases)
         if len(broken):
             from etl.readers import ReadError
 
             # A check that raised checked nothing: refuse the table rather than load the column unchecked.
-            names = "、".join(sorted({kind.column(name).header for name in broken["column"]}))
+            names = "、".join(sorted({kind.column(name).header if isinstance(name, str) else row_checks[check].header
+                                     for name, check in zip(broken["column"], broken["check"])}))
             raise ReadError(f"校验程序无法检查列：{names} / validation could not check column(s): {names}")
         cases = cases[cases["index"].notna()]
+        # A row check fails once per column of the row: one problem per row, on the column it is about.
+        by_row = cases["schema_context"] == "DataFrameSchema"
+        for row_number, check in sorted(set(zip(cases.loc[by_row, "index"].astype(int), cases.loc[by_row, "check"]))):
+            column = row_checks[check]
+            header = next((table.headers[name] for name in (column.name, *column.required_unless)
+                           if name in table.headers), column.header)
+            problems.append(Problem(file_label, table.sheet, row_number, header, "", severity, check))
+            rejected.add(row_number)
+        cases = cases[~by_row]
         for case in cases.itertuples(index=False):
             column = kind.column(case.column)
             shown = shown_value(column, table.frame.at[case.index, case.column])
