@@ -8,52 +8,11 @@ import pytest
 
 from etl import address
 from etl.load import load_files
-from etl.readers import ReadError
 from etl.scope import OUTSIDE_SCOPE
 from etl.validate import ERROR, WARNING
 from tests.support import bureau_files as bf
-
-FENGHUANG, BAOJING = "433123000000", "433125000000"  # 凤凰县, 保靖县
-LIAOJIAQIAO, TUOJIANG, SHANJIANG = "433123101000", "433123102000", "433123103000"
-CHANGPUTANG, HEPING_L, HEPING_T, NANHUA = "433123101201", "433123101202", "433123102201", "433123102202"
-LAOJIAZHAI = "433123103201"  # known from the households file only
-
-BUREAU_HEADER = ["企业名称", "统一社会信用代码", "企业类型", "所属行业", "注册地址", "用工需求（人）", "利益联结方式"]
-# (row in the file, name, type, registered address); the title is row 1, the header row 2.
-DIRECTORY = [
-    (3, "凤凰县菖蒲塘猕猴桃专业合作社", "农民专业合作社", "湖南省湘西土家族苗族自治州凤凰县廖家桥镇菖蒲塘村"),
-    (4, "凤凰县南华茶业有限公司", "龙头企业", "凤凰县沱江镇南华村5组"),
-    (5, "凤凰县廖家桥果业有限公司", "县级龙头企业", "湖南省凤凰县廖家桥镇"),
-    (6, "凤凰县和平生猪养殖场", "家庭农场", "凤凰县和平村"),
-    (7, "凤凰县和平猕猴桃专业合作社", "合作社", "凤凰县廖家桥镇和平村"),
-    (8, "凤凰县阿拉营食品加工厂", "加工企业", "湖南省湘西土家族苗族自治州凤凰县阿拉营镇"),
-    (9, "长沙某某电商有限公司", "电商企业", "湖南省长沙市"),
-    (10, "凤凰县无名合作社", "合作社", ""),
-    (11, "朝阳区某某商贸有限公司", "其他企业", "朝阳区建国路88号"),
-    (12, "凤凰县老家寨苗绣扶贫车间", "扶贫车间", "凤凰县山江镇老家寨村"),
-    (13, "保靖县黄金茶有限公司", "省级龙头企业", "湖南省保靖县迁陵镇"),
-    (14, "凤凰县菖蒲塘果业合作社", "合作社", "凤凰县廖家桥乡菖蒲塘村"),
-]
-
-
-def _code(row: int) -> str:
-    return bf.credit_code(f"93433123MA4M{row:05d}")
-
-
-def _directory_rows():
-    return [[name, _code(row), kind, "猕猴桃", where, 12, "就业务工、订单收购"] for row, name, kind, where in DIRECTORY]
-
-
-def _regions(tmp_path):
-    """A villages file (townships 廖家桥镇 and 沱江镇, a 和平村 in each) and a households file naming a village no
-    villages file lists (山江镇老家寨村: created by the households file, with its township)."""
-    villages = bf.write_table(tmp_path / "villages.csv", bf.VILLAGE_HEADER, [
-        bf.village_row(CHANGPUTANG), bf.village_row(HEPING_L, name="和平村"),
-        bf.village_row(HEPING_T, name="和平村", township="沱江镇"), bf.village_row(NANHUA, name="南华村", township="沱江镇")])
-    household = bf.household_row(1, village=LAOJIAZHAI)
-    household[4:6] = ["山江镇", "老家寨村"]
-    households = bf.write_table(tmp_path / "households.csv", bf.HOUSEHOLD_HEADER, [household])
-    return [villages, households]
+from tests.support.located_files import (BAOJING, BUREAU_HEADER, CHANGPUTANG, FENGHUANG, HEPING_L, NANHUA, PLACES,
+                                         SHANJIANG, code, directory_rows, region_files)
 
 
 def _load(graph_db, settings, *paths, **options):
@@ -88,20 +47,6 @@ EXPECTED_PROBLEMS = [
      "name in the address fits several counties"),
     (13, "注册地址", "湖南省保靖县迁陵镇", WARNING, COUNTY_ONLY.format("保靖县")),
 ]
-# row → (region_code, county_code, location_source, the region it is LOCATED_IN)
-EXPECTED_PLACES = {
-    3: (CHANGPUTANG, FENGHUANG, address.FROM_VILLAGE),
-    4: (NANHUA, FENGHUANG, address.FROM_VILLAGE),
-    5: (LIAOJIAQIAO, FENGHUANG, address.FROM_TOWNSHIP),
-    6: (FENGHUANG, FENGHUANG, address.FROM_COUNTY),
-    7: (HEPING_L, FENGHUANG, address.FROM_VILLAGE),
-    8: (FENGHUANG, FENGHUANG, address.FROM_COUNTY),
-    12: (LAOJIAZHAI, FENGHUANG, address.FROM_VILLAGE),
-    13: (BAOJING, BAOJING, address.FROM_COUNTY),
-    14: (CHANGPUTANG, FENGHUANG, address.FROM_VILLAGE),
-}
-
-
 def _enterprises(graph_db):
     """credit code → (region_code, county_code, location_source, LOCATED_IN region, lon, lat, position_source)."""
     return {r["code"]: (r["region"], r["county"], r["source"], r["located_in"], r["lon"], r["lat"], r["position"])
@@ -117,24 +62,24 @@ COUNTY_POSITIONS = {FENGHUANG: (109.581083, 27.958081), BAOJING: (109.660559, 28
 @pytest.mark.parametrize("file_name", ["企业名录.csv", "企业名录.xlsx"])
 def test_a_bureau_enterprise_directory_without_region_codes_is_located_from_its_addresses(
         graph_db, test_settings, tmp_path, file_name):
-    directory = bf.write_table(tmp_path / file_name, BUREAU_HEADER, _directory_rows(), encoding="gbk",
+    directory = bf.write_table(tmp_path / file_name, BUREAU_HEADER, directory_rows(), encoding="gbk",
                                title="凤凰县农业产业化龙头企业及农民专业合作社名录")
-    result = _load(graph_db, test_settings, *_regions(tmp_path), directory)
+    result = _load(graph_db, test_settings, *region_files(tmp_path), directory)
     assert [(f.kind, f.rows_read, f.rows_loaded, f.rows_rejected, f.warnings, f.error) for f in result.files] == [
         ("villages", 4, 4, 0, 0, None), ("households", 1, 1, 0, 0, None), ("enterprises", 12, 9, 3, 5, None)]
     assert all(column["field"] for column in result.files[2].columns), "every column of the directory is read"
     assert _problems(result, file_name) == EXPECTED_PROBLEMS
     stored = _enterprises(graph_db)
-    assert stored == {_code(row): (region, county, source, region, *COUNTY_POSITIONS[county], "county")
-                      for row, (region, county, source) in EXPECTED_PLACES.items()}
+    assert stored == {code(row): (region, county, source, region, *COUNTY_POSITIONS[county], "county")
+                      for row, (region, county, source) in PLACES.items()}
     addresses = {r["code"]: r["address"] for r in _query(graph_db, "MATCH (e:Enterprise) RETURN e.credit_code AS code, "
                                                                    "e.address AS address")}
-    assert addresses[_code(3)] == "湖南省湘西土家族苗族自治州凤凰县廖家桥镇菖蒲塘村"
+    assert addresses[code(3)] == "湖南省湘西土家族苗族自治州凤凰县廖家桥镇菖蒲塘村"
 
 
 def test_a_file_with_neither_a_region_code_nor_an_address_column_is_refused_whole(graph_db, test_settings, tmp_path):
     header = [text for text in BUREAU_HEADER if text != "注册地址"]
-    rows = [[cell for position, cell in enumerate(row) if position != 4] for row in _directory_rows()]
+    rows = [[cell for position, cell in enumerate(row) if position != 4] for row in directory_rows()]
     result = _load(graph_db, test_settings, bf.write_table(tmp_path / "企业名录.csv", header, rows))
     [file] = result.files
     assert (file.rows_read, file.rows_loaded, file.error) == (
@@ -144,15 +89,15 @@ def test_a_file_with_neither_a_region_code_nor_an_address_column_is_refused_whol
 
 def test_a_code_given_wins_over_the_address_and_an_empty_code_is_located_from_it(graph_db, test_settings, tmp_path):
     header = ["统一社会信用代码", "企业名称", "主体类型", "行政区划代码", "经营地址"]
-    rows = [[_code(3), "甲", "合作社", NANHUA, "凤凰县廖家桥镇菖蒲塘村"],  # the code is where it is
-            [_code(4), "乙", "合作社", "", "凤凰县廖家桥镇菖蒲塘村"],
-            [_code(5), "丙", "合作社", "", ""]]
-    result = _load(graph_db, test_settings, *_regions(tmp_path), bf.write_table(tmp_path / "e.csv", header, rows))
+    rows = [[code(3), "甲", "合作社", NANHUA, "凤凰县廖家桥镇菖蒲塘村"],  # the code is where it is
+            [code(4), "乙", "合作社", "", "凤凰县廖家桥镇菖蒲塘村"],
+            [code(5), "丙", "合作社", "", ""]]
+    result = _load(graph_db, test_settings, *region_files(tmp_path), bf.write_table(tmp_path / "e.csv", header, rows))
     assert [(f.rows_read, f.rows_loaded, f.rows_rejected) for f in result.files][2] == (3, 2, 1)
     assert _problems(result, "e.csv") == [(4, "行政区划代码", "", ERROR, NEITHER)]
     assert {code: place[:4] for code, place in _enterprises(graph_db).items()} == {
-        _code(3): (NANHUA, FENGHUANG, address.FROM_CODE, NANHUA),
-        _code(4): (CHANGPUTANG, FENGHUANG, address.FROM_VILLAGE, CHANGPUTANG)}
+        code(3): (NANHUA, FENGHUANG, address.FROM_CODE, NANHUA),
+        code(4): (CHANGPUTANG, FENGHUANG, address.FROM_VILLAGE, CHANGPUTANG)}
 
 
 PROJECT_HEADER = ["项目编号", "项目名称", "产业类别", "资金来源", "资金规模（万元）", "建设地点", "联结方式"]
@@ -161,7 +106,7 @@ PROJECT_HEADER = ["项目编号", "项目名称", "产业类别", "资金来源"
 def test_projects_with_a_location_column_are_located_from_it(graph_db, test_settings, tmp_path):
     rows = [[f"XM{n}", f"项目{n}", "猕猴桃", "财政专项扶贫资金", "120", where, "订单收购"]
             for n, where in enumerate(["凤凰县沱江镇南华村", "凤凰县山江镇", "湖南省湘西州", "保靖县碗米坡镇"], start=1)]
-    result = _load(graph_db, test_settings, *_regions(tmp_path),
+    result = _load(graph_db, test_settings, *region_files(tmp_path),
                    bf.write_table(tmp_path / "projects.xlsx", PROJECT_HEADER, rows))
     assert [(f.kind, f.rows_read, f.rows_loaded, f.rows_rejected) for f in result.files][2] == ("projects", 4, 3, 1)
     assert _problems(result, "projects.xlsx") == [
@@ -180,19 +125,19 @@ def test_projects_with_a_location_column_are_located_from_it(graph_db, test_sett
 
 def test_a_located_county_goes_through_the_county_scope_again_when_rows_are_unchanged(
         graph_db, test_settings, tmp_path):
-    directory = bf.write_table(tmp_path / "企业名录.csv", BUREAU_HEADER, _directory_rows(), encoding="gbk",
+    directory = bf.write_table(tmp_path / "企业名录.csv", BUREAU_HEADER, directory_rows(), encoding="gbk",
                                title="企业名录")
-    _load(graph_db, test_settings, *_regions(tmp_path))
+    _load(graph_db, test_settings, *region_files(tmp_path))
     # 凤凰县's bureau: 保靖县's enterprise (row 13) is outside its county.
     first = _load(graph_db, test_settings, directory, allowed_counties=["433123"])
     [file] = first.files
     assert (file.rows_read, file.rows_loaded, file.rows_rejected, file.rows_unchanged) == (12, 8, 4, 0)
     assert [(p.row, p.column, p.value, p.reason) for p in first.problems if p.severity == ERROR and p.row == 13] == [
         (13, "行政区划代码", BAOJING, OUTSIDE_SCOPE)]
-    assert set(_enterprises(graph_db)) == {_code(row) for row in EXPECTED_PLACES if row != 13}
+    assert set(_enterprises(graph_db)) == {code(row) for row in PLACES if row != 13}
     # Again (another title: the file is read): the rows located at their village without a warning are unchanged
     # and inside the county their node was located in; the others are checked again.
-    updated = bf.write_table(tmp_path / "企业名录（更新）.csv", BUREAU_HEADER, _directory_rows(), encoding="gbk",
+    updated = bf.write_table(tmp_path / "企业名录（更新）.csv", BUREAU_HEADER, directory_rows(), encoding="gbk",
                              title="企业名录（更新）")
     again = _load(graph_db, test_settings, updated, allowed_counties=["433123"])
     [file] = again.files
@@ -205,23 +150,23 @@ def test_a_located_county_goes_through_the_county_scope_again_when_rows_are_unch
     assert (file.rows_read, file.rows_loaded, file.rows_rejected, file.rows_unchanged) == (12, 1, 11, 0)
     outside = sorted(p.row for p in second.problems if p.reason == OUTSIDE_SCOPE)
     assert outside == [3, 4, 5, 6, 7, 8, 12, 14]
-    assert _enterprises(graph_db)[_code(13)][:3] == (BAOJING, BAOJING, address.FROM_COUNTY)
+    assert _enterprises(graph_db)[code(13)][:3] == (BAOJING, BAOJING, address.FROM_COUNTY)
 
 
 def test_a_directory_loaded_again_skips_the_rows_located_exactly_and_checks_the_others_again(
         graph_db, test_settings, tmp_path):
-    directory = bf.write_table(tmp_path / "企业名录.csv", BUREAU_HEADER, _directory_rows(), encoding="gbk",
+    directory = bf.write_table(tmp_path / "企业名录.csv", BUREAU_HEADER, directory_rows(), encoding="gbk",
                                title="企业名录")
-    _load(graph_db, test_settings, *_regions(tmp_path), directory)
+    _load(graph_db, test_settings, *region_files(tmp_path), directory)
     # 阿拉营镇 becomes known (a villages file of it): the enterprise placed at its county now finds it.
     more = bf.write_table(tmp_path / "more.csv", bf.VILLAGE_HEADER,
                           [bf.village_row("433123104201", name="舒家塘村", township="阿拉营镇")])
     # The same rows under another title: not the same file (it is read), the same rows (their source hashes).
-    updated = bf.write_table(tmp_path / "企业名录（更新）.csv", BUREAU_HEADER, _directory_rows(), encoding="gbk",
+    updated = bf.write_table(tmp_path / "企业名录（更新）.csv", BUREAU_HEADER, directory_rows(), encoding="gbk",
                              title="企业名录（更新）")
     again = _load(graph_db, test_settings, more, updated)
     file = again.files[1]
     # Rows 3, 7, 12, 14 were located at their village with no warning: unchanged. Rows with a warning (or rejected)
     # are checked again.
     assert (file.rows_read, file.rows_loaded, file.rows_rejected, file.rows_unchanged) == (12, 9, 3, 4)
-    assert _enterprises(graph_db)[_code(8)][:4] == ("433123104000", FENGHUANG, address.FROM_TOWNSHIP, "433123104000")
+    assert _enterprises(graph_db)[code(8)][:4] == ("433123104000", FENGHUANG, address.FROM_TOWNSHIP, "433123104000")
