@@ -12,7 +12,8 @@ names of the townships and villages known in that county. An address is located
 - nowhere: no county (only a province or prefecture, a county name several counties bear, or nothing cpca
   knows): the row is rejected.
 
-cpca runs once per chunk on its distinct addresses, the names of a county are searched with one pattern.
+cpca runs once per chunk on its distinct addresses; the known names are asked for once per chunk (the counties
+found) and tried at each position of an address only when they start with the two characters there.
 """
 import re
 from collections.abc import Callable
@@ -197,7 +198,8 @@ def locate(addresses: pd.Series, known_regions: KnownRegions) -> pd.DataFrame:
     distinct = list(dict.fromkeys(addresses.tolist()))
     counties = find_counties(distinct)
     located = counties[counties["county_code"].notna()]
-    known = known_regions(sorted(set(located["county_code"])))
+    known = (known_regions(sorted(set(located["county_code"]))) if len(located)
+             else pd.DataFrame(columns=["code", "name", "level"]))
     places = match_places(located, known)
     table = counties.join(places, how="left")
     rows = table.reindex(addresses.tolist())
