@@ -13,6 +13,7 @@ mobile number in free text is masked before it is stored (the row loads, with a 
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -150,30 +151,35 @@ def neither_given(kind: FileKind, column: Column) -> str:
             f"{column.name} nor {' / '.join(other.name for other in others)} given")
 
 
-def _given_by_one_of(kind: FileKind, column: Column) -> pa.Check:
-    """A row check: the column's value, or a value of one of the columns that may stand in for it (those the
-    file lacks count as empty)."""
-    names = (column.name, *column.required_unless)
-
-    def given(frame: pd.DataFrame) -> pd.Series:
-        missing = pd.Series(True, index=frame.index)
+def _neither_given_problems(table, file_label: str) -> list[Problem]:
+    """An error for each row without a value in a column required unless another is given (Column.required_unless)
+    and without a value in any of those (columns the file lacks count as empty); the problem is on the first of
+    them the file has. Checked here, on whole columns, rather than as a pandera row check, which would report
+    each failing row once per column of the file."""
+    kind, frame = table.kind, table.frame
+    problems = []
+    for column in kind.columns:
+        if not (column.required and column.required_unless):
+            continue
+        names = (column.name, *column.required_unless)
+        missing = np.ones(len(frame), dtype=bool)
         for name in names:
             if name in frame.columns:
                 missing &= frame[name].isna().to_numpy()
-        return ~missing
-
-    # ignore_na=False: the rows to find are those whose cells are all missing.
-    return pa.Check(given, error=neither_given(kind, column), ignore_na=False)
+        header = next((table.headers[name] for name in names if name in table.headers), column.header)
+        problems += [Problem(file_label, table.sheet, int(row_number), header, "", ERROR, neither_given(kind, column))
+                     for row_number in frame.index[missing]]
+    return problems
 
 
 @lru_cache(maxsize=None)
 def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """The (errors, warnings) schemas of a file kind."""
     kind = formats.KINDS[kind_name]
-    error_columns, warning_columns, row_checks = {}, {}, []
+    error_columns, warning_columns = {}, {}
     for column in kind.columns:
         is_key = column.name in kind.key
-        # A column another may stand in for is checked row by row with them (_given_by_one_of).
+        # A column another may stand in for is checked row by row with them (_neither_given_problems).
         always_required = column.required and not column.required_unless
         error_columns[column.name] = pa.Column(
             nullable=not always_required,
@@ -182,11 +188,9 @@ def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
             report_duplicates="exclude_first",
             checks=_error_checks(kind, column),
         )
-        if column.required and column.required_unless:
-            row_checks.append(_given_by_one_of(kind, column))
         warning_columns[column.name] = pa.Column(nullable=True, required=False, checks=_warning_checks(column))
     return (
-        pa.DataFrameSchema(error_columns, checks=row_checks, strict=False, coerce=False, name=kind.name),
+        pa.DataFrameSchema(error_columns, strict=False, coerce=False, name=kind.name),
         pa.DataFrameSchema(warning_columns, strict=False, coerce=False, name=kind.name),
     )
 
@@ -206,14 +210,15 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         return errors.failure_cases
-    return pd.DataFrame(columns=["column", "check", "failure_case", "index", "schema_context"])
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
 
 
 def check_required_columns(kind: FileKind, columns) -> None:
     """ReadError naming the required columns a table lacks (the whole table is refused). A column another may
     stand in for (Column.required_unless) is missing only when the table has none of them either."""
     columns = set(columns)
-    missing = [column.header + "".join(f"（或{kind.column(name).header}）" for name in column.required_unless)
+    missing = [column.header + (f"（或{'、'.join(kind.column(name).header for name in column.required_unless)}）"
+                                if column.required_unless else "")
                for column in kind.columns
                if column.required and column.name not in columns and columns.isdisjoint(column.required_unless)]
     if missing:
@@ -247,28 +252,16 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
     rejected: set[int] = set()
     # The checks read Arrow-backed text (etl/values.py): converted once here, not once per check.
     frame = table.frame.astype(values.ARROW_TEXT)
-    row_checks = {neither_given(kind, column): column for column in kind.columns if column.required_unless}
     for schema, severity in ((error_schema, ERROR), (warning_schema, WARNING)):
         cases = _failures(schema, frame)
-        broken = (cases[cases["index"].isna() & cases["schema_context"].isin(["Column", "DataFrameSchema"])]
-                  if len(cases) else cases)
+        broken = cases[cases["index"].isna() & (cases["schema_context"] == "Column")] if len(cases) else cases
         if len(broken):
             from etl.readers import ReadError
 
             # A check that raised checked nothing: refuse the table rather than load the column unchecked.
-            names = "、".join(sorted({kind.column(name).header if isinstance(name, str) else row_checks[check].header
-                                     for name, check in zip(broken["column"], broken["check"])}))
+            names = "、".join(sorted({kind.column(name).header for name in broken["column"]}))
             raise ReadError(f"校验程序无法检查列：{names} / validation could not check column(s): {names}")
         cases = cases[cases["index"].notna()]
-        # A row check fails once per column of the row: one problem per row, on the column it is about.
-        by_row = cases["schema_context"] == "DataFrameSchema"
-        for row_number, check in sorted(set(zip(cases.loc[by_row, "index"].astype(int), cases.loc[by_row, "check"]))):
-            column = row_checks[check]
-            header = next((table.headers[name] for name in (column.name, *column.required_unless)
-                           if name in table.headers), column.header)
-            problems.append(Problem(file_label, table.sheet, row_number, header, "", severity, check))
-            rejected.add(row_number)
-        cases = cases[~by_row]
         for case in cases.itertuples(index=False):
             column = kind.column(case.column)
             shown = shown_value(column, table.frame.at[case.index, case.column])
@@ -276,5 +269,8 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
                                     shown, severity, _reasons(column, case.check)))
             if severity == ERROR:
                 rejected.add(int(case.index))
+    neither = _neither_given_problems(table, file_label)
+    problems += neither
+    rejected.update(problem.row for problem in neither)
     problems.sort(key=lambda problem: (problem.row, problem.column))
     return pd.Index(sorted(rejected), name="row"), problems
