@@ -385,6 +385,7 @@ def make_projects(enterprises: pd.DataFrame, counties: list[str], n: int, seed: 
     industry = [rng.choice(county_industries(c)) for c in county_of]
     frame["industry"] = [CODE_OF_INDUSTRY_NAME[i] for i in industry]
     frame["name"] = [f"{divisions.division(c)['name']}{CODE_OF_INDUSTRY_NAME[i]}产业基地建设项目" for c, i in zip(county_of, industry)]
+    frame["address"] = [f"{divisions.division(c)['name']}{CODE_OF_INDUSTRY_NAME[i]}产业基地" for c, i in zip(county_of, industry)]
     frame["fund_source"] = rng.choice(["财政专项扶贫资金", "涉农整合资金", "东西部协作资金", "社会帮扶资金"], n, p=[0.5, 0.3, 0.1, 0.1])
     frame["budget_wan"] = np.round(rng.lognormal(np.log(150), 0.8, n), 1)
     grouped = enterprises.groupby("county_code")

@@ -5,7 +5,8 @@
 When the target is the local Neo4j this project runs (graph/server.py) and its database is empty, rows
 need not go through Cypher one transaction at a time. Every row is still read, checked and transformed
 chunk by chunk by the same Loader as an online load (etl/load.py) — the same problems, counts and report —
-but references are checked against the keys this load has written (nothing else exists), and rows go to
+but references are checked against the keys this load has written (nothing else exists), addresses are
+located among the townships and villages it has written, and rows go to
 CSV files. The read state pages read (graph/readstate.py) is computed from those files and added to the
 household and region rows, so `neo4j-admin database import full` writes the whole store in one pass. Then the
 server starts again, constraints and indexes are built (graph/schema.py) and the load runs are marked
@@ -193,6 +194,9 @@ class BulkLoader(Loader):
         super().__init__(driver, settings, progress, None, **({"chunk_rows": chunk_rows} if chunk_rows else {}))
         self.files = files
         self.keys: dict[str, set[str]] = defaultdict(set)
+        # county prefix (6 digits) → township / village code → (name, level) of the regions written so far: an
+        # address is located among them (known_regions), as the online path does among the graph's.
+        self.region_names: dict[str, dict[str, tuple[str, str]]] = defaultdict(dict)
         self.workers = workers if workers is not None else min(os.cpu_count() or 1, MAX_WORKERS)
         self.chunks_sent = 0
         self.worker_peak_kb = 0
@@ -209,14 +213,17 @@ class BulkLoader(Loader):
         props = props.assign(row_hash=(row_hashes(props, rels) if hashes is None else hashes.to_numpy()))
         if label in REFERENCED:
             self.keys[label].update(key.tolist())
+        if label == "Region" and {"name", "level"} <= set(props.columns):
+            self.remember_regions(key.tolist(), props["name"].tolist(), props["level"].tolist())
         # As the online write MATCHes its targets, a relationship to a node that does not exist is not drawn.
         self.files.add_nodes(label, key, props, rels, known=self.keys)
 
     def chunk_outcomes(self, source, file_label: str, full: bool, state, conditions: str):
         """Chunks checked, transformed and written to the import's files by `workers` processes side by side
         (the server is idle: nothing is written to it until the import), taken back in file order. The keys
-        and regions written so far reach the workers as they were when the table started (forked): a table
-        never refers to its own rows, and each worker adds the regions its chunk creates."""
+        and regions written so far (and the regions' names, which addresses are located among) reach the workers
+        as they were when the table started (forked): a table never refers to its own rows, and each worker adds
+        the regions its chunk creates."""
         if self.workers < 2:
             yield from super().chunk_outcomes(source, file_label, full, state, conditions)
             return
@@ -228,6 +235,7 @@ class BulkLoader(Loader):
             future, triage = pending.popleft()
             outcome = future.result()
             self.keys[label].update(outcome.keys)
+            self.remember_regions(*outcome.regions)
             self.write_missing_regions(outcome.region_rows)
             self.files.merge(outcome.files)
             self.worker_peak_kb = max(self.worker_peak_kb, outcome.peak_kb)
@@ -253,6 +261,18 @@ class BulkLoader(Loader):
     def existing_keys(self, label: str, keys: list[str]) -> set[str]:
         return self.keys[label].intersection(keys)
 
+    def known_regions(self, county_codes: list[str]) -> pd.DataFrame:
+        found = [(code, name, level) for county in sorted({code[:6] for code in county_codes})
+                 for code, (name, level) in self.region_names.get(county, {}).items()]
+        return pd.DataFrame(found, columns=regions.COLUMNS)
+
+    def remember_regions(self, codes: list[str], names: list, levels: list) -> None:
+        """Keep the names of townships and villages written (the first written of a code is the one kept, as
+        online a region once created keeps its properties)."""
+        for code, name, level in zip(codes, names, levels):
+            if level in ("township", "village"):
+                self.region_names[code[:6]].setdefault(code, (name, level))
+
     def new_hashes(self, label: str, hashes: list[str]) -> set[str]:
         return set(hashes)  # an empty database holds no row yet
 
@@ -265,6 +285,7 @@ class BulkLoader(Loader):
         keys = pd.Series([row["code"] for row in fresh])
         props = pd.DataFrame([row["props"] for row in fresh])
         self.keys["Region"].update(keys)  # before the parents: a village's township may come in the same rows
+        self.remember_regions(keys.tolist(), props["name"].tolist(), props["level"].tolist())
         parents = pd.Series([[row["parent_code"]] if row["parent_code"] in self.keys["Region"] else [] for row in fresh])
         self.files.add_nodes("Region", keys, props, {"PART_OF": parents})  # no row_hash: no file row wrote them
 
@@ -281,6 +302,7 @@ class ChunkOutcome:
     problems: list
     keys: list[str]
     region_rows: list[dict]
+    regions: tuple[list, list, list]  # (codes, names, levels) of the Region rows it wrote (a villages file's)
     files: ImportFiles
     peak_kb: int
 
@@ -301,7 +323,9 @@ def _check_and_write(first_number: int, rows: list[list[str]], triage, file_labe
     if len(checked):
         loader.write_rows(node, checked, row_hashes, source, file_label)
     keys = checked[node.key].tolist() if node.label in REFERENCED else []
-    return ChunkOutcome(blank, len(checked), problems, keys, region_rows, loader.files,
+    written = ((keys, checked["name"].tolist(), checked["level"].tolist()) if node.label == "Region"
+               else ([], [], []))
+    return ChunkOutcome(blank, len(checked), problems, keys, region_rows, written, loader.files,
                         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 

@@ -32,6 +32,9 @@ class Column:
     personal: bool = False  # personal information: never written raw to reports or logs
     # values accepted with a warning (value as written → reason): e.g. a label that leaves out part of the code
     warn_values: tuple[tuple[str, str], ...] = ()
+    # a required column that may be missing (or empty in a row) when one of these columns is given instead
+    # (a region code where an address says where the row is: etl/regions.py locates it)
+    required_unless: tuple[str, ...] = ()
 
     def spellings(self) -> tuple[str, ...]:
         """Every header text that names this column."""
@@ -195,7 +198,8 @@ ENTERPRISES = FileKind(
         Column("enterprise_type", "主体类型", CODE, True, ("企业类型", "经营主体类型", "type"), codes.EnterpriseType,
                warn_values=(("龙头企业", "龙头企业未注明级别，按县级龙头企业加载 / leading enterprise without its level: "
                                         "loaded as county level"),)),
-        Column("region_code", "行政区划代码", REGION_CODE, True, ("所在地区划代码", "区划代码", "所在地代码")),
+        Column("region_code", "行政区划代码", REGION_CODE, True, ("所在地区划代码", "区划代码", "所在地代码"),
+               required_unless=("address",)),
         Column("address", "地址", TEXT, False, ("注册地址", "经营地址")),
         Column("lon", "经度", DECIMAL, False, ("longitude", "lng"), minimum=73, maximum=136),
         Column("lat", "纬度", DECIMAL, False, ("latitude",), minimum=3, maximum=54),
@@ -227,7 +231,9 @@ PROJECTS = FileKind(
     (
         Column("project_id", "项目编号", TEXT, True, ("项目代码", "project_code")),
         Column("name", "项目名称", TEXT, True, ("project_name",)),
-        Column("region_code", "行政区划代码", REGION_CODE, True, ("项目所在地区划代码", "区划代码")),
+        Column("region_code", "行政区划代码", REGION_CODE, True, ("项目所在地区划代码", "区划代码"),
+               required_unless=("address",)),
+        Column("address", "项目地点", TEXT, False, ("建设地点", "实施地点", "项目地址", "项目所在地", "地址")),
         Column("industry", "产业类别", LIST, False, ("所属产业", "项目类别")),
         Column("fund_source", "资金来源", TEXT, False, ()),
         Column("budget_wan", "资金规模（万元）", DECIMAL, False, ("资金规模", "总投资（万元）", "项目资金（万元）"), minimum=0, maximum=10000000),

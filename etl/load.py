@@ -269,7 +269,12 @@ class Loader:
         blank = int(triage.to_check.sum()) - len(changed.frame)  # blank lines are no rows
         rejected, validation_problems = validate(changed, file_label)
         problems += validation_problems
-        rows = transform(kind, changed.frame.drop(index=rejected), self.settings.id_hash_secret())
+        valid, located_by, location_problems = regions.locate_by_address(
+            self.known_regions, kind.name, changed.frame.drop(index=rejected), changed, file_label)
+        problems += location_problems
+        rows = transform(kind, valid, self.settings.id_hash_secret())
+        if "location_source" in rows.columns:
+            rows["location_source"] = located_by
         rows, scope_problems = self.check_scope(kind, rows, changed, file_label)
         problems += scope_problems
         problems += references.unknown_product_warnings(rows, changed, file_label)
@@ -313,6 +318,11 @@ class Loader:
     def existing_keys(self, label: str, keys: list[str]) -> set[str]:
         """The keys among keys for which a node of label exists (rows refer to them)."""
         return loading.existing_keys(self.driver, label, keys, self.database)
+
+    def known_regions(self, county_codes: list[str]) -> pd.DataFrame:
+        """The townships and villages known in these counties (code, name, level): an address is located among
+        them by name (etl/address.py)."""
+        return pd.DataFrame(loading.region_names(self.driver, county_codes, self.database), columns=regions.COLUMNS)
 
     def new_hashes(self, label: str, hashes: list[str]) -> set[str]:
         """The source-row hashes among hashes that no node of label carries (the others are loaded, unchanged)."""

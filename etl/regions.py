@@ -2,16 +2,21 @@
 
 Households and villages name townships and villages that cpca does not list; they are created
 (only where none exists yet, so a villages file's own coordinates are kept) before the rows that
-point at them. An enterprise is linked to the most precise region already known: its village,
-else its township, else its county.
+point at them. An enterprise or project without a region code is located from its address
+(etl/address.py: the county by cpca, the township and village by the names of those known). An
+enterprise is linked to the most precise region already known: its village, else its township,
+else its county.
 """
 import neo4j
 import pandas as pd
 
+from etl import address
 from etl.readers import RawTable
 from etl.base_data import base_regions
-from etl.validate import WARNING, Problem
+from etl.validate import ERROR, WARNING, Problem
 from graph import loading
+
+COLUMNS = ["code", "name", "level"]
 
 PARENT_REGION = "乡镇/村代码尚未加载，已关联到上级区划 / region not loaded yet, linked to its parent"
 
@@ -40,6 +45,35 @@ def missing_region_rows(kind_name: str, rows: pd.DataFrame) -> list[dict]:
                           "lon": _plain(lon), "lat": _plain(lat), "position_source": "county"},
             })
     return region_rows
+
+
+def locate_by_address(known_regions: address.KnownRegions, kind_name: str, frame: pd.DataFrame, table: RawTable,
+                      file_label: str) -> tuple[pd.DataFrame, pd.Series, list[Problem]]:
+    """Rows of a validated table (its text cells) without a region code, located from their address: the rows
+    with the code they are located at filled in (those that cannot be located left out: an error each), how
+    each row was located (address.FROM_CODE …) and the problems (a warning for a place less precise than a
+    village). known_regions(county codes) answers the townships and villages known in those counties."""
+    sources = pd.Series(address.FROM_CODE, index=frame.index, dtype=object)
+    if kind_name not in ("enterprises", "projects") or "address" not in frame.columns:
+        return frame, sources, []
+    codes = frame["region_code"] if "region_code" in frame.columns else pd.Series(pd.NA, index=frame.index,
+                                                                                 dtype="string")
+    wanted = codes.isna() & frame["address"].notna()
+    if not wanted.any():
+        return frame, sources, []
+    located = address.locate(frame.loc[wanted, "address"].astype(str), known_regions)
+    header = table.headers.get("address", table.kind.column("address").header)
+    problems = [Problem(file_label, table.sheet, int(row_number), header, frame.at[row_number, "address"],
+                        ERROR if isinstance(error, str) else WARNING, error if isinstance(error, str) else warning)
+                for row_number, error, warning in zip(located.index, located["error"], located["warning"])
+                if isinstance(error, str) or isinstance(warning, str)]
+    placed = located[located["code"].notna()]
+    frame = frame.drop(index=located.index[located["code"].isna()])
+    frame = frame.assign(region_code=codes.astype("string"))
+    frame.loc[placed.index, "region_code"] = placed["code"].astype("string")
+    sources = sources.loc[frame.index]
+    sources.loc[placed.index] = placed["source"]
+    return frame, sources, problems
 
 
 def create_missing_regions(driver: neo4j.Driver, database: str | None, batch_size: int,

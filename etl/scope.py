@@ -102,7 +102,16 @@ def unchanged_rows_outside(driver: neo4j.Driver, database: str | None, allowed: 
         outside_here = found.map(lambda counties: isinstance(counties, set) and not (counties and counties <= allowed))
         reason = HOUSEHOLD_OUTSIDE_SCOPE
     else:
-        counties = values.pad_region_code(frame[column]).str[:6] + "000000"
+        codes = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+        counties = (values.pad_region_code(codes).str[:6] + "000000").astype(object)
+        located = codes.isna().to_numpy()  # located from its address when written: its node holds that county
+        if located.any():
+            node = node_type(kind.node)
+            keys = frame.loc[located, kind.key[0]]
+            if kind.column(kind.key[0]).type == formats.CREDIT_CODE:
+                keys = keys.str.upper()  # as transform stores it
+            stored = loading.stored_counties(driver, node.label, sorted(set(keys.dropna())), database)
+            counties[located] = keys.map(lambda key: min(stored.get(key) or {""}), na_action="ignore").to_numpy()
         outside_here = ~counties.isin(sorted(allowed))
         reason = OUTSIDE_SCOPE
     outside[np.flatnonzero(unchanged)[outside_here.astype(bool).to_numpy()]] = True

@@ -11,6 +11,7 @@ from core import codes, geography
 from core.industries import industry_code
 from core.mechanisms import CAPACITY
 from etl import formats, values
+from etl.address import FROM_CODE
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -148,6 +149,7 @@ def transform_enterprises(typed: pd.DataFrame) -> pd.DataFrame:
     out["credit_check_ok"] = values.credit_check_char_ok(typed["credit_code"])
     _position(out, typed, typed["region_code"])
     out["region_codes"] = singleton(typed["region_code"])
+    out["location_source"] = FROM_CODE  # a row located from its address says so (etl/regions.py)
     return out
 
 
@@ -181,6 +183,7 @@ def transform_projects(typed: pd.DataFrame) -> pd.DataFrame:
     out["industry_codes"], out["unknown_products"] = _industries(typed["industry"])
     out["county_codes"] = singleton(out["county_code"])
     out["implementer_codes"] = singleton(typed["implementer_credit_code"])
+    out["location_source"] = FROM_CODE  # a row located from its address says so (etl/regions.py)
     return out
 
 

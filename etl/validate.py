@@ -13,6 +13,7 @@ mobile number in free text is masked before it is stored (the row loads, with a 
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -143,6 +144,34 @@ def _warning_checks(column: Column) -> list[pa.Check]:
     return []
 
 
+def neither_given(kind: FileKind, column: Column) -> str:
+    """The error of a row that has neither a required value nor any of the columns that may stand in for it."""
+    others = [kind.column(name) for name in column.required_unless]
+    return (f"{column.header}与{'、'.join(other.header for other in others)}均为空，无法定位 / neither "
+            f"{column.name} nor {' / '.join(other.name for other in others)} given")
+
+
+def _neither_given_problems(table, file_label: str) -> list[Problem]:
+    """An error for each row without a value in a column required unless another is given (Column.required_unless)
+    and without a value in any of those (columns the file lacks count as empty); the problem is on the first of
+    them the file has. Checked here, on whole columns, rather than as a pandera row check, which would report
+    each failing row once per column of the file."""
+    kind, frame = table.kind, table.frame
+    problems = []
+    for column in kind.columns:
+        if not (column.required and column.required_unless):
+            continue
+        names = (column.name, *column.required_unless)
+        missing = np.ones(len(frame), dtype=bool)
+        for name in names:
+            if name in frame.columns:
+                missing &= frame[name].isna().to_numpy()
+        header = next((table.headers[name] for name in names if name in table.headers), column.header)
+        problems += [Problem(file_label, table.sheet, int(row_number), header, "", ERROR, neither_given(kind, column))
+                     for row_number in frame.index[missing]]
+    return problems
+
+
 @lru_cache(maxsize=None)
 def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     """The (errors, warnings) schemas of a file kind."""
@@ -150,9 +179,11 @@ def schemas(kind_name: str) -> tuple[pa.DataFrameSchema, pa.DataFrameSchema]:
     error_columns, warning_columns = {}, {}
     for column in kind.columns:
         is_key = column.name in kind.key
+        # A column another may stand in for is checked row by row with them (_neither_given_problems).
+        always_required = column.required and not column.required_unless
         error_columns[column.name] = pa.Column(
-            nullable=not column.required,
-            required=column.required,
+            nullable=not always_required,
+            required=always_required,
             unique=is_key,
             report_duplicates="exclude_first",
             checks=_error_checks(kind, column),
@@ -183,8 +214,13 @@ def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def check_required_columns(kind: FileKind, columns) -> None:
-    """ReadError naming the required columns a table lacks (the whole table is refused)."""
-    missing = [column.header for column in kind.columns if column.required and column.name not in set(columns)]
+    """ReadError naming the required columns a table lacks (the whole table is refused). A column another may
+    stand in for (Column.required_unless) is missing only when the table has none of them either."""
+    columns = set(columns)
+    missing = [column.header + (f"（或{'、'.join(kind.column(name).header for name in column.required_unless)}）"
+                                if column.required_unless else "")
+               for column in kind.columns
+               if column.required and column.name not in columns and columns.isdisjoint(column.required_unless)]
     if missing:
         from etl.readers import ReadError
 
@@ -233,5 +269,8 @@ def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:
                                     shown, severity, _reasons(column, case.check)))
             if severity == ERROR:
                 rejected.add(int(case.index))
+    neither = _neither_given_problems(table, file_label)
+    problems += neither
+    rejected.update(problem.row for problem in neither)
     problems.sort(key=lambda problem: (problem.row, problem.column))
     return pd.Index(sorted(rejected), name="row"), problems

@@ -80,6 +80,16 @@ def new_row_hashes(driver: neo4j.Driver, label: str, hashes: list[str], database
             for value in record["new"]}
 
 
+def region_names(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[list]:
+    """[code, name, level] of the townships and villages under these counties (12-digit codes), so that an
+    address can be located by the names they bear (etl/address.py). Read by code prefix, on the key's index."""
+    query = ("UNWIND $prefixes AS prefix MATCH (r:Region) WHERE r.code STARTS WITH prefix "
+             "AND r.level IN ['township', 'village'] RETURN collect([r.code, r.name, r.level]) AS found")
+    prefixes = sorted({code[:6] for code in county_codes})
+    return [found for record in _one_record_per_chunk(driver, query, "prefixes", prefixes, database)
+            for found in record["found"]]
+
+
 # How the county of an existing node is found: its own county_code, or that of its household
 # (by relationship and by the household_id it stores, so a node that lost its link still has a county).
 _COUNTY_OF = {

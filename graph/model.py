@@ -283,6 +283,8 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("lon", "经度"),
             Property("lat", "纬度"),
             Property("position_source", "坐标来源：data（文件）或 county（取县的坐标）", internal=True),
+            Property("location_source", "所在区划的来源：code（行政区划代码）或 address-village / address-township / "
+                     "address-county（由地址定位到村、乡镇或县）", internal=True),
             Property("industries", "所属产业，按原文", list=True),
             Property("industry_codes", "所属产业代码", list=True, internal=True),
             Property("products_bought", "收购产品，按原文", list=True),
@@ -317,6 +319,9 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("name", "项目名称"),
             Property("region_code", "项目所在地区划代码"),
             Property("county_code", "所在县代码", indexed=True),
+            Property("address", "项目地点"),
+            Property("location_source", "所在区划的来源：code（行政区划代码）或 address-village / address-township / "
+                     "address-county（由地址定位到村、乡镇或县）", internal=True),
             Property("industries", "产业类别，按原文", list=True),
             Property("industry_codes", "产业代码", list=True, internal=True),
             Property("fund_source", "资金来源"),

@@ -390,6 +390,7 @@ class ProjectOut(BaseModel):
     name: str | None = None
     region_code: str | None = None
     county_code: str | None = None
+    address: str | None = None
     industries: list[str] | None = None
     fund_source: str | None = None
     budget_wan: float | None = None

@@ -14,6 +14,7 @@ from graph import readstate, server
 from graph.db import create_driver
 from graph.maintenance import clear_graph, graph_snapshot
 from tests.support import bureau_files as bf
+from tests.support import located_files as located
 from tests.support.network import free_port
 
 
@@ -172,3 +173,33 @@ def test_a_bulk_load_stopped_at_any_point_and_run_again_gives_the_same_graph(ins
         assert _summary(result) == summary
         assert {run["status"] for run in _load_runs(driver)} == {"completed"}
     assert not etl.bulk.unfinished(local)
+
+
+def test_addresses_are_located_among_the_regions_the_bulk_load_itself_wrote(instance, tmp_path):
+    """Enterprises and projects without region codes: the bulk path (its workers forked once the villages and
+    households are written) locates them as the online path does among the graph's regions."""
+    settings, local = instance
+    projects = bf.write_table(tmp_path / "projects.csv", ["项目编号", "项目名称", "资金来源", "建设地点"],
+                              [["XM1", "项目1", "财政专项扶贫资金", "凤凰县沱江镇南华村"],
+                               ["XM2", "项目2", "财政专项扶贫资金", "湖南省长沙市"]])
+    files = [*located.region_files(tmp_path),
+             bf.write_table(tmp_path / "企业名录.csv", located.BUREAU_HEADER, located.directory_rows(),
+                            encoding="gbk", title="企业名录"), projects]
+    with create_driver(settings) as driver:
+        clear_graph(driver)
+        online = load_files(files, driver, settings, progress=False)
+        expected = graph_snapshot(driver)
+        clear_graph(driver)
+        bulk = etl.bulk.load_files_bulk(files, driver, settings, local, progress=False, chunk_rows=4, workers=2)
+        assert graph_snapshot(driver) == expected
+        assert _summary(bulk) == _summary(online)
+        records, _, _ = driver.execute_query(
+            "MATCH (e:Enterprise)-[:LOCATED_IN]->(r:Region) RETURN e.credit_code AS code, e.region_code AS region, "
+            "e.county_code AS county, e.location_source AS source, r.code AS located_in")
+        assert {r["code"]: (r["region"], r["county"], r["source"], r["located_in"]) for r in records} == {
+            located.code(row): (*place, place[0]) for row, place in located.PLACES.items()}
+        records, _, _ = driver.execute_query("MATCH (p:Project) RETURN p.project_id AS id, p.region_code AS region, "
+                                             "p.location_source AS source")
+        assert [tuple(r.values()) for r in records] == [("XM1", located.NANHUA, "address-village")]
+    assert [(f.kind, f.rows_read, f.rows_loaded, f.rows_rejected) for f in bulk.files] == [
+        ("villages", 4, 4, 0), ("households", 1, 1, 0), ("enterprises", 12, 9, 3), ("projects", 2, 1, 1)]
