@@ -60,8 +60,14 @@ class FileKind:
     title: str
     columns: tuple[Column, ...]
     signature: tuple[str, ...]  # canonical names whose presence identifies the kind
+    other_signatures: tuple[tuple[str, ...], ...] = ()  # other sets of names that identify it as well
     key: tuple[str, ...] = field(default=())  # the file column identifying a row (reported on scope errors)
     node: str = ""  # the graph label its rows load (graph/model.py declares its properties and relationships)
+
+    @property
+    def signatures(self) -> tuple[tuple[str, ...], ...]:
+        """Every set of canonical names whose presence identifies the kind."""
+        return (self.signature, *self.other_signatures)
 
     def column(self, name: str) -> Column:
         """The column with this canonical name."""
@@ -108,8 +114,10 @@ HOUSEHOLDS = FileKind(
         Column("village_code", "行政区划代码", REGION_CODE, True, ("村代码", "行政村代码", "所属行政区划代码", "区划代码")),
         Column("phone", "联系电话", TEXT, False, ("电话", "手机号码", "户联系电话", "telephone"), personal=True),
         Column("attribute", "贫困户属性", CODE, False, ("户属性", "贫困属性"), codes.HouseholdAttribute),
+        # A monitoring export (防止返贫监测) lists households by their monitoring category, not a cause of poverty:
+        # an ordinary farming household under monitoring never had one.
         Column("main_cause", "主要致贫原因", CODE, True, ("致贫原因", "主要致贫原因代码", "致贫原因1", "cause"),
-               codes.PovertyCause),
+               codes.PovertyCause, required_unless=("monitoring_category",)),
         Column("other_causes", "其他致贫原因", CODES, False, ("次要致贫原因",), codes.PovertyCause),
         # Registry exports list up to three causes in columns of their own: the second and third join other_causes.
         Column("other_cause_2", "致贫原因2", CODE, False, ("第二致贫原因",), codes.PovertyCause),
@@ -153,6 +161,7 @@ HOUSEHOLDS = FileKind(
         Column("products", "主要产业（产品）", LIST, False, ("主要产业", "种养产品", "主要产品", "产业")),
     ),
     signature=("household_id", "main_cause"),
+    other_signatures=(("household_id", "monitoring_category", "village_code"),),  # a monitoring export
     key=("household_id",),
     node="Household",
 )

@@ -164,7 +164,7 @@ def _match_header(cells: list[str], mappings: HeaderMappings | None = None
     for name, kind in KINDS.items():
         spellings = spellings_with(name, mappings)
         found = {spellings[cell] for cell in normalised if cell in spellings}
-        if not set(kind.signature) <= found:
+        if not any(set(signature) <= found for signature in kind.signatures):
             if len(found) > near[1]:
                 near = (kind, len(found), [name for name in kind.signature if name not in found])
             continue

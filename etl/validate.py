@@ -147,7 +147,8 @@ def _warning_checks(column: Column) -> list[pa.Check]:
 def neither_given(kind: FileKind, column: Column) -> str:
     """The error of a row that has neither a required value nor any of the columns that may stand in for it."""
     others = [kind.column(name) for name in column.required_unless]
-    return (f"{column.header}与{'、'.join(other.header for other in others)}均为空，无法定位 / neither "
+    consequence = "无法定位" if column.type == formats.REGION_CODE else "至少应填写一项"
+    return (f"{column.header}与{'、'.join(other.header for other in others)}均为空，{consequence} / neither "
             f"{column.name} nor {' / '.join(other.name for other in others)} given")
 
 

@@ -123,3 +123,31 @@ def test_monitoring_and_housing_fields_of_a_registry_export_are_stored(graph_db,
          "power": True, "water": False},
         {"category": None, "risks": [], "since": None, "removed": None, "housing": True, "power": True,
          "water": True}]
+
+
+def test_a_monitoring_export_without_causes_of_poverty_loads_as_households(graph_db, test_settings, tmp_path):
+    from graph import readstate
+
+    header = ["序号", "户编号", "户主", "证件号码", "行政区划代码", "户类型", "监测对象类别", "风险类型", "纳入监测时间",
+              "家庭人口数", "人均纯收入（元）"]
+    rows = [["1", bf.household_id(1), "王五", bf.id_number("43312319800101001"), bf.VILLAGE, "普通农户", "边缘易致贫户",
+             "因病、因务工就业不稳", "2022-05-06", 4, 5200],
+            ["2", bf.household_id(2), "赵六", bf.id_number("43312319800101002"), bf.VILLAGE, "脱贫户", "突发严重困难户",
+             "因灾", "2023-07-01", 3, 3100],
+            ["3", bf.household_id(3), "钱七", bf.id_number("43312319800101003"), bf.VILLAGE, "普通农户", "", "", "", 2,
+             8000]]
+    path = bf.write_table(tmp_path / "monitoring.xlsx", header, rows, title="防止返贫监测对象信息")
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    assert (file.kind, file.rows_read, file.rows_loaded, file.rows_rejected) == ("households", 3, 2, 1)
+    assert [(p.row, p.column, p.severity, p.reason) for p in result.problems if p.severity == "错误"] == [
+        (5, "监测对象类别", "错误", "主要致贫原因与监测对象类别均为空，至少应填写一项 / neither main_cause nor "
+                                     "monitoring_category given")]
+    assert not [p for p in result.problems if p.severity == WARNING], "every column read (序号 as row numbers)"
+    records, _, _ = graph_db.execute_query(
+        "MATCH (h:Household) RETURN h.household_id AS id, h.main_cause AS cause, h.monitoring_category AS category, "
+        "h.risk_causes AS risks, h.household_type AS type ORDER BY id")
+    assert [record.data() for record in records] == [
+        {"id": bf.household_id(1), "cause": None, "category": "02", "risks": ["01", "07"], "type": "02"},
+        {"id": bf.household_id(2), "cause": None, "category": "03", "risks": ["02"], "type": "01"}]
+    assert readstate.check(graph_db, [bf.COUNTY], database=test_settings.neo4j_database) == [], "read state as recomputed"
