@@ -26,6 +26,9 @@ from etl.formats import KINDS, FileKind
 from etl.limits import ReadLimits, WorkbookRefused, check_workbook
 
 HEADER_SCAN_ROWS = 15
+# The largest integer a spreadsheet's number (a double) holds exactly: an 18-digit ID number typed into a number
+# cell is beyond it and has lost its last digits.
+EXACT_FLOAT_INTEGER = 2 ** 53
 # Rows validated, transformed and written together: large enough for vectorised work, small enough that a
 # province file never sits in memory whole.
 CHUNK_ROWS = 50_000
@@ -129,6 +132,8 @@ def _cell_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
+        if abs(value) > EXACT_FLOAT_INTEGER:  # its last digits are lost: shown as Excel shows it, never made up
+            return f"{value:.5E}"
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat(sep=" ")

@@ -60,6 +60,8 @@ def _range_checks(column: Column) -> list[pa.Check]:
 
 
 NOT_AN_ID_NUMBER = "疑似身份证号码：证件号码只能填在证件号码列（请核对各列是否错位）/ looks like an ID number"
+STORED_AS_NUMBER = ("证件号码被 Excel 存成了数字（如 4.33123E+17），后几位已丢失：请把该列设为文本格式后重新导出 / "
+                    "ID number stored as a number: its last digits are lost")
 NOT_A_MOBILE = "疑似手机号码：编号列不能填写手机号码 / looks like a mobile number"
 MOBILE_MASKED = "含手机号码，已隐去中间四位后加载 / mobile number masked before loading"
 
@@ -107,7 +109,9 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
                        "应为四位年份 / must be a year")]
     if kind_of_value == formats.ID_NUMBER:
         return [
-            _check(values.id_number_format_ok, "证件号码应为 18 位（末位可为 X）/ ID number must have 18 characters"),
+            _check(lambda s: ~values.stored_as_number(s), STORED_AS_NUMBER),
+            _check(lambda s: values.id_number_format_ok(s) | values.stored_as_number(s),
+                   "证件号码应为 18 位（末位可为 X）/ ID number must have 18 characters"),
             _check(lambda s: ~values.id_number_format_ok(s) | values.id_birth_date(s).notna(),
                    "证件号码中的出生日期无效 / impossible birth date in ID number"),
             _check(lambda s: ~values.id_number_format_ok(s) | values.id_check_digit_ok(s),

@@ -106,6 +106,12 @@ def id_number_format_ok(values: pd.Series) -> pd.Series:
     return _arrow(values).str.upper().str.fullmatch(r"\d{17}[\dX]").fillna(False).astype(bool)
 
 
+def stored_as_number(values: pd.Series) -> pd.Series:
+    """Numbers Excel has shown in scientific notation (4.33123E+17): an ID number kept as a number has lost its
+    last digits, and nothing can bring them back."""
+    return _arrow(values).str.fullmatch(r"\d(\.\d+)?[eE]\+?\d{1,2}").fillna(False).astype(bool)
+
+
 def id_birth_date(values: pd.Series) -> pd.Series:
     """The birth date written in an ID number (NaT when absent or impossible)."""
     births = pd.to_datetime(_arrow(values).str[6:14], format="%Y%m%d", errors="coerce")

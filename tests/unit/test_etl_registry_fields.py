@@ -7,7 +7,7 @@ import pytest
 
 from etl import formats
 from etl.readers import open_tables, read_file
-from etl.validate import ERROR, validate
+from etl.validate import ERROR, STORED_AS_NUMBER, validate
 from etl.transform import transform
 from tests.support import bureau_files as bf
 
@@ -130,3 +130,25 @@ def test_a_registry_household_export_is_read_whole_and_its_three_causes_joined(t
     assert typed["other_causes"].tolist() == [["07", "01"], []], "the main cause is kept apart; each cause once"
     assert typed["main_cause"].tolist() == ["01", "01"]
     assert (typed["monitoring_category"].iloc[0], typed["monitoring_since"].iloc[0]) == ("02", "2022-04-01")
+
+
+def test_an_id_number_excel_kept_as_a_number_is_rejected_saying_so(tmp_path):
+    import openpyxl
+
+    rows = [bf.household_row(n) for n in range(1, 4)]
+    path = tmp_path / "hh.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(bf.HOUSEHOLD_HEADER)
+    for number, row in enumerate(rows):
+        # the second row's ID number typed into a number cell (as Excel does when the column is not text)
+        sheet.append([int(cell) if number == 1 and position == 2 else cell for position, cell in enumerate(row)])
+    book.save(path)
+    csv_path = bf.write_table(tmp_path / "hh.csv", bf.HOUSEHOLD_HEADER,
+                              [rows[0], [*rows[1][:2], "4.33123E+17", *rows[1][3:]], rows[2]])
+    for file in (path, csv_path):
+        [table] = read_file(file)
+        rejected, problems = validate(table, file.name)
+        assert list(rejected) == [3]
+        assert [(p.row, p.column, p.reason) for p in problems if p.severity == ERROR] == [
+            (3, "户主证件号码", STORED_AS_NUMBER)]
