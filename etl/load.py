@@ -35,7 +35,7 @@ from etl.base_data import reference_tables
 from etl.report import write_report
 from etl.scope import county_scope
 from etl.transform import transform
-from etl.validate import ERROR, WARNING, Problem, check_required_columns, duplicate_key_problem, validate
+from etl.validate import ERROR, INFO, WARNING, Problem, check_required_columns, duplicate_key_problem, validate
 from etl.writer import ROW_HASH_KEY, NodeWriter, key_hashes, source_row_hashes
 from graph import loading
 from graph import mappings as graph_mappings
@@ -266,7 +266,9 @@ class Loader:
         kind = chunk.source.kind
         problems = list(triage.problems)
         changed = chunk.table(triage.to_check)
-        blank = int(triage.to_check.sum()) - len(changed.frame)  # blank lines are no rows
+        changed, summary_problems = without_summary_rows(changed, file_label)
+        problems += summary_problems
+        blank = int(triage.to_check.sum()) - len(changed.frame)  # blank lines, totals and signatures are no rows
         rejected, validation_problems = validate(changed, file_label)
         problems += validation_problems
         valid, located_by, location_problems = regions.locate_by_address(
@@ -350,6 +352,37 @@ COLUMN_MAPPED = "按本县保存的列对应读取 / read by the county's saved 
 COLUMN_DUPLICATE = "与前面的列同名（已按前一列读取），此列未加载 / names the same field as an earlier column: not loaded"
 COLUMN_PERSONAL = ("未识别的列含疑似身份证号码或手机号码：未加载，也不会保存 / unrecognised column holding ID or "
                    "mobile numbers: not loaded or stored")
+
+
+# A spreadsheet's total and sign-off lines (合计 …; 填表人：…) below the table: no record, said so in the report.
+SUMMARY_ROW = r"^(?:合计|总计|小计|累计|填表人|填报人|制表人|审核人|负责人|填表日期|填报日期|单位负责人)"
+SUMMARY_ROW_NOTE = "合计或签字行，不是记录，未加载 / a total or sign-off line: no record, not loaded"
+
+
+def without_summary_rows(table: RawTable, file_label: str) -> tuple[RawTable, list[Problem]]:
+    """The table without its total and sign-off lines (a cell starting 合计 / 填表人 …, and no key but that
+    text), and an information line for each in the report: they are no records, so neither loaded nor
+    rejected."""
+    frame = table.frame
+    keys = [name for name in table.kind.key if name in frame.columns]
+    if frame.empty or not keys:
+        return table, []
+
+    def starts_summary(column: pd.Series) -> pd.Series:
+        return column.astype(values.ARROW_TEXT).str.contains(SUMMARY_ROW).fillna(False).astype(bool)
+
+    # The key is looked at first (one column, in every chunk); the other cells only of the few rows it leaves.
+    key_cells = frame[keys]
+    candidates = (key_cells.isna() | key_cells.apply(starts_summary)).all(axis=1)
+    if not candidates.any():
+        return table, []
+    summary = frame[candidates].apply(starts_summary).any(axis=1)
+    rows = summary.index[summary]
+    if rows.empty:
+        return table, []
+    problems = [Problem(file_label, table.sheet, int(row), "", "", INFO, SUMMARY_ROW_NOTE) for row in rows]
+    return RawTable(table.path, table.sheet, table.kind, frame.drop(index=rows), table.headers, table.encoding,
+                    table.unknown_columns), problems
 
 
 def find_personal_columns(chunk: RawChunk, found: set[int]) -> None:

@@ -11,7 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from etl.validate import Problem
+from etl.validate import INFO, Problem
 
 REPORT_HEADER = ["文件 file", "工作表 sheet", "行号 row", "列 column", "值 value", "级别 severity", "原因 reason"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
@@ -26,7 +26,6 @@ def csv_safe(value) -> str:
     return text
 
 
-INFO = "信息"
 
 
 def write_report(problems: list[Problem], path: Path, files=()) -> Path:

@@ -21,7 +21,7 @@ from core import geography
 from etl import formats, values
 from etl.formats import Column, FileKind
 
-ERROR, WARNING = "错误", "警告"
+ERROR, WARNING, INFO = "错误", "警告", "信息"  # INFO: what the report says for the record (no fault of the row)
 MAX_TEXT_LENGTH = 200
 
 

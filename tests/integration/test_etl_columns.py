@@ -151,3 +151,24 @@ def test_a_monitoring_export_without_causes_of_poverty_loads_as_households(graph
         {"id": bf.household_id(1), "cause": None, "category": "02", "risks": ["01", "07"], "type": "02"},
         {"id": bf.household_id(2), "cause": None, "category": "03", "risks": ["02"], "type": "01"}]
     assert readstate.check(graph_db, [bf.COUNTY], database=test_settings.neo4j_database) == [], "read state as recomputed"
+
+
+def test_total_and_sign_off_lines_below_the_table_are_no_records_and_said_so(graph_db, test_settings, tmp_path):
+    from etl.load import SUMMARY_ROW_NOTE
+    from etl.validate import INFO
+
+    rows = [bf.household_row(1), bf.household_row(2),
+            ["合计", "", "", "", "", "", "", "", "", "", 6, 6400, "5", "2", "", ""],
+            ["填表人：李四", "", "", "", "", "", "", "", "审核人：王五", "", "", "", "", "", "", ""],
+            ["", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""],
+            ["", "", "", "", "", "", "", "", "因病", "", "", "", "", "", "", ""]]
+    path = bf.write_table(tmp_path / "hh.xlsx", bf.HOUSEHOLD_HEADER, rows, title="凤凰县脱贫户信息")
+    result = _load(graph_db, test_settings, path)
+    [file] = result.files
+    # The keyless row that is no total (row 8) is a record with its key missing: rejected.
+    assert (file.rows_read, file.rows_loaded, file.rows_rejected, file.warnings) == (3, 2, 1, 0)
+    assert [(p.row, p.severity, p.reason) for p in result.problems if p.severity == INFO] == [
+        (5, INFO, SUMMARY_ROW_NOTE), (6, INFO, SUMMARY_ROW_NOTE)]
+    assert {p.row for p in result.problems if p.severity == "错误"} == {8}
+    report = _report(result)
+    assert [line["行号 row"] for line in report if line["原因 reason"] == SUMMARY_ROW_NOTE] == ["5", "6"]
