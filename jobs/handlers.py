@@ -50,7 +50,7 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
     return {"files": files, "errors": errors, "warnings": len(result.problems) - errors,
-            "rows_rejected": result.rows_rejected}
+            "rows_rejected": result.rows_rejected, "groups": result.groups}
 
 
 HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job}

@@ -141,7 +141,7 @@ def job_status(job_id):
 def uploads_page():
     """Upload a data file and read its validation report."""
     jobs, _ = uploads.list_uploads(neo4j_ext.context, current_principal(), None, 0, RECENT_JOBS)
-    return render_template("uploads.html", jobs=jobs)
+    return render_template("uploads.html", jobs=jobs, highlight=request.args.get("highlight"))
 
 
 @bp.post("/uploads")

@@ -1,0 +1,116 @@
+"""Cross-file consistency checks: Cypher over one county's households, their members and ledger rows, run after a
+load has written its files (etl/rules.py declares the rules: id, severity, message, what a finding shows).
+
+A check is a Cypher condition on one household `h` (with its members counted once: `disabled`, `heads`,
+`relations`) or on one ledger row `p` of a household. The stored read state (graph/readstate.py: `members`,
+`labour_ordinary`, `labour_skilled`) stands in for counting members wherever it can. All checks of a subject
+run in one pass over the county's active households (the county_code index), each returning a list of flags in
+CHECKS order; code values are parameters (graph/vocabulary.py), so no value is ever written into the text.
+"""
+from dataclasses import dataclass
+
+import neo4j
+
+from graph.vocabulary import with_vocabulary
+
+HOUSEHOLD, PARTNERSHIP = "household", "partnership"
+
+
+@dataclass(frozen=True)
+class Check:
+    """The Cypher of one cross-file rule: a condition on `h` (HOUSEHOLD) or on `p` and its `h` (PARTNERSHIP); a
+    null answer counts as false (the values it needs are missing: nothing to say)."""
+
+    rule: str
+    subject: str
+    condition: str
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("hh.size_vs_members", HOUSEHOLD, "members > 0 AND h.household_size <> members"),
+    Check("hh.disability_without_disabled_member", HOUSEHOLD,
+          "members > 0 AND $disability_cause IN causes AND disabled = 0"),
+    Check("hh.lack_of_labour_with_able_member", HOUSEHOLD, "$lack_of_labour_cause IN causes AND able > 0"),
+    Check("hh.two_heads", HOUSEHOLD, "heads > 1"),
+    Check("hh.no_head", HOUSEHOLD, "relations > 0 AND heads = 0"),  # only where relations were recorded
+    Check("pt.employment_without_able_member", PARTNERSHIP,
+          "p.mechanism = $employment_mechanism AND p.status IN $open_statuses AND members > 0 AND able = 0"),
+    Check("pt.start_before_identification", PARTNERSHIP,
+          "toInteger(left(p.start_date, 4)) < h.identification_year"),
+)
+
+_HOUSEHOLDS = "MATCH (h:Household) WHERE h.county_code = $county AND h.active"
+_READ_STATE = ("coalesce(h.members, 0) AS members, "
+               "coalesce(h.labour_ordinary, 0) + coalesce(h.labour_skilled, 0) AS able")
+
+
+def _flags(subject: str) -> str:
+    return "[" + ", ".join(f"coalesce({check.condition}, false)" for check in CHECKS if check.subject == subject) + "]"
+
+
+HOUSEHOLD_QUERY = f"""
+  {_HOUSEHOLDS}
+  CALL (h) {{
+    OPTIONAL MATCH (m:Member)-[:MEMBER_OF]->(h)
+    RETURN count(CASE WHEN m.health = $disabled_health THEN 1 END) AS disabled,
+           count(CASE WHEN m.relation IN $head_relations THEN 1 END) AS heads,
+           count(m.relation) AS relations
+  }}
+  WITH h, disabled, heads, relations, [h.main_cause] + coalesce(h.other_causes, []) AS causes, {_READ_STATE}
+  WITH h, disabled, heads, relations, members, able, {_flags(HOUSEHOLD)} AS flags
+  WHERE true IN flags
+  RETURN h.household_id AS household_id, null AS partnership_id, flags,
+         {{household_size: h.household_size, members: members, able: able, heads: heads}} AS details
+  ORDER BY household_id
+"""
+
+PARTNERSHIP_QUERY = f"""
+  {_HOUSEHOLDS}
+  MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h)
+  WITH h, p, {_READ_STATE}
+  WITH h, p, members, able, {_flags(PARTNERSHIP)} AS flags
+  WHERE true IN flags
+  RETURN h.household_id AS household_id, p.partnership_id AS partnership_id, flags,
+         {{members: members, able: able, start_date: p.start_date,
+           identification_year: h.identification_year}} AS details
+  ORDER BY household_id, partnership_id
+"""
+
+
+def county_findings(driver: neo4j.Driver, county: str, database: str | None = None) -> list[dict]:
+    """The findings of every check in one county: {rule, household_id, partnership_id (None for a household's),
+    details}, households' first, each subject in key order."""
+    findings = []
+    for subject, query in ((HOUSEHOLD, HOUSEHOLD_QUERY), (PARTNERSHIP, PARTNERSHIP_QUERY)):
+        rules = [check.rule for check in CHECKS if check.subject == subject]
+        records, _, _ = driver.execute_query(query, with_vocabulary(query, {"county": county}), database_=database,
+                                             routing_=neo4j.RoutingControl.READ)
+        for record in records:
+            findings += [{"rule": rule, "household_id": record["household_id"],
+                          "partnership_id": record["partnership_id"], "details": dict(record["details"])}
+                         for rule, flag in zip(rules, record["flags"]) if flag]
+    return findings
+
+
+def household_counties(driver: neo4j.Driver, database: str | None = None) -> list[str]:
+    """The counties of every active household (a first, bulk load checks them all)."""
+    records, _, _ = driver.execute_query(
+        "MATCH (h:Household) WHERE h.active WITH DISTINCT h.county_code AS code WHERE code IS NOT NULL "
+        "RETURN code ORDER BY code", database_=database, routing_=neo4j.RoutingControl.READ)
+    return [record["code"] for record in records]
+
+
+def member_households(driver: neo4j.Driver, keys: list[str], households: list[str],
+                      database: str | None = None) -> dict[str, str]:
+    """For members' keys (id_hash) and the household a file now names for each: the household a stored member
+    of that key is in, where it is another one (key → stored household)."""
+    moved: dict[str, str] = {}
+    for start in range(0, len(keys), 50_000):
+        records, _, _ = driver.execute_query(
+            "UNWIND range(0, size($keys) - 1) AS i WITH $keys[i] AS key, $households[i] AS household "
+            "MATCH (m:Member {id_hash: key}) WHERE m.household_id <> household "
+            "RETURN collect([m.id_hash, m.household_id]) AS moved",
+            keys=keys[start:start + 50_000], households=households[start:start + 50_000], database_=database,
+            routing_=neo4j.RoutingControl.READ)
+        moved.update((key, household) for key, household in records[0]["moved"])
+    return moved
