@@ -151,8 +151,7 @@ class Loader:
         self.allowed_counties = county_scope(allowed_counties)  # None: every county
         self.as_of = date.today()  # the date rules compare with (ages, years and dates in the future, ends passed)
         self.counties_touched: set[str] = set()  # counties of the households, members and ledger rows read
-        # Key hashes of the earlier tables of this load, for kinds whose key may not repeat across files
-        # (rules.KEY_RULES: a member's ID number)
+        # Key hashes of the earlier tables of this load, per kind: a key met again in a later file is a duplicate
         self.earlier_keys: dict[str, np.ndarray] = {}
 
     def write_nodes(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
@@ -261,11 +260,11 @@ class Loader:
             state.listed_households.update(cells["household_id"].dropna())
         self.note_counties(kind, cells, state)
         keyed = RawTable(source.path, source.sheet, kind, cells, source.headers, source.encoding, source.unknown_columns)
-        duplicate = self.duplicate_keys(kind, cells, state)
-        duplicate |= self.met_in_earlier_tables(kind, cells) & ~duplicate
-        key_rule = rules.RULES.get(rules.KEY_RULES.get(kind.name, ""))
-        problems = [duplicate_key_problem(kind, keyed, file_label, row, key_rule and key_rule.message,
-                                          key_rule and key_rule.id) for row in cells.index[duplicate]]
+        in_file = self.duplicate_keys(kind, cells, state)
+        in_load = self.met_in_earlier_tables(kind, cells) & ~in_file
+        duplicate = in_file | in_load
+        problems = [self.duplicate_problem(kind, keyed, file_label, row, bool(earlier))
+                    for row, earlier in zip(cells.index[duplicate], in_load[duplicate])]
         hashes = pd.Series(source_row_hashes(chunk.raw_lines(), conditions), index=cells.index, dtype=object)
         new = self.new_hashes(node.label, hashes[~duplicate].tolist())
         unchanged = ~hashes.isin(new).to_numpy() & ~duplicate
@@ -316,8 +315,23 @@ class Loader:
                 seen.add(key)
         return duplicate
 
+    @staticmethod
+    def duplicate_problem(kind: formats.FileKind, table: RawTable, file_label: str, row_number: int,
+                          earlier_table: bool) -> Problem:
+        """The error of a row whose key an earlier row of the file (or of another table of the load) has: a
+        member's under its rule (rules.KEY_RULES), the others' with the reason of where the key was met."""
+        rule = rules.RULES.get(rules.KEY_RULES.get(kind.name, ""))
+        if rule is not None:
+            return duplicate_key_problem(kind, table, file_label, row_number, rule.message, rule.id)
+        header = kind.column(kind.key[0]).header
+        reason = (f"{header}已在本次加载的另一文件中出现，此行未加载 / key already in another file of this load: "
+                  "row not loaded") if earlier_table else None
+        return duplicate_key_problem(kind, table, file_label, row_number, reason)
+
     def met_in_earlier_tables(self, kind: formats.FileKind, frame: pd.DataFrame) -> np.ndarray:
-        """True for a row whose key an earlier table of this load had (kinds of rules.KEY_RULES only)."""
+        """True for a row whose key an earlier table of the same kind in this load had: a record appears once
+        in a load (online the later row would overwrite the earlier one, and the bulk importer refuses two
+        nodes of one key)."""
         earlier = self.earlier_keys.get(kind.name)
         if earlier is None or not len(earlier):
             return np.zeros(len(frame), dtype=bool)
@@ -325,8 +339,8 @@ class Loader:
         return present & np.isin(key_hashes(frame, list(kind.key)), earlier)
 
     def remember_keys(self, kind: formats.FileKind, state: FileState) -> None:
-        """Keep a table's key hashes for the tables after it (kinds of rules.KEY_RULES), as a sorted array."""
-        if kind.name in rules.KEY_RULES and state.seen_keys:
+        """Keep a table's key hashes for the tables of its kind after it, as a sorted array (8 bytes a key)."""
+        if state.seen_keys:
             keys = np.fromiter(state.seen_keys, dtype=np.uint64, count=len(state.seen_keys))
             self.earlier_keys[kind.name] = np.union1d(self.earlier_keys.get(kind.name, keys[:0]), keys)
 
@@ -341,8 +355,7 @@ class Loader:
 
     def household_counties(self, household_ids: list[str]) -> set[str]:
         """The counties of the stored households among household_ids."""
-        found = loading.stored_counties(self.driver, "Household", household_ids, self.database)
-        return set().union(*found.values()) if found else set()
+        return consistency.household_counties_of(self.driver, household_ids, self.database)
 
     def moved_members(self, rows: pd.DataFrame, table: RawTable, file_label: str) -> list[Problem]:
         """Warnings for members (checked rows) whose ID number a stored member of another household has: the
@@ -416,7 +429,7 @@ COUNTY_COLUMN = {"households": "village_code", "members": "household_id", "partn
 
 def files_of_kinds(files: list[FileResult]) -> dict[str, tuple[str, str | None]]:
     """kind → (file, sheet) of the load's tables of that kind (read or skipped as unchanged); several tables of a
-    kind are named together, without a sheet."""
+    kind are named together by their file names (and sheets)."""
     tables: dict[str, list[FileResult]] = {}
     for result in files:
         if not result.error:
@@ -427,7 +440,7 @@ def files_of_kinds(files: list[FileResult]) -> dict[str, tuple[str, str | None]]
             named[kind] = (results[0].file, results[0].sheet)
         else:
             named[kind] = ("、".join(dict.fromkeys(
-                result.file + (f"［{result.sheet}］" if result.sheet else "") for result in results)), None)
+                Path(result.file).name + (f"［{result.sheet}］" if result.sheet else "") for result in results)), None)
     return named
 
 

@@ -100,6 +100,18 @@ def household_counties(driver: neo4j.Driver, database: str | None = None) -> lis
     return [record["code"] for record in records]
 
 
+def household_counties_of(driver: neo4j.Driver, household_ids: list[str], database: str | None = None) -> set[str]:
+    """The counties of the stored households among household_ids (one record per 50,000 ids)."""
+    counties: set[str] = set()
+    for start in range(0, len(household_ids), 50_000):
+        records, _, _ = driver.execute_query(
+            "UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
+            "RETURN collect(DISTINCT h.county_code) AS counties",
+            ids=household_ids[start:start + 50_000], database_=database, routing_=neo4j.RoutingControl.READ)
+        counties.update(code for code in records[0]["counties"] if code)
+    return counties
+
+
 def member_households(driver: neo4j.Driver, keys: list[str], households: list[str],
                       database: str | None = None) -> dict[str, str]:
     """For members' keys (id_hash) and the household a file now names for each: the household a stored member

@@ -217,21 +217,28 @@ def test_the_bulk_path_finds_what_the_online_path_finds(instance, tmp_path):
     person = _member(1, 1, "户主")
     repeated = bf.write_table(tmp_path / "members_more.csv", bf.MEMBER_HEADER,
                               [_member(9, 1, "户主"), [bf.household_id(9)] + person[1:]])
-    files.insert(2, repeated)
+    files.insert(1, bf.write_table(tmp_path / "households_more.csv", HOUSEHOLD_HEADER,
+                                   [_household(10, 5), _household(11, 1)]))  # 10 again: rejected, not overwritten
+    files.insert(3, repeated)
     expected_rules = [("members_more.csv", 3, "证件号码", person[3][:4] + "*" * 12 + person[3][-2:], "错误",
                        "mem.id_number_repeated")]
-    # household 9 now lists one member (size 2); nothing else changes
-    expected = EXPECTED[:6] + [("households.csv", "户编号", f"{hh(9)}（家庭人口数 2，登记成员 1 人）",
-                                "hh.size_vs_members")] + EXPECTED[6:]
+    # household 9 now lists one member (size 2); household 10 keeps its first row (size 2); 11 lists no member
+    both = "households.csv、households_more.csv"  # the findings name both files of the kind
+    expected = [(both, *finding[1:]) for finding in EXPECTED[:6]] + [
+        (both, "户编号", f"{hh(9)}（家庭人口数 2，登记成员 1 人）", "hh.size_vs_members")] + EXPECTED[6:]
     with create_driver(settings) as driver:
         clear_graph(driver)
         online = load_files(files, driver, settings, progress=False)
         clear_graph(driver)
         bulk = etl.bulk.load_files_bulk(files, driver, settings, local, progress=False, chunk_rows=4, workers=2)
         for result in (online, bulk):
-            assert _counts(result)[:3] == [("households.csv", 10, 10, 0), ("members.csv", 16, 16, 0),
-                                           ("members_more.csv", 2, 1, 1)]
+            assert _counts(result)[:4] == [("households.csv", 10, 10, 0), ("households_more.csv", 2, 1, 1),
+                                           ("members.csv", 16, 16, 0), ("members_more.csv", 2, 1, 1)]
             assert _rule_problems(result) == expected_rules
+            assert [(p.row, p.column, p.value, p.reason) for p in result.problems
+                    if Path(p.file).name == "households_more.csv"] == [
+                (2, "户编号", hh(10), "户编号已在本次加载的另一文件中出现，此行未加载 / key already in another file of this "
+                                      "load: row not loaded")]
             assert _findings(result) == expected
         assert bulk.counties_checked == online.counties_checked == 1
         assert [(g["rule"], g["count"]) for g in bulk.groups] == [(g["rule"], g["count"]) for g in online.groups]
