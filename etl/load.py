@@ -295,8 +295,10 @@ class Loader:
         if kind.name == "members":
             problems += self.moved_members(rows, changed, file_label)
         # A row with a warning is checked again on every load: some warnings depend on the graph (a project
-        # not loaded yet), and each load's report should name them all.
-        row_hashes = triage.hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
+        # not loaded yet), and each load's report should name them all. Not for a rule's warning: the rules read
+        # the row alone (etl/rules.py), and rewriting every flagged row at each load would cost more than the load.
+        warned = [problem.row for problem in problems if problem.rule is None]
+        row_hashes = triage.hashes.loc[rows.index].mask(rows.index.isin(warned), None)
         problems.sort(key=lambda problem: (problem.row, problem.column))
         return rows, problems, row_hashes, blank
 
@@ -381,7 +383,8 @@ class Loader:
         started = time.monotonic()
         counties = sorted(counties if self.allowed_counties is None else set(counties) & self.allowed_counties)
         findings = [finding for county in counties
-                    for finding in consistency.county_findings(self.driver, county, self.database)]
+                    for finding in consistency.county_findings(self.driver, county, self.as_of.isoformat(),
+                                                               self.database)]
         problems = rules.cross_file_problems(findings, files_of_kinds(files))
         return problems, len(counties), time.monotonic() - started
 

@@ -37,6 +37,7 @@ CHECKS: tuple[Check, ...] = (
           "p.mechanism = $employment_mechanism AND p.status IN $open_statuses AND members > 0 AND able = 0"),
     Check("pt.start_before_identification", PARTNERSHIP,
           "toInteger(left(p.start_date, 4)) < h.identification_year"),
+    Check("pt.in_force_expired", PARTNERSHIP, "p.status = $in_force AND p.end_date < $today"),  # ISO dates
 )
 
 _HOUSEHOLDS = "MATCH (h:Household) WHERE h.county_code = $county AND h.active"
@@ -71,19 +72,20 @@ PARTNERSHIP_QUERY = f"""
   WITH h, p, members, able, {_flags(PARTNERSHIP)} AS flags
   WHERE true IN flags
   RETURN h.household_id AS household_id, p.partnership_id AS partnership_id, flags,
-         {{members: members, able: able, start_date: p.start_date,
+         {{members: members, able: able, start_date: p.start_date, end_date: p.end_date,
            identification_year: h.identification_year}} AS details
   ORDER BY household_id, partnership_id
 """
 
 
-def county_findings(driver: neo4j.Driver, county: str, database: str | None = None) -> list[dict]:
-    """The findings of every check in one county: {rule, household_id, partnership_id (None for a household's),
-    details}, households' first, each subject in key order."""
+def county_findings(driver: neo4j.Driver, county: str, today: str, database: str | None = None) -> list[dict]:
+    """The findings of every check in one county (today: the ISO date dates are compared with): {rule,
+    household_id, partnership_id (None for a household's), details}, households' first, each subject in key
+    order."""
     findings = []
     for subject, query in ((HOUSEHOLD, HOUSEHOLD_QUERY), (PARTNERSHIP, PARTNERSHIP_QUERY)):
         rules = [check.rule for check in CHECKS if check.subject == subject]
-        records, _, _ = driver.execute_query(query, with_vocabulary(query, {"county": county}), database_=database,
+        records, _, _ = driver.execute_query(query, with_vocabulary(query, {"county": county, "today": today}), database_=database,
                                              routing_=neo4j.RoutingControl.READ)
         for record in records:
             findings += [{"rule": rule, "household_id": record["household_id"],

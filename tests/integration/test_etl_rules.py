@@ -45,7 +45,7 @@ def _files(directory: Path) -> list[Path]:
     1 size 3 with 2 members; 2 因残 without a disabled member; 3 因残 with one (clean); 4 缺劳动力 with an ordinary
     labourer; 5 two heads; 6 no head (and size 3 with 2 members); 7 an employment partnership, no able member;
     8 a partnership starting (2015) before its identification (2016); 9 no members listed (nothing to compare);
-    10 clean, with an employment partnership."""
+    10 clean, with an employment partnership in force whose end date has passed (and 6 a terminated one)."""
     households = [_household(1, 3), _household(2, 2, "因残"), _household(3, 2, "因残"), _household(4, 2, "缺劳动力"),
                   _household(5, 2), _household(6, 3), _household(7, 1), _household(8, 1, identified="2016"),
                   _household(9, 2), _household(10, 2)]
@@ -58,15 +58,15 @@ def _files(directory: Path) -> list[Path]:
                _member(7, 1, "户主", skill="无劳动力"),
                _member(8, 1, "户主"),
                _member(10, 1, "户主"), _member(10, 2, "配偶")]
-    ledger = [bf.partnership_row("L7", 7, CODE, mechanism="就业务工"),
-              bf.partnership_row("L8", 8, CODE, start="2015-03-01"),
-              bf.partnership_row("L9", 9, CODE, mechanism="就业务工"),
-              bf.partnership_row("L10", 10, CODE, mechanism="就业务工"),
-              bf.partnership_row("L6", 6, CODE, mechanism="就业务工", status="已终止")]
+    ledger = [bf.partnership_row("L7", 7, CODE, mechanism="就业务工") + [""],
+              bf.partnership_row("L8", 8, CODE, start="2015-03-01") + [""],
+              bf.partnership_row("L9", 9, CODE, mechanism="就业务工") + ["2099-12-31"],
+              bf.partnership_row("L10", 10, CODE, mechanism="就业务工") + ["2020-12-31"],
+              bf.partnership_row("L6", 6, CODE, mechanism="就业务工", status="已终止") + ["2020-12-31"]]
     return [bf.write_table(directory / "households.csv", HOUSEHOLD_HEADER, households),
             bf.write_table(directory / "members.csv", bf.MEMBER_HEADER, members),
             bf.write_table(directory / "enterprises.csv", bf.ENTERPRISE_HEADER, [bf.enterprise_row(1)]),
-            bf.write_table(directory / "ledger.csv", bf.PARTNERSHIP_HEADER, ledger)]
+            bf.write_table(directory / "ledger.csv", bf.PARTNERSHIP_HEADER + ["结束日期"], ledger)]
 
 
 def hh(number: int) -> str:
@@ -83,6 +83,7 @@ EXPECTED = [
     ("households.csv", "户编号", f"{hh(6)}（成员 2 人，户主 0 人）", "hh.no_head"),
     ("ledger.csv", "联结编号", f"L7（户 {hh(7)}，成员 1 人，普通或技能劳动力 0 人）", "pt.employment_without_able_member"),
     ("ledger.csv", "联结编号", f"L8（户 {hh(8)}，开始 2015-03-01，识别年度 2016）", "pt.start_before_identification"),
+    ("ledger.csv", "联结编号", f"L10（户 {hh(10)}，结束日期 2020-12-31）", "pt.in_force_expired"),
 ]
 
 
@@ -120,7 +121,8 @@ def test_cross_file_rules_find_exactly_the_inconsistent_households_and_ledger_ro
     groups = {group["rule"]: group["count"] for group in result.groups if group["rule"]}
     assert groups == {"hh.size_vs_members": 2, "hh.disability_without_disabled_member": 1,
                       "hh.lack_of_labour_with_able_member": 1, "hh.two_heads": 1, "hh.no_head": 1,
-                      "pt.employment_without_able_member": 1, "pt.start_before_identification": 1}
+                      "pt.employment_without_able_member": 1, "pt.start_before_identification": 1,
+                      "pt.in_force_expired": 1}
     assert sum(group["count"] for group in result.groups) == len(result.problems)
     with open(result.report_path, encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.DictReader(handle))
@@ -195,6 +197,30 @@ def test_a_member_stored_in_another_household_moves_with_a_warning(graph_db, tes
         ("（库中已有的贫困户信息）", "户编号", f"{hh(1)}（家庭人口数 2，登记成员 1 人）", "hh.size_vs_members"),
         ("（库中已有的贫困户信息）", "户编号", f"{hh(2)}（家庭人口数 1，登记成员 2 人）", "hh.size_vs_members")]
     assert readstate.check(graph_db) == []
+
+
+def test_a_row_with_only_rule_warnings_is_skipped_when_loaded_again_unchanged(graph_db, test_settings, tmp_path):
+    header = HOUSEHOLD_HEADER + ["脱贫状态", "脱贫年度"]
+    rows = [_household(1, 1) + ["已脱贫", "2019"], _household(2, 1) + ["", ""]]
+    rows[0][11] = 3000  # below 2019's line
+    members = bf.write_table(tmp_path / "members.csv", bf.MEMBER_HEADER, [_member(2, 1, "户主"), _member(2, 2, "配偶")])
+    first = load_files([bf.write_table(tmp_path / "first.csv", header, rows), members], graph_db, test_settings,
+                       progress=False)
+    below = ("first.csv", 2, "人均纯收入（元）", "3000（2019 年标准 3218 元）", "警告", "hh.exit_income_below_line")
+    assert _rule_problems(first) == [below]
+    size = ("户编号", f"{hh(2)}（家庭人口数 1，登记成员 2 人）", "hh.size_vs_members")
+    assert _findings(first) == [("first.csv", *size)]
+    stored = _query(graph_db, "MATCH (h:Household {household_id: $id}) RETURN h.row_hash AS hash", id=hh(1))
+    assert stored[0]["hash"], "a rule's warning leaves the row its source hash"
+
+    rows[1][11] = 3400  # household 2 changes; household 1 does not
+    second = load_files([bf.write_table(tmp_path / "second.csv", header, rows)], graph_db, test_settings,
+                        progress=False)
+    [result] = second.files
+    assert (result.rows_read, result.rows_loaded, result.rows_unchanged) == (2, 2, 1)
+    assert _rule_problems(second) == [], "the unchanged row is neither checked nor written again"
+    assert _findings(second) == [("second.csv", *size)], "the cross-file rules look at every household again"
+    assert _query(graph_db, "MATCH (h:Household {household_id: $id}) RETURN h.row_hash AS hash", id=hh(1)) == stored
 
 
 # --- the bulk path ------------------------------------------------------------------------------------

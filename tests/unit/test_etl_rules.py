@@ -59,7 +59,7 @@ def test_every_cross_file_rule_has_its_cypher_and_every_check_its_rule():
     subjects = {"households": consistency.HOUSEHOLD, "partnerships": consistency.PARTNERSHIP}
     assert all(subjects[declared[check.rule].kind] == check.subject for check in consistency.CHECKS)
     returned = {consistency.HOUSEHOLD: {"household_size", "members", "able", "heads"},
-                consistency.PARTNERSHIP: {"members", "able", "start_date", "identification_year"}}
+                consistency.PARTNERSHIP: {"members", "able", "start_date", "end_date", "identification_year"}}
     for check in consistency.CHECKS:
         named = set(re.findall(r"{(\w+)}", declared[check.rule].detail)) - {"household_id"}
         assert named <= returned[check.subject], (check.rule, named)
@@ -202,22 +202,20 @@ def test_a_project_ending_before_it_starts_is_rejected():
     assert kept == [3, 4]
 
 
-def test_ledger_row_rules_compare_dates_with_each_other_and_the_load_date():
+def test_a_ledger_row_ending_before_it_starts_is_rejected():
     code = bf.credit_code("91433123MA4L00001")
     rows = [
-        bf.partnership_row("L1", 1, code, status="已终止") + ["2018-12-31"],    # row 2: ends before it starts
-        bf.partnership_row("L2", 2, code) + ["2026-06-29"],                      # row 3: in force, ended yesterday
-        bf.partnership_row("L3", 3, code) + ["2026-06-30"],                      # row 4: ends today
-        bf.partnership_row("L4", 4, code, status="") + ["2020/1/1"],             # row 5: no status: in force
-        bf.partnership_row("L5", 5, code, status="已完成") + ["2020-01-01"],     # row 6
+        bf.partnership_row("L1", 1, code) + ["2018-12-31"],                      # row 2: ends before it starts
+        bf.partnership_row("L2", 2, code, start="2019/3/2") + ["2019-03-01"],    # row 3: a day before
+        bf.partnership_row("L3", 3, code) + ["2019-03-01"],                      # row 4: ends the day it starts
+        bf.partnership_row("L4", 4, code) + [""],                                # row 5: no end
     ]
     kept, found = _checked(bf.PARTNERSHIP_HEADER + ["结束日期"], rows)
     assert found == [
         (2, "结束日期", "2018-12-31（开始 2019-03-01）", ERROR, "pt.end_before_start"),
-        (3, "结束日期", "2026-06-29", WARNING, "pt.in_force_expired"),
-        (5, "结束日期", "2020-01-01", WARNING, "pt.in_force_expired"),
+        (3, "结束日期", "2019-03-01（开始 2019-03-02）", ERROR, "pt.end_before_start"),
     ]
-    assert kept == [3, 4, 5, 6]
+    assert kept == [4, 5]
 
 
 def test_every_row_rule_is_exercised_by_the_tests_above():
@@ -227,7 +225,7 @@ def test_every_row_rule_is_exercised_by_the_tests_above():
                "hh.monitoring_without_type", "mem.no_labour_in_work", "mem.student_with_work_months",
                "mem.school_age_illiterate", "mem.preschool_too_old", "mem.able_labour_under_16",
                "ent.employment_without_jobs", "ent.jobs_without_employment", "ent.workshop_without_employment",
-               "proj.end_before_start", "pt.end_before_start", "pt.in_force_expired"}
+               "proj.end_before_start", "pt.end_before_start"}
     assert flagged == {rule.id for rule in rules.RULES.values() if rule.check == rules.ROW}
 
 
@@ -324,7 +322,7 @@ def test_cross_file_findings_name_the_record_and_the_file_of_its_kind():
 @pytest.mark.parametrize("rule_id", [rule.id for rule in rules.CROSS_FILE_RULES])
 def test_each_cross_file_rule_shows_its_details(rule_id):
     details = {"household_size": 4, "members": 2, "able": 0, "heads": 2, "start_date": None,
-               "identification_year": 2015}
+               "end_date": "2020-01-01", "identification_year": 2015}
     [problem] = rules.cross_file_problems(
         [{"rule": rule_id, "household_id": "H9", "partnership_id": "L9", "details": details}], {})
     assert problem.value.startswith(("H9（", "L9（")) and "{" not in problem.value
