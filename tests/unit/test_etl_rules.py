@@ -58,8 +58,7 @@ def test_every_cross_file_rule_has_its_cypher_and_every_check_its_rule():
     assert [check.rule for check in consistency.CHECKS] == list(declared)
     subjects = {"households": consistency.HOUSEHOLD, "partnerships": consistency.PARTNERSHIP}
     assert all(subjects[declared[check.rule].kind] == check.subject for check in consistency.CHECKS)
-    returned = {consistency.HOUSEHOLD: {"household_size", "members", "able", "heads"},
-                consistency.PARTNERSHIP: {"members", "able", "start_date", "end_date", "identification_year"}}
+    returned = {subject: set(names) for subject, names in consistency.DETAILS.items()}
     for check in consistency.CHECKS:
         named = set(re.findall(r"{(\w+)}", declared[check.rule].detail)) - {"household_id"}
         assert named <= returned[check.subject], (check.rule, named)
