@@ -17,7 +17,8 @@ it is checked:
 
 A row whose only problems are rule warnings keeps its source hash (etl/load.py): loaded again unchanged, it is
 skipped like any unchanged row, and its warnings are not repeated (the row rules read only the row, and a change
-of rules changes the ETL version, ROW_HASH_KEY, which checks every row again).
+of rules changes the ETL version, ROW_HASH_KEY, which checks every row again). Ages count from the date of the
+load that checks the row: an unchanged member row is not checked again as the member grows older.
 
 Every problem a rule finds carries the rule's id (Problem.rule) and its message as the reason; a load's
 problems are grouped by rule (`group_problems`: LoadResult.groups, the report's groups file, the CLI summary,
