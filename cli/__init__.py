@@ -1,6 +1,7 @@
 """One command-line surface: `flask --app wsgi …` command groups.
 
     flask --app wsgi etl load FILE…            数据加载 / load bureau files
+    flask --app wsgi etl rules                 一致性规则 / the consistency rules
     flask --app wsgi match run|train|evaluate  匹配 / matching
     flask --app wsgi tokens create|list|revoke API 令牌 / API tokens
     flask --app wsgi neo4j build|start|stop|status|schema   本地 Neo4j / the local Neo4j

@@ -1,4 +1,4 @@
-"""`flask etl load PATH… [--full] [--strict] [--report FILE] [--quiet] [--county CODE …]`."""
+"""`flask etl load PATH… [--full] [--strict] [--report FILE] [--quiet] [--county CODE …]`; `flask etl rules`."""
 import sys
 from pathlib import Path
 
@@ -30,6 +30,20 @@ def summary_lines(result) -> list[str]:
     if any(item.rows_unchanged for item in result.files):
         lines.append("其中未变：与上次加载完全相同的行，未重新校验和写入 / unchanged rows: identical to their last load, "
                      "not checked or written again")
+    return lines + group_lines(result)
+
+
+def group_lines(result) -> list[str]:
+    """The problems grouped by rule (or by severity and reason), with counts, and the cross-file rules' run."""
+    lines = []
+    if result.groups:
+        lines.append("按规则汇总 / problems by rule:")
+        lines.append(f"{'条数':>8}  {'级别':<4}{'规则 rule':<40}说明 message")
+        lines += [f"{group['count']:>8}  {group['severity']:<4}{group['rule'] or '—':<40}{group['message']}"
+                  for group in result.groups]
+    if result.counties_checked:
+        lines.append(f"跨文件一致性检查 / cross-file rules: {result.counties_checked} 个县 / counties, "
+                     f"{result.consistency_seconds:.1f} 秒 / s")
     return lines
 
 
@@ -51,6 +65,22 @@ def echo_load_result(result) -> None:
 
 
 etl_group = AppGroup("etl", help="数据加载 / load bureau files into the graph")
+
+
+def rule_lines() -> list[str]:
+    """The consistency rules as a table of text."""
+    from etl.rules import rule_table
+
+    return [f"{'规则 rule':<40}{'级别':<4}{'文件':<14}{'检查':<10}说明 message"] + [
+        f"{rule['id']:<40}{rule['severity']:<4}{rule['kind']:<14}{rule['check']:<10}{rule['message']}"
+        for rule in rule_table()]
+
+
+@etl_group.command("rules")
+def rules_command():
+    """列出一致性规则 / List the consistency rules (id, severity, file kind, how checked, message)."""
+    for line in rule_lines():
+        click.echo(line)
 
 
 @etl_group.command("load")

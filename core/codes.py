@@ -214,6 +214,8 @@ class RecommendationStatus(Code, list_name="推荐状态"):
 # Labour skills that make a member able to work (普通, 技能) and those that count as any labour (+ 弱).
 ABLE_SKILLS = (LabourSkill.ORDINARY, LabourSkill.SKILLED)
 LABOUR_SKILLS = (LabourSkill.ORDINARY, LabourSkill.SKILLED, LabourSkill.WEAK)
+# 与户主关系 (free text in exports) naming the head of the household himself (after NFKC: ASCII brackets).
+HEAD_RELATIONS = ("户主", "本人", "户主本人", "本人(户主)")
 # 因病, 因残, 缺劳动力: the households an equity share is meant for.
 NEED_CAUSES = (PovertyCause.ILLNESS, PovertyCause.DISABILITY, PovertyCause.LACK_OF_LABOUR)
 # 低保, 特困供养: households under social protection.

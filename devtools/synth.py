@@ -201,6 +201,10 @@ def make_households(geography: Geography, n: int, seed: int) -> pd.DataFrame:
     # Households sit at their village's position, as the registry knows them.
     frame["lon"], frame["lat"] = v["lon"].to_numpy()[order], v["lat"].to_numpy()[order]
     frame["diligence"] = rng.normal(0, 1, n)  # hidden: never written
+    # 建档立卡 began in 2014; later entrants up to 2019, never after the exit (drawn last: earlier draws unchanged)
+    identified = np.where(rng.random(n) < 0.8, 2014, rng.integers(2015, 2020, n))
+    exited = frame["exit_year"].to_numpy() > 0
+    frame["identification_year"] = np.where(exited, np.minimum(identified, frame["exit_year"]), identified)
     _living_conditions(frame, _rng(seed, "living"))
     return frame
 

@@ -126,6 +126,9 @@ HOUSEHOLDS = FileKind(
         Column("income_per_capita", "人均纯收入（元）", DECIMAL, False, ("人均纯收入", "人均纯收入(元)", "家庭人均纯收入"), minimum=0, maximum=200000),
         Column("poverty_status", "脱贫状态", CODE, False, ("贫困状态",), codes.PovertyStatus),
         Column("exit_year", "脱贫年度", YEAR, False, ("脱贫年份",)),
+        # When the household entered the registry (建档立卡): checked against its exit year and partnerships.
+        Column("identification_year", "识别年度", YEAR, False,
+               ("识别年份", "识别时间", "建档年度", "建档时间", "建档立卡年度", "纳入年度", "纳入时间")),
         Column("household_type", "户类型", CODE, False, (), codes.HouseholdType),
         Column("monitoring_category", "监测对象类别", CODE, False,
                ("监测类别", "监测对象类型", "监测户类型", "易返贫致贫户(监测对象)类型", "易返贫致贫户类型"),

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import neo4j
@@ -27,7 +27,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from core.settings import Settings
-from etl import deactivation, formats, references, regions, scope, values
+from etl import deactivation, formats, references, regions, rules, scope, values
 from etl.limits import ReadLimits
 from etl.readers import (CHUNK_ROWS, HeaderMappings, RawChunk, RawTable, ReadError, TableSource, normalise_header,
                          open_tables)
@@ -37,7 +37,7 @@ from etl.scope import county_scope
 from etl.transform import transform
 from etl.validate import ERROR, INFO, WARNING, Problem, check_required_columns, duplicate_key_problem, validate
 from etl.writer import ROW_HASH_KEY, NodeWriter, key_hashes, source_row_hashes
-from graph import loading
+from graph import consistency, loading
 from graph import mappings as graph_mappings
 from graph.model import node_type
 from graph.schema import apply_schema
@@ -73,6 +73,13 @@ class LoadResult:
     problems: list[Problem] = field(default_factory=list)
     report_path: Path | None = None
     worker_peak_kb: int = 0  # the largest peak RSS of the bulk path's worker processes (none online)
+    counties_checked: int = 0  # counties the cross-file rules ran over
+    consistency_seconds: float = 0.0  # the time they took
+
+    @property
+    def groups(self) -> list[dict]:
+        """Every problem in a group: by consistency rule, or by severity and reason (etl/rules.py)."""
+        return rules.group_problems(self.problems)
 
     @property
     def rows_rejected(self) -> int:
@@ -95,8 +102,9 @@ def written_properties(label: str, rows: pd.DataFrame, file_columns: Iterable[st
 @dataclass
 class FileState:
     """What the chunks of one table share: the key hashes of the rows read so far (a key met again is a
-    duplicate, however far apart the rows are) and, for a full households extract, the households listed
-    and their counties."""
+    duplicate, however far apart the rows are), for a full households extract the households listed, and the
+    counties of its rows (households, members, ledger rows: where the cross-file rules run, and the counties a
+    full extract covers)."""
 
     seen_keys: set[int] = field(default_factory=set)
     listed_households: set[str] = field(default_factory=set)
@@ -143,6 +151,10 @@ class Loader:
         self.progress = progress
         self.chunk_rows = chunk_rows
         self.allowed_counties = county_scope(allowed_counties)  # None: every county
+        self.as_of = date.today()  # the date rules compare with (ages, years and dates in the future, ends passed)
+        self.counties_touched: set[str] = set()  # counties of the households, members and ledger rows read
+        # Key hashes of the earlier tables of this load, per kind: a key met again in a later file is a duplicate
+        self.earlier_keys: dict[str, np.ndarray] = {}
 
     def write_nodes(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
                     description: str, hashes: pd.Series | None = None) -> None:
@@ -183,6 +195,8 @@ class Loader:
                 problems.append(Problem(file_label, source.sheet, 0, "", "", ERROR, result.error))
         if full and kind.name == "households" and not result.error:
             result.deactivated = self.deactivate_missing_households(state.listed_households, state.counties)
+        self.counties_touched |= state.counties
+        self.remember_keys(kind, state)
         result.columns, column_problems = account_for_columns(source, file_label, state.personal_columns)
         problems = column_problems + problems
         result.rows_rejected = result.rows_read - result.rows_loaded
@@ -238,18 +252,21 @@ class Loader:
         kind = source.kind
         node = node_type(kind.node)
         needed = list(kind.key)
-        if full and kind.name == "households":
-            needed.append("village_code")
+        if kind.name in COUNTY_COLUMN:
+            needed.append(COUNTY_COLUMN[kind.name])
         if self.allowed_counties is not None:
             needed.append(scope.SCOPE_COLUMN[kind.name])
         cells = chunk.cells(list(dict.fromkeys(needed)))
         find_personal_columns(chunk, state.personal_columns)
         if full and kind.name == "households":
             state.listed_households.update(cells["household_id"].dropna())
-            state.counties.update(code[:6] + "000000" for code in cells["village_code"].dropna() if len(code) >= 6)
+        self.note_counties(kind, cells, state)
         keyed = RawTable(source.path, source.sheet, kind, cells, source.headers, source.encoding, source.unknown_columns)
-        duplicate = self.duplicate_keys(kind, cells, state)
-        problems = [duplicate_key_problem(kind, keyed, file_label, row) for row in cells.index[duplicate]]
+        in_file = self.duplicate_keys(kind, cells, state)
+        in_load = self.met_in_earlier_tables(kind, cells) & ~in_file
+        duplicate = in_file | in_load
+        problems = [self.duplicate_problem(kind, keyed, file_label, row, bool(earlier))
+                    for row, earlier in zip(cells.index[duplicate], in_load[duplicate])]
         hashes = pd.Series(source_row_hashes(chunk.raw_lines(), conditions), index=cells.index, dtype=object)
         new = self.new_hashes(node.label, hashes[~duplicate].tolist())
         unchanged = ~hashes.isin(new).to_numpy() & ~duplicate
@@ -282,9 +299,15 @@ class Loader:
         problems += references.unknown_product_warnings(rows, changed, file_label)
         rows, reference_problems = self.check_references(kind, rows, changed, file_label)
         problems += reference_problems
+        rows, rule_problems = rules.check_rows(kind, rows, changed, file_label, self.as_of)
+        problems += rule_problems
+        if kind.name == "members":
+            problems += self.moved_members(rows, changed, file_label)
         # A row with a warning is checked again on every load: some warnings depend on the graph (a project
-        # not loaded yet), and each load's report should name them all.
-        row_hashes = triage.hashes.loc[rows.index].mask(rows.index.isin([problem.row for problem in problems]), None)
+        # not loaded yet), and each load's report should name them all. Not for a rule's warning: the rules read
+        # the row alone (etl/rules.py), and rewriting every flagged row at each load would cost more than the load.
+        warned = [problem.row for problem in problems if problem.rule is None]
+        row_hashes = triage.hashes.loc[rows.index].mask(rows.index.isin(warned), None)
         problems.sort(key=lambda problem: (problem.row, problem.column))
         return rows, problems, row_hashes, blank
 
@@ -302,6 +325,79 @@ class Loader:
             else:
                 seen.add(key)
         return duplicate
+
+    @staticmethod
+    def duplicate_problem(kind: formats.FileKind, table: RawTable, file_label: str, row_number: int,
+                          earlier_table: bool) -> Problem:
+        """The error of a row whose key an earlier row of the file (or of another table of the load) has: a
+        member's under its rule (rules.KEY_RULES), the others' with the reason of where the key was met."""
+        rule = rules.RULES.get(rules.KEY_RULES.get(kind.name, ""))
+        if rule is not None:
+            return duplicate_key_problem(kind, table, file_label, row_number, rule.message, rule.id)
+        header = kind.column(kind.key[0]).header
+        reason = (f"{header}已在本次加载的另一文件中出现，此行未加载 / key already in another file of this load: "
+                  "row not loaded") if earlier_table else None
+        return duplicate_key_problem(kind, table, file_label, row_number, reason)
+
+    def met_in_earlier_tables(self, kind: formats.FileKind, frame: pd.DataFrame) -> np.ndarray:
+        """True for a row whose key an earlier table of the same kind in this load had: a record appears once
+        in a load (online the later row would overwrite the earlier one, and the bulk importer refuses two
+        nodes of one key)."""
+        earlier = self.earlier_keys.get(kind.name)
+        if earlier is None or not len(earlier):
+            return np.zeros(len(frame), dtype=bool)
+        present = frame[list(kind.key)].notna().all(axis=1).to_numpy()
+        return present & np.isin(key_hashes(frame, list(kind.key)), earlier)
+
+    def remember_keys(self, kind: formats.FileKind, state: FileState) -> None:
+        """Keep a table's key hashes for the tables of its kind after it, as a sorted array (8 bytes a key)."""
+        if state.seen_keys:
+            keys = np.fromiter(state.seen_keys, dtype=np.uint64, count=len(state.seen_keys))
+            self.earlier_keys[kind.name] = np.union1d(self.earlier_keys.get(kind.name, keys[:0]), keys)
+
+    def note_counties(self, kind: formats.FileKind, cells: pd.DataFrame, state: FileState) -> None:
+        """Add the counties of a chunk's households (their village code) or of the households its members and
+        ledger rows name (stored already: households load first) to the table's counties."""
+        if kind.name == "households":
+            state.counties.update(code[:6] + "000000" for code in cells["village_code"].dropna().unique()
+                                  if len(code) >= 6)
+        elif kind.name in COUNTY_COLUMN:
+            state.counties |= self.household_counties(sorted(set(cells["household_id"].dropna())))
+
+    def household_counties(self, household_ids: list[str]) -> set[str]:
+        """The counties of the stored households among household_ids."""
+        return consistency.household_counties_of(self.driver, household_ids, self.database)
+
+    def moved_members(self, rows: pd.DataFrame, table: RawTable, file_label: str) -> list[Problem]:
+        """Warnings for members (checked rows) whose ID number a stored member of another household has: the
+        write moves that member to the row's household (the latest file is the registry's current state)."""
+        if rows.empty:
+            return []
+        stored = self.stored_member_households(rows["id_hash"].tolist(), rows["household_id"].tolist())
+        if not stored:
+            return []
+        moved = rows[rows["id_hash"].isin(list(stored))]
+        findings = [{"row": row, "stored_household": stored[key], "household_id": household}
+                    for row, key, household in zip(moved.index, moved["id_hash"], moved["household_id"])]
+        return rules.stored_record_problems("mem.id_number_in_other_household", findings, table, table.kind,
+                                            file_label)
+
+    def stored_member_households(self, keys: list[str], households: list[str]) -> dict[str, str]:
+        """key → stored household, for the members among keys stored in another household than the one given."""
+        return consistency.member_households(self.driver, keys, households, self.database)
+
+    def check_consistency(self, files: list[FileResult], counties: Iterable[str]) -> tuple[list[Problem], int, float]:
+        """The cross-file rules over counties (etl/rules.py, graph/consistency.py), after the load's files are
+        written: their problems (warnings), the counties checked and the seconds it took."""
+        started = time.monotonic()
+        counties = sorted(counties if self.allowed_counties is None else set(counties) & self.allowed_counties)
+        # Two counties at a time: the server reads one while the driver decodes the other's findings.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            found = pool.map(lambda county: consistency.county_findings(self.driver, county, self.as_of.isoformat(),
+                                                                        self.database), counties)
+            findings = [finding for county_found in found for finding in county_found]
+        problems = rules.cross_file_problems(findings, files_of_kinds(files))
+        return problems, len(counties), time.monotonic() - started
 
     def check_scope(self, kind: formats.FileKind, rows: pd.DataFrame, table: RawTable,
                     file_label: str) -> tuple[pd.DataFrame, list[Problem]]:
@@ -344,6 +440,27 @@ class Loader:
         """Full extract: households of the file's counties that the file no longer lists become inactive."""
         return deactivation.deactivate_missing_households(self.driver, self.database, listed, counties,
                                                           self.allowed_counties)
+
+
+# The column placing a row's household in its county: its village, or the household it belongs to.
+COUNTY_COLUMN = {"households": "village_code", "members": "household_id", "partnerships": "household_id"}
+
+
+def files_of_kinds(files: list[FileResult]) -> dict[str, tuple[str, str | None]]:
+    """kind → (file, sheet) of the load's tables of that kind (read or skipped as unchanged); several tables of a
+    kind are named together by their file names (and sheets)."""
+    tables: dict[str, list[FileResult]] = {}
+    for result in files:
+        if not result.error:
+            tables.setdefault(result.kind, []).append(result)
+    named = {}
+    for kind, results in tables.items():
+        if len(results) == 1:
+            named[kind] = (results[0].file, results[0].sheet)
+        else:
+            named[kind] = ("、".join(dict.fromkeys(
+                Path(result.file).name + (f"［{result.sheet}］" if result.sheet else "") for result in results)), None)
+    return named
 
 
 COLUMN_IGNORED = "未识别的列，未加载 / column not recognised, not loaded"
@@ -524,6 +641,9 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     loader.load_reference_data()
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: loading.record_load_run(driver, load_id, props, settings.neo4j_database))
+    problems, result.counties_checked, result.consistency_seconds = loader.check_consistency(
+        result.files, loader.counties_touched)
+    result.problems += problems
     result.report_path = write_report(result.problems, report_path_for(settings, report_path), result.files)
     return result
 

@@ -1,4 +1,6 @@
-"""The validation report: one line per problem, as CSV that Excel opens (UTF-8 with BOM).
+"""The validation report: one line per problem, as CSV that Excel opens (UTF-8 with BOM), each with the
+consistency rule it breaks (etl/rules.py; empty for other problems); beside it (report-groups.csv for
+report.csv) the problems grouped by rule, or by severity and reason, with their counts.
 
 Everything in it came from the uploaded file (its name, sheet names, headers, cell values), so a field
 Excel would read as a formula (it starts with = + - @, a tab or a carriage return, or their full-width
@@ -11,9 +13,12 @@ import re
 import tempfile
 from pathlib import Path
 
+from etl.rules import group_problems
 from etl.validate import INFO, Problem
 
-REPORT_HEADER = ["文件 file", "工作表 sheet", "行号 row", "列 column", "值 value", "级别 severity", "原因 reason"]
+REPORT_HEADER = ["文件 file", "工作表 sheet", "行号 row", "列 column", "值 value", "级别 severity", "原因 reason",
+                 "规则 rule"]
+GROUPS_HEADER = ["规则 rule", "级别 severity", "说明 message", "条数 count"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
@@ -28,9 +33,16 @@ def csv_safe(value) -> str:
 
 
 
-def write_report(problems: list[Problem], path: Path, files=()) -> Path:
+def groups_path(path: Path) -> Path:
+    """Where the groups of a report are written: beside it (report.csv → report-groups.csv)."""
+    return path.with_name(f"{path.stem}-groups{path.suffix}")
+
+
+def write_report(problems: list[Problem], path: Path, files=(), groups=None) -> Path:
     """Write every problem to path (CSV) and return it; first, for each file (FileResult), the columns read and
-    the field each was read as (the columns not read are among the problems, as warnings)."""
+    the field each was read as (the columns not read are among the problems, as warnings). The groups
+    (etl/rules.group_problems, computed from problems when not given) go to groups_path(path)."""
+    groups = group_problems(problems) if groups is None else groups
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="", encoding="utf-8-sig") as handle:
         writer = csv.writer(handle)
@@ -45,11 +57,17 @@ def write_report(problems: list[Problem], path: Path, files=()) -> Path:
                 else:
                     continue
                 writer.writerow([csv_safe(field) for field in (
-                    result.file, result.sheet or "", column["row"], column["header"], "", INFO, reason)])
+                    result.file, result.sheet or "", column["row"], column["header"], "", INFO, reason, "")])
         for problem in problems:
             writer.writerow([csv_safe(field) for field in (problem.file, problem.sheet or "", problem.row,
                                                              problem.column, problem.value, problem.severity,
-                                                             problem.reason)])
+                                                             problem.reason, problem.rule or "")])
+    with open(groups_path(path), "w", newline="", encoding="utf-8-sig") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(GROUPS_HEADER)
+        for group in groups:
+            writer.writerow([csv_safe(field) for field in (group["rule"] or "", group["severity"], group["message"],
+                                                             group["count"])])
     return path
 
 

@@ -39,7 +39,7 @@ def typed_columns(kind: formats.FileKind, frame: pd.DataFrame) -> pd.DataFrame:
         elif column.type == formats.DECIMAL:
             typed[column.name] = values.parse_number(raw)
         elif column.type == formats.YEAR:
-            typed[column.name] = pd.to_numeric(raw, errors="coerce").astype("Int64")
+            typed[column.name] = values.year_of(raw)
         elif column.type == formats.DATE:
             typed[column.name] = values.parse_date(raw).dt.strftime("%Y-%m-%d").astype("string")
         elif column.type in (formats.ID_NUMBER, formats.CREDIT_CODE):

@@ -27,7 +27,9 @@ MAX_TEXT_LENGTH = 200
 
 @dataclass(frozen=True)
 class Problem:
-    """One bad cell or row, as written to the validation report (ID and mobile numbers in the value masked)."""
+    """One bad cell or row, as written to the validation report (ID and mobile numbers in the value masked).
+
+    rule: the id of the consistency rule it breaks (etl/rules.py), None for other problems."""
 
     file: str
     sheet: str | None
@@ -36,6 +38,7 @@ class Problem:
     value: str
     severity: str
     reason: str
+    rule: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "value", values.mask_embedded(self.value or ""))
@@ -105,8 +108,7 @@ def _error_checks(kind: FileKind, column: Column) -> list[pa.Check]:
     if kind_of_value == formats.DATE:
         return [_check(lambda s: values.parse_date(s).notna(), "不是有效日期（如 2019-03-01）/ not a valid date")]
     if kind_of_value == formats.YEAR:
-        return [_check(lambda s: s.str.fullmatch(r"(19|20)\d\d").fillna(False).astype(bool),
-                       "应为四位年份 / must be a year")]
+        return [_check(values.year_text_ok, "应为四位年份（如 2019 或 2019年）/ must be a year")]
     if kind_of_value == formats.ID_NUMBER:
         return [
             _check(lambda s: ~values.stored_as_number(s), STORED_AS_NUMBER),
@@ -240,12 +242,14 @@ def shown_value(column: Column, raw) -> str:
     return shown
 
 
-def duplicate_key_problem(kind: FileKind, table, file_label: str, row_number: int) -> Problem:
-    """The error of a row whose key an earlier row of the same file has."""
+def duplicate_key_problem(kind: FileKind, table, file_label: str, row_number: int, reason: str | None = None,
+                          rule: str | None = None) -> Problem:
+    """The error of a row whose key an earlier row of the same file has (or, for a kind whose rule says so
+    (etl/rules.py KEY_RULES), an earlier row of the load: then with that rule's reason and id)."""
     column = kind.column(kind.key[0])
     return Problem(file_label, table.sheet, int(row_number), table.headers.get(column.name, column.header),
                    shown_value(column, table.frame.at[row_number, column.name]), ERROR,
-                   _reasons(column, "field_uniqueness"))
+                   reason or _reasons(column, "field_uniqueness"), rule)
 
 
 def validate(table, file_label: str) -> tuple[pd.Index, list[Problem]]:

@@ -73,6 +73,22 @@ def parse_date(values: pd.Series) -> pd.Series:
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
 
+# A year as bureaus write it: 2019, 2019年, or a date whose year it is (2019-03, 2019年3月1日, 2019/3/1, 20190301):
+# a column such as 识别时间 may hold the date a household was identified.
+_YEAR_TEXT = r"(?:19|20)\d\d(?:年|(?:年|[-/.])\d{1,2}(?:月|(?:月|[-/.])\d{1,2}日?)?)?|(?:19|20)\d{6}"
+
+
+def year_text_ok(values: pd.Series) -> pd.Series:
+    """True where the text is a year (or a date, whose year counts)."""
+    return _arrow(values).str.fullmatch(_YEAR_TEXT).fillna(False).astype(bool)
+
+
+def year_of(values: pd.Series) -> pd.Series:
+    """The year (Int64) of texts year_text_ok accepts; missing elsewhere."""
+    text = _arrow(values)
+    return pd.to_numeric(text.str[:4].where(year_text_ok(text)), errors="coerce").astype("Int64")
+
+
 # LIST_SEPARATORS for Arrow (RE2): its \s is ASCII only, so the rest of Python's whitespace is listed.
 _LIST_SEPARATORS_RE2 = r"[、,，;；/|\s\x0b\x1c-\x1f\x85\p{Z}]+"
 

@@ -191,6 +191,7 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("income_per_capita", "人均纯收入（元）"),
             Property("poverty_status", "脱贫状态（代码）"),
             Property("exit_year", "脱贫年度"),
+            Property("identification_year", "识别（建档立卡）年度"),
             Property("household_type", "户类型（代码）"),
             Property("monitoring_category", "监测对象类别（代码）"),
             Property("risk_causes", "风险类型（代码，最多 5 项）", list=True),

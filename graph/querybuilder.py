@@ -87,10 +87,11 @@ def _write_head(node: NodeType, verb: str) -> list[str]:
 
 
 def upsert_query(node: NodeType | str, model: Mapping[str, NodeType] = NODES) -> str:
-    """UNWIND-batched upsert of a node's rows with its ETL-drawn relationships (skipped when row_hash is unchanged)."""
+    """UNWIND-batched upsert of a node's rows with its ETL-drawn relationships (skipped when row_hash is unchanged;
+    a row without one, e.g. with a warning, is always written)."""
     node = _node(node, model)
     parts = _write_head(node, "MERGE") + [
-        "WITH n, row WHERE n.row_hash IS NULL OR n.row_hash <> row.row_hash",
+        "WITH n, row WHERE n.row_hash IS NULL OR row.row_hash IS NULL OR n.row_hash <> row.row_hash",
         "SET n += row.props, n.row_hash = row.row_hash",
         "WITH n, row",
     ]

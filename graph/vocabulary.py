@@ -6,8 +6,8 @@ place. `with_vocabulary(query, params)` adds exactly the vocabulary parameters a
 import re
 from collections.abc import Mapping
 
-from core.codes import (ABLE_SKILLS, LABOUR_SKILLS, HouseholdAttribute, LabourSkill, MonitoringCategory,
-                        PartnershipStatus, PovertyCause, RecommendationStatus)
+from core.codes import (ABLE_SKILLS, HEAD_RELATIONS, LABOUR_SKILLS, Health, HouseholdAttribute, LabourSkill,
+                        Mechanism, MonitoringCategory, PartnershipStatus, PovertyCause, RecommendationStatus)
 from core import need
 from core.mechanisms import MECHANISMS
 
@@ -54,6 +54,12 @@ VOCABULARY: Mapping[str, str | int | list[str]] = {
     "breakdown_size": len(BREAKDOWN_KEYS),
     # the sort key of a household without the sorted value (income, size): after every real value
     "last_in_order": 1.0e15,
+    # the cross-file consistency checks (graph/consistency.py)
+    "disability_cause": PovertyCause.DISABILITY.value,
+    "lack_of_labour_cause": PovertyCause.LACK_OF_LABOUR.value,
+    "disabled_health": Health.DISABLED.value,
+    "head_relations": list(HEAD_RELATIONS),
+    "employment_mechanism": Mechanism.EMPLOYMENT.value,
 }
 
 _PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

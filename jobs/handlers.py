@@ -51,8 +51,9 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
                                  for column in f.columns if column["field"] is not None and column["note"]]}
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
-    return {"files": files, "errors": errors, "warnings": sum(1 for problem in result.problems if problem.severity == "警告"),
-            "rows_rejected": result.rows_rejected}
+    return {"files": files, "errors": errors,
+            "warnings": sum(1 for problem in result.problems if problem.severity == "警告"),
+            "rows_rejected": result.rows_rejected, "groups": result.groups}
 
 
 HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job}

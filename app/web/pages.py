@@ -145,7 +145,8 @@ def uploads_page():
     jobs, _ = uploads.list_uploads(neo4j_ext.context, principal, None, 0, RECENT_JOBS)
     county = _mapping_county()
     mappings = column_mappings.list_mappings(neo4j_ext.context, principal, county) if county else []
-    return render_template("uploads.html", jobs=jobs, mappings=mappings, mapping_county=county,
+    return render_template("uploads.html", jobs=jobs, highlight=request.args.get("highlight"), mappings=mappings,
+                           mapping_county=county,
                            choices=column_mappings.field_choices(),
                            unmapped=column_mappings.unmapped_columns(jobs, mappings) if county else [])
 

@@ -1,12 +1,15 @@
 """End to end through the API: run a county, read an enterprise's recommendations, accept, confirm,
 see it in the ledger and in the coverage figures; decline with a reason; export; upload a file."""
+import html
 import io
+import re
 import time
+from collections import Counter
 
 import openpyxl
 
 from core.codes import PartnershipStatus
-from graph import ledger
+from graph import consistency, ledger
 from tests.integration.api_world import OWN_COUNTY
 from tests.support import bureau_files as bf
 
@@ -93,7 +96,7 @@ def test_run_accept_confirm_ledger_and_coverage(api, world, neo4j_driver):
     assert any(r[0] == partnership_id and r[10] == 3600 for r in rows[1:])
 
 
-def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, world, neo4j_driver, tmp_path):
+def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, api_app, world, neo4j_driver, tmp_path):
     rows = [bf.household_row(901, name="王五"), bf.household_row(902, village="433122101201", name="赵六")]
     rows[1][3] = "泸溪县"
     path = bf.write_table(tmp_path / "贫困户.csv", bf.HOUSEHOLD_HEADER, rows, encoding="gb18030")
@@ -112,6 +115,22 @@ def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, world, ne
     assert "贫困户.csv,,3,行政区划代码,433122101201,错误,不属于本账号管辖的县" in text, text
     assert "/uploads/" not in text, "no storage paths in the user's report"
     assert api.get(started.headers["Location"], as_="bureau_other").status_code == 404
+    # The problems grouped: the scope error, and what the cross-file rules find in the county the upload touched.
+    found = Counter(finding["rule"] for finding in consistency.county_findings(neo4j_driver, OWN_COUNTY))
+    groups = job["result"]["groups"]
+    assert {group["rule"]: group["count"] for group in groups if group["rule"]} == dict(found) and found
+    assert [group for group in groups if not group["rule"]] == [
+        {"rule": None, "severity": "错误", "message": "不属于本账号管辖的县 / outside the county you may load", "count": 1}]
+    web = api_app.test_client()
+    login = web.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
+    web.post("/login", data={"token": world.tokens["bureau_own"], "csrf_token": csrf})
+    page = web.get("/uploads").get_data(as_text=True)
+    job_id = started.headers["Location"].rsplit("/", 1)[-1]
+    shown = re.search(rf'data-groups-of="{job_id}".*?</table>', page, re.S).group(0)
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td></tr>", shown)
+    assert [tuple(map(html.unescape, row)) for row in rows] == [
+        (group["rule"] or "—", group["severity"], group["message"], str(group["count"])) for group in groups]
     own = api.get("/api/v1/households/4331231012010901", as_="bureau_own")
     assert own.status_code == 200 and own.get_json()["head_name"] == "王五"
     assert api.get("/api/v1/households/4331231012010902", as_="admin").status_code == 404, "nothing outside the county"

@@ -96,8 +96,9 @@ def test_formula_like_file_names_and_cells_are_escaped_in_the_report(api, tmp_pa
     location, job = _upload(api, path, "=HYPERLINK(evil.example)+贫困户.csv")
     assert job["status"] == "completed", job
     lines = _report(api, location)[1:]
-    assert {line[0] for line in lines} == {"'=HYPERLINK(evil.example)+贫困户.csv"}
-    values = {line[3]: line[4] for line in lines}
+    # The cross-file rules' findings (row 0) name the upload too, or the ledger rows stored before it.
+    assert {line[0] for line in lines} == {"'=HYPERLINK(evil.example)+贫困户.csv", "（库中已有的利益联结台账）"}
+    values = {line[3]: line[4] for line in lines if line[2] != "0"}
     assert values["主要致贫原因"] == "'=1+2+HYPERLINK(\"evil.example\")" and values["家庭人口数"] == "-5"
 
 

@@ -60,7 +60,7 @@ def test_upsert_query_of_the_sample():
     assert lines(qb.upsert_query("Shop", SAMPLE)) == [
         "UNWIND $rows AS row",
         "MERGE (n:Shop {shop_id: row.key})",
-        "WITH n, row WHERE n.row_hash IS NULL OR n.row_hash <> row.row_hash",
+        "WITH n, row WHERE n.row_hash IS NULL OR row.row_hash IS NULL OR n.row_hash <> row.row_hash",
         "SET n += row.props, n.row_hash = row.row_hash",
         "WITH n, row",
         "CALL (n, row) { MATCH (n)-[old:SELLS]->(o:Product) WHERE NOT o.sku IN row.rels.SELLS DELETE old }",
@@ -86,7 +86,7 @@ def test_a_node_without_relationships_is_merged_and_set_only():
     assert lines(qb.upsert_query(PRODUCT, SAMPLE)) == [
         "UNWIND $rows AS row",
         "MERGE (n:Product {sku: row.key})",
-        "WITH n, row WHERE n.row_hash IS NULL OR n.row_hash <> row.row_hash",
+        "WITH n, row WHERE n.row_hash IS NULL OR row.row_hash IS NULL OR n.row_hash <> row.row_hash",
         "SET n += row.props, n.row_hash = row.row_hash",
         "WITH n, row",
         "RETURN count(*) AS written",
@@ -165,7 +165,7 @@ def test_the_household_upsert_is_what_the_etl_has_always_sent():
     assert lines(qb.upsert_query("Household")) == [
         "UNWIND $rows AS row",
         "MERGE (n:Household {household_id: row.key})",
-        "WITH n, row WHERE n.row_hash IS NULL OR n.row_hash <> row.row_hash",
+        "WITH n, row WHERE n.row_hash IS NULL OR row.row_hash IS NULL OR n.row_hash <> row.row_hash",
         "SET n += row.props, n.row_hash = row.row_hash",
         "WITH n, row",
         "CALL (n, row) { MATCH (n)-[old:LIVES_IN]->(o:Region) WHERE NOT o.code IN row.rels.LIVES_IN DELETE old }",
