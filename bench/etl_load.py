@@ -17,6 +17,7 @@ through the same streaming ETL first).
 """
 import argparse
 import csv
+import hashlib
 import resource
 import shutil
 import subprocess
@@ -118,8 +119,9 @@ def changed_copies(files: list[Path], out_dir: Path, every: int = 100) -> list[P
 
 
 def generate(out_dir: Path, households: int, enterprises: int, projects: int, seed: int) -> None:
-    """Write the synthetic data set unless the same one is already there."""
-    marker = out_dir / f".done-{households}-{enterprises}-{projects}-{seed}"
+    """Write the synthetic data set unless the same one is already there (same sizes, seed and generator)."""
+    generator = hashlib.sha256((PROJECT_ROOT / "devtools" / "synth.py").read_bytes()).hexdigest()[:12]
+    marker = out_dir / f".done-{households}-{enterprises}-{projects}-{seed}-{generator}"
     if marker.exists():
         print(f"使用已生成的数据 / reusing data in {out_dir}", flush=True)
         return
