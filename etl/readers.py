@@ -305,9 +305,17 @@ class RawChunk:
             rows = [row for row, keep in zip(rows, selected) if keep]
             numbers = numbers[selected]
         positions = self.source.positions
-        return pd.DataFrame({name: _normalised([row[positions[name]] if positions[name] < len(row) else ""
-                                                for row in rows])
-                             for name in columns if name in positions}, index=numbers)
+        wanted = [name for name in columns if name in positions]
+        # Transposed once in C (rows may be ragged: short ones padded with ""), not cell by cell per column.
+        transposed = list(itertools.zip_longest(*rows, fillvalue="")) if len(wanted) > 2 else None
+        empty = [""] * len(rows)
+
+        def cells_of(position: int) -> list[str]:
+            if transposed is None:
+                return [row[position] if position < len(row) else "" for row in rows]
+            return list(transposed[position]) if position < len(transposed) else empty
+
+        return pd.DataFrame({name: _normalised(cells_of(positions[name])) for name in wanted}, index=numbers)
 
     def table(self, selected: "np.ndarray | None" = None) -> RawTable:
         """The (selected) rows as a RawTable: every mapped column normalised, blank rows dropped."""

@@ -94,12 +94,19 @@ _LIST_SEPARATORS_RE2 = r"[、,，;；/|\s\x0b\x1c-\x1f\x85\p{Z}]+"
 
 
 def split_list(values: pd.Series) -> pd.Series:
-    """Cells holding several items (`因病、因残`) as lists; missing cells as empty lists."""
-    text = _arrow_array(values.fillna(""))
-    # Every run of separators becomes one \x1f (never in a cell: the reader drops control characters).
-    joined = pc.utf8_trim(pc.replace_substring_regex(text, _LIST_SEPARATORS_RE2, "\x1f"), "\x1f")
-    return pd.Series([items if items != [""] else [] for items in pc.split_pattern(joined, "\x1f").to_pylist()],
-                     index=values.index, dtype=object)
+    """Cells holding several items (`因病、因残`) as lists; missing cells as empty lists.
+
+    Only the cells written are split: list columns are mostly empty (risks of the few monitored households)."""
+    present = np.flatnonzero(values.notna().to_numpy())
+    lists = [[] for _ in range(len(values))]
+    if len(present):
+        text = _arrow_array(values.iloc[present])
+        # Every run of separators becomes one \x1f (never in a cell: the reader drops control characters).
+        joined = pc.utf8_trim(pc.replace_substring_regex(text, _LIST_SEPARATORS_RE2, "\x1f"), "\x1f")
+        for position, items in zip(present, pc.split_pattern(joined, "\x1f").to_pylist()):
+            if items != [""]:
+                lists[position] = items
+    return pd.Series(lists, index=values.index, dtype=object)
 
 
 def code_of(values: pd.Series, code_list: type[Code]) -> pd.Series:
@@ -108,11 +115,16 @@ def code_of(values: pd.Series, code_list: type[Code]) -> pd.Series:
 
 
 def codes_of(values: pd.Series, code_list: type[Code]) -> tuple[pd.Series, pd.Series]:
-    """Lists of codes for multi-valued cells, and a mask of cells holding an unknown item."""
+    """Lists of codes for multi-valued cells, and a mask of cells holding an unknown item (empty cells: none)."""
     lookup = code_list.lookup()
     items = split_list(values)
-    unknown = items.map(lambda parts: any(part not in lookup for part in parts))
-    return items.map(lambda parts: [lookup[part] for part in parts if part in lookup]), unknown
+    codes = [[] for _ in range(len(values))]
+    unknown = np.zeros(len(values), dtype=bool)
+    for position, parts in enumerate(items):
+        if parts:
+            codes[position] = [lookup[part] for part in parts if part in lookup]
+            unknown[position] = len(codes[position]) < len(parts)
+    return pd.Series(codes, index=values.index, dtype=object), pd.Series(unknown, index=values.index)
 
 
 # --- ID card numbers (GB 11643) ------------------------------------------------------------
