@@ -103,7 +103,7 @@ def accept_recommendation(driver: neo4j.Driver, rec_id: str, confirm: bool, acto
 _DECLINE = """
     MATCH (r:Recommendation {rec_id: $rec_id})
     SET r.status = $declined, r.decline_reason = $reason, r.declined_by_role = $role, r.decided_by = $actor,
-        r.decided_at = $now
+        r.decided_at = $now, r.household_inputs = $household_inputs, r.enterprise_inputs = $enterprise_inputs
     REMOVE r.lock
     WITH r
     OPTIONAL MATCH (p:Partnership {partnership_id: r.partnership_id}) WHERE p.status = $awaiting
@@ -111,7 +111,8 @@ _DECLINE = """
 """
 
 
-def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str) -> None:
+def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str,
+             inputs: tuple[str | None, str | None]) -> None:
     if not materialise_recommendation(tx, rec_id):
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     record = tx.run(
@@ -128,16 +129,20 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
     if record["status"] in _CLOSED or not record["current"]:
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
     tx.run(_DECLINE, with_vocabulary(_DECLINE, {"rec_id": rec_id, "reason": reason, "role": role, "actor": actor,
-                                                "now": now})).consume()
+                                                "now": now, "household_inputs": inputs[0],
+                                                "enterprise_inputs": inputs[1]})).consume()
     sync_entry_status(tx, rec_id)
     readstate.refresh(tx, [record["household_id"]])
 
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
-                           database: str | None = None) -> None:
-    """Decline a recommendation with a reason (an accepted, unconfirmed partnership is ended)."""
+                           database: str | None = None,
+                           inputs: tuple[str | None, str | None] = (None, None)) -> None:
+    """Decline a recommendation with a reason (an accepted, unconfirmed partnership is ended); `inputs` are the
+    digests of the household's and the enterprise's matching inputs now (the pair is not recommended again
+    while both stay the same)."""
     with driver.session(database=database) as session:
-        session.execute_write(_decline, rec_id, reason, actor, role, now)
+        session.execute_write(_decline, rec_id, reason, actor, role, now, inputs)
 
 
 def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict, actor: str, now: str,

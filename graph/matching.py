@@ -80,6 +80,11 @@ def split_rec_id(rec_id: str) -> tuple[str, int] | None:
     return (list_id, int(rank)) if list_id and rank.isdigit() and len(rank) < 6 else None
 
 
+# The enterprises a household is partnered with now (in force or awaiting confirmation): never recommended again.
+OPEN_PARTNERS = ("[(h)<-[:OF_HOUSEHOLD]-(open:Partnership)-[:WITH_ENTERPRISE]->(partner:Enterprise) "
+                 "WHERE open.status IN $open_statuses | partner.credit_code]")
+
+
 def county_households(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Active households of the counties with their village position, labour counts by skill and open partnerships."""
     # Labour counts and open partnerships are the households' stored read state (graph/readstate.py).
@@ -88,7 +93,8 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
         WHERE h.county_code IN $counties AND h.active
         WITH h, v, coalesce(h.labour_ordinary, 0) AS ordinary, coalesce(h.labour_skilled, 0) AS skilled,
              coalesce(h.labour_weak, 0) AS weak, coalesce(h.members, 0) AS members,
-             coalesce(h.active_partnerships, 0) AS active_partnerships
+             coalesce(h.active_partnerships, 0) AS active_partnerships,
+             """ + OPEN_PARTNERS + """ AS open_partner_codes
         RETURN h.household_id AS household_id, h.county_code AS county_code, v.code AS village_code,
                v.lon AS lon, v.lat AS lat, h.attribute AS attribute, h.main_cause AS main_cause,
                coalesce(h.other_causes, []) AS other_causes, h.monitoring_category AS monitoring_category,
@@ -96,7 +102,7 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
                coalesce(h.arable_mu, 0.0) AS arable_mu, coalesce(h.forest_mu, 0.0) AS forest_mu,
                coalesce(h.orchard_mu, 0.0) AS orchard_mu, coalesce(h.industry_codes, []) AS industry_codes,
                coalesce(h.in_cooperative, false) AS in_cooperative,
-               ordinary, skilled, weak, members, active_partnerships
+               ordinary, skilled, weak, members, active_partnerships, open_partner_codes
         ORDER BY household_id
     """
     records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
@@ -107,40 +113,48 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
 HOUSEHOLD_COLUMNS = ("household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause",
                      "other_causes", "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu",
                      "orchard_mu", "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members",
-                     "active_partnerships")
+                     "active_partnerships", "open_partner_codes")
 
 
-def county_household_columns(driver: neo4j.Driver, county_code: str, database: str | None = None) -> dict[str, list]:
+def county_household_columns(driver: neo4j.Driver, county_code: str, database: str | None = None,
+                             household_ids: list[str] | None = None) -> dict[str, list]:
     """The county's active households as columns (HOUSEHOLD_COLUMNS, the fields of county_households): read
     as one record holding a list per household (collect() would skip nulls in a column), so the driver
-    builds one record, not one per household."""
-    records, _, _ = driver.execute_query(
-        """
+    builds one record, not one per household. `household_ids`: only those households.
+    A household's open partners are looked up only where its stored count (graph/readstate.py) says it has some."""
+    query = """
         MATCH (h:Household)-[:LIVES_IN]->(v:Region)
-        WHERE h.county_code = $county AND h.active
+        WHERE h.county_code = $county AND h.active AND ($households IS NULL OR h.household_id IN $households)
         WITH h, v ORDER BY h.household_id
         RETURN collect([h.household_id, h.county_code, v.code, v.lon, v.lat, h.attribute, h.main_cause,
                         coalesce(h.other_causes, []), h.monitoring_category, h.income_per_capita,
                         coalesce(h.relocated, false), coalesce(h.arable_mu, 0.0), coalesce(h.forest_mu, 0.0),
                         coalesce(h.orchard_mu, 0.0), coalesce(h.industry_codes, []), coalesce(h.in_cooperative, false),
                         coalesce(h.labour_ordinary, 0), coalesce(h.labour_skilled, 0), coalesce(h.labour_weak, 0),
-                        coalesce(h.members, 0), coalesce(h.active_partnerships, 0)]) AS rows
-        """,
-        county=county_code, database_=database, routing_=READ,
-    )
+                        coalesce(h.members, 0), coalesce(h.active_partnerships, 0),
+                        CASE WHEN coalesce(h.active_partnerships, 0) = 0 THEN [] ELSE """ + OPEN_PARTNERS + """ END]) AS rows
+        """
+    records, _, _ = driver.execute_query(
+        query, with_vocabulary(query, {"county": county_code, "households": household_ids}),
+        database_=database, routing_=READ)
     rows = records[0]["rows"]
     return {name: list(values) for name, values in zip(HOUSEHOLD_COLUMNS, zip(*rows))} if rows \
         else {name: [] for name in HOUSEHOLD_COLUMNS}
 
 
-def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
-    """Enterprises of the counties with capacities, industries and the villages of their partners."""
+def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: str | None = None,
+                       credit_codes: list[str] | None = None) -> list[dict]:
+    """Enterprises of the counties (`credit_codes`: only those) with capacities, industries, the villages of
+    their open partners, places used by mechanism, and their partnerships of every status by mechanism."""
     query = """
         MATCH (e:Enterprise) WHERE e.county_code IN $counties AND e.lon IS NOT NULL
+          AND ($credit_codes IS NULL OR e.credit_code IN $credit_codes)
         CALL (e) {
           OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership)-[:OF_HOUSEHOLD]->(h:Household)
-          WHERE p.status IN $open_statuses
-          RETURN collect(DISTINCT h.village_code) AS partner_villages, collect(p.mechanism) AS mechanisms_used
+          WITH p, h, p.status IN $open_statuses AS open
+          RETURN collect(DISTINCT CASE WHEN open THEN h.village_code END) AS partner_villages,
+                 collect(CASE WHEN open THEN p.mechanism END) AS mechanisms_used,
+                 collect(p.mechanism) AS mechanisms_ever
         }
         CALL (e) {
           OPTIONAL MATCH (project:Project)-[:IMPLEMENTED_BY]->(e)
@@ -155,10 +169,41 @@ def county_enterprises(driver: neo4j.Driver, county_codes: list[str], database: 
                coalesce(e.ecommerce_households, 0) AS ecommerce_households, e.skill_required AS skill_required,
                coalesce(e.industry_codes, []) AS industry_codes, coalesce(e.bought_codes, []) AS bought_codes,
                partner_villages, [m IN $mechanism_codes | size([x IN mechanisms_used WHERE x = m])] AS used,
+               [m IN $mechanism_codes | size([x IN mechanisms_ever WHERE x = m])] AS history,
                project_counties, project_industries
         ORDER BY credit_code
     """
-    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
+    records, _, _ = driver.execute_query(
+        query, with_vocabulary(query, {"counties": county_codes, "credit_codes": credit_codes}),
+        database_=database, routing_=READ)
+    return [record.data() for record in records]
+
+
+def enterprise_offer(driver: neo4j.Driver, credit_code: str, database: str | None = None) -> dict | None:
+    """An enterprise's offer: the fields of county_enterprises that are its own (not its partnerships')."""
+    records, _, _ = driver.execute_query(
+        """
+        MATCH (e:Enterprise {credit_code: $credit_code})
+        RETURN e.credit_code AS credit_code, e.county_code AS county_code, e.lon AS lon, e.lat AS lat,
+               e.enterprise_type AS enterprise_type, coalesce(e.mechanisms, []) AS mechanisms,
+               coalesce(e.jobs_offered, 0) AS jobs_offered, coalesce(e.contract_households, 0) AS contract_households,
+               coalesce(e.land_wanted_mu, 0.0) AS land_wanted_mu, coalesce(e.equity_households, 0) AS equity_households,
+               coalesce(e.ecommerce_households, 0) AS ecommerce_households, e.skill_required AS skill_required,
+               coalesce(e.industry_codes, []) AS industry_codes, coalesce(e.bought_codes, []) AS bought_codes
+        """, credit_code=credit_code, database_=database, routing_=READ)
+    return records[0].data() if records else None
+
+
+def county_declines(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
+    """The county's declined recommendations: household, enterprise, and the digests of both sides' inputs when
+    declined (matching.features; a pair is not recommended again while both are unchanged)."""
+    query = """
+        MATCH (r:Recommendation {county_code: $county}) WHERE r.status = $declined
+        RETURN r.household_id AS household_id, r.credit_code AS credit_code,
+               r.household_inputs AS household_inputs, r.enterprise_inputs AS enterprise_inputs
+        ORDER BY household_id, credit_code, r.decided_at
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"county": county_code}),
                                          database_=database, routing_=READ)
     return [record.data() for record in records]
 

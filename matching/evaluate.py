@@ -1,106 +1,112 @@
-"""Offline evaluation: hold out the latest partnerships, rank candidates, compare with baselines.
+"""Offline evaluation: hold out the latest partnerships, rank the candidates as of the cut, compare methods.
 
-Command line: `flask --app wsgi match evaluate [--county CODE ...] [--k 5] [--test-share 0.2] [--seed 0]` (cli/).
+Command line: `flask --app wsgi match evaluate [--county CODE ...] [--test-share 0.2] [--seed 0]` (cli/).
 
-Prints recall@k, precision@k, NDCG@k, coverage and the share of rule-breaking
-recommendations (must be 0) for the blended model, the rule score alone, the nearest
-eligible enterprise and a random eligible one.
+The default run's ranking (the model fitted on the history before the cut, matching/learning.py, blended with
+the rules at the weight it chose) against the rules alone, the nearest eligible enterprise and a random one,
+all leaving out pairs already partnered as a run does; and today's former default (the rules, recommending
+earlier partners too). Per method: recall@5, recall@10, NDCG@5, the share of top-5 slots on pairs already
+partnered (must be 0) and of rule-breaking recommendations (must be 0); overall and per county.
 """
 import json
 
 import numpy as np
 import pandas as pd
 
-from matching.candidates import Pairs, candidate_pairs, filter_eligible
+from matching.candidates import filter_eligible
 from matching.features import Enterprises, Households
-from matching.model_store import pair_labels, train
-from matching.pipeline import ranks_within_household
+from matching.learning import by_start_date, earlier_partners, fit_history, history_window
+from matching.metrics import ranking_metrics, ranks_within_household
 from matching.rules import EligibilityRules
-from matching.scoring import BlendedScorer, pair_features
+from matching.scoring import FEATURES, BlendedScorer
+
+DEFAULT = "default run (model + rules)"
+RULES = "rules only"
+FORMER = "former default (rules, partners not left out)"
+NEAREST = "baseline: nearest eligible"
+RANDOM = "baseline: random eligible"
+COLUMNS = ("households_evaluated", "recall@5", "recall@10", "ndcg@5", "slots_on_partners", "rule_breaking_share")
 
 
 def split_partnerships(partnerships: pd.DataFrame, test_share: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The latest `test_share` of partnerships (by start date; undated ones at random) are held out."""
-    rng = np.random.default_rng(seed)
-    order = partnerships.assign(_tie=rng.random(len(partnerships)))
-    order = order.sort_values(["start_date", "_tie"], na_position="first", kind="stable").drop(columns="_tie")
-    cut = int(round(len(order) * (1 - test_share)))
-    return order.iloc[:cut], order.iloc[cut:]
+    """The latest `test_share` of partnerships (by start date; undated ones count as the oldest) are held out."""
+    dated = by_start_date(partnerships, seed)
+    cut = int(round(len(dated) * (1 - test_share)))
+    return dated.iloc[:cut], dated.iloc[cut:]
 
 
-def _partner_villages(enterprises: Enterprises, households: Households, partnerships: pd.DataFrame) -> list[set]:
-    """Villages where each enterprise has (training) partners: graph signal without leakage."""
-    village = pd.Series(households.village_code, index=households.ids)
-    known = partnerships[partnerships["household_id"].isin(village.index)]
-    by_enterprise = known.assign(village=village[known["household_id"]].to_numpy()).groupby("credit_code")["village"].agg(set)
-    return [by_enterprise.get(code, set()) for code in enterprises.ids]
-
-
-def ranking_metrics(pairs: Pairs, scores: np.ndarray, relevant: np.ndarray, exclude: np.ndarray, k: int,
-                    n_households: int) -> dict:
-    """recall@k, precision@k, NDCG@k over households with a held-out partnership; coverage over all."""
-    keep = ~exclude
-    pairs, scores, relevant = pairs.take(keep), scores[keep], relevant[keep]
-    ranks = ranks_within_household(pairs.household, scores)
-    in_top = ranks <= k
-    test_households = np.unique(pairs.household[relevant == 1])
-    hits = np.bincount(pairs.household[in_top & (relevant == 1)], minlength=n_households)[test_households]
-    totals = np.bincount(pairs.household[relevant == 1], minlength=n_households)[test_households]
-    gains = np.zeros(n_households)
-    np.add.at(gains, pairs.household[in_top & (relevant == 1)], 1 / np.log2(ranks[in_top & (relevant == 1)] + 1))
-    ideal = np.array([sum(1 / np.log2(r + 2) for r in range(min(t, k))) for t in totals])
-    covered = np.zeros(n_households, bool)
-    covered[pairs.household[in_top]] = True
-    return {
-        "households_evaluated": int(len(test_households)),
-        f"recall@{k}": float(np.mean(hits / totals)) if len(totals) else 0.0,
-        f"precision@{k}": float(np.mean(hits / k)) if len(totals) else 0.0,
-        f"ndcg@{k}": float(np.mean(gains[test_households] / ideal)) if len(totals) else 0.0,
-        "coverage": float(covered.mean()) if n_households else 0.0,
-    }
+def _figures(window, scores: np.ndarray, partnered: np.ndarray, leave_out: bool, households: Households,
+             rules: EligibilityRules, subset: np.ndarray | None = None) -> dict:
+    """The figures of one method on the window (on the households in `subset` when given)."""
+    pairs, labels = window.pairs, window.labels
+    keep = ~partnered if leave_out else np.ones(len(pairs), bool)
+    if subset is not None:
+        keep &= subset[pairs.household]
+    chosen = np.flatnonzero(keep)
+    figures = ranking_metrics(pairs.take(chosen), scores[chosen], labels[chosen], 5, window.households)
+    figures.update({key: value for key, value in ranking_metrics(pairs.take(chosen), scores[chosen], labels[chosen], 10,
+                                                                 window.households).items() if key.endswith("@10")})
+    top = chosen[ranks_within_household(pairs.household[chosen], scores[chosen]) <= 5]
+    figures["slots_on_partners"] = float(partnered[top].mean()) if len(top) else 0.0
+    figures["rule_breaking_share"] = 1 - len(filter_eligible(pairs.take(top), households, window.state, rules)) / max(len(top), 1)
+    return figures
 
 
 def evaluate(households: Households, enterprises: Enterprises, partnerships: pd.DataFrame, rules: EligibilityRules,
-             *, k: int = 5, test_share: float = 0.2, seed: int = 0, alpha: float = 0.3, per_mechanism: int = 8) -> dict:
-    """Evaluation figures per method (model, rules, nearest, random)."""
+             *, test_share: float = 0.2, seed: int = 0, per_mechanism: int = 8, by_county: bool = True) -> dict:
+    """Evaluation figures per method (see the module), with `_split` (sizes) and `_fit` (what the default learned)."""
     train_set, test_set = split_partnerships(partnerships, test_share, seed)
-    full = enterprises.with_full_capacity()
-    full.partner_villages = _partner_villages(full, households, train_set)
-    full.partner_count = train_set["credit_code"].value_counts().reindex(full.ids).fillna(0).to_numpy(dtype=float)
-    pairs = candidate_pairs(households, full, rules, per_mechanism=per_mechanism)
-    features = pair_features(pairs, households, full, rules)
-    train_labels = pair_labels(pairs, households, full, train_set)
-    test_labels = pair_labels(pairs, households, full, test_set)
-    learned = train(features, train_labels, pairs.mechanism, seed=seed)
-    rng = np.random.default_rng(seed)
+    fit = fit_history(households, enterprises, train_set, rules, seed=seed, per_mechanism=per_mechanism)
+    window = history_window(households, enterprises, rules, train_set, test_set, per_mechanism, leave_out_partners=False)
+    partnered = earlier_partners(window.pairs, households, window.state, train_set)
+    default = BlendedScorer(learned=fit.learned, alpha=fit.alpha, reference=fit.reference)
+    rule_scores = BlendedScorer().predict(window.features[:, :len(FEATURES)], window.pairs.mechanism)
     methods = {
-        "model (blended)": BlendedScorer(learned=learned, alpha=alpha).predict(features, pairs.mechanism),
-        "rules only": BlendedScorer().predict(features, pairs.mechanism),
-        "baseline: nearest eligible": -pairs.distance_km,
-        "baseline: random eligible": rng.random(len(pairs)),
+        DEFAULT: (default.predict(window.features, window.pairs.mechanism), True),
+        RULES: (rule_scores, True),
+        FORMER: (rule_scores, False),
+        NEAREST: (-window.pairs.distance_km, True),
+        RANDOM: (np.random.default_rng(seed).random(len(window.pairs)), True),
     }
-    results = {}
-    for name, scores in methods.items():
-        figures = ranking_metrics(pairs, scores, test_labels, exclude=train_labels == 1, k=k, n_households=len(households))
-        ranks = ranks_within_household(pairs.household[train_labels == 0], scores[train_labels == 0])
-        top = pairs.take(np.flatnonzero(train_labels == 0)[ranks <= k])
-        figures["rule_breaking_share"] = 1 - len(filter_eligible(top, households, full, rules)) / max(len(top), 1)
-        results[name] = figures
+    results = {name: _figures(window, scores, partnered, leave_out, households, rules)
+               for name, (scores, leave_out) in methods.items()}
+    if by_county:
+        results["_by_county"] = {
+            str(county): {name: _figures(window, scores, partnered, leave_out, households, rules,
+                                         households.county_code == county)
+                          for name, (scores, leave_out) in methods.items()}
+            for county in np.unique(households.county_code)}
     results["_split"] = {"train_partnerships": int(len(train_set)), "test_partnerships": int(len(test_set)),
-                         "test_found_among_candidates": int(test_labels.sum()), "candidate_pairs": int(len(pairs))}
+                         "test_found_among_candidates": int(window.labels.sum()), "candidate_pairs": int(len(window.pairs))}
+    results["_fit"] = {key: value for key, value in fit.report.items() if key != "validation"}
     return results
 
 
-def format_results(results: dict, k: int) -> str:
-    """A printable table of the evaluation."""
-    columns = ["households_evaluated", f"recall@{k}", f"precision@{k}", f"ndcg@{k}", "coverage", "rule_breaking_share"]
-    lines = [f"{'method':<28}" + "".join(f"{c:>22}" for c in columns)]
-    for name, figures in results.items():
-        if name.startswith("_"):
-            continue
-        lines.append(f"{name:<28}" + "".join(f"{figures[c]:>22.4f}" if isinstance(figures[c], float) else f"{figures[c]:>22}"
-                                              for c in columns))
+def relative_gain(results: dict, metric: str, method: str = DEFAULT, baseline: str = RULES) -> float:
+    """How much better `method` is than `baseline` on `metric`, relative (0.1 = 10 % better)."""
+    base = results[baseline][metric]
+    return results[method][metric] / base - 1 if base else 0.0
+
+
+def format_results(results: dict) -> str:
+    """A printable table of the evaluation (overall, then per county when there are several)."""
+    def table(figures_by_method: dict) -> list[str]:
+        lines = [f"{'method':<48}" + "".join(f"{c:>22}" for c in COLUMNS)]
+        for name, figures in figures_by_method.items():
+            if not name.startswith("_"):
+                lines.append(f"{name:<48}" + "".join(
+                    f"{figures[c]:>22.4f}" if isinstance(figures[c], float) else f"{figures[c]:>22}" for c in COLUMNS))
+        return lines
+
+    lines = table(results)
+    lines.append(f"default vs rules only: recall@5 {relative_gain(results, 'recall@5'):+.1%}, "
+                 f"recall@10 {relative_gain(results, 'recall@10'):+.1%}, ndcg@5 {relative_gain(results, 'ndcg@5'):+.1%}")
+    counties = results.get("_by_county", {})
+    if len(counties) > 1:
+        for county, figures in counties.items():
+            lines += [f"county {county}", *table(figures)]
     lines.append(json.dumps(results["_split"], ensure_ascii=False))
+    lines.append(json.dumps(results["_fit"], ensure_ascii=False))
     return "\n".join(lines)
 
 
@@ -119,7 +125,7 @@ def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
     return households, enterprises, partnerships
 
 
-def evaluate_graph(driver, settings, counties: list[str] | None = None, *, k: int = 5, test_share: float = 0.2,
+def evaluate_graph(driver, settings, counties: list[str] | None = None, *, test_share: float = 0.2,
                    seed: int = 0) -> dict:
     """`evaluate` on the graph's counties (default: every county with households).
 
@@ -129,7 +135,7 @@ def evaluate_graph(driver, settings, counties: list[str] | None = None, *, k: in
     rules = EligibilityRules()
     counties = counties or [row["code"] for row in queries.counties_with_households(driver, settings.neo4j_database)]
     households, enterprises, partnerships = load_inputs(driver, settings, counties, rules)
-    results = evaluate(households, enterprises, partnerships, rules, k=k, test_share=test_share, seed=seed)
+    results = evaluate(households, enterprises, partnerships, rules, test_share=test_share, seed=seed)
     results["_inputs"] = {"households": len(households), "enterprises": len(enterprises),
                           "partnerships": int(len(partnerships))}
     return results

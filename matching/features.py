@@ -62,6 +62,13 @@ class Households:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def open_partners(self) -> list:
+        """Per household, the credit codes of the enterprises it is partnered with now (none when not read)."""
+        if "open_partner_codes" in self.frame:
+            return list(self.frame["open_partner_codes"])
+        return [()] * len(self.ids)
+
     def _need_tier(self) -> np.ndarray:
         """2 = greatest need (covered first), 1 = high, 0 = other: the rule of core.need."""
         return need.need_tiers(self.attribute, self.monitoring, self.need_cause,
@@ -71,15 +78,18 @@ class Households:
                "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",
                "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members"]
 
+    OPTIONAL = ("open_partner_codes",)
+
     @classmethod
     def from_records(cls, records: list[dict]) -> "Households":
         """From graph.matching.county_households records."""
-        return cls(pd.DataFrame.from_records(records, columns=cls.COLUMNS))
+        extra = [name for name in cls.OPTIONAL if records and name in records[0]]
+        return cls(pd.DataFrame.from_records(records, columns=cls.COLUMNS + extra))
 
     @classmethod
     def from_columns(cls, columns: dict[str, list]) -> "Households":
         """From graph.matching.county_household_columns."""
-        return cls(pd.DataFrame({name: columns[name] for name in cls.COLUMNS}))
+        return cls(pd.DataFrame({name: columns[name] for name in cls.COLUMNS + [n for n in cls.OPTIONAL if n in columns]}))
 
 
 @dataclass
@@ -114,6 +124,10 @@ class Enterprises:
             self.capacity[mechanism] = np.maximum(total - used[:, position], 0)
         self.partner_villages = [set(v or ()) for v in f.get("partner_villages", pd.Series([[]] * len(f)))]
         self.partner_count = used.sum(axis=1).astype(float)
+        # Partnerships of every status per mechanism (the track record a learned model reads); open ones when
+        # the records hold no history.
+        self.history = np.array([list(u) if u is not None else [0] * 5 for u in f["history"]], dtype=np.int64).reshape(
+            len(f), 5) if "history" in f else used.copy()
         self._record_scale = None
         empty = pd.Series([[]] * len(f), index=f.index)
         self.project_counties = [set(c) if isinstance(c, (list, tuple, set)) else set()
@@ -154,7 +168,30 @@ class Enterprises:
         full = Enterprises(frame, self.rules)
         full.partner_count = self.partner_count.copy()
         full.partner_villages = list(self.partner_villages)
+        full.history = self.history.copy()
         return full
+
+    def as_of(self, history: pd.DataFrame, households: Households) -> "Enterprises":
+        """The enterprises as they stood when `history` (partnerships: household_id, credit_code, mechanism) was all
+        there was: whole capacity (the pairs that formed later are candidates), and the track record, partner
+        villages and history counts of those partnerships only, so that nothing later leaks into the features."""
+        state = self.with_full_capacity()
+        village = pd.Series(households.village_code, index=households.ids)
+        known = history[history["credit_code"].isin(set(self.ids))]
+        in_households = known[known["household_id"].isin(village.index)]
+        villages = in_households.assign(village=village.reindex(in_households["household_id"]).to_numpy()) \
+            .groupby("credit_code")["village"].agg(set)
+        state.partner_villages = [villages.get(code, set()) for code in self.ids]
+        position = pd.Series(np.arange(len(self.ids)), index=self.ids)
+        mechanism = known["mechanism"].map({code: m for m, code in enumerate(MECHANISMS)})
+        valid = mechanism.notna().to_numpy()
+        counts = np.zeros((len(self.ids), len(MECHANISMS)), dtype=np.int64)
+        np.add.at(counts, (position.reindex(known["credit_code"]).to_numpy()[valid].astype(np.int64),
+                           mechanism.to_numpy()[valid].astype(np.int64)), 1)
+        state.history = counts
+        state.partner_count = counts.sum(axis=1).astype(float)
+        state._record_scale = None
+        return state
 
     @classmethod
     def from_records(cls, records: list[dict], rules: EligibilityRules) -> "Enterprises":
@@ -163,4 +200,6 @@ class Enterprises:
                    "contract_households", "land_wanted_mu", "equity_households", "ecommerce_households",
                    "skill_required", "industry_codes", "bought_codes", "partner_villages", "used", "project_counties",
                    "project_industries"]
+        if records and "history" in records[0]:
+            columns.append("history")
         return cls(pd.DataFrame.from_records(records, columns=columns), rules)

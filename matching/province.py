@@ -40,30 +40,16 @@ from core import geography
 from core.settings import Settings
 from graph import matching as queries
 from graph.db import create_driver
-from matching.candidates import Pairs, haversine_km
+from matching.candidates import Pairs
+from matching.exclusions import blocked_keys
 from matching.features import Enterprises, Households
-from matching.model_store import load_model
+from matching.model_store import scorer_for
 from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterprise_keys, plan_groups, solve_group,
                                 starting_groups, trim_group, with_slot_capacity)
+from matching.reach import NEIGHBOUR_MARGIN_KM, neighbour_counties  # noqa: F401  (re-exported)
 from matching.pipeline import Scored, recommendation_rows, score_candidates
 from matching.rules import MECHANISMS
 from matching.scoring import BlendedScorer
-
-NEIGHBOUR_MARGIN_KM = 40.0  # a county's own extent beyond its centroid
-
-
-def neighbour_counties(county_codes: list[str], radius_km: float) -> list[str]:
-    """The counties whose centre lies within radius_km (+ margin) of any of the given counties."""
-    table = geography.divisions()
-    counties = table[table["level"] == "county"]
-    chosen = counties[counties["code"].isin(county_codes)]
-    if chosen.empty:
-        return list(county_codes)
-    distance = haversine_km(chosen["lat"].to_numpy()[:, None], chosen["lon"].to_numpy()[:, None],
-                            counties["lat"].to_numpy()[None, :], counties["lon"].to_numpy()[None, :])
-    near = (distance <= radius_km + 2 * NEIGHBOUR_MARGIN_KM).any(axis=0)
-    return sorted(set(counties["code"][near]) | set(county_codes))
-
 
 def fingerprint(*parts) -> str:
     """A short digest of JSON-able parts (a county's inputs)."""
@@ -182,8 +168,10 @@ class RunSpec:
 
 
 def _scorer(spec: RunSpec) -> BlendedScorer:
-    learned = load_model(spec.settings, spec.params.model_version) if spec.params.model_version else None
-    return BlendedScorer(learned=learned, alpha=spec.params.alpha if learned else 1.0)
+    """The run's scorer: its model (loaded once per worker process) at its blend weight, or the rules alone."""
+    params = spec.params
+    return scorer_for(worker_driver(spec.settings), params.model_version, params.alpha, params.model_reference,
+                      spec.settings.neo4j_database)
 
 
 def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None) -> CountyWork:
@@ -193,15 +181,18 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
     the whole table's scale), pair indices as int32, distances and scores as float32."""
     params = spec.params
     started = time.perf_counter()
-    columns = queries.county_household_columns(worker_driver(spec.settings), county, spec.settings.neo4j_database)
+    driver, database = worker_driver(spec.settings), spec.settings.neo4j_database
+    columns = queries.county_household_columns(driver, county, database)
+    declines = queries.county_declines(driver, county, database)
     in_range, digests = enterprise_table(spec).in_range_of(neighbour_counties([county], params.rules.search_radius_km()))
     timings = {"read_s": time.perf_counter() - started}
-    digest = fingerprint(columns, digests, params.as_json())
+    digest = fingerprint(columns, digests, params.as_json(), declines)
     work = CountyWork(county, digest, len(columns["household_id"]), timings=timings)
     if not spec.force and digest == previous_fingerprint:
         return work
     households = Households.from_columns(columns)
-    scored = score_candidates(households, in_range, params.rules, _scorer(spec), params.per_mechanism)
+    blocked = blocked_keys(households, in_range, columns["open_partner_codes"], declines, columns)
+    scored = score_candidates(households, in_range, params.rules, _scorer(spec), params.per_mechanism, blocked)
     named = np.unique(scored.pairs.enterprise)
     enterprises = in_range.take(named)
     pairs = Pairs(scored.pairs.household.astype(np.int32), np.searchsorted(named, scored.pairs.enterprise).astype(np.int32),

@@ -5,14 +5,18 @@ model) changed since their latest completed run; the others keep their current
 recommendations, and the capacity those hold counts as used. Older runs are kept.
 The county tasks run on Dask (matching/cluster.py); the run's own state lives in its MatchRun node.
 
-Command line: `flask --app wsgi match run [--county 433123000000] [--alpha 1.0] [--model VERSION]` (cli/).
+By default a run scores with the current learned model, trained first when the partnership history changed
+since (matching/model_store.py), at the blend weight chosen with it; with too little history, the rules alone.
+The run records the model, the weight and why.
+
+Command line: `flask --app wsgi match run [--county 433123000000] [--model auto|none|VERSION] [--alpha A]` (cli/).
 """
 import json
 import os
 import socket
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 
 import neo4j
@@ -22,15 +26,16 @@ from core.settings import Settings
 from graph import matching as queries
 from matching.cluster import open_executor
 from matching.features import Enterprises, Households
-from matching.model_store import load_model
+from graph import models as graph_models
+from matching.model_store import current_choice, scorer_for
 from matching.partition import enterprise_keys
 from matching.pipeline import make_plan
 from matching.province import RunSpec, neighbour_counties, plan_province
 from matching.rules import MECHANISMS, EligibilityRules
-from matching.scoring import BlendedScorer
 
-__all__ = ["MatchParams", "MatchRunner", "neighbour_counties"]
+__all__ = ["AUTO", "MatchParams", "MatchRunner", "neighbour_counties"]
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"  # a MatchRun's status
+AUTO = "auto"
 
 
 @dataclass
@@ -39,8 +44,10 @@ class MatchParams:
 
     top_k: int = 5
     household_limit: int = 1
-    alpha: float = 1.0  # weight of the rule score; 1.0 = rules only
-    model_version: str | None = None
+    model_version: str | None = AUTO  # AUTO: the current model (trained when stale); None: the rules alone
+    alpha: float | None = None  # weight of the rule score (1.0 = rules only); None: the model's own
+    model_reference: float = 0.0  # the model's even-chance probability (matching.scoring.blend), set with it
+    model_note: str = ""  # why the run scores as it does
     seed: int = 0
     per_mechanism: int = 8
     rules: EligibilityRules = field(default_factory=EligibilityRules)
@@ -101,6 +108,10 @@ class MatchRunner:
             "model_version": params.model_version, "seed": params.seed, "progress": 0.0,
         }, self.database)
         try:
+            params = self.choose_model(params)
+            queries.save_match_run(self.driver, run_id, {
+                "params": params.as_json(), "model_version": params.model_version, "alpha": params.alpha,
+                "model_note": params.model_note}, self.database, writer=writer)
             if previous is not None and self._fully_written(run_id, previous):
                 return self._finish_switch(run_id, writer, previous, started)
             return self._run(run_id, writer, counties, params, force, started, again=previous is not None)
@@ -114,6 +125,23 @@ class MatchRunner:
             except queries.RunSuperseded:
                 pass
             raise
+
+    def choose_model(self, params: MatchParams) -> MatchParams:
+        """The parameters with the model settled: AUTO → the current model (trained first when the history
+        changed), None → the rules alone, a version → that stored model (at its own weight unless given)."""
+        if params.model_version == AUTO:
+            choice = current_choice(self.driver, self.settings, self.progress)
+            return replace(params, model_version=choice.version, alpha=choice.alpha if params.alpha is None else params.alpha,
+                           model_reference=choice.reference, model_note=choice.note)
+        if not params.model_version:
+            return replace(params, alpha=1.0, model_reference=0.0,
+                           model_note="按要求仅用规则评分 / rules only, as asked")
+        record = graph_models.model_record(self.driver, params.model_version, self.database)
+        if record is None or not record.get("uses_model"):
+            raise LookupError(f"模型版本不存在 / no model {params.model_version}")
+        alpha = record["alpha"] if params.alpha is None else params.alpha
+        return replace(params, alpha=float(alpha), model_reference=float(record.get("reference") or 0.0),
+                       model_note=f"指定模型 {params.model_version}，规则权重 {alpha} / the model asked for")
 
     def _fully_written(self, run_id: str, previous: dict) -> bool:
         """True when an earlier attempt wrote all of the run's recommendations (and recorded how many)."""
@@ -211,8 +239,8 @@ class MatchRunner:
                 continue  # an enterprise of a near county not among the records given
             capacity[position] = max(capacity[position] - row["n"], 0)
         existing = np.array([record["active_partnerships"] for record in household_records], dtype=np.int64)
-        learned = load_model(self.settings, params.model_version) if params.model_version else None
-        scorer = BlendedScorer(learned=learned, alpha=params.alpha if learned else 1.0)
+        params = self.choose_model(params)
+        scorer = scorer_for(self.driver, params.model_version, params.alpha, params.model_reference, self.database)
         return make_plan(households, enterprises, params.rules, scorer, top_k=params.top_k,
                          household_limit=params.household_limit, existing_partnerships=existing,
                          per_mechanism=params.per_mechanism)

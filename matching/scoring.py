@@ -23,6 +23,11 @@ EMPLOYMENT, CONTRACT, LAND, EQUITY = (position(m) for m in (Mechanism.EMPLOYMENT
 
 FEATURES = ("proximity", "industry_fit", "labour_fit", "land_fit", "need", "equity_fit", "village_link", "cooperative",
             "track_record", "project_link")
+# What a learned model weighs besides the rule features (matching/learning.py fits it).
+LEARNED_FEATURES = FEATURES + (
+    "distance_km", "distance_share", "distance_rank", "candidates_of_mechanism", "enterprise_history",
+    "enterprise_history_share", "enterprise_fill", "enterprise_places", "labour", "weak", "land_mu", "need_tier")
+
 
 # Weight of each feature (columns, in FEATURES order) for each mechanism (rows, in MECHANISMS order).
 DEFAULT_WEIGHTS = np.array([
@@ -78,6 +83,43 @@ def _village_link(households: Households, enterprises: Enterprises, h: np.ndarra
     partner_keys = np.array([j * len(villages) + index[v] for j, linked in enumerate(enterprises.partner_villages)
                              for v in linked if v in index], dtype=np.int64)
     return np.isin(e.astype(np.int64) * len(villages) + village_of_household[h], partner_keys)
+
+
+def _within_household_order(household: np.ndarray, mechanism: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's distance rank among its household's pairs of the same mechanism (1 = nearest) and their count."""
+    order = np.lexsort((distance, mechanism, household))
+    group = household[order].astype(np.int64) * len(MECHANISMS) + mechanism[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(group)) + 1] if len(order) else np.zeros(0, np.int64)
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank, count = np.empty(len(order), np.int64), np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order)) - np.repeat(starts, sizes) + 1
+    count[order] = np.repeat(sizes, sizes)
+    return rank, count
+
+
+def learning_features(pairs: Pairs, households: Households, enterprises: Enterprises,
+                      rules: EligibilityRules) -> np.ndarray:
+    """The rule features (matching.scoring) and what else the history can weigh (pairs × LEARNED_FEATURES)."""
+    h, e, m = pairs.household, pairs.enterprise, pairs.mechanism.astype(np.int64)
+    d = pairs.distance_km.astype(float)
+    limit = np.array([rules.max_km(mechanism) if rules.max_km(mechanism) < 1e8 else 100.0 for mechanism in MECHANISMS])
+    rank, count = _within_household_order(h, m, d)
+    places = np.column_stack([enterprises.total_capacity[mechanism] for mechanism in MECHANISMS])[e, m]
+    history = enterprises.history[e, m]
+    history_total = enterprises.history.sum(axis=1)[e]
+    extra = np.column_stack([
+        d, d / limit[m], np.minimum(rank, 20), np.minimum(count, 20), np.log1p(history),
+        history / np.maximum(history_total, 1), history / np.maximum(places, 1), np.log1p(places),
+        households.ordinary[h] + households.skilled[h], households.weak[h], np.minimum(households.land_mu[h], 50),
+        households.need_tier[h]])
+    return np.column_stack([pair_features(pairs, households, enterprises, rules), extra])
+
+
+def blend(rule_scores: np.ndarray, probabilities: np.ndarray, alpha: float, reference: float) -> np.ndarray:
+    """alpha × rule score + (1 − alpha) × the probability on a [0, 1) scale where `reference` is 0.5."""
+    scaled = probabilities / (probabilities + max(reference, 1e-9))
+    return alpha * rule_scores + (1 - alpha) * scaled
+
 
 
 class RuleScorer(BaseEstimator):
@@ -138,15 +180,35 @@ class LearnedScorer(BaseEstimator):
 
 @dataclass
 class BlendedScorer:
-    """alpha × rule score + (1 − alpha) × learned probability; alpha = 1 is the rule score alone."""
+    """alpha × rule score + (1 − alpha) × the learned probability (scaled, see `blend`); alpha = 1: rules alone.
+
+    The learned model reads LEARNED_FEATURES (`learning_features`), so scoring takes the pairs with their
+    households and enterprises, not only the rule features."""
 
     rule: RuleScorer = field(default_factory=lambda: RuleScorer().fit())
     learned: LearnedScorer | None = None
-    alpha: float = 0.5
+    alpha: float = 1.0
+    reference: float = 0.05
+
+    @property
+    def uses_model(self) -> bool:
+        return self.learned is not None and self.alpha < 1
 
     def predict(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
-        """Blended scores in [0, 1]."""
-        rule_scores = self.rule.predict(X, mechanisms)
-        if self.learned is None or self.alpha >= 1:
+        """Scores from a feature matrix: FEATURES columns (rules alone) or LEARNED_FEATURES (with the model)."""
+        rule_scores = self.rule.predict(X[:, :len(FEATURES)], mechanisms)
+        if not self.uses_model:
             return rule_scores
-        return self.alpha * rule_scores + (1 - self.alpha) * self.learned.predict(X, mechanisms)
+        return blend(rule_scores, self.learned.predict(X, mechanisms), self.alpha, self.reference)
+
+    def features(self, pairs: Pairs, households: Households, enterprises: Enterprises,
+                 rules: EligibilityRules) -> np.ndarray:
+        """The feature matrix this scorer reads."""
+        if self.uses_model:
+            return learning_features(pairs, households, enterprises, rules)
+        return pair_features(pairs, households, enterprises, rules)
+
+    def predict_pairs(self, pairs: Pairs, households: Households, enterprises: Enterprises,
+                      rules: EligibilityRules) -> np.ndarray:
+        """Scores in [0, 1] of the pairs."""
+        return self.predict(self.features(pairs, households, enterprises, rules), pairs.mechanism)

@@ -6,9 +6,13 @@ makes it in force (01 履约中). Capacity is checked in households (core.mechan
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+import numpy as np
+
 from core.codes import PartnershipStatus, RecommendationStatus
 from graph import ledger as graph_ledger
+from graph import matching as matching_queries
 from graph import views
+from matching.exclusions import enterprise_digest, household_digests
 from services.context import Context
 from services.enterprises import present_recommendation
 from services.errors import Conflict, Invalid, NotFound, ServiceError
@@ -82,6 +86,15 @@ def confirm(ctx: Context, principal: Principal, rec_id: str) -> Decision:
     return _accept(ctx, principal, rec_id, confirm=True)
 
 
+def pair_inputs(ctx: Context, record: dict) -> tuple[str | None, str | None]:
+    """Digests of the household's and the enterprise's matching inputs as they are now (matching.exclusions)."""
+    columns = matching_queries.county_household_columns(ctx.driver, record["county_code"], ctx.database,
+                                                        household_ids=[record["household_id"]])
+    offer = matching_queries.enterprise_offer(ctx.driver, record["credit_code"], ctx.database)
+    household = household_digests(columns, np.arange(1))[0] if columns["household_id"] else None
+    return household, enterprise_digest(offer) if offer else None
+
+
 def decline(ctx: Context, principal: Principal, rec_id: str, reason: str) -> Decision:
     """Decline a visible recommendation, keeping the reason (an accepted, unconfirmed partnership ends)."""
     require_role(principal, *DECIDERS)
@@ -89,10 +102,11 @@ def decline(ctx: Context, principal: Principal, rec_id: str, reason: str) -> Dec
     if not reason or len(reason) > MAX_REASON_LENGTH:
         raise Invalid("请填写拒绝原因（500 字以内）/ a reason of up to 500 characters is required", "reason_required")
     plain_text(reason, "拒绝原因")
-    visible_recommendation(ctx, principal, rec_id)
+    record = visible_recommendation(ctx, principal, rec_id)
     try:
         graph_ledger.decline_recommendation(ctx.driver, rec_id, reason, principal.actor, principal.role,
-                                            datetime.now(timezone.utc).isoformat(), ctx.database)
+                                            datetime.now(timezone.utc).isoformat(), ctx.database,
+                                            inputs=pair_inputs(ctx, record))
     except graph_ledger.LedgerConflict as error:
         raise _service_error(error) from None
     return Decision(rec_id=rec_id, status=RecommendationStatus.DECLINED.value)
