@@ -56,8 +56,17 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
     covered_before = np.zeros(n_households, bool) if already_covered is None else already_covered.astype(bool)
     slot_keys, slot_of_pair = slot_ids(pairs)
     caps = slot_capacity(slot_keys, capacity)
+    # A household takes at most one mechanism of an enterprise: with a limit above one, its pairs with an
+    # enterprise pass through one node of capacity 1 (with a limit of one the household's own arc suffices).
+    if limits.max(initial=0) > 1 and len(pairs):
+        _, pair_group = np.unique(pairs.household.astype(np.int64) * (int(pairs.enterprise.max()) + 1) + pairs.enterprise,
+                                  return_inverse=True)
+        n_groups = int(pair_group.max()) + 1
+    else:
+        pair_group, n_groups = None, 0
     source, first_household = 0, 1
-    first_slot = first_household + n_households
+    first_group = first_household + n_households
+    first_slot = first_group + n_groups
     sink = first_slot + len(slot_keys)
 
     flow = min_cost_flow.SimpleMinCostFlow()
@@ -68,8 +77,15 @@ def assign(pairs: Pairs, scores: np.ndarray, need_tier: np.ndarray, capacity: di
     heads = [first_household + households, first_household + households]
     capacities = [np.minimum(limits, 1), np.maximum(limits - 1, 0)]
     costs = [costs_first, np.zeros(n_households, np.int64)]
-    pair_arc_start = 2 * n_households
-    tails.append(first_household + pairs.household)
+    if pair_group is not None:  # household → its (household, enterprise) nodes
+        group_household = np.zeros(n_groups, np.int64)
+        group_household[pair_group] = pairs.household
+        tails.append(first_household + group_household)
+        heads.append(first_group + np.arange(n_groups))
+        capacities.append(np.ones(n_groups, np.int64))
+        costs.append(np.zeros(n_groups, np.int64))
+    pair_arc_start = 2 * n_households + n_groups
+    tails.append(first_household + pairs.household if pair_group is None else first_group + pair_group)
     heads.append(first_slot + slot_of_pair)
     capacities.append(np.ones(len(pairs), np.int64))
     costs.append(-np.rint(scores * SCORE_SCALE).astype(np.int64))

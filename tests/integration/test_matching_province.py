@@ -73,7 +73,10 @@ def test_the_cluster_plans_as_the_process_does_and_reaches_the_global_optimum(pr
     assert metrics == json.loads(in_process["metrics"])
     # Against one solve of the whole province: the border places are contested (planned alone, the counties
     # over-use them), and the coordinated plan reaches the optimum, or comes close when groups are held small.
-    spec = RunSpec("whole", "test", test_settings, PARAMS, force=True,
+    # The parameters as the runs settled them (the current model, trained by the first run).
+    settled = MatchRunner(province, settings, progress=None).choose_model(PARAMS)
+    assert settled.model_version == on_cluster["model_version"] and settled.alpha == on_cluster["alpha"]
+    spec = RunSpec("whole", "test", test_settings, settled, force=True,
                    enterprise_counties=tuple(neighbour_counties(COUNTIES, PARAMS.rules.search_radius_km())))
     works = [prepare_county(spec, county, None) for county in COUNTIES]
     assert _contested(works)

@@ -13,20 +13,24 @@ COUNTY = "433123000000"
 def _load_county(graph_db, settings, tmp_path, jobs=2):
     households = [bf.household_row(n) for n in range(1, 7)]
     members = [bf.member_row(n, 1) for n in range(1, 7)]
+    # One enterprise employs, another buys on contract: a household is recommended an enterprise once, by one
+    # mechanism, so the two mechanisms come from two enterprises.
     enterprise = bf.enterprise_row(1)
-    enterprise[9] = jobs  # 用工需求（人）
+    enterprise[8], enterprise[9], enterprise[10] = "就业务工", jobs, 0  # 联结方式, 用工需求（人）, 订单收购带动户数
+    buyer = bf.enterprise_row(2)
+    buyer[8], buyer[9] = "订单收购", 0
     files = [
         bf.write_table(tmp_path / "hh.csv", bf.HOUSEHOLD_HEADER, households),
         bf.write_table(tmp_path / "m.csv", bf.MEMBER_HEADER, members),
-        bf.write_table(tmp_path / "ent.csv", bf.ENTERPRISE_HEADER, [enterprise]),
+        bf.write_table(tmp_path / "ent.csv", bf.ENTERPRISE_HEADER, [enterprise, buyer]),
     ]
     result = load_files(files, graph_db, settings, progress=False)
     assert all(f.rows_rejected == 0 for f in result.files)
-    return enterprise[0]
+    return enterprise[0], buyer[0]
 
 
 def test_a_run_is_stored_with_recommendations_and_respects_capacity(graph_db, test_settings, tmp_path):
-    credit_code = _load_county(graph_db, test_settings, tmp_path, jobs=2)
+    employer, buyer = _load_county(graph_db, test_settings, tmp_path, jobs=2)
     runner = MatchRunner(graph_db, test_settings, progress=None)
     run = runner.run([COUNTY], MatchParams(seed=7, household_limit=2))
     assert run["status"] == "completed" and run["seed"] == 7 and json.loads(run["params"])["household_limit"] == 2
@@ -41,7 +45,11 @@ def test_a_run_is_stored_with_recommendations_and_respects_capacity(graph_db, te
     assert len(contract) <= 30
     assert metrics["covered"] == 6 and metrics["coverage"] == 1.0
     assert all(r["reasons"] and any("公里" in reason or "产业" in reason for reason in r["reasons"]) for r in recommendations)
-    assert {r["credit_code"] for r in recommendations} == {credit_code}
+    assert {r["credit_code"] for r in recommendations} == {employer, buyer}
+    pairs = [(r["household_id"], r["credit_code"]) for r in recommendations]
+    assert len(pairs) == len(set(pairs)), "an enterprise once per household"
+    assert "仅用规则" in run["model_note"] and run.get("model_version") is None and run["alpha"] == 1.0, \
+        "no partnership history: the rules alone, and the run says so"
 
 
 def test_rerun_recomputes_only_what_changed_and_keeps_older_runs(graph_db, test_settings, tmp_path):

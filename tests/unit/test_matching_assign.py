@@ -51,8 +51,10 @@ def _networkx_optimum(pairs, scores, tiers, capacity, limit):
             graph.add_node(("x", h))
             graph.add_edge("s", ("x", h), capacity=limit - 1, weight=0)
             graph.add_edge(("x", h), ("h", h), capacity=limit - 1, weight=0)
-    for i in range(len(pairs)):
-        graph.add_edge(("h", int(pairs.household[i])), ("slot", int(slot_of_pair[i])), capacity=1, weight=int(pair_costs[i]))
+    for i in range(len(pairs)):  # through a (household, enterprise) node: one mechanism of an enterprise each
+        h, e = int(pairs.household[i]), int(pairs.enterprise[i])
+        graph.add_edge(("h", h), ("he", h, e), capacity=1, weight=0)
+        graph.add_edge(("he", h, e), ("slot", int(slot_of_pair[i])), capacity=1, weight=int(pair_costs[i]))
     for k, cap in enumerate(caps):
         graph.add_edge(("slot", k), "t", capacity=int(cap), weight=0)
     return -nx.min_cost_flow_cost(graph)
@@ -76,6 +78,8 @@ def test_capacity_and_household_limit_are_never_exceeded(seed):
     assert (used <= slot_capacity(slot_keys, capacity)).all()
     assert np.bincount(pairs.household[plan.chosen], minlength=len(tiers)).max() <= 2
     assert plan.metrics["utilisation"] <= 1.0
+    chosen_pairs = set(zip(pairs.household[plan.chosen].tolist(), pairs.enterprise[plan.chosen].tolist()))
+    assert len(chosen_pairs) == int(plan.chosen.sum()), "one mechanism of an enterprise per household"
 
 
 def test_coverage_beats_a_better_score():
