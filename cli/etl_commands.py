@@ -115,7 +115,18 @@ def load_command(paths, full, strict, report, quiet, counties, online):
     result = load_files(list(paths), context.driver(), settings, full=full, report_path=report,
                         progress=not quiet, allowed_counties=allowed, instance=instance)
     echo_load_result(result)
+    if result.touched_partnerships:
+        echo_model(context.driver(), settings)
     if result.failed_files:
         sys.exit(2)
     if strict and result.rows_rejected:
         sys.exit(1)
+
+
+def echo_model(driver, settings) -> None:
+    """Train the matching model when the load changed the partnership history, and say what runs will use."""
+    from matching.model_store import current_choice
+
+    choice = current_choice(driver, settings, progress=click.echo)
+    click.echo(f"匹配模型 / matching model: {choice.version or '仅用规则 / rules only'}（规则权重 alpha {choice.alpha}）"
+               f"{'，刚训练 / just trained' if choice.trained else ''}：{choice.note}")

@@ -89,6 +89,12 @@ class LoadResult:
     def failed_files(self) -> int:
         return sum(1 for result in self.files if result.error)
 
+    @property
+    def touched_partnerships(self) -> bool:
+        """True when a partnerships file was read and loaded rows (the matching model may need training)."""
+        return any(result.kind == "partnerships" and not result.skipped and result.rows_loaded > 0
+                   for result in self.files)
+
 
 def written_properties(label: str, rows: pd.DataFrame, file_columns: Iterable[str]) -> list[str]:
     """The declared properties a table writes.

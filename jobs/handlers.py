@@ -51,9 +51,20 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
                                  for column in f.columns if column["field"] is not None and column["note"]]}
              for f in result.files]
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
-    return {"files": files, "errors": errors,
-            "warnings": sum(1 for problem in result.problems if problem.severity == "警告"),
-            "rows_rejected": result.rows_rejected, "groups": result.groups}
+    outcome = {"files": files, "errors": errors,
+               "warnings": sum(1 for problem in result.problems if problem.severity == "警告"),
+               "rows_rejected": result.rows_rejected, "groups": result.groups}
+    if result.touched_partnerships:
+        outcome["model"] = model_after_load(driver, settings)
+    return outcome
+
+
+def model_after_load(driver: neo4j.Driver, settings: Settings) -> dict:
+    """Train the matching model now if the load changed the history (runs would otherwise do it first)."""
+    from matching.model_store import current_choice
+
+    choice = current_choice(driver, settings)
+    return {"version": choice.version, "alpha": choice.alpha, "trained": choice.trained, "note": choice.note}
 
 
 HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job}
