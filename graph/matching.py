@@ -215,11 +215,35 @@ def partnerships(driver: neo4j.Driver, county_codes: list[str], database: str | 
         MATCH (h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)
         WHERE h.county_code IN $counties
         RETURN p.partnership_id AS partnership_id, h.household_id AS household_id, e.credit_code AS credit_code,
-               p.mechanism AS mechanism, p.start_date AS start_date, p.status AS status
+               p.mechanism AS mechanism, p.start_date AS start_date, p.status AS status, p.end_date AS end_date,
+               p.income_gain AS income_gain
         ORDER BY partnership_id
         """,
         counties=county_codes, database_=database, routing_=READ,
     )
+    return [record.data() for record in records]
+
+
+PARTNERSHIP_COLUMNS = ("partnership_id", "household_id", "credit_code", "mechanism", "start_date", "status", "end_date",
+                       "income_gain")
+
+
+DECISION_COLUMNS = ("household_id", "credit_code", "mechanism", "status", "role", "reason", "distance_km", "decided_at")
+
+
+def decisions(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
+    """What became of the counties' recommendations that someone acted on: accepted, confirmed or declined (with
+    the reason and the role that declined), by household, enterprise, mechanism and distance."""
+    query = """
+        UNWIND $counties AS county
+        MATCH (r:Recommendation {county_code: county}) WHERE r.status IN [$accepted, $confirmed, $declined]
+        RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
+               r.status AS status, r.declined_by_role AS role, r.decline_reason AS reason,
+               r.distance_km AS distance_km, r.decided_at AS decided_at
+        ORDER BY decided_at
+    """
+    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
+                                         database_=database, routing_=READ)
     return [record.data() for record in records]
 
 

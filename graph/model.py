@@ -407,6 +407,7 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("written_by", "写完全部推荐的尝试（其推荐在切换时成为当前推荐）", internal=True),
             app_property("county_progress", "各县进度（JSON：已读取评分、已规划、已写入）"),
             app_property("groups", "共用产能须一同求解的县组（JSON）"),
+            app_property("exposure", "各企业出现在本次推荐清单中的次数（JSON：信用代码 → 次数）"),
             # Never read out (blanked in `.*` projections): hundreds of kB that only the next run needs.
             app_property("shares", "县组之间按比例分配的共用名额（JSON：名额 → [县组, 名额数]），下次运行由此起步", secret=True),
             app_property("lock", "事务内的写锁标记", internal=True),

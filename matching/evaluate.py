@@ -15,7 +15,7 @@ import pandas as pd
 
 from matching.candidates import filter_eligible
 from matching.features import Enterprises, Households
-from matching.learning import by_start_date, earlier_partners, fit_history, history_window
+from matching.learning import by_start_date, decided_before, earlier_partners, fit_history, history_window
 from matching.metrics import ranking_metrics, ranks_within_household
 from matching.rules import EligibilityRules
 from matching.scoring import FEATURES, BlendedScorer
@@ -53,16 +53,21 @@ def _figures(window, scores: np.ndarray, partnered: np.ndarray, leave_out: bool,
 
 
 def evaluate(households: Households, enterprises: Enterprises, partnerships: pd.DataFrame, rules: EligibilityRules,
-             *, test_share: float = 0.2, seed: int = 0, per_mechanism: int = 8, by_county: bool = True) -> dict:
-    """Evaluation figures per method (see the module), with `_split` (sizes) and `_fit` (what the default learned)."""
+             *, decisions: pd.DataFrame | None = None, test_share: float = 0.2, seed: int = 0, per_mechanism: int = 8,
+             by_county: bool = True) -> dict:
+    """Evaluation figures per method (see the module), with `_split` (sizes) and `_fit` (what the default learned:
+    everything before the cut, decisions included)."""
     train_set, test_set = split_partnerships(partnerships, test_share, seed)
-    fit = fit_history(households, enterprises, train_set, rules, seed=seed, per_mechanism=per_mechanism)
+    moment = test_set.iloc[0]["start_date"] if len(test_set) else None
+    fit = fit_history(households, enterprises, train_set, rules, decisions=decided_before(decisions, moment), seed=seed,
+                      per_mechanism=per_mechanism)
     window = history_window(households, enterprises, rules, train_set, test_set, per_mechanism, leave_out_partners=False)
     partnered = earlier_partners(window.pairs, households, window.state, train_set)
-    default = BlendedScorer(learned=fit.learned, alpha=fit.alpha, reference=fit.reference)
+    default = fit.scorer()
+    default_features = window.features if default.uses_model else window.features[:, :len(FEATURES)]
     rule_scores = BlendedScorer().predict(window.features[:, :len(FEATURES)], window.pairs.mechanism)
     methods = {
-        DEFAULT: (default.predict(window.features, window.pairs.mechanism), True),
+        DEFAULT: (default.predict_pairs(window.pairs, households, window.state, rules, default_features), True),
         RULES: (rule_scores, True),
         FORMER: (rule_scores, False),
         NEAREST: (-window.pairs.distance_km, True),
@@ -111,7 +116,7 @@ def format_results(results: dict) -> str:
 
 
 def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
-    """Households of the counties, enterprises in range and the counties' partnerships, from the graph."""
+    """Households of the counties, enterprises in range, the counties' partnerships and decisions, from the graph."""
     from graph import matching as queries
     from matching.run import neighbour_counties
 
@@ -120,9 +125,10 @@ def load_inputs(driver, settings, counties: list[str], rules: EligibilityRules):
     enterprises = Enterprises.from_records(
         queries.county_enterprises(driver, neighbour_counties(counties, radius), settings.neo4j_database), rules)
     partnerships = pd.DataFrame(queries.partnerships(driver, counties, settings.neo4j_database),
-                                columns=["partnership_id", "household_id", "credit_code", "mechanism", "start_date",
-                                         "status"])
-    return households, enterprises, partnerships
+                                columns=list(queries.PARTNERSHIP_COLUMNS))
+    decisions = pd.DataFrame(queries.decisions(driver, counties, settings.neo4j_database),
+                             columns=list(queries.DECISION_COLUMNS))
+    return households, enterprises, partnerships, decisions
 
 
 def evaluate_graph(driver, settings, counties: list[str] | None = None, *, test_share: float = 0.2,
@@ -134,8 +140,9 @@ def evaluate_graph(driver, settings, counties: list[str] | None = None, *, test_
 
     rules = EligibilityRules()
     counties = counties or [row["code"] for row in queries.counties_with_households(driver, settings.neo4j_database)]
-    households, enterprises, partnerships = load_inputs(driver, settings, counties, rules)
-    results = evaluate(households, enterprises, partnerships, rules, test_share=test_share, seed=seed)
+    households, enterprises, partnerships, decisions = load_inputs(driver, settings, counties, rules)
+    results = evaluate(households, enterprises, partnerships, rules, decisions=decisions, test_share=test_share,
+                       seed=seed)
     results["_inputs"] = {"households": len(households), "enterprises": len(enterprises),
                           "partnerships": int(len(partnerships))}
     return results

@@ -15,11 +15,17 @@ from matching.candidates import Pairs, candidate_pairs
 from matching.features import Enterprises, Households
 from matching.metrics import ranking_metrics
 from matching.rules import MECHANISMS, EligibilityRules
-from matching.scoring import FEATURES, LearnedScorer, RuleScorer, blend, learning_features
+from matching.scoring import (FEATURES, BlendedScorer, LearnedScorer, RuleScorer, blend, blend_reference,
+                              learning_features)
+from matching.sides import SideModel
 
 MIN_PARTNERSHIPS = 200  # below this a county's history says too little to learn from
 MIN_WINDOW_POSITIVES = 30  # partnerships found among the candidates of each window
 ALPHAS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # rule-score weights tried on the validation window
+BETAS = (0.0, 0.25, 0.5, 1.0)  # benefit exponents tried (matching/sides.py)
+# The benefit counts as much as it can while the ranking still finds the partnerships that formed: the largest
+# exponent whose validation recall is within this share of the best.
+BENEFIT_TOLERANCE = 0.05
 WINDOW_CUTS = (0.6, 0.8)  # learn on (0.6, 0.8], validate on (0.8, 1]
 MAX_TRAINING_HOUSEHOLDS = 60_000  # a province's history is sampled to this many households per window
 
@@ -98,6 +104,11 @@ class Fit:
     alpha: float
     reference: float  # the learned probability that counts as an even chance (see scoring.BlendedScorer)
     report: dict = field(default_factory=dict)
+    sides: SideModel | None = None
+
+    def scorer(self) -> BlendedScorer:
+        """The scorer this fit makes."""
+        return BlendedScorer(learned=self.learned, alpha=self.alpha, reference=self.reference, sides=self.sides)
 
     @property
     def uses_model(self) -> bool:
@@ -115,10 +126,27 @@ def validation_figures(window: Window, scores: np.ndarray) -> dict:
                                                              window.households).items() if key.endswith("@10")}}
 
 
+def decided_before(decisions: pd.DataFrame | None, moment) -> pd.DataFrame | None:
+    """The decisions taken before a moment (a start date; None: all of them)."""
+    if decisions is None or not len(decisions) or moment is None or pd.isna(moment):
+        return decisions
+    return decisions[decisions["decided_at"].astype(str) < str(moment)]
+
+
+def fit_sides(households: Households, partnerships: pd.DataFrame, decisions: pd.DataFrame | None,
+              beta: float = 0.0) -> SideModel:
+    """The side model (matching/sides.py) of a history."""
+    sides = SideModel.fit(partnerships, decisions, pd.Series(households.land_mu, index=households.ids))
+    sides.beta = beta
+    return sides
+
+
 def fit_history(households: Households, enterprises: Enterprises, partnerships: pd.DataFrame,
-                rules: EligibilityRules, *, seed: int = 0, per_mechanism: int = 8,
-                max_households: int = MAX_TRAINING_HOUSEHOLDS, progress=lambda message: None) -> Fit:
-    """Fit the learned scorer and choose its blend weight on the history (see the module)."""
+                rules: EligibilityRules, *, decisions: pd.DataFrame | None = None, seed: int = 0,
+                per_mechanism: int = 8, max_households: int = MAX_TRAINING_HOUSEHOLDS,
+                progress=lambda message: None) -> Fit:
+    """Fit the learned scorer, choose its blend weight and the benefit's exponent on the history (see the module),
+    and fit both sides' rates (matching/sides.py) on the whole history and `decisions`."""
     dated = by_start_date(partnerships, seed)
     if len(dated) < MIN_PARTNERSHIPS:
         return _rules_only(f"历史联结 {len(dated)} 条，少于 {MIN_PARTNERSHIPS} 条，仅用规则评分 / too little history",
@@ -134,7 +162,7 @@ def fit_history(households: Households, enterprises: Enterprises, partnerships: 
                            partnerships=len(dated), window_positives=list(positives))
     progress(f"训练 / fitting on {len(learn.labels):,} pairs ({positives[0]:,} formed)")
     learned = LearnedScorer(random_state=seed).fit(learn.features, learn.labels, learn.pairs.mechanism)
-    reference = float(np.median(learned.predict(learn.features, learn.pairs.mechanism)))
+    reference = 1.0  # ranks within a household do not depend on it
     rule = RuleScorer().fit()
     rule_scores = rule.predict(check.features[:, :len(FEATURES)], check.pairs.mechanism)
     probabilities = learned.predict(check.features, check.pairs.mechanism)
@@ -144,13 +172,26 @@ def fit_history(households: Households, enterprises: Enterprises, partnerships: 
         tried[alpha] = figures
     best = max(ALPHAS, key=lambda alpha: (tried[alpha]["recall@5"] + tried[alpha]["recall@10"], alpha))
     progress(f"融合权重 / blend weight {best}: {tried[best]}")
+    # The benefit's exponent, with the rates as they stood before the validation window.
+    moment = dated.iloc[cuts[1]]["start_date"] if cuts[1] < len(dated) else None
+    sides = fit_sides(sample, dated.iloc[:cuts[1]], decided_before(decisions, moment))
+    factors = sides.factors(check.pairs, sample, check.state)
+    by_beta = {}
+    for beta in BETAS:
+        sides.beta = beta
+        by_beta[beta] = validation_figures(check, blend(rule_scores, probabilities, best, reference, sides.weight(factors)))
+    top = max(figures["recall@5"] + figures["recall@10"] for figures in by_beta.values())
+    beta = max(b for b in BETAS if by_beta[b]["recall@5"] + by_beta[b]["recall@10"] >= (1 - BENEFIT_TOLERANCE) * top)
+    progress(f"增收权重 / benefit exponent {beta}: {by_beta[beta]}")
     both = (np.concatenate([learn.features, check.features]), np.concatenate([learn.labels, check.labels]),
             np.concatenate([learn.pairs.mechanism, check.pairs.mechanism]))
     final = LearnedScorer(random_state=seed).fit(*both)
-    reference = float(np.median(final.predict(both[0], both[2])))
+    reference = blend_reference(rule.predict(both[0][:, :len(FEATURES)], both[2]), final.predict(both[0], both[2]), best)
     report = {"uses_model": best < 1.0, "partnerships": len(dated), "households_sampled": len(sample),
               "window_pairs": [len(learn.labels), len(check.labels)], "window_positives": list(positives),
               "alpha": best, "validation": {str(alpha): figures for alpha, figures in tried.items()},
+              "beta": beta, "validation_beta": {str(b): figures for b, figures in by_beta.items()},
+              "decisions": 0 if decisions is None else len(decisions),
               "reason": (f"按时间验证选定融合权重 {best}（规则评分占比）/ blend weight chosen on the latest window"
                          if best < 1.0 else "验证窗口上规则评分最好，仅用规则评分 / rules ranked best on validation")}
-    return Fit(final, best, reference, report)
+    return Fit(final, best, reference, report, fit_sides(households, dated, decisions, beta))

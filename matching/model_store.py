@@ -24,7 +24,7 @@ from matching.features import Enterprises, Households
 from matching.learning import MAX_TRAINING_HOUSEHOLDS, Fit, fit_history
 from matching.reach import neighbour_counties
 from matching.rules import EligibilityRules
-from matching.scoring import LEARNED_FEATURES, BlendedScorer, LearnedScorer
+from matching.scoring import LEARNED_FEATURES, BlendedScorer
 
 RULES_ONLY_PREFIX = "rules-"
 
@@ -56,9 +56,10 @@ def history_digest(driver: neo4j.Driver, database: str | None = None) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:20]
 
 
-def serialise(learned: LearnedScorer) -> bytes:
+def serialise(fit: Fit) -> bytes:
+    """What a run needs of a fit: the learned estimator and the side model."""
     buffer = io.BytesIO()
-    joblib.dump(learned, buffer)
+    joblib.dump({"learned": fit.learned, "sides": fit.sides}, buffer)
     return buffer.getvalue()
 
 
@@ -87,10 +88,10 @@ def fit_graph(driver: neo4j.Driver, settings: Settings, counties: list[str] | No
     households = Households.from_records(queries.county_households(driver, counties, database))
     enterprises = Enterprises.from_records(
         queries.county_enterprises(driver, neighbour_counties(counties, rules.search_radius_km()), database), rules)
-    partnerships = pd.DataFrame(queries.partnerships(driver, counties, database),
-                                columns=["partnership_id", "household_id", "credit_code", "mechanism", "start_date",
-                                         "status"])
-    return fit_history(households, enterprises, partnerships, rules, seed=seed, progress=progress), counties
+    partnerships = pd.DataFrame(queries.partnerships(driver, counties, database), columns=list(queries.PARTNERSHIP_COLUMNS))
+    decisions = pd.DataFrame(queries.decisions(driver, counties, database), columns=list(queries.DECISION_COLUMNS))
+    return fit_history(households, enterprises, partnerships, rules, decisions=decisions, seed=seed,
+                       progress=progress), counties
 
 
 def train_current(driver: neo4j.Driver, settings: Settings, counties: list[str] | None = None, seed: int = 0,
@@ -99,7 +100,7 @@ def train_current(driver: neo4j.Driver, settings: Settings, counties: list[str] 
     database = settings.neo4j_database
     digest = digest or history_digest(driver, database)
     fit, used = fit_graph(driver, settings, counties, seed, progress)
-    payload = serialise(fit.learned) if fit.uses_model else None
+    payload = serialise(fit) if fit.uses_model else None
     version = ("m-" + hashlib.sha256(payload).hexdigest()[:12]) if payload else f"{RULES_ONLY_PREFIX}{digest}"
     note = fit.report.get("reason", "")
     report = {**fit.report, "counties": used, "features": list(LEARNED_FEATURES), "seed": seed}
@@ -124,23 +125,24 @@ def current_choice(driver: neo4j.Driver, settings: Settings, progress=lambda mes
 
 # ---- loading, once per process and version ----
 
-_LOADED: dict[str, LearnedScorer] = {}
+_LOADED: dict[str, dict] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_learned(driver: neo4j.Driver, version: str, database: str | None = None) -> LearnedScorer:
-    """A stored model's estimator (kept in this process after the first load)."""
+def load_fitted(driver: neo4j.Driver, version: str, database: str | None = None) -> dict:
+    """A stored model's parts, {"learned": estimator, "sides": SideModel} (kept in this process after the first
+    load)."""
     with _LOAD_LOCK:
         if version in _LOADED:
             return _LOADED[version]
     payload = graph_models.model_payload(driver, version, database)
     if payload is None:
         raise LookupError(f"模型版本不存在 / no model {version}")
-    learned = joblib.load(io.BytesIO(payload))
+    fitted = joblib.load(io.BytesIO(payload))
     with _LOAD_LOCK:
         _LOADED.clear()  # one version at a time: a run uses one
-        _LOADED[version] = learned
-    return learned
+        _LOADED[version] = fitted
+    return fitted
 
 
 def scorer_for(driver: neo4j.Driver, version: str | None, alpha: float, reference: float,
@@ -148,4 +150,5 @@ def scorer_for(driver: neo4j.Driver, version: str | None, alpha: float, referenc
     """The scorer of a run's model choice (the rules alone when there is no model)."""
     if not version or alpha >= 1:
         return BlendedScorer()
-    return BlendedScorer(learned=load_learned(driver, version, database), alpha=alpha, reference=reference)
+    fitted = load_fitted(driver, version, database)
+    return BlendedScorer(learned=fitted["learned"], alpha=alpha, reference=reference, sides=fitted.get("sides"))

@@ -13,6 +13,7 @@ from matching.metrics import ranks_within_household  # noqa: F401  (part of this
 from matching.reasons import reason_texts
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer, pair_features
+from matching.sides import expectation_texts
 
 
 @dataclass
@@ -82,6 +83,11 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
     kept = scored.pairs.take(keep)
     # Features only of the kept pairs: row-wise, so the same as the scored ones (matching.scoring).
     contributions = scorer.rule.contributions(pair_features(kept, households, enterprises, rules), kept.mechanism)
+    reasons = reason_texts(kept, contributions, households, enterprises)
+    if scorer.sides is not None:  # the ranking weighs what the ledger expects: say what it expects
+        expected = expectation_texts(scorer.sides, kept, households, enterprises)
+        reasons = np.where(expected == "", reasons,
+                           np.where(reasons == "", expected, reasons + "\n" + expected)).astype(object)
     return pd.DataFrame({
         "household_id": households.ids[kept.household],
         "county_code": households.county_code[kept.household],
@@ -94,7 +100,7 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
         "distance_km": np.round(kept.distance_km.astype(np.float64), 2),
         "assigned": chosen[keep],
         "other_mechanisms": others[kept_of_shown],
-        "reasons": reason_texts(kept, contributions, households, enterprises),  # a reason per line
+        "reasons": reasons,  # a reason per line
     }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
 
 

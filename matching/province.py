@@ -281,7 +281,13 @@ def write_county(spec: RunSpec, work: CountyWork, plan: GroupPlan) -> dict:
     # A try of this task that failed half-way may have written part of the county: start from nothing.
     queries.delete_county_recommendations(driver, spec.run_id, work.county, spec.writer, database)
     written = queries.write_recommendations(driver, spec.run_id, rows, database, writer=spec.writer)
-    return {"county": work.county, "written": written, "counts": county_counts(work, chosen),
+    counts = county_counts(work, chosen)
+    counts["exposure"] = rows["credit_code"].value_counts().to_dict()
+    listed = np.isin(work.scored.households.ids, rows["household_id"].unique())
+    coverable = np.zeros(work.problem.households, bool)
+    coverable[work.problem.pairs.household] = True
+    counts["unlisted"] = work.scored.households.ids[coverable & ~listed].tolist()
+    return {"county": work.county, "written": written, "counts": counts,
             "timings": {"recommendations_s": rows_s, "write_s": time.perf_counter() - started}}
 
 
@@ -301,6 +307,29 @@ def county_counts(work: CountyWork, chosen: np.ndarray) -> dict:
             "covered_with_existing": int((covered | (work.existing > 0)).sum())}
 
 
+def enterprise_exposure(counts: list[dict]) -> dict[str, int]:
+    """How often each enterprise appears in the run's recommendation lists (its counties' counts added up)."""
+    total: dict[str, int] = {}
+    for item in counts:
+        for code, appearances in item.get("exposure", {}).items():
+            total[code] = total.get(code, 0) + int(appearances)
+    return total
+
+
+def exposure_metrics(counts: list[dict]) -> dict:
+    """Fair exposure: how evenly the lists spread over enterprises (Gini of appearances, the top tenth's share)
+    and the eligible households in no list (must be none)."""
+    appearances = np.sort(np.array(list(enterprise_exposure(counts).values()), dtype=float))
+    unlisted = [household for item in counts for household in item.get("unlisted", [])]
+    n = len(appearances)
+    gini = float((2 * np.arange(1, n + 1) - n - 1) @ appearances / (n * appearances.sum())) if n and appearances.sum() else 0.0
+    top = appearances[::-1][:max(1, n // 10)] if n else appearances
+    return {"enterprises_listed": n, "exposure_gini": round(gini, 4),
+            "top_tenth_share": round(float(top.sum() / appearances.sum()), 4) if n and appearances.sum() else 0.0,
+            "most_listed": int(appearances.max()) if n else 0,
+            "eligible_unlisted": len(unlisted), "eligible_unlisted_households": unlisted[:100]}
+
+
 def combine_metrics(counts: list[dict], capacity_reached: int) -> dict:
     """The run's figures from its counties' counts (the keys matching.assign.plan_metrics gives one solve)."""
     total = {key: sum(item[key] for item in counts) for key in
@@ -312,6 +341,7 @@ def combine_metrics(counts: list[dict], capacity_reached: int) -> dict:
         tiers[tier] = sum(item["tiers"][tier][1] for item in counts) / households if households else None
     households = total["households"]
     return {
+        **exposure_metrics(counts),
         "households": households, "covered": total["covered"],
         "coverage": total["covered"] / households if households else 0.0,
         "coverable": total["coverable"],
@@ -347,6 +377,7 @@ class ProvinceResult:
     groups: list[list[str]]
     # slot → {group's counties: places}: the shared-out capacity the coordination ended with
     shares: dict = field(default_factory=dict)
+    exposure: dict = field(default_factory=dict)  # credit code → appearances in the run's lists
 
 
 class CountyProgress:
@@ -480,4 +511,4 @@ def plan_province(executor, spec: RunSpec, counties: list[str], previous: dict[s
                     "largest_group": max(len(group) for group in groups), "groups": len(groups),
                     "slots_shared_out": shared_out})
     return ProvinceResult(result.fingerprints, changed, unchanged, written, metrics, timings,
-                          [list(group) for group in groups], shares)
+                          [list(group) for group in groups], shares, enterprise_exposure(counts))

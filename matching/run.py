@@ -194,7 +194,7 @@ class MatchRunner:
             queries.save_match_run(self.driver, run_id, {
                 "written_total": result.written, "written_by": writer, "counties": result.changed,
                 "unchanged_counties": result.unchanged, "groups": json.dumps(result.groups),
-                "shares": shares_to_json(result.shares),
+                "shares": shares_to_json(result.shares), "exposure": json.dumps(result.exposure, ensure_ascii=False),
                 "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             }, self.database, writer=writer)
             switch_started = time.perf_counter()

@@ -17,6 +17,7 @@ from matching.features import Enterprises, Households
 from core.codes import EnterpriseType, Mechanism
 from core.mechanisms import position
 from matching.rules import MECHANISMS, EligibilityRules
+from matching.sides import SideModel
 
 EMPLOYMENT, CONTRACT, LAND, EQUITY = (position(m) for m in (Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE,
                                                            Mechanism.LAND_LEASE, Mechanism.EQUITY))
@@ -115,11 +116,22 @@ def learning_features(pairs: Pairs, households: Households, enterprises: Enterpr
     return np.column_stack([pair_features(pairs, households, enterprises, rules), extra])
 
 
-def blend(rule_scores: np.ndarray, probabilities: np.ndarray, alpha: float, reference: float) -> np.ndarray:
-    """alpha × rule score + (1 − alpha) × the probability on a [0, 1) scale where `reference` is 0.5."""
-    scaled = probabilities / (probabilities + max(reference, 1e-9))
-    return alpha * rule_scores + (1 - alpha) * scaled
+def blend(rule_scores: np.ndarray, probabilities: np.ndarray, alpha: float, reference: float,
+          factor: np.ndarray | float = 1.0) -> np.ndarray:
+    """probability^(1 − alpha) × rule score^alpha × factor, on a [0, 1) scale where `reference` is 0.5.
 
+    A weighted geometric mean: multiplicative like the side factors (acceptance, lasting, benefit) it is
+    combined with, and blind to the scale of either part; the squashing keeps order, so only the assignment
+    across households sees `reference`."""
+    raw = np.exp((1 - alpha) * np.log(np.maximum(probabilities, 1e-9)) + alpha * np.log(np.maximum(rule_scores, 1e-9)))
+    raw = raw * factor
+    return raw / (raw + max(reference, 1e-12))
+
+
+def blend_reference(rule_scores: np.ndarray, probabilities: np.ndarray, alpha: float) -> float:
+    """The median unsquashed blend of some pairs: the value `blend` maps to 0.5."""
+    return float(np.median(np.exp((1 - alpha) * np.log(np.maximum(probabilities, 1e-9))
+                                  + alpha * np.log(np.maximum(rule_scores, 1e-9)))))
 
 
 class RuleScorer(BaseEstimator):
@@ -181,6 +193,8 @@ class LearnedScorer(BaseEstimator):
 @dataclass
 class BlendedScorer:
     """alpha × rule score + (1 − alpha) × the learned probability (scaled, see `blend`); alpha = 1: rules alone.
+    With `sides` (matching/sides.py), the blend is weighted by the enterprise's acceptance, the lasting of the
+    partnership and its benefit: the expected realised benefit.
 
     The learned model reads LEARNED_FEATURES (`learning_features`), so scoring takes the pairs with their
     households and enterprises, not only the rule features."""
@@ -189,13 +203,14 @@ class BlendedScorer:
     learned: LearnedScorer | None = None
     alpha: float = 1.0
     reference: float = 0.05
+    sides: "SideModel | None" = None
 
     @property
     def uses_model(self) -> bool:
         return self.learned is not None and self.alpha < 1
 
     def predict(self, X: np.ndarray, mechanisms: np.ndarray) -> np.ndarray:
-        """Scores from a feature matrix: FEATURES columns (rules alone) or LEARNED_FEATURES (with the model)."""
+        """The blend from a feature matrix: FEATURES columns (rules alone) or LEARNED_FEATURES (with the model)."""
         rule_scores = self.rule.predict(X[:, :len(FEATURES)], mechanisms)
         if not self.uses_model:
             return rule_scores
@@ -209,6 +224,13 @@ class BlendedScorer:
         return pair_features(pairs, households, enterprises, rules)
 
     def predict_pairs(self, pairs: Pairs, households: Households, enterprises: Enterprises,
-                      rules: EligibilityRules) -> np.ndarray:
-        """Scores in [0, 1] of the pairs."""
-        return self.predict(self.features(pairs, households, enterprises, rules), pairs.mechanism)
+                      rules: EligibilityRules, features: np.ndarray | None = None) -> np.ndarray:
+        """Scores in [0, 1] of the pairs (`features`: this scorer's features of them, when already computed)."""
+        features = self.features(pairs, households, enterprises, rules) if features is None else features
+        factor = 1.0
+        if self.sides is not None:
+            factor = self.sides.weight(self.sides.factors(pairs, households, enterprises))
+        rule_scores = self.rule.predict(features[:, :len(FEATURES)], pairs.mechanism)
+        if not self.uses_model:
+            return rule_scores * factor
+        return blend(rule_scores, self.learned.predict(features, pairs.mechanism), self.alpha, self.reference, factor)
