@@ -36,7 +36,7 @@ DECLINED = RecommendationStatus.DECLINED.value
 
 def decline_topic(reason: str | None) -> str | None:
     """What a decline reason is about (DECLINE_TOPICS), or None."""
-    text = reason or ""
+    text = reason if isinstance(reason, str) else ""  # a missing reason may arrive as NaN
     for topic, words in DECLINE_TOPICS.items():
         if any(word in text for word in words):
             return topic
