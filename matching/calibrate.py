@@ -88,7 +88,7 @@ class Suggestion:
     current: float
     suggested: float | None
     evidence: int  # partnerships the suggestion rests on
-    excluded: int  # partnerships of the mechanism not counted (awaiting confirmation, from recommendations, no position)
+    excluded: int  # of the mechanism but not counted (awaiting confirmation, from a recommendation, no position)
     observed: float | None  # the percentile itself, before rounding and bounds
     reason: str
 

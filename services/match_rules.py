@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from graph import match_rules as queries
-from matching.calibrate import FIELDS, LIMITS, LIMITS_BY_FIELD, MIN_PARTNERSHIPS, QUANTILE, fit_county_rules, out_of_bounds
+from matching.calibrate import (FIELDS, LIMITS, LIMITS_BY_FIELD, MIN_PARTNERSHIPS, QUANTILE, fit_county_rules,
+                                out_of_bounds)
 from matching.rules import EligibilityRules
 from services.context import Context
 from services.errors import Conflict, Invalid, NotFound

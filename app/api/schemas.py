@@ -441,6 +441,8 @@ class MatchRunOut(JobOut):
     timings: dict | None = None
     counties: list[str] | None = None
     unchanged_counties: list[str] | None = None
+    rules_versions: dict[str, int | None] | None = Field(
+        None, description="各县所用资格规则的版本（null：默认规则）/ each county's match rules version")
 
 
 class MatchRunQuery(Page):
