@@ -408,6 +408,7 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("county_progress", "各县进度（JSON：已读取评分、已规划、已写入）"),
             app_property("groups", "共用产能须一同求解的县组（JSON）"),
             app_property("exposure", "各企业出现在本次推荐清单中的次数（JSON：信用代码 → 次数）"),
+            app_property("rules_versions", "各县所用资格规则的版本（JSON：县代码 → CountyRules 版本，null 为默认规则）"),
             # Never read out (blanked in `.*` projections): hundreds of kB that only the next run needs.
             app_property("shares", "县组之间按比例分配的共用名额（JSON：名额 → [县组, 名额数]），下次运行由此起步", secret=True),
             app_property("lock", "事务内的写锁标记", internal=True),
@@ -582,6 +583,21 @@ _DECLARED: tuple[NodeType, ...] = (
         ),
         (),
         "县商务局保存的列对应：未识别的列名读作某字段，用于该县此后的上传",
+    ),
+    NodeType(
+        "CountyRules", "rules_id",
+        (
+            app_property("rules_id", "编号：县代码-版本"),
+            app_property("county_code", "县", indexed=True),
+            app_property("version", "版本（每县从 1 起，最大者为当前规则）"),
+            app_property("values", "本县设定的资格规则取值（JSON：字段 → 值；未列出的字段用默认值）"),
+            app_property("changes", "本版本改动的字段（JSON：字段 → {from, to, source: suggested / set}）"),
+            app_property("applied_by", "应用人（名称与角色，供显示）"),
+            app_property("applied_by_actor", "应用人的令牌（role:token_id，仅供审计，不对外显示）", secret=True),
+            app_property("applied_at", "应用时间"),
+        ),
+        (),
+        "一个县的匹配资格规则（距离上限、最小流转面积）的一个版本：按本县台账校准或由商务局设定，版本只增不改",
     ),
     NodeType(
         "AuditEvent", "event_id",

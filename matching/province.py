@@ -29,7 +29,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import neo4j
 import numpy as np
@@ -48,7 +48,7 @@ from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterpri
                                 starting_groups, trim_group, with_slot_capacity)
 from matching.reach import NEIGHBOUR_MARGIN_KM, neighbour_counties  # noqa: F401  (re-exported)
 from matching.pipeline import Scored, recommendation_rows, score_candidates
-from matching.rules import MECHANISMS
+from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer
 
 def fingerprint(*parts) -> str:
@@ -165,6 +165,12 @@ class RunSpec:
     params: "object"  # matching.run.MatchParams (kept loose: that module imports this one)
     force: bool = False
     enterprise_counties: tuple[str, ...] = ()  # every county whose enterprises a planned county may reach
+    # Each county's eligibility rules (its current CountyRules over params.rules; matching/run.py reads them).
+    county_rules: dict[str, EligibilityRules] = field(default_factory=dict)
+
+    def rules_for(self, county: str) -> EligibilityRules:
+        """The county's eligibility rules: its own if it has applied any, else the run's (params.rules)."""
+        return self.county_rules.get(county, self.params.rules)
 
 
 def _scorer(spec: RunSpec) -> BlendedScorer:
@@ -180,19 +186,22 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
     What is kept for the coordination and the writing is compact: the enterprises its candidates name (with
     the whole table's scale), pair indices as int32, distances and scores as float32."""
     params = spec.params
+    rules = spec.rules_for(county)
     started = time.perf_counter()
     driver, database = worker_driver(spec.settings), spec.settings.neo4j_database
     columns = queries.county_household_columns(driver, county, database)
     declines = queries.county_declines(driver, county, database)
-    in_range, digests = enterprise_table(spec).in_range_of(neighbour_counties([county], params.rules.search_radius_km()))
+    in_range, digests = enterprise_table(spec).in_range_of(neighbour_counties([county], rules.search_radius_km()))
     timings = {"read_s": time.perf_counter() - started}
-    digest = fingerprint(columns, digests, params.as_json(), declines)
+    # The parameters with the county's rules: a change of its rules recomputes it (and a county on the run's
+    # rules keeps the fingerprint it had before counties had rules of their own).
+    digest = fingerprint(columns, digests, replace(params, rules=rules).as_json(), declines)
     work = CountyWork(county, digest, len(columns["household_id"]), timings=timings)
     if not spec.force and digest == previous_fingerprint:
         return work
     households = Households.from_columns(columns)
     blocked = blocked_keys(households, in_range, columns["open_partner_codes"], declines, columns)
-    scored = score_candidates(households, in_range, params.rules, _scorer(spec), params.per_mechanism, blocked)
+    scored = score_candidates(households, in_range, rules, _scorer(spec), params.per_mechanism, blocked)
     named = np.unique(scored.pairs.enterprise)
     enterprises = in_range.take(named)
     pairs = Pairs(scored.pairs.household.astype(np.int32), np.searchsorted(named, scored.pairs.enterprise).astype(np.int32),
@@ -273,7 +282,7 @@ def write_county(spec: RunSpec, work: CountyWork, plan: GroupPlan) -> dict:
     """Store the county's recommendations (its top-k and its assigned pairs) and return its figures."""
     started = time.perf_counter()
     chosen = plan.chosen[plan.counties.index(work.county)]
-    rows = recommendation_rows(work.scored, chosen, spec.params.rules, _scorer(spec), spec.params.top_k)
+    rows = recommendation_rows(work.scored, chosen, spec.rules_for(work.county), _scorer(spec), spec.params.top_k)
     rows_s = time.perf_counter() - started
     driver = worker_driver(spec.settings)
     database = spec.settings.neo4j_database

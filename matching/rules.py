@@ -3,7 +3,8 @@
 A recommendation that breaks one of these is a defect, so every stage (candidates,
 learned model, assignment, evaluation) filters with `eligible` and nothing overrides it.
 """
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 
@@ -36,6 +37,17 @@ class EligibilityRules:
     def as_dict(self) -> dict:
         """Plain values, for storing with a match run."""
         return asdict(self)
+
+    def with_values(self, values: Mapping[str, float]) -> "EligibilityRules":
+        """These rules with the given fields replaced (a county's stored values, graph CountyRules). A stored
+        name that is no longer a field is left out: it can no longer change what a run does."""
+        known = {field.name for field in fields(self)}
+        return replace(self, **{name: value for name, value in values.items() if name in known})
+
+
+def widest_radius_km(rules: Iterable[EligibilityRules]) -> float:
+    """The largest search radius of several counties' rules (the enterprises a run of them may reach)."""
+    return max((each.search_radius_km() for each in rules), default=EligibilityRules().search_radius_km())
 
 
 def eligible(rules: EligibilityRules, mechanism: str, households, enterprises, h: np.ndarray, e: np.ndarray,

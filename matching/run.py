@@ -23,6 +23,7 @@ import neo4j
 import numpy as np
 
 from core.settings import Settings
+from graph import match_rules as rule_queries
 from graph import matching as queries
 from matching.cluster import open_executor
 from matching.features import Enterprises, Households
@@ -31,7 +32,7 @@ from matching.model_store import current_choice, scorer_for
 from matching.partition import enterprise_keys
 from matching.pipeline import make_plan
 from matching.province import RunSpec, neighbour_counties, plan_province
-from matching.rules import MECHANISMS, EligibilityRules
+from matching.rules import MECHANISMS, EligibilityRules, widest_radius_km
 
 __all__ = ["AUTO", "MatchParams", "MatchRunner", "neighbour_counties"]
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"  # a MatchRun's status
@@ -78,9 +79,18 @@ class MatchRunner:
         self.database = settings.neo4j_database
         self.progress = progress or (lambda message: None)
 
+    def county_rules(self, counties: list[str], params: MatchParams) -> tuple[dict[str, EligibilityRules],
+                                                                           dict[str, int | None]]:
+        """Each county's eligibility rules — the values its current CountyRules version sets over params.rules
+        (services/match_rules.py applies them) — and that version (None: none applied, params.rules as they are)."""
+        stored = rule_queries.current_county_rules(self.driver, counties, self.database)
+        rules = {county: params.rules.with_values(stored[county]["values"]) if county in stored else params.rules
+                 for county in counties}
+        return rules, {county: stored[county]["version"] if county in stored else None for county in counties}
+
     def read_inputs(self, counties: list[str], params: MatchParams) -> tuple[list[dict], list[dict]]:
-        """Household records of the counties and enterprise records of every county in range."""
-        radius = params.rules.search_radius_km()
+        """Household records of the counties and enterprise records of every county in range (of their rules)."""
+        radius = widest_radius_km(self.county_rules(counties, params)[0].values())
         households = queries.county_households(self.driver, counties, self.database)
         enterprises = queries.county_enterprises(self.driver, neighbour_counties(counties, radius), self.database)
         return households, enterprises
@@ -169,8 +179,10 @@ class MatchRunner:
             if removed:
                 self.progress(f"删除中断时写入的 {removed} 条推荐 / removed {removed} from the interrupted attempt")
         previous = queries.latest_county_fingerprints(self.driver, counties, self.database)
-        spec = RunSpec(run_id, writer, self.settings, params, force,
-                       tuple(neighbour_counties(counties, params.rules.search_radius_km())))
+        county_rules, rules_versions = self.county_rules(counties, params)
+        radius = widest_radius_km(county_rules.values())
+        spec = RunSpec(run_id, writer, self.settings, params, force, tuple(neighbour_counties(counties, radius)),
+                       county_rules)
 
         def report(fraction: float, message: str, detail: dict) -> None:
             queries.save_match_run(self.driver, run_id, {
@@ -182,7 +194,7 @@ class MatchRunner:
                                           if self.settings.match_warm_start else ([], None))
         with open_executor(self.settings, len(counties)) as executor:
             result = plan_province(executor, spec, counties, {c: previous.get(c, (None,))[0] for c in counties},
-                                   lambda changed: self.held_outside(changed, params), report, self.progress,
+                                   lambda changed: self.held_outside(changed, params, radius), report, self.progress,
                                    earlier_groups, shares_from_json(earlier_shares),
                                    queries.county_household_counts(self.driver, counties, self.database))
         timings = dict(result.timings)
@@ -195,6 +207,7 @@ class MatchRunner:
                 "written_total": result.written, "written_by": writer, "counties": result.changed,
                 "unchanged_counties": result.unchanged, "groups": json.dumps(result.groups),
                 "shares": shares_to_json(result.shares), "exposure": json.dumps(result.exposure, ensure_ascii=False),
+                "rules_versions": json.dumps(rules_versions, sort_keys=True),
                 "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             }, self.database, writer=writer)
             switch_started = time.perf_counter()
@@ -207,15 +220,18 @@ class MatchRunner:
             "message": f"完成：写入 {result.written} 条推荐 / completed",
             "metrics": json.dumps(metrics, ensure_ascii=False), "timings": json.dumps(timings),
             "counties": result.changed, "unchanged_counties": result.unchanged,
+            "rules_versions": json.dumps(rules_versions, sort_keys=True),
         }, self.database, writer=writer)
         summary = {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}
         self.progress(f"完成 / done: {json.dumps(summary, ensure_ascii=False)}")
         return queries.match_run(self.driver, run_id, self.database)
 
-    def held_outside(self, planned: list[str], params: MatchParams) -> tuple[np.ndarray, np.ndarray]:
-        """Slot capacity held by the current plans of counties outside `planned` at the enterprises they reach,
-        as sorted slot keys (matching.partition) and counts."""
-        near = neighbour_counties(planned, params.rules.search_radius_km())
+    def held_outside(self, planned: list[str], params: MatchParams,
+                     radius_km: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Slot capacity held by the current plans of counties outside `planned` at the enterprises they reach
+        (within radius_km: the widest of their rules; default params.rules'), as sorted slot keys
+        (matching.partition) and counts."""
+        near = neighbour_counties(planned, radius_km or params.rules.search_radius_km())
         rows = queries.held_outside(self.driver, near, planned, self.database)
         if not rows:
             return np.empty(0, np.int64), np.empty(0, np.int64)
@@ -226,10 +242,16 @@ class MatchRunner:
 
     def plan(self, counties: list[str], household_records: list[dict], enterprise_records: list[dict],
              params: MatchParams):
-        """Plan the counties' households with the enterprises in range and the capacity left to them."""
+        """Plan the counties' households with the enterprises in range and the capacity left to them, under
+        the counties' rules (ValueError when they differ: one plan has one set of rules; plan them one at a
+        time, or run() them, which plans each county under its own)."""
+        distinct = set(self.county_rules(counties, params)[0].values())
+        if len(distinct) > 1:
+            raise ValueError("这些县的资格规则不同，请逐县规划 / the counties' rules differ: plan them one at a time")
+        rules = distinct.pop() if distinct else params.rules
         households = Households.from_records(household_records)
-        enterprises = Enterprises.from_records(enterprise_records, params.rules)
-        near = neighbour_counties(counties, params.rules.search_radius_km())
+        enterprises = Enterprises.from_records(enterprise_records, rules)
+        near = neighbour_counties(counties, rules.search_radius_km())
         held = queries.held_outside(self.driver, near, counties, self.database)
         index = {code: position for position, code in enumerate(enterprises.ids)}
         for row in held:
@@ -241,6 +263,6 @@ class MatchRunner:
         existing = np.array([record["active_partnerships"] for record in household_records], dtype=np.int64)
         params = self.choose_model(params)
         scorer = scorer_for(self.driver, params.model_version, params.alpha, params.model_reference, self.database)
-        return make_plan(households, enterprises, params.rules, scorer, top_k=params.top_k,
+        return make_plan(households, enterprises, rules, scorer, top_k=params.top_k,
                          household_limit=params.household_limit, existing_partnerships=existing,
                          per_mechanism=params.per_mechanism)

@@ -4,13 +4,14 @@ from types import MappingProxyType
 from typing import Annotated, Generic, Literal, TypeVar
 
 from flask_openapi3 import FileStorage
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, create_model, model_validator
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
 from services.column_mappings import KIND_TITLES
 from services.errors import Invalid
 from services.jobs import KINDS, STATUSES
+from services.match_rules import ALL, LIMITS
 from services.principal import ROLES
 from services.text import calendar_date, plain_text
 
@@ -440,6 +441,8 @@ class MatchRunOut(JobOut):
     timings: dict | None = None
     counties: list[str] | None = None
     unchanged_counties: list[str] | None = None
+    rules_versions: dict[str, int | None] | None = Field(
+        None, description="各县所用资格规则的版本（null：默认规则）/ each county's match rules version")
 
 
 class MatchRunQuery(Page):
@@ -448,6 +451,81 @@ class MatchRunQuery(Page):
 
 class RunPath(Strict):
     run_id: ObjectId
+
+
+# --- per-county match rules -------------------------------------------------------------------
+
+RuleField = Literal[tuple(limit.field for limit in LIMITS)]
+_RULE_FIELDS = "、".join(f"{limit.field} {limit.title}（{limit.unit}）" for limit in LIMITS)
+
+
+class CountyPath(Strict):
+    code: RegionCode
+
+
+class AtLeastOne(Strict):
+    """A request whose fields are each optional, but one of them must be given."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _one_given(self):
+        if not self.model_fields_set:
+            raise ValueError("至少给出一项 / give at least one field")
+        return self
+
+
+# One optional number per adjustable limit, bounded by its floor and ceiling (matching/calibrate.py).
+MatchRuleValues = create_model(
+    "MatchRuleValues", __base__=AtLeastOne,
+    **{limit.field: (float, Field(None, ge=limit.floor, le=limit.ceiling,
+                                  description=f"{limit.title}（{limit.unit}，{limit.floor:g}–{limit.ceiling:g}）"))
+       for limit in LIMITS})
+
+
+class MatchRulesIn(AtLeastOne):
+    """What to change: the suggestions to apply and/or values to set (a value set wins over its suggestion)."""
+
+    apply: Literal[ALL] | Annotated[list[RuleField], Field(min_length=1, max_length=len(LIMITS))] = Field(
+        None, description=f"应用这些规则的建议值（{ALL} 为所有有建议的规则）：{_RULE_FIELDS}")
+    values: MatchRuleValues = Field(None, description="直接设定的取值（在允许范围内）")
+
+
+class MatchRuleLimitOut(BaseModel):
+    field: str = Field(description=_RULE_FIELDS)
+    mechanism: str = Field(description=f"联结方式：{_described(Mechanism)}")
+    title: str
+    unit: str
+    floor: float = Field(description="允许的最小值")
+    ceiling: float = Field(description="允许的最大值")
+    default: float = Field(description="默认值（未设定本县规则时）")
+    current: float = Field(description="本县当前取值")
+    suggested: float | None = Field(None, description="按本县台账建议的取值；联结不足时没有")
+    evidence: int = Field(description="建议所依据的联结数")
+    excluded: int = Field(description="该联结方式未计入的联结数（待确认、由推荐生成、无准确位置）")
+    observed: float | None = Field(None, description="分位数本身（取整与限幅之前）")
+    reason: str
+
+
+class MatchRulesVersionOut(BaseModel):
+    version: int
+    values: dict[str, float] = Field(default_factory=dict, description="本县设定的取值（其余为默认值）")
+    changes: dict[str, dict] = Field(default_factory=dict, description="本版本的改动：字段 → {from, to, source}")
+    applied_by: str | None = Field(None, description="应用人（名称与角色）")
+    applied_at: str | None = None
+
+
+class MatchRulesOut(BaseModel):
+    county_code: str
+    county_name: str | None = None
+    version: int | None = Field(None, description="当前版本；未设定本县规则时没有（使用默认值）")
+    applied_by: str | None = None
+    applied_at: str | None = None
+    quantile: float = Field(description="建议的距离上限使该比例的联结在其内形成")
+    min_partnerships: int = Field(description="某联结方式少于此数的联结时不作建议")
+    limits: list[MatchRuleLimitOut]
+    history: list[MatchRulesVersionOut] = Field(default_factory=list, description="各版本，最新在前")
+    applied: list[str] | None = Field(None, description="本次改动的规则（为空则未建立新版本）")
 
 
 class ColumnMappingQuery(Strict):

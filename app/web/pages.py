@@ -12,7 +12,8 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
-from services import column_mappings, enterprises, households, ledger, recommendations, regions, runs, uploads
+from services import (column_mappings, enterprises, households, ledger, match_rules, recommendations, regions, runs,
+                      uploads)
 from services.errors import ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
@@ -113,10 +114,38 @@ def decline(rec_id):
 @bp.get("/runs", endpoint="runs")
 @page("bureau", "admin")
 def runs_page():
-    """Match runs of the county; start one and watch its progress."""
+    """Match runs of the county; start one and watch its progress; the county's match rules and the limits its
+    ledger suggests."""
     county = _county()
     jobs, _ = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
-    return render_template("runs.html", jobs=jobs, county=county)
+    rules = match_rules.county_rules(neo4j_ext.context, current_principal(), county)
+    applicable = any(limit["suggested"] is not None and limit["suggested"] != limit["current"]
+                     for limit in rules["limits"])
+    return render_template("runs.html", jobs=jobs, county=county, rules=rules, applicable=applicable)
+
+
+@bp.post("/runs/rules")
+@page("bureau", "admin")
+def apply_match_rules():
+    """Apply the chosen suggestions as the county's next rules version (its next run uses them)."""
+    county = request.form.get("county") or _county()
+    chosen = request.form.getlist("field")
+    if not chosen:
+        flash("请勾选要应用的建议。", "error")
+        return redirect(url_for("web.runs", county=county))
+    try:
+        result = match_rules.apply_rules(neo4j_ext.context, current_principal(), county, chosen,
+                                         facts=request_facts())
+    except ServiceError as error:  # no suggestion any more, changed meanwhile …: said on the page itself
+        flash(error.message.split(" / ")[0], "error")
+        return redirect(url_for("web.runs", county=county))
+    titles = {limit["field"]: limit["title"] for limit in result["limits"]}
+    if result["applied"]:
+        flash(f"已应用建议（{'、'.join(titles[name] for name in result['applied'])}），成为本县规则第 "
+              f"{result['version']} 版；下次匹配按新规则计算。")
+    else:
+        flash("所选建议与当前规则相同，未作改动。")
+    return redirect(url_for("web.runs", county=county))
 
 
 @bp.post("/runs")

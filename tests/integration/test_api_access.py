@@ -42,6 +42,7 @@ READS = [
     ("GET", "/api/v1/uploads?county={own_county}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/uploads/{own_upload}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/audit", {"admin"}),
+    ("GET", "/api/v1/counties/{own_county}/match-rules", {"admin", "analyst", "bureau_own"}),
 ]
 WRITES = [
     ("POST", "/api/v1/recommendations/{own_rec}/accept", None, {"admin", "bureau_own", "enterprise_own"}),
@@ -50,6 +51,7 @@ WRITES = [
     ("PATCH", "/api/v1/partnerships/{own_partnership}", {"income_gain": 1.0}, {"admin", "bureau_own"}),
     ("POST", "/api/v1/match-runs", {"county_code": "{own_county}"}, {"admin", "bureau_own"}),
     ("POST", "/api/v1/uploads", "file", {"admin", "bureau_own", "bureau_other"}),
+    ("POST", "/api/v1/counties/{own_county}/match-rules", {"values": {"land_max_km": 8.0}}, {"admin", "bureau_own"}),
 ]
 
 

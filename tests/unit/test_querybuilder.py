@@ -211,7 +211,10 @@ def test_real_schema_statements():
             "ON (n.credit_code, n.run_id)" in statements)
     # The source-row hash of each of the 7 ETL-written labels is indexed: unchanged rows are found by it.
     assert "CREATE INDEX household_row_hash IF NOT EXISTS FOR (n:Household) ON (n.row_hash)" in statements
-    assert len(statements) == len(set(statements)) == 65  # 19 constraints, 37 single and 9 composite indexes
+    assert ("CREATE CONSTRAINT countyrules_rules_id_unique IF NOT EXISTS FOR (n:CountyRules) REQUIRE n.rules_id "
+            "IS UNIQUE" in statements)
+    assert "CREATE INDEX countyrules_county_code IF NOT EXISTS FOR (n:CountyRules) ON (n.county_code)" in statements
+    assert len(statements) == len(set(statements)) == 67  # 20 constraints, 38 single and 9 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
