@@ -8,7 +8,7 @@ import pandas as pd
 from matching.assign import assign
 from matching.candidates import Pairs, candidate_pairs
 from matching.features import Enterprises, Households
-from matching.reasons import reason_texts
+from matching.reasons import county_match_levels, reason_texts
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer, pair_features
 
@@ -79,7 +79,10 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
         "rule_score": np.round(contributions.sum(axis=1).astype(np.float64), 4),
         "distance_km": np.round(kept.distance_km.astype(np.float64), 2),
         "assigned": chosen[keep],
-        "reasons": reason_texts(kept, contributions, households, enterprises),  # a reason per line
+        "reasons": reason_texts(kept, contributions, households, enterprises, rules),  # a reason per line
+        # The score in words (高 / 中 / 低) against the county's scored pairs.
+        "level": county_match_levels(households.county_code, scored.pairs.household, scored.scores, keep),
+        "other_mechanisms": np.full(len(keep), "", dtype=object),  # codes of the enterprise's other mechanisms
     }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
 
 

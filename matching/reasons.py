@@ -1,88 +1,343 @@
-"""Reasons in Chinese for recommended pairs: the largest score contributions, with their figures."""
-import numpy as np
-import pandas as pd
+"""Reasons in Chinese for recommended pairs — each a true statement of the facts its rule and its score used —
+and the score in words (the match level 高 / 中 / 低).
 
-from core.codes import Mechanism, PovertyCause
+A reason is a claim first: the feature it explains (a FEATURES name, its kind) and the figures it states, read
+from the same arrays as matching.rules.eligible and matching.scoring.pair_features; its text names those figures
+(`reason_claims` gives both, and the tests check every claim against the data). A pair's reasons are its largest
+non-zero score contributions, largest first. A feature that adds nothing to the score gives no reason, nor does one
+that does not concern the pair's mechanism (labour: employment and contract purchase; land: contract purchase and
+land lease; the fit for equity: equity).
+
+A province run gives reasons to millions of pairs: only the shown claims are built, feature by feature over
+arrays, and each distinct figure is formatted once (`_formatted`); texts are joined as object arrays.
+"""
+from collections.abc import Callable
+from typing import NamedTuple
+
+import numpy as np
+
+from core import need
+from core.codes import EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory
+from core.mechanisms import position
 from matching.candidates import Pairs
 from matching.features import Enterprises, Households, industry_names
-from matching.rules import MECHANISMS
+from matching.rules import MECHANISMS, EligibilityRules, employment_routes
 from matching.scoring import FEATURES
 
 REASONS_PER_PAIR = 3
+EMPLOYMENT, CONTRACT, LAND, EQUITY = (position(m) for m in (Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE,
+                                                           Mechanism.LAND_LEASE, Mechanism.EQUITY))
+
+# The features that concern only some mechanisms; the others explain every mechanism.
+_ONLY_FOR = {"labour_fit": (Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE),
+             "land_fit": (Mechanism.CONTRACT_PURCHASE, Mechanism.LAND_LEASE),
+             "equity_fit": (Mechanism.EQUITY,)}
+# APPLIES[mechanism, feature]: whether the feature may give a reason for a pair of that mechanism.
+APPLIES = np.array([[feature not in _ONLY_FOR or mechanism in _ONLY_FOR[feature] for feature in FEATURES]
+                    for mechanism in MECHANISMS])
+
+# The match level of a score among its county's scored candidate pairs: 高 from the 80th percentile, 中 from
+# the median, 低 below.
+HIGH, MIDDLE, LOW = "高", "中", "低"
+LEVEL_QUANTILES = (0.8, 0.5)
 
 
-def _feature_texts(feature: int, pairs: Pairs, households: Households, enterprises: Enterprises) -> np.ndarray:
-    """The reason text of one feature (FEATURES index) for each of the pairs (object array)."""
-    h, e, m, n = pairs.household, pairs.enterprise, pairs.mechanism, len(pairs)
-    if feature == 0:
-        return pd.Series(pairs.distance_km).map(lambda km: f"距离 {km:.1f} 公里").to_numpy()
-    if feature == 1:
-        overlap = pd.Series(households.industry_mask[h] & (enterprises.industry_mask[e] | enterprises.bought_mask[e]))
-        names = {mask: "、".join(industry_names(mask)) for mask in overlap.unique()}
-        return ("产业匹配：" + overlap.map(names)).to_numpy()
-    if feature == 2:
-        mechanism_code = np.array(MECHANISMS)[m]
-        ordinary, skilled, weak = households.ordinary[h], households.skilled[h], households.weak[h]
-        capacity = np.column_stack([enterprises.capacity[code] for code in MECHANISMS])[e, m]
-        labour_text = pd.Series([f"{o} 名普通劳动力、{s} 名技能劳动力" for o, s in zip(ordinary, skilled)], dtype=object)
-        return np.where(
-            (mechanism_code == Mechanism.EMPLOYMENT) & (ordinary + skilled == 0),
-            pd.Series(weak).map(lambda w: f"{w} 名弱劳动力，可在扶贫车间就近务工").to_numpy(),
-            (labour_text + pd.Series(capacity).map(lambda c: f"，企业用工缺口 {c} 人")).to_numpy(),
-        )
-    if feature == 3:
-        return pd.Series(households.land_mu[h]).map(lambda mu: f"耕地/林地 {mu:.1f} 亩").to_numpy()
-    if feature == 4:
-        cause = pd.Series(households.main_cause[h]).map(lambda code: PovertyCause.label_of(code, "其他"))
-        tier_text = pd.Series(households.need_tier[h]).map({2: "困难程度高，优先保障", 1: "重点帮扶对象", 0: "一般帮扶对象"})
-        return ("致贫原因：" + cause + "；" + tier_text).to_numpy()
-    if feature == 5:
-        return np.full(n, "缺劳力或缺土地，入股分红可保底增收", dtype=object)
-    if feature == 6:
-        return np.full(n, "企业已在本村带动农户", dtype=object)
-    if feature == 7:
-        return np.full(n, "户已加入合作社，便于组织", dtype=object)
-    if feature == 8:
-        return pd.Series(enterprises.partner_count[e]).map(lambda k: f"企业已带动 {k:.0f} 户，履约有保障").to_numpy()
-    project = pd.Series(households.industry_mask[h] & enterprises.project_mask[e])
-    project_names = {mask: "、".join(industry_names(mask)) for mask in project.unique()}
-    return ("企业在本县实施产业项目：" + project.map(project_names)).to_numpy()
+class Claim(NamedTuple):
+    """One reason: the feature it explains (a FEATURES name), the figures it states, and its text."""
+
+    kind: str
+    figures: dict
+    text: str
 
 
-def _shown_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> np.ndarray:
-    """Per pair (row), the texts of its largest non-zero contributions, largest first, then None.
+# --- formatting, vectorised ------------------------------------------------------------------------------
 
-    Only the texts shown are formatted (at most REASONS_PER_PAIR of the FEATURES per pair): a province run
-    gives reasons to millions of pairs."""
-    order = np.argsort(-contributions, axis=1)[:, :REASONS_PER_PAIR]
-    values = np.take_along_axis(contributions, order, axis=1)
-    texts = np.full(order.shape, None, dtype=object)
-    for feature in range(len(FEATURES)):
-        rows, slots = np.nonzero((order == feature) & (values > 0))
+def _formatted(values, fmt: Callable) -> np.ndarray:
+    """fmt(value) of every value (an object array of texts), each distinct value formatted once."""
+    values = np.asarray(values)
+    if values.size == 0:
+        return np.empty(0, dtype=object)
+    distinct, inverse = np.unique(values, return_inverse=True)
+    return np.array([fmt(value) for value in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
+
+
+def _when(condition: np.ndarray, text) -> np.ndarray:
+    """text (a text or texts) where condition holds, '' elsewhere."""
+    return np.where(condition, text, "").astype(object)
+
+
+def _joined(parts: list[np.ndarray], separator: str) -> np.ndarray:
+    """Element-wise, the non-empty texts of parts joined by separator."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = result + _when((result != "") & (part != ""), separator) + part
+    return result
+
+
+def _mu(value: float) -> str:
+    """An area in 亩 as people write it: 2.4, 3, 0.35."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _industries(masks: np.ndarray, prefix: str) -> np.ndarray:
+    """prefix and the industry names of each mask ('' for an empty mask)."""
+    return _formatted(masks, lambda mask: prefix + "、".join(industry_names(mask)) if mask else "")
+
+
+def _labour_counts(ordinary: np.ndarray, skilled: np.ndarray, weak: np.ndarray | None = None) -> np.ndarray:
+    """'3 名普通劳动力、1 名弱劳动力': the non-zero counts (weak ones only when given)."""
+    parts = [_formatted(ordinary, lambda n: f"{n} 名普通劳动力" if n else ""),
+             _formatted(skilled, lambda n: f"{n} 名技能劳动力" if n else "")]
+    if weak is not None:
+        parts.append(_formatted(weak, lambda n: f"{n} 名弱劳动力" if n else ""))
+    return _joined(parts, "、")
+
+
+def _need_causes(bits: np.ndarray, prefix: str) -> np.ndarray:
+    """prefix and the need causes (core.need: 因病, 因残, 缺劳动力) named by each household's bits."""
+    return _formatted(bits, lambda value: prefix + "、".join(need.need_cause_labels(value)) if value else "")
+
+
+# --- one builder per feature: (figures, texts) of the given pairs ----------------------------------------
+# Each gets the pairs to explain (already of the mechanisms the feature concerns), the inputs and the rules.
+
+Built = tuple[dict[str, np.ndarray], np.ndarray]
+
+
+def _proximity(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """The distance and the limit of the pair's mechanism (employment of a 弱劳动力 at a workshop: its own)."""
+    h, e, m, d = pairs.household, pairs.enterprise, pairs.mechanism, pairs.distance_km
+    able, _ = employment_routes(rules, households, enterprises, h, e, d)
+    workshop = (m == EMPLOYMENT) & ~able
+    limits = np.array([np.inf if mechanism == Mechanism.EQUITY else rules.max_km(mechanism) for mechanism in MECHANISMS])
+    limit_km = np.where(workshop, rules.workshop_max_km, limits[m])
+    limit_texts = [f"{mechanism.label}上限 {rules.max_km(mechanism):g} 公里" for mechanism in MECHANISMS]
+    limit_texts[EQUITY] = "入股分红限本县企业" if rules.equity_same_county else "入股分红不限距离"
+    limit_texts.append(f"弱劳动力到扶贫车间上限 {rules.workshop_max_km:g} 公里")
+    limit_text = np.array(limit_texts, dtype=object)[np.where(workshop, len(MECHANISMS), m)]
+    texts = "距离 " + _formatted(np.round(d, 1), "{:.1f}".format) + " 公里（" + limit_text + "）"
+    return {"km": d, "limit_km": limit_km, "workshop": workshop,
+            "same_county": households.county_code[h] == enterprises.county_code[e]}, texts
+
+
+def _industry_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """The household's industries the enterprise buys, and those it works in without buying them."""
+    own, e = households.industry_mask[pairs.household], pairs.enterprise
+    bought = own & enterprises.bought_mask[e]
+    worked = own & enterprises.industry_mask[e] & ~enterprises.bought_mask[e]
+    texts = "产业对口：" + _joined([_industries(bought, "企业收购本户的 "), _industries(worked, "企业经营本户的 ")], "；")
+    return {"bought_mask": bought, "worked_mask": worked}, texts
+
+
+def _labour_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """Employment: the labourers and the jobs left (a 弱劳动力 at a workshop: that route); contract purchase: the
+    labourers, weak ones included, who would produce."""
+    h, e, m = pairs.household, pairs.enterprise, pairs.mechanism
+    ordinary, skilled, weak = households.ordinary[h], households.skilled[h], households.weak[h]
+    employment = m == EMPLOYMENT
+    able, _ = employment_routes(rules, households, enterprises, h, e, pairs.distance_km)
+    workshop = employment & ~able
+    needs_skill = employment & ~workshop & (enterprises.skill_required[e] == LabourSkill.SKILLED)
+    jobs_left = np.where(employment, enterprises.capacity[Mechanism.EMPLOYMENT][e], -1)
+    jobs = _formatted(jobs_left, str)
+    counts = np.where(employment & ~workshop, _labour_counts(ordinary, skilled), _labour_counts(ordinary, skilled, weak))
+    tail = np.where(workshop, "；扶贫车间尚余 " + jobs + " 个岗位，弱劳动力可就近务工",
+                    np.where(employment, "；企业尚余 " + jobs + " 个岗位" + _when(needs_skill, "（要求技能劳动力）"),
+                             "，可按订单种养"))
+    return {"ordinary": ordinary, "skilled": skilled, "weak": weak, "workshop": workshop, "needs_skill": needs_skill,
+            "jobs_left": jobs_left}, (counts + tail).astype(object)
+
+
+def _land_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """The household's land by kind (and its sum when of several kinds); a lease: the households the enterprise
+    can still take."""
+    h, e, m = pairs.household, pairs.enterprise, pairs.mechanism
+    arable, forest, orchard = households.arable_mu[h], households.forest_mu[h], households.orchard_mu[h]
+    land = households.land_mu[h]
+    kinds = [_formatted(np.where(area > 0, area, 0.0), lambda mu, name=name: f"{name} {_mu(mu)} 亩" if mu else "")
+             for name, area in (("耕地", arable), ("林地", forest), ("园地", orchard))]
+    several = ((arable > 0).astype(int) + (forest > 0) + (orchard > 0)) > 1
+    total = _formatted(np.where(several, land, -1.0), lambda mu: f"，共 {_mu(mu)} 亩" if mu >= 0 else "")
+    lease = m == LAND
+    places_left = np.where(lease, enterprises.capacity[Mechanism.LAND_LEASE][e], -1)
+    tail = np.where(lease, "；企业尚可流转 " + _formatted(places_left, str) + " 户的土地", "，可按订单种养")
+    return {"land_mu": land, "arable_mu": arable, "forest_mu": forest, "orchard_mu": orchard,
+            "places_left": places_left}, (_joined(kinds, "、") + total + tail).astype(object)
+
+
+def _need(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """The household's need tier (core.need) with every condition of the rule that holds for it."""
+    h = pairs.household
+    tier = households.need_tier[h]
+    attribute = households.attribute[h]
+    protected = np.isin(attribute, need.PROTECTED_CODES)
+    monitoring = households.monitoring[h]
+    monitored = monitoring != ""
+    bits = households.need_cause_bits[h]
+    no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
+    income = households.known_income[h]
+    low_income = income < need.LOW_INCOME_LINE
+    shown_income = np.where(low_income, np.floor(np.where(low_income, income, 0)), -1.0)
+    parts = [
+        _formatted(np.where(protected, attribute, ""), lambda code: HouseholdAttribute.label_of(code, code) if code else ""),
+        _formatted(np.where(monitored, monitoring, ""),
+                   lambda code: f"监测对象（{MonitoringCategory.label_of(code, code)}）" if code else ""),
+        _need_causes(bits, "致贫原因 "),
+        _when(no_labour, "无劳动力"),
+        _formatted(shown_income,
+                   lambda value: f"人均纯收入 {value:.0f} 元，低于 {need.LOW_INCOME_LINE} 元" if value >= 0 else ""),
+    ]
+    texts = _when(tier >= need.GREATEST, "优先保障对象：") + _when(tier == need.HIGH, "重点帮扶对象：") + _joined(parts, "，")
+    return {"tier": tier, "attribute": np.where(protected, attribute, ""), "monitoring": monitoring,
+            "need_cause_bits": bits, "no_labour": no_labour, "income": np.where(low_income, income, np.nan)}, texts
+
+
+def _equity_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    """Which of the equity conditions (matching.scoring) holds: no labour, too little land, a need cause."""
+    h = pairs.household
+    no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
+    land = households.land_mu[h]
+    short = land < rules.min_land_mu
+    bits = households.need_cause_bits[h]
+    # Cut, not rounded, to hundredths: 0.499 亩 must not read as 0.5 亩 below a 0.5 亩 limit.
+    shown_land = np.where(short, np.floor(np.where(short, land, 0) * 100) / 100, -1.0)
+    limit = f"，不足 {_mu(rules.min_land_mu)} 亩"
+    parts = [
+        _when(no_labour, "无劳动力"),
+        _formatted(shown_land, lambda mu: ("无耕地、林地或园地" if mu == 0 else f"土地仅 {_mu(mu)} 亩") + limit
+                   if mu >= 0 else ""),
+        _need_causes(bits, "致贫原因为 "),
+    ]
+    return {"no_labour": no_labour, "land_mu": np.where(short, land, np.nan), "need_cause_bits": bits}, \
+        "适合入股分红：" + _joined(parts, "；")
+
+
+def _village_link(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    return {"village_code": households.village_code[pairs.household]}, \
+        np.full(len(pairs), "企业已在本村带动农户（有履约中或待确认的利益联结）", dtype=object)
+
+
+def _cooperative(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    return {"in_cooperative": households.in_cooperative[pairs.household],
+            "enterprise_type": enterprises.enterprise_type[pairs.enterprise]}, \
+        np.full(len(pairs), "本户已加入农民专业合作社，企业为农民专业合作社", dtype=object)
+
+
+def _track_record(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    partnerships = enterprises.partner_count[pairs.enterprise].astype(np.int64)
+    return {"partnerships": partnerships}, \
+        "企业现有 " + _formatted(partnerships, str) + " 项利益联结（履约中或待确认）"
+
+
+def _project_link(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
+    h, e = pairs.household, pairs.enterprise
+    industries = households.industry_mask[h] & enterprises.project_mask[e]
+    return {"project_mask": industries, "county_code": households.county_code[h]}, \
+        "企业在本县实施 " + _industries(industries, "") + " 产业扶贫项目"
+
+
+_BUILDERS = {"proximity": _proximity, "industry_fit": _industry_fit, "labour_fit": _labour_fit, "land_fit": _land_fit,
+             "need": _need, "equity_fit": _equity_fit, "village_link": _village_link, "cooperative": _cooperative,
+             "track_record": _track_record, "project_link": _project_link}
+if tuple(_BUILDERS) != FEATURES:
+    raise RuntimeError("a reason builder for every feature, in FEATURES order")
+
+
+# --- the shown reasons -----------------------------------------------------------------------------------
+
+def _shown(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises,
+           rules: EligibilityRules | None):
+    """Per feature with a shown reason: (feature, rows, slots, figures, texts) — the pairs (rows) it explains,
+    at which place among their reasons (slots, 0 = the largest contribution), and its claims.
+
+    A pair shows its REASONS_PER_PAIR largest positive contributions of the features that concern its mechanism
+    (ties: in FEATURES order)."""
+    rules = rules or enterprises.rules
+    values = np.where(APPLIES[pairs.mechanism], contributions, 0.0)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :REASONS_PER_PAIR]
+    shown = np.take_along_axis(values, order, axis=1) > 0
+    for feature, name in enumerate(FEATURES):
+        rows, slots = np.nonzero((order == feature) & shown)
         if len(rows):
-            texts[rows, slots] = _feature_texts(feature, pairs.take(rows), households, enterprises)
-    return texts  # values are sorted, so a row's shown texts come first
+            figures, texts = _BUILDERS[name](pairs.take(rows), households, enterprises, rules)
+            yield feature, rows, slots, figures, texts
 
 
-def reasons(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> list[list[str]]:
-    """For each pair, the texts of its largest non-zero contributions, largest first."""
+def _shown_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises,
+                 rules: EligibilityRules | None) -> np.ndarray:
+    """Per pair (row), its reasons' texts in their slots, then None (the shown ones come first)."""
+    texts = np.full((len(pairs), min(REASONS_PER_PAIR, len(FEATURES))), None, dtype=object)
+    for _, rows, slots, _, feature_texts in _shown(pairs, contributions, households, enterprises, rules):
+        texts[rows, slots] = feature_texts
+    return texts
+
+
+def reasons(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises,
+            rules: EligibilityRules | None = None) -> list[list[str]]:
+    """For each pair, the texts of its largest non-zero contributions, largest first (rules: the enterprises'
+    when not given)."""
     if len(pairs) == 0:
         return []
-    texts = _shown_texts(pairs, contributions, households, enterprises)
+    texts = _shown_texts(pairs, contributions, households, enterprises, rules)
     return [[text for text in row if text is not None] for row in texts.tolist()]
 
 
-def reason_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises) -> np.ndarray:
+def reason_texts(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises,
+                 rules: EligibilityRules | None = None) -> np.ndarray:
     """For each pair, its reasons (see `reasons`) as one text, a reason per line: as they are stored.
 
     Joined column by column (numpy adds object arrays element-wise in C): a list per pair cost a province
     run more than formatting the texts."""
     if len(pairs) == 0:
         return np.empty(0, dtype=object)
-    texts = _shown_texts(pairs, contributions, households, enterprises)
+    texts = _shown_texts(pairs, contributions, households, enterprises, rules)
     shown = texts != None  # noqa: E711 (element-wise)
     texts[~shown] = ""
     joined = texts[:, 0]
     for column in range(1, texts.shape[1]):
         joined = joined + np.where(shown[:, column], "\n", "").astype(object) + texts[:, column]
     return joined
+
+
+def reason_claims(pairs: Pairs, contributions: np.ndarray, households: Households, enterprises: Enterprises,
+                  rules: EligibilityRules | None = None) -> list[list[Claim]]:
+    """For each pair, its reasons as claims (kind, figures, text), largest contribution first: what `reasons`
+    says, with the figures each text states (for tests and analysts; per-pair Python objects, not for a run)."""
+    claims = [[None] * REASONS_PER_PAIR for _ in range(len(pairs))]
+    for feature, rows, slots, figures, texts in _shown(pairs, contributions, households, enterprises, rules):
+        for position_in_rows, (row, slot) in enumerate(zip(rows.tolist(), slots.tolist())):
+            stated = {name: values[position_in_rows].item() if hasattr(values[position_in_rows], "item")
+                      else values[position_in_rows] for name, values in figures.items()}
+            claims[row][slot] = Claim(FEATURES[feature], stated, texts[position_in_rows])
+    return [[claim for claim in row if claim is not None] for row in claims]
+
+
+# --- the score in words ----------------------------------------------------------------------------------
+
+def match_levels(scores: np.ndarray, reference_scores: np.ndarray) -> np.ndarray:
+    """高 / 中 / 低 for each score: 高 at or above the 80th percentile of reference_scores (a county's scored
+    candidate pairs), 中 at or above their median, 低 below (with no reference, the scores themselves)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    reference = np.asarray(reference_scores, dtype=np.float64)
+    if reference.size == 0:
+        reference = scores
+    if reference.size == 0:
+        return np.empty(0, dtype=object)
+    high, middle = np.quantile(reference, LEVEL_QUANTILES)
+    return np.where(scores >= high, HIGH, np.where(scores >= middle, MIDDLE, LOW)).astype(object)
+
+
+def county_match_levels(county_codes: np.ndarray, scored_households: np.ndarray, scores: np.ndarray,
+                        shown: np.ndarray) -> np.ndarray:
+    """The match level of the scored pairs at positions `shown`, each against the scores of its own county's
+    scored pairs (county_codes: per household; scored_households, scores: per scored pair)."""
+    county_of_household = np.unique(np.asarray(county_codes, dtype=object).astype(str), return_inverse=True)[1]
+    county = county_of_household.reshape(-1)[scored_households]
+    scores = np.asarray(scores)
+    if len(scores) == 0 or county.min() == county.max():
+        return match_levels(scores[shown], scores)
+    levels = np.empty(len(scores[shown]), dtype=object)
+    shown_county = county[shown]
+    for code in np.unique(shown_county):
+        levels[shown_county == code] = match_levels(scores[shown][shown_county == code], scores[county == code])
+    return levels
