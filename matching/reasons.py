@@ -11,10 +11,12 @@ land lease; the fit for equity: equity).
 A province run gives reasons to millions of pairs: only the shown claims are built, feature by feature over
 arrays, and each distinct figure is formatted once (`_formatted`); texts are joined as object arrays.
 """
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from core import need
 from core.codes import EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory
@@ -50,58 +52,70 @@ class Claim(NamedTuple):
     text: str
 
 
+# What a builder gives for the pairs it explains: their figures (name → one value per pair) and texts.
+Built = tuple[dict[str, np.ndarray], np.ndarray]
+
+
 # --- formatting, vectorised ------------------------------------------------------------------------------
 
-def _formatted(values, fmt: Callable) -> np.ndarray:
-    """fmt(value) of every value (an object array of texts), each distinct value formatted once."""
-    values = np.asarray(values)
-    if values.size == 0:
+def _formatted(fmt: Callable, *columns: np.ndarray) -> np.ndarray:
+    """fmt(*values) of each row of the columns (an object array of texts), each distinct row formatted once:
+    rows are told apart by hashing (pandas.factorize), never by sorting texts, and a whole text is made at once."""
+    n = len(columns[0])
+    if n == 0:
         return np.empty(0, dtype=object)
-    distinct, inverse = np.unique(values, return_inverse=True)
-    return np.array([fmt(value) for value in distinct.tolist()], dtype=object)[inverse.reshape(-1)]
-
-
-def _when(condition: np.ndarray, text) -> np.ndarray:
-    """text (a text or texts) where condition holds, '' elsewhere."""
-    return np.where(condition, text, "").astype(object)
-
-
-def _joined(parts: list[np.ndarray], separator: str) -> np.ndarray:
-    """Element-wise, the non-empty texts of parts joined by separator."""
-    result = parts[0]
-    for part in parts[1:]:
-        result = result + _when((result != "") & (part != ""), separator) + part
-    return result
+    key = None
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(column), use_na_sentinel=False)
+        # Compacted after each column, so the key stays below n however many columns there are.
+        key = codes if key is None else pd.factorize(key * len(uniques) + codes)[0]
+    representative = np.empty(int(key.max()) + 1, dtype=np.int64)
+    representative[key] = np.arange(n)  # any row of each distinct key: they hold the same values
+    values = [np.asarray(column)[representative].tolist() for column in columns]
+    return np.array([fmt(*row) for row in zip(*values)], dtype=object)[key]
 
 
 def _mu(value: float) -> str:
-    """An area in 亩 as people write it: 2.4, 3, 0.35."""
-    return f"{value:.2f}".rstrip("0").rstrip(".")
+    """An area in 亩 as people write it: 2.4, 3, 0.35 (a positive area never reads as 0: 不足 0.01)."""
+    return "不足 0.01" if 0 < value < 0.005 else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _industries(masks: np.ndarray, prefix: str) -> np.ndarray:
-    """prefix and the industry names of each mask ('' for an empty mask)."""
-    return _formatted(masks, lambda mask: prefix + "、".join(industry_names(mask)) if mask else "")
+def _short_land(mu: float, limit: float) -> str:
+    """Land below the lease minimum: cut, not rounded, to hundredths, so 0.499 亩 never reads as 0.5 亩."""
+    if mu == 0:
+        text = "无耕地、林地或园地"
+    elif mu < 0.01:
+        text = "土地不到 0.01 亩"
+    else:
+        text = f"土地仅 {_mu(math.floor(mu * 100) / 100)} 亩"
+    return f"{text}，不足 {_mu(limit)} 亩"
 
 
-def _labour_counts(ordinary: np.ndarray, skilled: np.ndarray, weak: np.ndarray | None = None) -> np.ndarray:
-    """'3 名普通劳动力、1 名弱劳动力': the non-zero counts (weak ones only when given)."""
-    parts = [_formatted(ordinary, lambda n: f"{n} 名普通劳动力" if n else ""),
-             _formatted(skilled, lambda n: f"{n} 名技能劳动力" if n else "")]
-    if weak is not None:
-        parts.append(_formatted(weak, lambda n: f"{n} 名弱劳动力" if n else ""))
-    return _joined(parts, "、")
+def _names(mask: int) -> str:
+    return "、".join(industry_names(mask))
 
 
-def _need_causes(bits: np.ndarray, prefix: str) -> np.ndarray:
-    """prefix and the need causes (core.need: 因病, 因残, 缺劳动力) named by each household's bits."""
-    return _formatted(bits, lambda value: prefix + "、".join(need.need_cause_labels(value)) if value else "")
+def _labour_counts(ordinary: int, skilled: int, weak: int = 0) -> str:
+    """'3 名普通劳动力、1 名弱劳动力': the non-zero counts."""
+    return "、".join(f"{count} 名{label}" for count, label in
+                    ((ordinary, "普通劳动力"), (skilled, "技能劳动力"), (weak, "弱劳动力")) if count)
+
+
+def _causes(bits: int) -> str:
+    """The need causes (core.need: 因病, 因残, 缺劳动力) named by a household's bits."""
+    return "、".join(need.need_cause_labels(bits))
+
+
+def _per_household(pairs: Pairs, build: Callable[[np.ndarray], Built]) -> Built:
+    """A builder of household facts run once per household of the pairs (many pairs share a household)."""
+    households_of_pairs, inverse = np.unique(pairs.household, return_inverse=True)
+    figures, texts = build(households_of_pairs)
+    inverse = inverse.reshape(-1)
+    return {name: values[inverse] for name, values in figures.items()}, texts[inverse]
 
 
 # --- one builder per feature: (figures, texts) of the given pairs ----------------------------------------
 # Each gets the pairs to explain (already of the mechanisms the feature concerns), the inputs and the rules.
-
-Built = tuple[dict[str, np.ndarray], np.ndarray]
 
 
 def _proximity(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
@@ -114,8 +128,9 @@ def _proximity(pairs: Pairs, households: Households, enterprises: Enterprises, r
     limit_texts = [f"{mechanism.label}上限 {rules.max_km(mechanism):g} 公里" for mechanism in MECHANISMS]
     limit_texts[EQUITY] = "入股分红限本县企业" if rules.equity_same_county else "入股分红不限距离"
     limit_texts.append(f"弱劳动力到扶贫车间上限 {rules.workshop_max_km:g} 公里")
-    limit_text = np.array(limit_texts, dtype=object)[np.where(workshop, len(MECHANISMS), m)]
-    texts = "距离 " + _formatted(np.round(d, 1), "{:.1f}".format) + " 公里（" + limit_text + "）"
+    tenths = np.round(d * 10).astype(np.int64)
+    texts = _formatted(lambda km10, limit: f"距离 {km10 / 10:.1f} 公里（{limit_texts[limit]}）",
+                       tenths, np.where(workshop, len(MECHANISMS), m))
     return {"km": d, "limit_km": limit_km, "workshop": workshop,
             "same_county": households.county_code[h] == enterprises.county_code[e]}, texts
 
@@ -125,8 +140,15 @@ def _industry_fit(pairs: Pairs, households: Households, enterprises: Enterprises
     own, e = households.industry_mask[pairs.household], pairs.enterprise
     bought = own & enterprises.bought_mask[e]
     worked = own & enterprises.industry_mask[e] & ~enterprises.bought_mask[e]
-    texts = "产业对口：" + _joined([_industries(bought, "企业收购本户的 "), _industries(worked, "企业经营本户的 ")], "；")
-    return {"bought_mask": bought, "worked_mask": worked}, texts
+
+    def text(bought: int, worked: int) -> str:
+        parts = [f"企业收购本户的 {_names(bought)}"] * bool(bought) + [f"企业经营本户的 {_names(worked)}"] * bool(worked)
+        return "产业对口：" + "；".join(parts)
+
+    return {"bought_mask": bought, "worked_mask": worked}, _formatted(text, bought, worked)
+
+
+_ABLE, _WORKSHOP, _ORDERS = 0, 1, 2  # labour: employment by the main rule, at a workshop, contract purchase
 
 
 def _labour_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
@@ -136,16 +158,20 @@ def _labour_fit(pairs: Pairs, households: Households, enterprises: Enterprises, 
     ordinary, skilled, weak = households.ordinary[h], households.skilled[h], households.weak[h]
     employment = m == EMPLOYMENT
     able, _ = employment_routes(rules, households, enterprises, h, e, pairs.distance_km)
-    workshop = employment & ~able
-    needs_skill = employment & ~workshop & (enterprises.skill_required[e] == LabourSkill.SKILLED)
+    route = np.where(employment, np.where(able, _ABLE, _WORKSHOP), _ORDERS)
+    needs_skill = (route == _ABLE) & (enterprises.skill_required[e] == LabourSkill.SKILLED)
     jobs_left = np.where(employment, enterprises.capacity[Mechanism.EMPLOYMENT][e], -1)
-    jobs = _formatted(jobs_left, str)
-    counts = np.where(employment & ~workshop, _labour_counts(ordinary, skilled), _labour_counts(ordinary, skilled, weak))
-    tail = np.where(workshop, "；扶贫车间尚余 " + jobs + " 个岗位，弱劳动力可就近务工",
-                    np.where(employment, "；企业尚余 " + jobs + " 个岗位" + _when(needs_skill, "（要求技能劳动力）"),
-                             "，可按订单种养"))
-    return {"ordinary": ordinary, "skilled": skilled, "weak": weak, "workshop": workshop, "needs_skill": needs_skill,
-            "jobs_left": jobs_left}, (counts + tail).astype(object)
+
+    def text(ordinary: int, skilled: int, weak: int, route: int, jobs: int, needs_skill: bool) -> str:
+        if route == _ABLE:
+            return f"{_labour_counts(ordinary, skilled)}；企业尚余 {jobs} 个岗位" + "（要求技能劳动力）" * needs_skill
+        if route == _WORKSHOP:
+            return f"{_labour_counts(ordinary, skilled, weak)}；扶贫车间尚余 {jobs} 个岗位，弱劳动力可就近务工"
+        return f"{_labour_counts(ordinary, skilled, weak)}，可按订单种养"
+
+    return {"ordinary": ordinary, "skilled": skilled, "weak": weak, "workshop": route == _WORKSHOP,
+            "needs_skill": needs_skill, "jobs_left": jobs_left}, \
+        _formatted(text, ordinary, skilled, weak, route, jobs_left, needs_skill)
 
 
 def _land_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
@@ -153,63 +179,65 @@ def _land_fit(pairs: Pairs, households: Households, enterprises: Enterprises, ru
     can still take."""
     h, e, m = pairs.household, pairs.enterprise, pairs.mechanism
     arable, forest, orchard = households.arable_mu[h], households.forest_mu[h], households.orchard_mu[h]
-    land = households.land_mu[h]
-    kinds = [_formatted(np.where(area > 0, area, 0.0), lambda mu, name=name: f"{name} {_mu(mu)} 亩" if mu else "")
-             for name, area in (("耕地", arable), ("林地", forest), ("园地", orchard))]
-    several = ((arable > 0).astype(int) + (forest > 0) + (orchard > 0)) > 1
-    total = _formatted(np.where(several, land, -1.0), lambda mu: f"，共 {_mu(mu)} 亩" if mu >= 0 else "")
     lease = m == LAND
     places_left = np.where(lease, enterprises.capacity[Mechanism.LAND_LEASE][e], -1)
-    tail = np.where(lease, "；企业尚可流转 " + _formatted(places_left, str) + " 户的土地", "，可按订单种养")
-    return {"land_mu": land, "arable_mu": arable, "forest_mu": forest, "orchard_mu": orchard,
-            "places_left": places_left}, (_joined(kinds, "、") + total + tail).astype(object)
+
+    def text(arable: float, forest: float, orchard: float, places: int) -> str:
+        kinds = [f"{name} {_mu(mu)} 亩" for name, mu in (("耕地", arable), ("林地", forest), ("园地", orchard)) if mu > 0]
+        total = f"，共 {_mu(arable + forest + orchard)} 亩" if len(kinds) > 1 else ""
+        tail = f"；企业尚可流转 {places} 户的土地" if places >= 0 else "，可按订单种养"
+        return "、".join(kinds) + total + tail
+
+    return {"land_mu": households.land_mu[h], "arable_mu": arable, "forest_mu": forest, "orchard_mu": orchard,
+            "places_left": places_left}, _formatted(text, arable, forest, orchard, places_left)
 
 
 def _need(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
     """The household's need tier (core.need) with every condition of the rule that holds for it."""
-    h = pairs.household
-    tier = households.need_tier[h]
-    attribute = households.attribute[h]
-    protected = np.isin(attribute, need.PROTECTED_CODES)
-    monitoring = households.monitoring[h]
-    monitored = monitoring != ""
-    bits = households.need_cause_bits[h]
-    no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
-    income = households.known_income[h]
-    low_income = income < need.LOW_INCOME_LINE
-    shown_income = np.where(low_income, np.floor(np.where(low_income, income, 0)), -1.0)
-    parts = [
-        _formatted(np.where(protected, attribute, ""), lambda code: HouseholdAttribute.label_of(code, code) if code else ""),
-        _formatted(np.where(monitored, monitoring, ""),
-                   lambda code: f"监测对象（{MonitoringCategory.label_of(code, code)}）" if code else ""),
-        _need_causes(bits, "致贫原因 "),
-        _when(no_labour, "无劳动力"),
-        _formatted(shown_income,
-                   lambda value: f"人均纯收入 {value:.0f} 元，低于 {need.LOW_INCOME_LINE} 元" if value >= 0 else ""),
-    ]
-    texts = _when(tier >= need.GREATEST, "优先保障对象：") + _when(tier == need.HIGH, "重点帮扶对象：") + _joined(parts, "，")
-    return {"tier": tier, "attribute": np.where(protected, attribute, ""), "monitoring": monitoring,
-            "need_cause_bits": bits, "no_labour": no_labour, "income": np.where(low_income, income, np.nan)}, texts
+
+    def build(h: np.ndarray) -> Built:
+        tier = households.need_tier[h]
+        attribute = households.attribute[h]
+        protected = np.isin(attribute, need.PROTECTED_CODES)
+        monitoring = households.monitoring[h]
+        bits = households.need_cause_bits[h]
+        no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
+        income = households.known_income[h]
+        low_income = income < need.LOW_INCOME_LINE
+        shown_income = np.where(low_income, np.floor(np.where(low_income, income, 0)), -1.0)
+
+        def text(tier: int, attribute: str, monitoring: str, bits: int, no_labour: bool, income: float) -> str:
+            conditions = [HouseholdAttribute.label_of(attribute, attribute)] * bool(attribute)
+            conditions += [f"监测对象（{MonitoringCategory.label_of(monitoring, monitoring)}）"] * bool(monitoring)
+            conditions += [f"致贫原因 {_causes(bits)}"] * bool(bits) + ["无劳动力"] * no_labour
+            conditions += [f"人均纯收入 {income:.0f} 元，低于 {need.LOW_INCOME_LINE} 元"] * (income >= 0)
+            return ("优先保障对象：" if tier >= need.GREATEST else "重点帮扶对象：") + "，".join(conditions)
+
+        shown_attribute = np.where(protected, attribute, "")
+        return {"tier": tier, "attribute": shown_attribute, "monitoring": monitoring, "need_cause_bits": bits,
+                "no_labour": no_labour, "income": np.where(low_income, income, np.nan)}, \
+            _formatted(text, tier, shown_attribute, monitoring, bits, no_labour, shown_income)
+
+    return _per_household(pairs, build)
 
 
 def _equity_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
     """Which of the equity conditions (matching.scoring) holds: no labour, too little land, a need cause."""
-    h = pairs.household
-    no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
-    land = households.land_mu[h]
-    short = land < rules.min_land_mu
-    bits = households.need_cause_bits[h]
-    # Cut, not rounded, to hundredths: 0.499 亩 must not read as 0.5 亩 below a 0.5 亩 limit.
-    shown_land = np.where(short, np.floor(np.where(short, land, 0) * 100) / 100, -1.0)
-    limit = f"，不足 {_mu(rules.min_land_mu)} 亩"
-    parts = [
-        _when(no_labour, "无劳动力"),
-        _formatted(shown_land, lambda mu: ("无耕地、林地或园地" if mu == 0 else f"土地仅 {_mu(mu)} 亩") + limit
-                   if mu >= 0 else ""),
-        _need_causes(bits, "致贫原因为 "),
-    ]
-    return {"no_labour": no_labour, "land_mu": np.where(short, land, np.nan), "need_cause_bits": bits}, \
-        "适合入股分红：" + _joined(parts, "；")
+
+    def build(h: np.ndarray) -> Built:
+        no_labour = (households.ordinary[h] + households.skilled[h] + households.weak[h]) == 0
+        land = households.land_mu[h]
+        short = land < rules.min_land_mu
+        bits = households.need_cause_bits[h]
+
+        def text(no_labour: bool, land: float, bits: int) -> str:
+            conditions = ["无劳动力"] * no_labour + [_short_land(land, rules.min_land_mu)] * (land >= 0)
+            return "适合入股分红：" + "；".join(conditions + [f"致贫原因为 {_causes(bits)}"] * bool(bits))
+
+        return {"no_labour": no_labour, "land_mu": np.where(short, land, np.nan), "need_cause_bits": bits}, \
+            _formatted(text, no_labour, np.where(short, land, -1.0), bits)
+
+    return _per_household(pairs, build)
 
 
 def _village_link(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
@@ -226,14 +254,14 @@ def _cooperative(pairs: Pairs, households: Households, enterprises: Enterprises,
 def _track_record(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
     partnerships = enterprises.partner_count[pairs.enterprise].astype(np.int64)
     return {"partnerships": partnerships}, \
-        "企业现有 " + _formatted(partnerships, str) + " 项利益联结（履约中或待确认）"
+        _formatted(lambda count: f"企业现有 {count} 项利益联结（履约中或待确认）", partnerships)
 
 
 def _project_link(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:
     h, e = pairs.household, pairs.enterprise
     industries = households.industry_mask[h] & enterprises.project_mask[e]
     return {"project_mask": industries, "county_code": households.county_code[h]}, \
-        "企业在本县实施 " + _industries(industries, "") + " 产业扶贫项目"
+        _formatted(lambda mask: f"企业在本县实施 {_names(mask)} 产业扶贫项目", industries)
 
 
 _BUILDERS = {"proximity": _proximity, "industry_fit": _industry_fit, "labour_fit": _labour_fit, "land_fit": _land_fit,
