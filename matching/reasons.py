@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from core import need
-from core.codes import EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory
+from core.codes import HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory
+from core.match_level import HIGH, HIGH_QUANTILE, LOW, MIDDLE, MIDDLE_QUANTILE
 from core.mechanisms import position
 from matching.candidates import Pairs
 from matching.features import Enterprises, Households, industry_names
@@ -38,10 +39,8 @@ _ONLY_FOR = {"labour_fit": (Mechanism.EMPLOYMENT, Mechanism.CONTRACT_PURCHASE),
 APPLIES = np.array([[feature not in _ONLY_FOR or mechanism in _ONLY_FOR[feature] for feature in FEATURES]
                     for mechanism in MECHANISMS])
 
-# The match level of a score among its county's scored candidate pairs: 高 from the 80th percentile, 中 from
-# the median, 低 below.
-HIGH, MIDDLE, LOW = "高", "中", "低"
-LEVEL_QUANTILES = (0.8, 0.5)
+# The match level of a score among its county's scored candidate pairs (core.match_level).
+LEVEL_QUANTILES = (HIGH_QUANTILE, MIDDLE_QUANTILE)
 
 
 class Claim(NamedTuple):
@@ -161,17 +160,19 @@ def _labour_fit(pairs: Pairs, households: Households, enterprises: Enterprises, 
     route = np.where(employment, np.where(able, _ABLE, _WORKSHOP), _ORDERS)
     needs_skill = (route == _ABLE) & (enterprises.skill_required[e] == LabourSkill.SKILLED)
     jobs_left = np.where(employment, enterprises.capacity[Mechanism.EMPLOYMENT][e], -1)
+    # Contract purchase: what the household would grow or raise for the enterprise (the rule's overlap).
+    bought = np.where(employment, 0, households.industry_mask[h] & enterprises.bought_mask[e])
 
-    def text(ordinary: int, skilled: int, weak: int, route: int, jobs: int, needs_skill: bool) -> str:
+    def text(ordinary: int, skilled: int, weak: int, route: int, jobs: int, needs_skill: bool, bought: int) -> str:
         if route == _ABLE:
             return f"{_labour_counts(ordinary, skilled)}；企业尚余 {jobs} 个岗位" + "（要求技能劳动力）" * needs_skill
         if route == _WORKSHOP:
             return f"{_labour_counts(ordinary, skilled, weak)}；扶贫车间尚余 {jobs} 个岗位，弱劳动力可就近务工"
-        return f"{_labour_counts(ordinary, skilled, weak)}，可按订单种养"
+        return f"{_labour_counts(ordinary, skilled, weak)}，可按订单种养" + f"企业收购的 {_names(bought)}" * bool(bought)
 
     return {"ordinary": ordinary, "skilled": skilled, "weak": weak, "workshop": route == _WORKSHOP,
-            "needs_skill": needs_skill, "jobs_left": jobs_left}, \
-        _formatted(text, ordinary, skilled, weak, route, jobs_left, needs_skill)
+            "needs_skill": needs_skill, "jobs_left": jobs_left, "bought_mask": bought}, \
+        _formatted(text, ordinary, skilled, weak, route, jobs_left, needs_skill, bought)
 
 
 def _land_fit(pairs: Pairs, households: Households, enterprises: Enterprises, rules: EligibilityRules) -> Built:

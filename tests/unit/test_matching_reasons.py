@@ -198,6 +198,8 @@ def claim_problems(claim, mechanism: Mechanism, km: float, house: dict, firm: di
                 expect(("要求技能劳动力" in text) == skilled_job, "the skill the job needs")
         else:
             expect(counts == all_counts and counts, "the labour, weak included, for contract purchase")
+            bought = _names(set(house["industry_codes"]) & set(firm["bought_codes"]))
+            expect(bool(bought) and _segment(text, "可按订单种养企业收购的 ") == bought, "what it would produce")
             expect("岗位" not in text and "用工" not in text, "no employment words for contract purchase")
     elif kind == "land_fit":
         expect(mechanism in (Mechanism.CONTRACT_PURCHASE, Mechanism.LAND_LEASE), "land only for 02 and 03")
@@ -412,7 +414,8 @@ def test_a_household_with_labour_and_land_gets_no_lie_for_equity_nor_an_employme
     only_labour = np.zeros_like(contributions)
     only_labour[:, FEATURES.index("labour_fit")] = contributions[:, FEATURES.index("labour_fit")]
     contract_pair = int(np.flatnonzero(pairs.mechanism == MECHANISMS.index(Mechanism.CONTRACT_PURCHASE))[0])
-    assert reasons(pairs, only_labour, households, enterprises)[contract_pair] == ["3 名普通劳动力，可按订单种养"]
+    assert reasons(pairs, only_labour, households, enterprises)[contract_pair] == [
+        "3 名普通劳动力，可按订单种养企业收购的 猕猴桃"]
     _, _, contradictions = check_world([house], firms)
     assert contradictions == []
 
