@@ -42,6 +42,23 @@ def has_need_cause(main_causes, other_causes) -> np.ndarray:
     return main | other
 
 
+def need_cause_bits(main_causes, other_causes) -> np.ndarray:
+    """Per household: the need causes its main or other causes name, as bits (bit i: NEED_CAUSE_CODES[i]);
+    non-zero exactly where has_need_cause is true. Reasons name the causes (matching/reasons.py)."""
+    bit = {code: 1 << position for position, code in enumerate(NEED_CAUSE_CODES)}
+    main = np.fromiter((bit.get(cause, 0) if isinstance(cause, str) else 0 for cause in main_causes),
+                       dtype=np.int64, count=len(main_causes))
+    other = np.fromiter((sum({bit.get(cause, 0) for cause in items if isinstance(cause, str)})
+                         if isinstance(items, (list, tuple, np.ndarray)) and len(items) else 0
+                         for items in other_causes), dtype=np.int64, count=len(other_causes))
+    return main | other
+
+
+def need_cause_labels(bits: int) -> list[str]:
+    """The labels (因病, 因残, 缺劳动力) of the need causes in `bits` (need_cause_bits)."""
+    return [cause.label for position, cause in enumerate(NEED_CAUSES) if bits >> position & 1]
+
+
 def need_tiers(attribute: np.ndarray, monitoring: np.ndarray, need_cause: np.ndarray, labourers: np.ndarray,
                known_income: np.ndarray) -> np.ndarray:
     """The rule for many households at once (arrays: attribute and monitoring category with "" or None for

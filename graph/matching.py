@@ -45,6 +45,10 @@ _ENTRY = {
     "county_code": "l.county_code", "mechanism": "l.mechanisms[i]", "rank": "l.ranks[i]", "score": "l.scores[i]",
     "rule_score": "l.rule_scores[i]", "distance_km": "l.distances_km[i]",
     "reasons": "CASE l.reasons[i] WHEN '' THEN [] ELSE split(l.reasons[i], '\\n') END",
+    # The match level (高 / 中 / 低) and the other mechanisms of the same enterprise (codes, stored comma-separated);
+    # lists written before these existed have neither.
+    "level": "CASE l.levels[i] WHEN '' THEN null ELSE l.levels[i] END",
+    "other_mechanisms": "CASE coalesce(l.other_mechanisms[i], '') WHEN '' THEN [] ELSE split(l.other_mechanisms[i], ',') END",
     "assigned": "l.assigned[i]", "status": "l.statuses[i]",
     "decline_reason": "decided.decline_reason", "partnership_id": "decided.partnership_id",
 }
@@ -406,7 +410,9 @@ def _check_writer(tx: neo4j.ManagedTransaction, run_id: str, writer: str | None)
 
 
 ROW_FIELDS = ("household_id", "county_code", "credit_code", "mechanism", "rank", "score", "rule_score", "distance_km",
-              "assigned", "reasons")
+              "assigned", "reasons", "level", "other_mechanisms")
+# Row fields an earlier version's rows lack (graph/schema.py adopts such rows): stored as ''.
+OPTIONAL_ROW_FIELDS = ("level", "other_mechanisms")
 
 
 @dataclass(frozen=True)
@@ -437,7 +443,7 @@ _ENTRY_COMMON = (("ranks", "rank"), ("mechanisms", "mechanism"), ("scores", "sco
 HOUSEHOLD_LISTS = ListShape(
     "RecommendationList", "list_id", ("household_id",), (("household_id", "household_id"), ("county_code", "county_code")),
     (("credit_codes", "credit_code"), *_ENTRY_COMMON, ("rule_scores", "rule_score"), ("distances_km", "distance_km"),
-     ("reasons", "reasons")))
+     ("reasons", "reasons"), ("levels", "level"), ("other_mechanisms", "other_mechanisms")))
 ENTERPRISE_SHORTLISTS = ListShape(
     "EnterpriseShortlist", "shortlist_id", ("county_code", "credit_code"),
     (("county_code", "county_code"), ("credit_code", "credit_code")), (("household_ids", "household_id"), *_ENTRY_COMMON))
@@ -447,7 +453,12 @@ def _row_columns(rows: pd.DataFrame | Iterable[dict]) -> dict[str, np.ndarray] |
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows), columns=list(ROW_FIELDS))
     if frame.empty:
         return None
-    columns = {name: frame[name].to_numpy() for name in ROW_FIELDS}
+    columns = {name: frame[name].to_numpy() for name in ROW_FIELDS if name not in OPTIONAL_ROW_FIELDS}
+    for name in OPTIONAL_ROW_FIELDS:
+        values = frame[name].to_numpy(dtype=object) if name in frame else np.full(len(frame), "", dtype=object)
+        # A text, a list of codes (joined as stored), or missing ('').
+        columns[name] = np.array([value if isinstance(value, str) else ",".join(value)
+                                  if isinstance(value, (list, tuple, np.ndarray)) else "" for value in values], dtype=object)
     # A row's reasons: a list of texts (stored one per line) or that text already.
     columns["reasons"] = np.array([reasons if isinstance(reasons, str) else "\n".join(reasons)
                                    for reasons in columns["reasons"]], dtype=object)

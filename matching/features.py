@@ -46,10 +46,14 @@ class Households:
         self.skilled = f["skilled"].to_numpy(dtype=np.int64)
         self.weak = f["weak"].to_numpy(dtype=np.int64)
         self.arable_mu = f["arable_mu"].fillna(0).to_numpy(dtype=float)
-        self.land_mu = (f["arable_mu"].fillna(0) + f["forest_mu"].fillna(0) + f["orchard_mu"].fillna(0)).to_numpy(dtype=float)
+        self.forest_mu = f["forest_mu"].fillna(0).to_numpy(dtype=float)
+        self.orchard_mu = f["orchard_mu"].fillna(0).to_numpy(dtype=float)
+        self.land_mu = self.arable_mu + self.forest_mu + self.orchard_mu
         self.industry_mask = industry_mask(f["industry_codes"])
         causes = f["main_cause"].fillna("").to_numpy(dtype=object)
-        self.need_cause = need.has_need_cause(causes, f["other_causes"].tolist())
+        # Which need causes (core.need) a household has: the score uses whether any, reasons name them.
+        self.need_cause_bits = need.need_cause_bits(causes, f["other_causes"].tolist())
+        self.need_cause = self.need_cause_bits != 0
         self.main_cause = causes
         self.attribute = f["attribute"].fillna(HouseholdAttribute.ORDINARY.value).to_numpy(dtype=object)
         self.monitoring = f["monitoring_category"].fillna("").to_numpy(dtype=object)

@@ -10,7 +10,7 @@ from matching.candidates import Pairs, candidate_pairs
 from matching.exclusions import blocked_keys, leave_out
 from matching.features import Enterprises, Households
 from matching.metrics import ranks_within_household  # noqa: F401  (part of this module's interface)
-from matching.reasons import reason_texts
+from matching.reasons import county_match_levels, reason_texts
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer, pair_features
 from matching.sides import expectation_texts
@@ -83,7 +83,7 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
     kept = scored.pairs.take(keep)
     # Features only of the kept pairs: row-wise, so the same as the scored ones (matching.scoring).
     contributions = scorer.rule.contributions(pair_features(kept, households, enterprises, rules), kept.mechanism)
-    reasons = reason_texts(kept, contributions, households, enterprises)
+    reasons = reason_texts(kept, contributions, households, enterprises, rules)
     if scorer.sides is not None:  # the ranking weighs what the ledger expects: say what it expects
         expected = expectation_texts(scorer.sides, kept, households, enterprises)
         reasons = np.where(expected == "", reasons,
@@ -99,8 +99,10 @@ def recommendation_rows(scored: Scored, chosen: np.ndarray, rules: EligibilityRu
         "rule_score": np.round(contributions.sum(axis=1).astype(np.float64), 4),
         "distance_km": np.round(kept.distance_km.astype(np.float64), 2),
         "assigned": chosen[keep],
-        "other_mechanisms": others[kept_of_shown],
         "reasons": reasons,  # a reason per line
+        # The score in words (高 / 中 / 低) against the county's scored pairs.
+        "level": county_match_levels(households.county_code, scored.pairs.household, scored.scores, keep),
+        "other_mechanisms": others[kept_of_shown],  # codes of the enterprise's other mechanisms
     }).sort_values(["household_id", "rank"], kind="stable").reset_index(drop=True)
 
 

@@ -57,10 +57,7 @@ def eligible(rules: EligibilityRules, mechanism: str, households, enterprises, h
     labour = households.ordinary[h] + households.skilled[h]
     land = households.land_mu[h]
     if mechanism == Mechanism.EMPLOYMENT:
-        needs_skill = enterprises.skill_required[e] == LabourSkill.SKILLED
-        able = np.where(needs_skill, households.skilled[h] > 0, labour > 0) & (distance_km <= rules.employment_max_km)
-        workshop = ((enterprises.enterprise_type[e] == EnterpriseType.WORKSHOP) & (households.weak[h] > 0)
-                    & (distance_km <= rules.workshop_max_km))
+        able, workshop = employment_routes(rules, households, enterprises, h, e, distance_km)
         return offered & (able | workshop)
     if mechanism == Mechanism.CONTRACT_PURCHASE:
         produces = (households.industry_mask[h] & enterprises.bought_mask[e]) != 0
@@ -74,3 +71,15 @@ def eligible(rules: EligibilityRules, mechanism: str, households, enterprises, h
         sells = (households.industry_mask[h] & (enterprises.industry_mask[e] | enterprises.bought_mask[e])) != 0
         return offered & sells & (distance_km <= rules.ecommerce_max_km)
     raise ValueError(f"unknown mechanism {mechanism!r}")
+
+
+def employment_routes(rules: EligibilityRules, households, enterprises, h: np.ndarray, e: np.ndarray,
+                      distance_km: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two ways a pair may partner by employment (boolean masks): `able`, a labourer of the skill the job
+    needs within commuting range; `workshop`, a 弱劳动力 at a 扶贫车间 close to home. Reasons say which one holds."""
+    labour = households.ordinary[h] + households.skilled[h]
+    needs_skill = enterprises.skill_required[e] == LabourSkill.SKILLED
+    able = np.where(needs_skill, households.skilled[h] > 0, labour > 0) & (distance_km <= rules.employment_max_km)
+    workshop = ((enterprises.enterprise_type[e] == EnterpriseType.WORKSHOP) & (households.weak[h] > 0)
+                & (distance_km <= rules.workshop_max_km))
+    return able, workshop

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, cr
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
+from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
 from services.column_mappings import KIND_TITLES
 from services.errors import Invalid
 from services.jobs import KINDS, STATUSES
@@ -32,6 +33,15 @@ HouseholdId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,64}$", descripti
 ObjectId = Annotated[str, Field(pattern=r"^[0-9A-Za-z_.\-]{1,120}$")]
 MechanismCode = Annotated[str, Field(pattern=_one_of(Mechanism), description=f"联结方式：{_described(Mechanism)}")]
 TwoDigitCode = Annotated[str, Field(pattern=r"^\d{2}$")]
+# A recommendation's score in words and its reasons (the same fields on a household's list and an enterprise's).
+MatchLevel = Annotated[Literal[LEVELS] | None, Field(
+    None, description=f"匹配度（{' / '.join(LEVELS)}）。{EXPLANATION}。早期运行的推荐没有匹配度 / {EXPLANATION_EN}")]
+Reasons = Annotated[list[str] | None, Field(
+    None, description="推荐理由：得分最主要的因素，每条写明所依据的数字（距离、劳动力、土地、岗位、产业等），最主要的在前 "
+                      "/ the score's largest factors with their figures, largest first")]
+OtherMechanisms = Annotated[list[Annotated[str, Field(pattern=_one_of(Mechanism))]], Field(
+    default_factory=list, description=f"同一企业对该户也可采用的其他联结方式（代码：{_described(Mechanism)}）"
+                                      " / the enterprise's other feasible mechanisms for the household")]
 PartnershipStatusCode = Literal[tuple(PartnershipStatus.codes())]
 RecommendationStatusCode = Literal[tuple(RecommendationStatus.codes())]
 
@@ -270,9 +280,11 @@ class HouseholdRecommendationOut(BaseModel):
     enterprise_name: str | None = None
     mechanism: str
     rank: int | None = None
-    score: float | None = None
+    score: float | None = Field(None, description="综合得分（0–1）/ score")
+    level: MatchLevel
     distance_km: float | None = None
-    reasons: list[str] | None = None
+    reasons: Reasons
+    other_mechanisms: OtherMechanisms
     assigned: bool | None = None
     status: str | None = None
     run_id: str | None = None
@@ -350,10 +362,12 @@ class RecommendationOut(BaseModel):
     county_code: str | None = None
     mechanism: str
     rank: int | None = None
-    score: float | None = None
+    score: float | None = Field(None, description="综合得分（0–1）/ score")
+    level: MatchLevel
     rule_score: float | None = None
     distance_km: float | None = None
-    reasons: list[str] | None = None
+    reasons: Reasons
+    other_mechanisms: OtherMechanisms
     assigned: bool | None = None
     current: bool | None = None
     status: str | None = None

@@ -18,7 +18,7 @@ from app.auth import client_address, failed_logins
 from app.extensions import neo4j_ext
 from app.problems import status_of
 from app.web.security import safe_redirect_target
-from core import codes
+from core import codes, match_level
 from core.settings import Settings
 from services import sessions
 from services.errors import ServiceError
@@ -51,7 +51,8 @@ def init_web(app: Flask, settings: Settings) -> None:
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels, requested_path=requested_path,
-                                 RecommendationStatus=codes.RecommendationStatus)
+                                 RecommendationStatus=codes.RecommendationStatus,
+                                 MATCH_LEVEL_EXPLANATION=match_level.EXPLANATION)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):

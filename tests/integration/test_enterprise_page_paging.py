@@ -29,6 +29,9 @@ RECOMMENDED = range(26, 71)        # 45 households with a current recommendation
 DECLINED = range(49, 71)           # 22 of them declined: 23 proposed are left
 PROPOSED_COUNT, DECLINED_COUNT = 23, 22
 RUN = "run-enterprise-paging"
+LEVELS = ("高", "中", "低")
+OTHERS = ("02,03", "", "04")  # the enterprise's other mechanisms, as a run stores them
+ALSO = {"02,03": "也可：订单收购、土地流转", "": None, "04": "也可：入股分红"}
 NOW = "2024-05-01T08:00:00+00:00"
 
 
@@ -51,7 +54,8 @@ def paged_graph(neo4j_driver, test_settings, tmp_path_factory):
     assert not result.failed_files and not result.rows_rejected, result.problems
     rows = [{"household_id": household_id(n), "credit_code": ENTERPRISE, "county_code": COUNTY,
              "mechanism": Mechanism.EMPLOYMENT.value, "rank": 1, "score": round(0.99 - n / 1000, 3),
-             "rule_score": 0.9, "distance_km": 1.5, "reasons": ["就近务工"], "assigned": False}
+             "rule_score": 0.9, "distance_km": 1.5, "reasons": ["就近务工"], "assigned": False,
+             "level": LEVELS[n % 3], "other_mechanisms": OTHERS[n % 3]}
             for n in RECOMMENDED]
     matching.write_recommendations(neo4j_driver, RUN, rows)
     matching.make_run_current(neo4j_driver, RUN, [COUNTY])
@@ -250,3 +254,26 @@ def test_a_decision_on_page_two_returns_to_page_two(client, neo4j_driver):
     response = client.post(f"/recommendations/{other}/decline",
                            data={"csrf_token": csrf, "reason": "不在本村", "back": "//evil.example/enterprise"})
     assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
+
+
+def test_each_recommendation_shows_its_match_level_strongest_factors_and_other_mechanisms(client, neo4j_driver):
+    page = _get(client, "/enterprise")
+    recs, _ = _parts(page)
+    assert "匹配度按本县全部可行组合的得分分级" in recs, "what the level means, once"
+    rows = re.findall(r'<tr class="rec" data-rec="([^"]+)">(.*?)</tr>', recs, flags=re.S)
+    assert len(rows) == 20
+    for rec_id, row in rows:
+        n = int(household_id_number(rec_id))
+        assert f"匹配度 {LEVELS[n % 3]}" in row and "<li>就近务工</li>" in row
+        also = ALSO[OTHERS[n % 3]]
+        assert (also in row) if also else ("也可" not in row), rec_id
+    shown = views.recommendation(neo4j_driver, rows[0][0])
+    assert shown["level"] == LEVELS[int(household_id_number(rows[0][0])) % 3]
+    assert shown["other_mechanisms"] == [code for code in OTHERS[int(household_id_number(rows[0][0])) % 3].split(",")
+                                         if code]
+
+
+def household_id_number(rec_id: str) -> str:
+    """The household number n of a recommendation of household_id(n) (rec id: run - household - rank)."""
+    household = rec_id[len(RUN) + 1:].rsplit("-", 1)[0]
+    return next(str(n) for n in RECOMMENDED if household_id(n) == household)

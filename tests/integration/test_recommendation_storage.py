@@ -28,6 +28,12 @@ def test_a_run_is_stored_as_lists_and_a_decision_as_its_own_node(graph_db, test_
     assert _labels(graph_db) == {"RecommendationList": len(households), "EnterpriseShortlist": len(enterprises)}
     assert run["written_total"] == len(recommendations) == queries.run_recommendation_count(graph_db, run["run_id"])
 
+    # Each has its score in words, against the county's scored pairs: a higher score never has a lower level.
+    assert {r["level"] for r in recommendations} <= {"高", "中", "低"} and all(r["level"] for r in recommendations)
+    rank = {"高": 2, "中": 1, "低": 0}
+    by_score = sorted(recommendations, key=lambda r: r["score"])
+    assert all(rank[a["level"]] <= rank[b["level"]] for a, b in zip(by_score, by_score[1:]) if a["score"] < b["score"])
+    assert all(r["other_mechanisms"] == [] for r in recommendations)
     rec = next(r for r in recommendations if r["assigned"])
     assert rec["rec_id"] == f"{run['run_id']}-{rec['household_id']}-{rec['rank']}"
     shown = views.recommendation(graph_db, rec["rec_id"])
@@ -40,6 +46,7 @@ def test_a_run_is_stored_as_lists_and_a_decision_as_its_own_node(graph_db, test_
     assert _labels(graph_db)["Recommendation"] == 1, "only the entry decided on has a node"
     declined = views.recommendation(graph_db, rec["rec_id"])
     assert declined["status"] == RecommendationStatus.DECLINED and declined["decline_reason"] == "岗位已满"
+    assert declined["level"] == rec["level"] and declined["reasons"] == rec["reasons"]
     page, total = views.search_recommendations(graph_db, {"credit_code": rec["credit_code"],
                                                           "status": RecommendationStatus.DECLINED.value}, 0, 10)
     assert total == 1 and page[0]["rec_id"] == rec["rec_id"], "the shortlist's status follows the decision"
@@ -83,8 +90,10 @@ def test_a_graph_with_a_node_per_recommendation_is_adopted_by_applying_the_schem
 
     apply_schema(graph_db)
     adopted = queries.run_recommendations(graph_db, run["run_id"])
-    first = {**recommendations[0], "status": RecommendationStatus.DECLINED.value, "decline_reason": "不合适"}
-    assert adopted == [first] + recommendations[1:], "the same recommendations, current, the decision kept"
+    # An earlier version stored no match level (nor other mechanisms): the adopted ones have none.
+    earlier = [{**rec, "level": None, "other_mechanisms": []} for rec in recommendations]
+    first = {**earlier[0], "status": RecommendationStatus.DECLINED.value, "decline_reason": "不合适"}
+    assert adopted == [first] + earlier[1:], "the same recommendations, current, the decision kept"
     assert _labels(graph_db)["Recommendation"] == 1, "only the decided one keeps a node"
     records, _, _ = graph_db.execute_query("MATCH ()-[link:FOR_HOUSEHOLD|FROM_ENTERPRISE]->() RETURN count(link) AS n")
     assert records[0]["n"] == 0

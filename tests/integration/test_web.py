@@ -1,4 +1,5 @@
 """The web UI's sessions, CSRF protection and role rules (Flask test client; the browser tests drive the flows)."""
+import html
 import re
 
 from services.context import Context
@@ -130,3 +131,19 @@ def test_an_unread_column_of_an_upload_is_mapped_on_the_upload_page_and_read_in_
         "mapping_id": mapping_id, "county": "433123000000", "csrf_token": _csrf(client, "/uploads")},
         follow_redirects=True).get_data(as_text=True)
     assert "已删除该列对应。" in deleted and "本县尚未保存列对应。" in deleted
+
+
+def test_a_household_page_gives_each_recommendation_its_match_level_and_strongest_factors(api_app, world, api):
+    detail = api.get(f"/api/v1/households/{world.own_household}", as_="bureau_own").get_json()
+    recommendations = detail["recommendation_list"]
+    assert recommendations and all(r["level"] in ("高", "中", "低") and r["reasons"] for r in recommendations)
+    assert all(isinstance(r["score"], float) for r in recommendations), "the API keeps the numeric score"
+    bureau = api_app.test_client()
+    _login(bureau, world.tokens["bureau_own"])
+    page = bureau.get(f"/households/{world.own_household}").get_data(as_text=True)
+    assert page.count("匹配度按本县全部可行组合的得分分级") == 1
+    cells = re.findall(r'<td class="match">(.*?)</td>', page, flags=re.S)
+    assert len(cells) == len(recommendations)
+    for cell, rec in zip(cells, recommendations):
+        assert f"匹配度 {rec['level']}" in cell and f"综合得分 {rec['score']:.3f}" in cell
+        assert re.findall(r"<li>(.*?)</li>", cell) == [html.escape(reason) for reason in rec["reasons"]]

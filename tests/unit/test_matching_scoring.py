@@ -4,7 +4,7 @@ import pytest
 
 from core.codes import Mechanism
 from matching.candidates import candidate_pairs
-from matching.reasons import REASONS_PER_PAIR, _feature_texts, reason_texts, reasons
+from matching.reasons import APPLIES, REASONS_PER_PAIR, reason_claims, reason_texts, reasons
 from matching.scoring import FEATURES, RuleScorer, pair_features
 from tests.support.matching_cases import enterprise, household, inputs
 
@@ -27,9 +27,9 @@ def test_contributions_sum_to_the_score_and_reasons_name_the_figures():
     np.testing.assert_allclose(contributions.sum(axis=1), scorer.predict(features, pairs.mechanism))
     assert features[:, FEATURES.index("village_link")].all() and features[:, FEATURES.index("project_link")].all()
     texts = [text for row in reasons(pairs, contributions, households, enterprises) for text in row]
-    assert "距离 6.3 公里" in texts
-    assert any(text.startswith("2 名普通劳动力、0 名技能劳动力，企业用工缺口 15 人") for text in texts)
-    assert "产业匹配：猕猴桃" in texts
+    assert "距离 6.3 公里（就业务工上限 30 公里）" in texts and "距离 6.3 公里（订单收购上限 50 公里）" in texts
+    assert "2 名普通劳动力；企业尚余 15 个岗位" in texts
+    assert "产业对口：企业收购本户的 猕猴桃" in texts
 
 
 def test_closer_and_better_fitting_pairs_score_higher():
@@ -58,12 +58,14 @@ def test_reasons_are_the_texts_of_the_largest_positive_contributions_of_every_pa
                               partner_villages=["433123101000"] if n % 2 else []) for n in range(6)]
     households, enterprises, pairs, features, scorer = _scored(households, enterprises)
     contributions = scorer.contributions(features, pairs.mechanism)
-    every_text = np.column_stack([_feature_texts(feature, pairs, households, enterprises)
-                                  for feature in range(len(FEATURES))])
     expected = []
-    for row_texts, row_values in zip(every_text, contributions):
-        order = np.argsort(-row_values)[:REASONS_PER_PAIR]
-        expected.append([row_texts[k] for k in order if row_values[k] > 0])
-    assert len(pairs) > 100 and reasons(pairs, contributions, households, enterprises) == expected
+    for row_values, mechanism in zip(contributions, pairs.mechanism):
+        values = np.where(APPLIES[mechanism], row_values, 0.0)
+        order = np.argsort(-values, kind="stable")[:REASONS_PER_PAIR]
+        expected.append([FEATURES[k] for k in order if values[k] > 0])
+    claims = reason_claims(pairs, contributions, households, enterprises)
+    assert len(pairs) > 100 and [[claim.kind for claim in row] for row in claims] == expected
     assert {len(row) for row in expected} >= {REASONS_PER_PAIR}
-    assert reason_texts(pairs, contributions, households, enterprises).tolist() == ["\n".join(row) for row in expected]
+    texts = [[claim.text for claim in row] for row in claims]
+    assert reasons(pairs, contributions, households, enterprises) == texts
+    assert reason_texts(pairs, contributions, households, enterprises).tolist() == ["\n".join(row) for row in texts]
