@@ -47,6 +47,20 @@ def _smoothed(successes: pd.Series, totals: pd.Series, prior: pd.Series | float,
     return (successes + strength * prior) / (totals + strength)
 
 
+def _by_mechanism(rates: dict, mechanisms: np.ndarray, default: float) -> np.ndarray:
+    """Each pair's rate of its mechanism (default where there is none)."""
+    return pd.Series(rates, dtype=float).reindex(mechanisms).fillna(default).to_numpy(dtype=float)
+
+
+def _by_pair(rates: dict, codes: np.ndarray, mechanisms: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Each pair's rate of its (enterprise, mechanism), else `fallback` (vectorised: a province scores millions)."""
+    if not rates:
+        return fallback
+    table = pd.Series(list(rates.values()), index=pd.MultiIndex.from_tuples(list(rates.keys())), dtype=float)
+    found = table.reindex(pd.MultiIndex.from_arrays([codes, mechanisms])).to_numpy(dtype=float)
+    return np.where(np.isnan(found), fallback, found)
+
+
 @dataclass
 class SideModel:
     """Rates keyed by credit code and mechanism code (so a model fitted on one table serves any other)."""
@@ -137,20 +151,21 @@ class SideModel:
 
     def factors(self, pairs: Pairs, households: Households, enterprises: Enterprises) -> dict[str, np.ndarray]:
         """Per pair: acceptance, lasting and expected 年增收 (元; NaN where the ledger records no income)."""
-        codes = pd.Series(enterprises.ids[pairs.enterprise])
-        mechanisms = pd.Series(np.array(MECHANISMS, dtype=object)[pairs.mechanism])
-        keys = list(zip(codes, mechanisms))
-        accept = np.array([self.accept.get(key, self.accept_prior.get(key[1], 1.0)) for key in keys], dtype=float) \
+        codes = pd.Series(enterprises.ids, dtype=object)[pairs.enterprise].to_numpy()
+        mechanisms = np.array(MECHANISMS, dtype=object)[pairs.mechanism]
+        accept = _by_pair(self.accept, codes, mechanisms, _by_mechanism(self.accept_prior, mechanisms, 1.0)) \
             if self.accept_prior else np.ones(len(pairs))
         if self.distance_limit:
-            limit = codes.map(self.distance_limit).to_numpy(dtype=float)
+            limit = pd.Series(self.distance_limit).reindex(codes).to_numpy(dtype=float)
             beyond = np.isfinite(limit) & (pairs.distance_km >= limit)
-            accept = np.where(beyond, np.minimum(accept, codes.map(self.accept_beyond).to_numpy(dtype=float)), accept)
-        keep = np.array([self.keep.get(key, self.keep_prior.get(key[1], self.overall_keep)) for key in keys],
-                        dtype=float) if self.keep_prior else np.ones(len(pairs))
+            accept_beyond = pd.Series(self.accept_beyond).reindex(codes).to_numpy(dtype=float)
+            accept = np.where(beyond, np.minimum(accept, accept_beyond), accept)
+        keep = _by_pair(self.keep, codes, mechanisms, _by_mechanism(self.keep_prior, mechanisms, self.overall_keep)) \
+            if self.keep_prior else np.ones(len(pairs))
         if self.household_keep:
-            keep = keep * pd.Series(households.ids[pairs.household]).map(self.household_keep).fillna(1.0).to_numpy()
-        gain = mechanisms.map(self.gain).to_numpy(dtype=float).copy() if self.gain else np.full(len(pairs), np.nan)
+            ids = pd.Series(households.ids, dtype=object)[pairs.household].to_numpy()
+            keep = keep * pd.Series(self.household_keep).reindex(ids).fillna(1.0).to_numpy(dtype=float)
+        gain = _by_mechanism(self.gain, mechanisms, np.nan).copy() if self.gain else np.full(len(pairs), np.nan)
         if self.gain_per_mu > 0:
             land = pairs.mechanism == MECHANISMS.index(Mechanism.LAND_LEASE)
             gain[land] = self.gain_per_mu * households.land_mu[pairs.household[land]]

@@ -59,7 +59,8 @@ def present_job(job: dict) -> dict:
     if job["kind"] == jobs.MATCH:
         shown.update(run_id=job["job_id"], params=_json(job.get("params")), metrics=_json(run.get("metrics")),
                      timings=_json(run.get("timings")), counties=run.get("counties"),
-                     unchanged_counties=run.get("unchanged_counties"), rules_versions=_json(run.get("rules_versions")))
+                     unchanged_counties=run.get("unchanged_counties"), rules_versions=_json(run.get("rules_versions")),
+                     model_version=run.get("model_version"), alpha=run.get("alpha"), model_note=run.get("model_note"))
         if shown["status"] == jobs.RUNNING and run.get("progress") is not None:
             shown["progress"] = run["progress"]
             shown["message"] = without_server_paths(run.get("message")) or shown["message"]

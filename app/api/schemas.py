@@ -457,6 +457,9 @@ class MatchRunOut(JobOut):
     unchanged_counties: list[str] | None = None
     rules_versions: dict[str, int | None] | None = Field(
         None, description="各县所用资格规则的版本（null：默认规则）/ each county's match rules version")
+    model_version: str | None = Field(None, description="所用学习模型版本（null：仅用规则评分）/ the learned model used")
+    alpha: float | None = Field(None, description="规则评分的融合权重（1 = 仅用规则）/ weight of the rule score")
+    model_note: str | None = Field(None, description="为何如此评分（自动训练、历史不足仅用规则……）/ why it scored so")
 
 
 class MatchRunQuery(Page):

@@ -35,6 +35,9 @@ def test_run_accept_confirm_ledger_and_coverage(api, world, neo4j_driver):
     run = _wait_for_job(api, started.headers["Location"], "bureau_own")
     assert run["status"] == "completed", run
     assert run["progress"] == 1.0 and run["metrics"]["households"] > 0 and run["counties"] == [OWN_COUNTY]
+    # The API's runs take the defaults: the run says how it scored (a model, or the rules alone and why).
+    assert run["model_note"] and run["alpha"] is not None
+    assert run["metrics"]["eligible_unlisted"] == 0, "every eligible household is in some enterprise's list"
     listed = api.get("/api/v1/match-runs", as_="bureau_own").get_json()
     assert run["run_id"] in [item["run_id"] for item in listed["items"]]
 
