@@ -15,7 +15,8 @@ import pandas as pd
 
 from matching.candidates import filter_eligible
 from matching.features import Enterprises, Households
-from matching.learning import by_start_date, decided_before, earlier_partners, fit_history, history_window
+from matching.learning import (by_start_date, decided_before, earlier_partners, fit_history, history_window,
+                               sampled_households)
 from matching.metrics import ranking_metrics, ranks_within_household
 from matching.rules import EligibilityRules
 from matching.scoring import FEATURES, BlendedScorer
@@ -25,6 +26,7 @@ RULES = "rules only"
 FORMER = "former default (rules, partners not left out)"
 NEAREST = "baseline: nearest eligible"
 RANDOM = "baseline: random eligible"
+EVALUATION_HOUSEHOLDS = 150_000  # a province's evaluation runs on a sample of this many households
 COLUMNS = ("households_evaluated", "recall@5", "recall@10", "ndcg@5", "slots_on_partners", "rule_breaking_share")
 
 
@@ -54,9 +56,12 @@ def _figures(window, scores: np.ndarray, partnered: np.ndarray, leave_out: bool,
 
 def evaluate(households: Households, enterprises: Enterprises, partnerships: pd.DataFrame, rules: EligibilityRules,
              *, decisions: pd.DataFrame | None = None, test_share: float = 0.2, seed: int = 0, per_mechanism: int = 8,
-             by_county: bool = True) -> dict:
+             by_county: bool = True, max_households: int = EVALUATION_HOUSEHOLDS) -> dict:
     """Evaluation figures per method (see the module), with `_split` (sizes) and `_fit` (what the default learned:
-    everything before the cut, decisions included)."""
+    everything before the cut, decisions included). More than `max_households` households are sampled (seeded),
+    so that a province is evaluated in bounded memory."""
+    households = sampled_households(households, partnerships, max_households, seed)
+    partnerships = partnerships[partnerships["household_id"].isin(set(households.ids))]
     train_set, test_set = split_partnerships(partnerships, test_share, seed)
     moment = test_set.iloc[0]["start_date"] if len(test_set) else None
     fit = fit_history(households, enterprises, train_set, rules, decisions=decided_before(decisions, moment), seed=seed,

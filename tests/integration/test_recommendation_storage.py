@@ -33,7 +33,11 @@ def test_a_run_is_stored_as_lists_and_a_decision_as_its_own_node(graph_db, test_
     rank = {"高": 2, "中": 1, "低": 0}
     by_score = sorted(recommendations, key=lambda r: r["score"])
     assert all(rank[a["level"]] <= rank[b["level"]] for a, b in zip(by_score, by_score[1:]) if a["score"] < b["score"])
-    assert all(r["other_mechanisms"] == [] for r in recommendations)
+    # An enterprise once per household; its other mechanisms for the household listed with it.
+    assert len({(r["household_id"], r["credit_code"]) for r in recommendations}) == len(recommendations)
+    assert any(r["other_mechanisms"] for r in recommendations)
+    assert all(r["mechanism"] not in r["other_mechanisms"] and set(r["other_mechanisms"]) <= {"01", "02", "03", "04", "05"}
+               for r in recommendations)
     rec = next(r for r in recommendations if r["assigned"])
     assert rec["rec_id"] == f"{run['run_id']}-{rec['household_id']}-{rec['rank']}"
     shown = views.recommendation(graph_db, rec["rec_id"])
