@@ -46,7 +46,7 @@ from matching.features import Enterprises, Households
 from matching.model_store import scorer_for
 from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterprise_keys, plan_groups, solve_group,
                                 starting_groups, trim_group, with_slot_capacity)
-from matching.reach import NEIGHBOUR_MARGIN_KM, neighbour_counties  # noqa: F401  (re-exported)
+from matching.reach import neighbour_counties
 from matching.pipeline import Scored, recommendation_rows, score_candidates
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import BlendedScorer
