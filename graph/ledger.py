@@ -11,7 +11,7 @@ import neo4j
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
 from graph import readstate
-from graph.matching import IS_CURRENT, materialise_recommendation, sync_entry_status
+from graph.matching import IS_CURRENT, decisions, materialise_recommendation, sync_entry_status
 from graph.vocabulary import with_vocabulary
 
 # Ledger fields staff may change through the API.
@@ -171,13 +171,5 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
 
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
-    """Declined recommendations with their reasons (negative feedback for training)."""
-    query = """
-        UNWIND $counties AS county
-        MATCH (r:Recommendation {county_code: county}) WHERE r.status = $declined
-        RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
-               r.decline_reason AS reason, r.declined_by_role AS role, r.decided_at AS decided_at
-    """
-    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
-                                         database_=database, routing_=neo4j.RoutingControl.READ)
-    return [record.data() for record in records]
+    """Declined recommendations with their reasons (feedback for the model: graph.matching.decisions)."""
+    return decisions(driver, county_codes, database, statuses=[RecommendationStatus.DECLINED.value])

@@ -198,20 +198,6 @@ def enterprise_offer(driver: neo4j.Driver, credit_code: str, database: str | Non
     return records[0].data() if records else None
 
 
-def county_declines(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
-    """The county's declined recommendations: household, enterprise, and the digests of both sides' inputs when
-    declined (matching.features; a pair is not recommended again while both are unchanged)."""
-    query = """
-        MATCH (r:Recommendation {county_code: $county}) WHERE r.status = $declined
-        RETURN r.household_id AS household_id, r.credit_code AS credit_code,
-               r.household_inputs AS household_inputs, r.enterprise_inputs AS enterprise_inputs
-        ORDER BY household_id, credit_code, r.decided_at
-    """
-    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"county": county_code}),
-                                         database_=database, routing_=READ)
-    return [record.data() for record in records]
-
-
 def partnerships(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
     """Past and current partnerships of the counties' households (for training and evaluation)."""
     records, _, _ = driver.execute_query(
@@ -232,22 +218,29 @@ PARTNERSHIP_COLUMNS = ("partnership_id", "household_id", "credit_code", "mechani
                        "income_gain")
 
 
-DECISION_COLUMNS = ("household_id", "credit_code", "mechanism", "status", "role", "reason", "distance_km", "decided_at")
+DECISION_COLUMNS = ("household_id", "credit_code", "mechanism", "status", "role", "reason", "distance_km", "decided_at",
+                    "household_inputs", "enterprise_inputs")
 
 
-def decisions(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:
-    """What became of the counties' recommendations that someone acted on: accepted, confirmed or declined (with
-    the reason and the role that declined), by household, enterprise, mechanism and distance."""
+def decisions(driver: neo4j.Driver, county_codes: list[str], database: str | None = None,
+              statuses: list[str] | None = None) -> list[dict]:
+    """What became of the counties' recommendations that someone acted on (`statuses`, default accepted, confirmed
+    or declined): household, enterprise, mechanism, distance, the reason and the role that declined, and the
+    digests of both sides' inputs at a decline (matching/exclusions.py: the pair is not recommended again while
+    both hold)."""
     query = """
         UNWIND $counties AS county
-        MATCH (r:Recommendation {county_code: county}) WHERE r.status IN [$accepted, $confirmed, $declined]
+        MATCH (r:Recommendation {county_code: county})
+        WHERE r.status IN coalesce($statuses, [$accepted, $confirmed, $declined])
         RETURN r.household_id AS household_id, r.credit_code AS credit_code, r.mechanism AS mechanism,
                r.status AS status, r.declined_by_role AS role, r.decline_reason AS reason,
-               r.distance_km AS distance_km, r.decided_at AS decided_at
-        ORDER BY decided_at
+               r.distance_km AS distance_km, r.decided_at AS decided_at,
+               r.household_inputs AS household_inputs, r.enterprise_inputs AS enterprise_inputs
+        ORDER BY decided_at, household_id, credit_code
     """
-    records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
-                                         database_=database, routing_=READ)
+    records, _, _ = driver.execute_query(
+        query, with_vocabulary(query, {"counties": county_codes, "statuses": statuses}),
+        database_=database, routing_=READ)
     return [record.data() for record in records]
 
 

@@ -17,7 +17,7 @@ from matching.candidates import filter_eligible
 from matching.features import Enterprises, Households
 from matching.learning import (by_start_date, decided_before, earlier_partners, fit_history, history_window,
                                sampled_households)
-from matching.metrics import ranking_metrics, ranks_within_household
+from matching.metrics import ranking_figures, ranks_within_household
 from matching.rules import EligibilityRules
 from matching.scoring import FEATURES, BlendedScorer
 
@@ -45,9 +45,7 @@ def _figures(window, scores: np.ndarray, partnered: np.ndarray, leave_out: bool,
     if subset is not None:
         keep &= subset[pairs.household]
     chosen = np.flatnonzero(keep)
-    figures = ranking_metrics(pairs.take(chosen), scores[chosen], labels[chosen], 5, window.households)
-    figures.update({key: value for key, value in ranking_metrics(pairs.take(chosen), scores[chosen], labels[chosen], 10,
-                                                                 window.households).items() if key.endswith("@10")})
+    figures = ranking_figures(pairs.take(chosen), scores[chosen], labels[chosen], window.households)
     top = chosen[ranks_within_household(pairs.household[chosen], scores[chosen]) <= 5]
     figures["slots_on_partners"] = float(partnered[top].mean()) if len(top) else 0.0
     figures["rule_breaking_share"] = 1 - len(filter_eligible(pairs.take(top), households, window.state, rules)) / max(len(top), 1)
@@ -60,7 +58,7 @@ def evaluate(households: Households, enterprises: Enterprises, partnerships: pd.
     """Evaluation figures per method (see the module), with `_split` (sizes) and `_fit` (what the default learned:
     everything before the cut, decisions included). More than `max_households` households are sampled (seeded),
     so that a province is evaluated in bounded memory."""
-    households = sampled_households(households, partnerships, max_households, seed)
+    households = sampled_households(households, max_households, seed)
     partnerships = partnerships[partnerships["household_id"].isin(set(households.ids))]
     train_set, test_set = split_partnerships(partnerships, test_share, seed)
     moment = test_set.iloc[0]["start_date"] if len(test_set) else None

@@ -13,7 +13,7 @@ import pandas as pd
 
 from matching.candidates import Pairs, candidate_pairs
 from matching.features import Enterprises, Households
-from matching.metrics import ranking_metrics
+from matching.metrics import ranking_figures
 from matching.rules import MECHANISMS, EligibilityRules
 from matching.scoring import (FEATURES, BlendedScorer, LearnedScorer, RuleScorer, blend, blend_reference,
                               learning_features)
@@ -88,7 +88,7 @@ def history_window(households: Households, enterprises: Enterprises, rules: Elig
     return Window(pairs, learning_features(pairs, households, state, rules), labels, len(households), state)
 
 
-def sampled_households(households: Households, partnerships: pd.DataFrame, limit: int, seed: int) -> Households:
+def sampled_households(households: Households, limit: int, seed: int) -> Households:
     """At most `limit` households (a seeded sample), for fitting on a province's history."""
     if len(households) <= limit:
         return households
@@ -121,10 +121,7 @@ def _rules_only(reason: str, **figures) -> Fit:
 
 def validation_figures(window: Window, scores: np.ndarray) -> dict:
     """recall@5, recall@10 and NDCG@5 of the scores on a window."""
-    return {**ranking_metrics(window.pairs, scores, window.labels, 5, window.households),
-            **{key: value for key, value in ranking_metrics(window.pairs, scores, window.labels, 10,
-                                                             window.households).items() if key.endswith("@10")}}
-
+    return ranking_figures(window.pairs, scores, window.labels, window.households)
 
 def decided_before(decisions: pd.DataFrame | None, moment) -> pd.DataFrame | None:
     """The decisions taken before a moment (a start date; None: all of them)."""
@@ -151,7 +148,7 @@ def fit_history(households: Households, enterprises: Enterprises, partnerships: 
     if len(dated) < MIN_PARTNERSHIPS:
         return _rules_only(f"历史联结 {len(dated)} 条，少于 {MIN_PARTNERSHIPS} 条，仅用规则评分 / too little history",
                            partnerships=len(dated))
-    sample = sampled_households(households, dated, max_households, seed)
+    sample = sampled_households(households, max_households, seed)
     cuts = [int(round(len(dated) * share)) for share in WINDOW_CUTS]
     progress("构建训练窗口 / building the training windows")
     learn = history_window(sample, enterprises, rules, dated.iloc[:cuts[0]], dated.iloc[cuts[0]:cuts[1]], per_mechanism)

@@ -15,14 +15,8 @@ def ranks_within_household(household: np.ndarray, scores: np.ndarray) -> np.ndar
     return ranks
 
 
-def ranking_metrics(pairs: Pairs, scores: np.ndarray, relevant: np.ndarray, k: int, n_households: int,
-                    exclude: np.ndarray | None = None) -> dict:
-    """recall@k, precision@k, NDCG@k over households with a relevant pair; coverage (any pair in a top k) over all.
-
-    Pairs in `exclude` are left out before ranking (a run never recommends them)."""
-    if exclude is not None:
-        keep = ~exclude
-        pairs, scores, relevant = pairs.take(keep), scores[keep], relevant[keep]
+def ranking_metrics(pairs: Pairs, scores: np.ndarray, relevant: np.ndarray, k: int, n_households: int) -> dict:
+    """recall@k, precision@k, NDCG@k over households with a relevant pair; coverage (any pair in a top k) over all."""
     ranks = ranks_within_household(pairs.household, scores)
     in_top = ranks <= k
     hit = in_top & (relevant == 1)
@@ -41,3 +35,10 @@ def ranking_metrics(pairs: Pairs, scores: np.ndarray, relevant: np.ndarray, k: i
         f"ndcg@{k}": float(np.mean(gains[test_households] / ideal)) if len(totals) else 0.0,
         "coverage": float(covered.mean()) if n_households else 0.0,
     }
+
+
+def ranking_figures(pairs: Pairs, scores: np.ndarray, relevant: np.ndarray, n_households: int) -> dict:
+    """ranking_metrics at 5, with recall, precision and NDCG at 10 added."""
+    figures = ranking_metrics(pairs, scores, relevant, 5, n_households)
+    at_ten = ranking_metrics(pairs, scores, relevant, 10, n_households)
+    return {**figures, **{key: value for key, value in at_ten.items() if key.endswith("@10")}}

@@ -40,10 +40,6 @@ class ModelChoice:
     trained: bool = False  # True when this call trained it
 
     @classmethod
-    def rules_only(cls, note: str) -> "ModelChoice":
-        return cls(None, 1.0, 0.0, note)
-
-    @classmethod
     def of_record(cls, record: dict, trained: bool = False) -> "ModelChoice":
         uses = bool(record.get("uses_model"))
         return cls(record["version"] if uses else None, float(record["alpha"]) if uses else 1.0,

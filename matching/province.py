@@ -49,6 +49,7 @@ from matching.partition import (CountyProblem, GroupPlan, GroupSummary, enterpri
 from matching.reach import neighbour_counties
 from matching.pipeline import Scored, recommendation_rows, score_candidates
 from matching.rules import MECHANISMS, EligibilityRules
+from matching.sides import DECLINED
 from matching.scoring import BlendedScorer
 
 def fingerprint(*parts) -> str:
@@ -190,7 +191,7 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
     started = time.perf_counter()
     driver, database = worker_driver(spec.settings), spec.settings.neo4j_database
     columns = queries.county_household_columns(driver, county, database)
-    declines = queries.county_declines(driver, county, database)
+    declines = queries.decisions(driver, [county], database, statuses=[DECLINED])
     in_range, digests = enterprise_table(spec).in_range_of(neighbour_counties([county], rules.search_radius_km()))
     timings = {"read_s": time.perf_counter() - started}
     # The parameters with the county's rules: a change of its rules recomputes it (and a county on the run's

@@ -8,6 +8,7 @@ Beta prior), so an enterprise with few decisions or partnerships is judged mostl
 decisions at all acceptance is 1 for everyone, and with no incomes recorded the benefit is left out.
 """
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -52,11 +53,15 @@ def _by_mechanism(rates: dict, mechanisms: np.ndarray, default: float) -> np.nda
     return pd.Series(rates, dtype=float).reindex(mechanisms).fillna(default).to_numpy(dtype=float)
 
 
-def _by_pair(rates: dict, codes: np.ndarray, mechanisms: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+def _pair_table(rates: dict) -> pd.Series:
+    """Rates keyed by (credit code, mechanism) as a Series on a MultiIndex, for vectorised lookups."""
+    return pd.Series(list(rates.values()), index=pd.MultiIndex.from_tuples(list(rates.keys())), dtype=float)
+
+
+def _by_pair(table: pd.Series, codes: np.ndarray, mechanisms: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Each pair's rate of its (enterprise, mechanism), else `fallback` (vectorised: a province scores millions)."""
-    if not rates:
+    if table.empty:
         return fallback
-    table = pd.Series(list(rates.values()), index=pd.MultiIndex.from_tuples(list(rates.keys())), dtype=float)
     found = table.reindex(pd.MultiIndex.from_arrays([codes, mechanisms])).to_numpy(dtype=float)
     return np.where(np.isnan(found), fallback, found)
 
@@ -149,18 +154,27 @@ class SideModel:
             self.accept_beyond[code] = float(_smoothed(beyond["accepted"].sum(), len(beyond), overall,
                                                        ACCEPT_PRIOR_STRENGTH))
 
+    # Built once per model (a run looks rates up for every county it scores and writes).
+    @cached_property
+    def _accept_table(self) -> pd.Series:
+        return _pair_table(self.accept) if self.accept else pd.Series(dtype=float)
+
+    @cached_property
+    def _keep_table(self) -> pd.Series:
+        return _pair_table(self.keep) if self.keep else pd.Series(dtype=float)
+
     def factors(self, pairs: Pairs, households: Households, enterprises: Enterprises) -> dict[str, np.ndarray]:
         """Per pair: acceptance, lasting and expected 年增收 (元; NaN where the ledger records no income)."""
         codes = pd.Series(enterprises.ids, dtype=object)[pairs.enterprise].to_numpy()
         mechanisms = np.array(MECHANISMS, dtype=object)[pairs.mechanism]
-        accept = _by_pair(self.accept, codes, mechanisms, _by_mechanism(self.accept_prior, mechanisms, 1.0)) \
+        accept = _by_pair(self._accept_table, codes, mechanisms, _by_mechanism(self.accept_prior, mechanisms, 1.0)) \
             if self.accept_prior else np.ones(len(pairs))
         if self.distance_limit:
             limit = pd.Series(self.distance_limit).reindex(codes).to_numpy(dtype=float)
             beyond = np.isfinite(limit) & (pairs.distance_km >= limit)
             accept_beyond = pd.Series(self.accept_beyond).reindex(codes).to_numpy(dtype=float)
             accept = np.where(beyond, np.minimum(accept, accept_beyond), accept)
-        keep = _by_pair(self.keep, codes, mechanisms, _by_mechanism(self.keep_prior, mechanisms, self.overall_keep)) \
+        keep = _by_pair(self._keep_table, codes, mechanisms, _by_mechanism(self.keep_prior, mechanisms, self.overall_keep)) \
             if self.keep_prior else np.ones(len(pairs))
         if self.household_keep:
             ids = pd.Series(households.ids, dtype=object)[pairs.household].to_numpy()

@@ -38,6 +38,7 @@ def test_the_runs_page_shows_the_rules_and_applies_suggestions(api_app, world):
     page = client.get("/runs").get_data(as_text=True)
     for heading in ("联结方式", "当前上限", "建议上限", "依据（N 条联结）", "应用建议"):
         assert heading in page
+    assert page.count('id="match-rules"') == 1 and "<title>匹配运行" in page, "the section once, in the page body"
     offered = re.findall(r'name="field" value="([a-z_]+)" checked', page)
     assert offered, "the world's county has suggestions that differ from its rules"
     refused = client.post("/runs/rules", data={"field": offered})
