@@ -25,7 +25,7 @@ def progress_line(position: int, total: int, county: str, result: dict) -> str:
     """One county's line while checking."""
     households, regions = len(result["households"]), len(result["regions"])
     missing = len(result["regions_missing"])
-    if not (households or regions or missing):
+    if not (households or regions or missing or result.get("enterprises")):
         return f"[{position}/{total}] 县 {county}：一致 / consistent"
     return (f"[{position}/{total}] 县 {county}：{households} 户、{regions} 个区划不一致，{missing} 个区划缺失 / "
             f"{households} households, {regions} regions differ, {missing} region codes missing")
@@ -46,7 +46,7 @@ def summary_lines(report: list[dict], counties_checked: int, repaired: bool = Fa
     missing = sorted({code for item in report for code in item["regions_missing"]})
     verb = "已修复 / repaired" if repaired else "不一致 / differing"
     lines = [f"已检查县 / counties checked: {counties_checked}"]
-    if not (households or regions or missing):
+    if not (households or regions or missing or any(item.get("enterprises") for item in report)):
         lines.append("读取状态一致 / the read state is consistent")
         return lines
 
@@ -68,6 +68,10 @@ def summary_lines(report: list[dict], counties_checked: int, repaired: bool = Fa
     if len(regions) > EXAMPLES:
         lines.append(f"  …（另有 {len(regions) - EXAMPLES} 个 / {len(regions) - EXAMPLES} more）")
 
+    enterprises = [enterprise for item in report for enterprise in item.get("enterprises", [])]
+    if enterprises:
+        lines.append(f"企业预警 {verb} / enterprise warnings: {len(enterprises)}："
+                     + ", ".join(sorted(item["credit_code"] for item in enterprises)[:EXAMPLES]))
     if missing:
         shown = ", ".join(missing[:EXAMPLES]) + (" …" if len(missing) > EXAMPLES else "")
         lines.append(f"户所指但无 Region 节点的区划代码 / region codes households name but no Region has: "

@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from core import need
+from core.clock import today_iso
 from etl import regions
 from etl.limits import ReadLimits
 from etl.load import (Loader, LoadResult, PreparedChunk, label_map, load_fingerprint, load_sources, open_sources,
@@ -43,7 +44,7 @@ from etl.load import (Loader, LoadResult, PreparedChunk, label_map, load_fingerp
 from etl.readers import RawChunk, ReadError
 from etl.report import write_report
 from etl.writer import row_hashes
-from graph import consistency, loading, readstate, server
+from graph import consistency, followups, loading, readstate, server, warnings
 from graph.db import forget_bookmarks
 from graph.model import node_type
 from graph.schema import apply_schema
@@ -359,10 +360,15 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     forget_bookmarks(driver, settings.neo4j_database)
     finish(driver, settings.neo4j_database, files, say)
     # The database held nothing before: every county it holds now is this load's.
-    problems, result.counties_checked, result.consistency_seconds = loader.check_consistency(
-        result.files, consistency.household_counties(driver, settings.neo4j_database))
+    counties = consistency.household_counties(driver, settings.neo4j_database)
+    problems, result.counties_checked, result.consistency_seconds = loader.check_consistency(result.files, counties)
     result.problems += problems
     say(f"跨文件一致性检查 / cross-file rules: {result.consistency_seconds:.1f} s")
+    # What the follow-up rules compare later writes with, and the early warnings (the importer wrote neither).
+    started = time.monotonic()
+    followups.observe_unseen(driver, sorted(counties), today_iso(), settings.neo4j_database)
+    warnings.refresh_counties(driver, sorted(counties), database=settings.neo4j_database)
+    say(f"跟进基线与预警 / follow-up baseline and warnings: {time.monotonic() - started:.1f} s")
     started = time.monotonic()
     for load_id, props in runs.items():
         loading.record_load_run(driver, load_id, {**props, "method": "bulk"}, settings.neo4j_database)

@@ -8,9 +8,10 @@ as feedback for the model. Code-list values travel as parameters (graph/vocabula
 """
 import neo4j
 
+from core.clock import today_iso
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
-from graph import readstate
+from graph import followups, readstate, warnings
 from graph.matching import IS_CURRENT, decisions, materialise_recommendation, sync_entry_status
 from graph.vocabulary import with_vocabulary
 
@@ -86,6 +87,9 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
     })).consume()
     sync_entry_status(tx, rec_id)
     readstate.refresh(tx, [rec["household_id"]])  # covered / pending and open partnerships
+    # A partnership in force closes the household's follow-up items; the enterprise's decided count moved.
+    followups.observe_partnerships(tx, [partnership_id], today)
+    warnings.refresh_enterprises(tx, [rec["credit_code"]])
     return {"partnership_id": partnership_id, "status": status}
 
 
@@ -120,7 +124,7 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         MATCH (r:Recommendation {rec_id: $rec_id})
         SET r.lock = true
         RETURN r.status AS status, r.partnership_id AS partnership_id, r.household_id AS household_id,
-               """ + IS_CURRENT + """ AS current
+               r.credit_code AS credit_code, """ + IS_CURRENT + """ AS current
         """,
         rec_id=rec_id,
     ).single()
@@ -133,6 +137,8 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
                                                 "enterprise_inputs": inputs[1]})).consume()
     sync_entry_status(tx, rec_id)
     readstate.refresh(tx, [record["household_id"]])
+    followups.observe_partnerships(tx, [record["partnership_id"]], today_iso())
+    warnings.refresh_enterprises(tx, [record["credit_code"]])
 
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
@@ -164,6 +170,9 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
         if record is None:
             return False
         readstate.refresh(tx, record["households"])  # a status change covers or uncovers the household
+        # An end raises a follow-up item, coming into force closes them; the enterprise's early ends moved.
+        followups.observe_partnerships(tx, [partnership_id], today_iso())
+        warnings.refresh_enterprises(tx, warnings.enterprises_of_partnerships(tx, [partnership_id]))
         return True
 
     with driver.session(database=database) as session:

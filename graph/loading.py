@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import neo4j
 
-from graph import readstate
+from core.clock import today_iso
+from core.followup import ClosedBy
+from graph import followups, readstate, warnings
 from graph.model import node_type
 from graph.querybuilder import identifier, keyed_match
 
@@ -26,6 +28,11 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
         tx.run(query, rows=rows).consume()
         if label:
             readstate.refresh_after_batch(tx, label, rows, before)
+            # Events that put households back in play (follow-up items) and the enterprises' warnings.
+            keys = [row["key"] for row in rows]
+            followups.observe_batch(tx, label, keys, today_iso())
+            if label == "Partnership":
+                warnings.refresh_enterprises(tx, warnings.enterprises_of_partnerships(tx, keys))
 
     with driver.session(database=database) as session:
         session.execute_write(work)
@@ -142,6 +149,7 @@ def deactivate_households(driver: neo4j.Driver, ids: list[str], as_of: str, data
     def work(tx: neo4j.ManagedTransaction, batch: list[str]) -> None:
         tx.run(query, ids=batch, as_of=as_of).consume()
         readstate.refresh_deactivated(tx, batch)  # they no longer count in their regions
+        followups.close_for_households(tx, batch, ClosedBy.HOUSEHOLD_INACTIVE)
 
     for start in range(0, len(ids), 10_000):
         with driver.session(database=database) as session:

@@ -106,7 +106,8 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
                coalesce(h.arable_mu, 0.0) AS arable_mu, coalesce(h.forest_mu, 0.0) AS forest_mu,
                coalesce(h.orchard_mu, 0.0) AS orchard_mu, coalesce(h.industry_codes, []) AS industry_codes,
                coalesce(h.in_cooperative, false) AS in_cooperative,
-               ordinary, skilled, weak, members, active_partnerships, open_partner_codes
+               ordinary, skilled, weak, members, active_partnerships, open_partner_codes,
+               coalesce(h.open_followups, 0) AS follow_ups
         ORDER BY household_id
     """
     records, _, _ = driver.execute_query(query, with_vocabulary(query, {"counties": county_codes}),
@@ -117,7 +118,7 @@ def county_households(driver: neo4j.Driver, county_codes: list[str], database: s
 HOUSEHOLD_COLUMNS = ("household_id", "county_code", "village_code", "lon", "lat", "attribute", "main_cause",
                      "other_causes", "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu",
                      "orchard_mu", "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members",
-                     "active_partnerships", "open_partner_codes")
+                     "active_partnerships", "open_partner_codes", "follow_ups")
 
 
 def county_household_columns(driver: neo4j.Driver, county_code: str, database: str | None = None,
@@ -136,7 +137,8 @@ def county_household_columns(driver: neo4j.Driver, county_code: str, database: s
                         coalesce(h.orchard_mu, 0.0), coalesce(h.industry_codes, []), coalesce(h.in_cooperative, false),
                         coalesce(h.labour_ordinary, 0), coalesce(h.labour_skilled, 0), coalesce(h.labour_weak, 0),
                         coalesce(h.members, 0), coalesce(h.active_partnerships, 0),
-                        CASE WHEN coalesce(h.active_partnerships, 0) = 0 THEN [] ELSE """ + OPEN_PARTNERS + """ END]) AS rows
+                        CASE WHEN coalesce(h.active_partnerships, 0) = 0 THEN [] ELSE """ + OPEN_PARTNERS + """ END,
+                        coalesce(h.open_followups, 0)]) AS rows
         """
     records, _, _ = driver.execute_query(
         query, with_vocabulary(query, {"county": county_code, "households": household_ids}),

@@ -24,6 +24,7 @@ import pandas as pd
 
 from core import need
 from core.geography import county_code_of, level_of, township_code_of
+from graph import warnings
 from graph.vocabulary import BREAKDOWN_KEYS, LABOUR_CATEGORIES, VOCABULARY, with_vocabulary
 
 # Labels whose ETL batches change household read state, and the relationship that points at the household.
@@ -175,8 +176,11 @@ def refresh_regions(tx: neo4j.ManagedTransaction, codes: Iterable[str]) -> None:
 
 
 def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages: Iterable[str] = ()) -> None:
-    """Refresh households and the regions they are in (and the regions given: where they were before)."""
+    """Refresh households and the regions they are in (and the regions given: where they were before), with
+    their early warnings (graph/warnings.py: they follow coverage and partnerships)."""
+    household_ids = list(household_ids)
     refresh_regions(tx, refresh_households(tx, household_ids) | set(villages))
+    warnings.refresh(tx, household_ids, villages)
 
 
 # --- the ETL's batches -----------------------------------------------------------------------------
@@ -224,6 +228,7 @@ def refresh_deactivated(tx: neo4j.ManagedTransaction, household_ids: list[str]) 
     record = tx.run("UNWIND $ids AS id MATCH (h:Household {household_id: id}) "
                     "RETURN collect(DISTINCT h.village_code) AS villages", ids=household_ids).single()
     refresh_regions(tx, record["villages"] if record else [])
+    warnings.refresh(tx, household_ids)  # an inactive household has no warnings
 
 
 # --- check and repair ------------------------------------------------------------------------------
@@ -285,13 +290,30 @@ def _check_county(tx: neo4j.ManagedTransaction, county: str, repair: bool) -> di
     return {"county": county, "households": households, "regions": regions, "regions_missing": missing}
 
 
+def _add_warnings(result: dict, found: dict) -> None:
+    """The county's early-warning differences (graph/warnings.py check) added to its read-state report."""
+    for household in found["households"]:
+        entry = next((item for item in result["households"] if item["household_id"] == household["household_id"]),
+                     None)
+        if entry is None:
+            result["households"].append({"household_id": household["household_id"], "differing": ["warning_flags"]})
+        else:
+            entry["differing"] = [*entry["differing"], "warning_flags"]
+    for region in found["regions"]:
+        result["regions"].append({"code": region["code"], "differing": ["warning_counts"],
+                                  "stored": {"warning_counts": region["stored"]},
+                                  "expected": {"warning_counts": region["expected"]}})
+    result["enterprises"] = found["enterprises"]
+
+
 def check(driver: neo4j.Driver, counties: list[str] | None = None, repair: bool = False,
           database: str | None = None, progress=None) -> list[dict]:
     """Recompute the read state from scratch, county by county, and report what differs from the stored state.
 
     With repair, the differing values are replaced by the recomputed ones (one transaction per county).
     Returns one entry per county with differences: households (id, differing fields), regions (code,
-    differing fields, stored, expected) and region codes households name but no Region node has."""
+    differing fields, stored, expected), region codes households name but no Region node has, and enterprises
+    whose warnings differ (credit_code, expected). Early warnings (graph/warnings.py) are checked with the rest."""
     if counties is None:
         records, _, _ = driver.execute_query(
             "MATCH (h:Household) WITH DISTINCT h.county_code AS code WHERE code IS NOT NULL RETURN code ORDER BY code",
@@ -304,7 +326,8 @@ def check(driver: neo4j.Driver, counties: list[str] | None = None, repair: bool 
                 result = session.execute_write(_check_county, county, True)
             else:
                 result = session.execute_read(_check_county, county, False)
-            if result["households"] or result["regions"] or result["regions_missing"]:
+            _add_warnings(result, warnings.check(driver, county, repair, database=database))
+            if result["households"] or result["regions"] or result["regions_missing"] or result["enterprises"]:
                 report.append(result)
             if progress is not None:
                 progress(position, len(counties), county, result)

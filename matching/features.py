@@ -6,6 +6,7 @@ import pandas as pd
 
 from core import need
 from core.codes import HouseholdAttribute
+from core.followup import FOLLOW_UP_PRIORITY
 from core.industries import INDUSTRIES
 from core.mechanisms import CAPACITY
 from matching.rules import MECHANISMS, EligibilityRules
@@ -62,6 +63,10 @@ class Households:
         self.income = f["income_per_capita"].fillna(f["income_per_capita"].median() if f["income_per_capita"].notna().any() else 4000).to_numpy(dtype=float)
         self.in_cooperative = f["in_cooperative"].fillna(False).to_numpy(dtype=bool)
         self.need_tier = self._need_tier()
+        # Households with unresolved follow-up items (graph/followups.py) are planned first, even when covered.
+        follow_ups = f["follow_ups"].fillna(0).to_numpy(dtype=np.int64) if "follow_ups" in f else np.zeros(len(f), np.int64)
+        self.follow_up = follow_ups > 0
+        self.planning_tier = self.need_tier + FOLLOW_UP_PRIORITY * self.follow_up
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -82,7 +87,7 @@ class Households:
                "monitoring_category", "income_per_capita", "relocated", "arable_mu", "forest_mu", "orchard_mu",
                "industry_codes", "in_cooperative", "ordinary", "skilled", "weak", "members"]
 
-    OPTIONAL = ("open_partner_codes",)
+    OPTIONAL = ("open_partner_codes", "follow_ups")
 
     @classmethod
     def from_records(cls, records: list[dict]) -> "Households":

@@ -210,8 +210,9 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
     scores = scored.scores.astype(np.float32)
     existing = np.asarray(columns["active_partnerships"], dtype=np.int64)
     work.scored, work.existing = Scored(households, enterprises, pairs, scores, scored.timings), existing
-    work.problem = CountyProblem(county, pairs, scores, households.need_tier,
-                                 np.maximum(params.household_limit - existing, 0), existing > 0,
+    # Households with follow-up items first (their planning tier tops every need tier), covered or not.
+    work.problem = CountyProblem(county, pairs, scores, households.planning_tier,
+                                 np.maximum(params.household_limit - existing, 0), (existing > 0) & ~households.follow_up,
                                  enterprise_keys(enterprises.ids), enterprises.capacity)
     timings.update({key: value for key, value in scored.timings.items() if key.endswith("_s")})
     return work
@@ -308,9 +309,10 @@ def county_counts(work: CountyWork, chosen: np.ndarray) -> dict:
     covered[problem.pairs.household[chosen]] = True
     coverable = np.zeros(problem.households, bool)
     coverable[problem.pairs.household] = True
-    tiers = {str(tier): [int((problem.need_tier == tier).sum()), int(covered[problem.need_tier == tier].sum())]
-             for tier in (2, 1, 0)}
+    need_tier, follow_up = work.scored.households.need_tier, work.scored.households.follow_up
+    tiers = {str(tier): [int((need_tier == tier).sum()), int(covered[need_tier == tier].sum())] for tier in (2, 1, 0)}
     return {"households": problem.households, "covered": int(covered.sum()), "coverable": int(coverable.sum()),
+            "follow_ups": int(follow_up.sum()), "follow_ups_planned": int(covered[follow_up].sum()),
             "covered_coverable": int(covered[coverable].sum()), "tiers": tiers, "assignments": int(chosen.sum()),
             "total_score": float(problem.scores[chosen].sum()), "candidate_pairs": len(problem.pairs),
             "already_covered": int((work.existing > 0).sum()),
@@ -342,9 +344,9 @@ def exposure_metrics(counts: list[dict]) -> dict:
 
 def combine_metrics(counts: list[dict], capacity_reached: int) -> dict:
     """The run's figures from its counties' counts (the keys matching.assign.plan_metrics gives one solve)."""
-    total = {key: sum(item[key] for item in counts) for key in
+    total = {key: sum(item.get(key, 0) for item in counts) for key in
              ("households", "covered", "coverable", "covered_coverable", "assignments", "total_score",
-              "candidate_pairs", "already_covered", "covered_with_existing")}
+              "candidate_pairs", "already_covered", "covered_with_existing", "follow_ups", "follow_ups_planned")}
     tiers = {}
     for tier in ("2", "1", "0"):
         households = sum(item["tiers"][tier][0] for item in counts)
@@ -361,6 +363,8 @@ def combine_metrics(counts: list[dict], capacity_reached: int) -> dict:
         "total_score": total["total_score"], "candidate_pairs": total["candidate_pairs"],
         "already_covered": total["already_covered"],
         "coverage_with_existing": total["covered_with_existing"] / households if households else 0.0,
+        # Households with unresolved follow-up items, and how many of them this plan gives a pairing.
+        "follow_ups": total["follow_ups"], "follow_ups_planned": total["follow_ups_planned"],
     }
 
 

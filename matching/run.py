@@ -23,6 +23,7 @@ import neo4j
 import numpy as np
 
 from core.settings import Settings
+from graph import followups
 from graph import match_rules as rule_queries
 from graph import matching as queries
 from matching.cluster import open_executor
@@ -164,6 +165,7 @@ class MatchRunner:
         self.progress(f"匹配运行 {run_id} 已全部写入，完成切换 / already written, finishing the switch")
         queries.make_run_current(self.driver, run_id, previous.get("counties") or [], self.database, writer=writer,
                                  attempt=previous.get("written_by"), expected=previous.get("written_total"))
+        followups.mark_planned(self.driver, previous.get("counties") or [], self.database)
         timings = json.loads(previous.get("timings") or "{}")
         timings["resumed_total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {
@@ -213,6 +215,7 @@ class MatchRunner:
             switch_started = time.perf_counter()
             queries.make_run_current(self.driver, run_id, result.changed, self.database, writer=writer, attempt=writer,
                                      expected=result.written)
+            followups.mark_planned(self.driver, result.changed, self.database)
             timings["switch_s"] = time.perf_counter() - switch_started
         timings["total_s"] = time.perf_counter() - started
         queries.save_match_run(self.driver, run_id, {

@@ -4,10 +4,11 @@ An enterprise accepting writes a partnership awaiting confirmation (04 待确认
 makes it in force (01 履约中). Capacity is checked in households (core.mechanisms) by graph.ledger.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 
+from core.clock import today_iso
 from core.codes import PartnershipStatus, RecommendationStatus
 from graph import ledger as graph_ledger
 from graph import matching as matching_queries
@@ -64,7 +65,7 @@ def _accept(ctx: Context, principal: Principal, rec_id: str, confirm: bool) -> D
     visible_recommendation(ctx, principal, rec_id)
     try:
         result = graph_ledger.accept_recommendation(ctx.driver, rec_id, confirm, principal.actor,
-                                                    datetime.now(timezone.utc).isoformat(), date.today().isoformat(),
+                                                    datetime.now(timezone.utc).isoformat(), today_iso(),
                                                     ctx.database)
     except graph_ledger.LedgerConflict as error:
         raise _service_error(error) from None
