@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     job_poll_seconds: float = 2.0
     job_stale_seconds: float = 60.0
     job_workers_enabled: bool = True
+    # Once a day (China time) a worker queues the sweep job: partnerships past their end date raise follow-up
+    # items, warnings that a passing day changes are refreshed, counties with new items get a run.
+    daily_sweep: bool = True
     # Audit events of unmasked reads are spooled to a local file at once and stored in the graph in batches
     # this often (graph/auditlog.py); 0 stores them before the read returns.
     audit_flush_seconds: float = Field(default=0.2, ge=0, le=10)

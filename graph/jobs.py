@@ -3,6 +3,8 @@
 Every worker process can read a job's state, and a job whose worker died (no heartbeat)
 is claimed again by another, so a restart loses nothing.
 """
+import json
+
 import neo4j
 
 from graph.db import read_page
@@ -22,6 +24,39 @@ def enqueue_job(driver: neo4j.Driver, job: dict, database: str | None = None) ->
     """Create a queued job."""
     driver.execute_query("CREATE (j:Job) SET j = $job, j.status = 'queued', j.progress = 0.0",
                          job=job, database_=database)
+
+
+def enqueue_once(driver: neo4j.Driver, job: dict, database: str | None = None) -> bool:
+    """Create a queued job unless one with its id exists (any worker may ask, one job results); True if created."""
+    records, _, _ = driver.execute_query(
+        "OPTIONAL MATCH (existing:Job {job_id: $job.job_id}) WITH existing "
+        "MERGE (j:Job {job_id: $job.job_id}) ON CREATE SET j = $job, j.status = 'queued', j.progress = 0.0 "
+        "RETURN existing IS NULL AS created", job=job, database_=database)
+    return records[0]["created"]
+
+
+def latest_completed(driver: neo4j.Driver, kind: str, database: str | None = None) -> dict | None:
+    """The most recently finished completed job of a kind (its properties), or None."""
+    records, _, _ = driver.execute_query(
+        f"MATCH (j:Job {{kind: $kind, status: 'completed'}}) RETURN {JOB} AS job ORDER BY j.finished_at DESC LIMIT 1",
+        kind=kind, database_=database, routing_=READ)
+    return records[0]["job"] if records else None
+
+
+def queued_match_job(driver: neo4j.Driver, counties: list[str], database: str | None = None) -> str | None:
+    """A queued (not yet started) match job for exactly these counties, if there is one."""
+    records, _, _ = driver.execute_query(
+        "MATCH (j:Job {kind: 'match', status: 'queued'}) RETURN j.job_id AS job_id, j.params AS params "
+        "ORDER BY j.created_at", database_=database, routing_=READ)
+    wanted = sorted(counties)
+    for record in records:
+        try:
+            params = json.loads(record["params"] or "{}")
+        except ValueError:
+            continue
+        if sorted(params.get("counties") or []) == wanted:
+            return record["job_id"]
+    return None
 
 
 def _claim(tx: neo4j.ManagedTransaction, worker: str, now: str, stale_before: str, max_attempts: int):

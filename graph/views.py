@@ -10,6 +10,7 @@ confirmation (待确认).
 """
 import neo4j
 
+from core.clock import today_iso
 from graph import readstate
 from graph.db import read_page
 from graph.matching import CURRENT_RUNS, DECIDED, ENTRY_BY_ID, entry, is_current, position_of_rank, split_rec_id
@@ -508,3 +509,98 @@ def county_run_history(driver: neo4j.Driver, county_code: str, limit: int = 30,
         RETURN run {.run_id, .created_at, .finished_at, .metrics} AS run ORDER BY run.created_at
         """, {"code": county_code, "limit": limit}, database)
     return [record["run"] for record in records]
+
+
+# ---- early warnings and follow-up items (graph/warnings.py, graph/followups.py) --------------------------
+
+def county_warnings(driver: neo4j.Driver, county_code: str, database: str | None = None) -> dict:
+    """The county's household-warning counts (Region.warning_counts, HOUSEHOLD_WARNINGS order) and its
+    townships' (code, name, counts); stored figures, O(townships)."""
+    records = _read(driver, """
+        MATCH (county:Region {code: $code})
+        OPTIONAL MATCH (t:Region)-[:PART_OF]->(county) WHERE t.households > 0
+        WITH county, t ORDER BY t.code
+        RETURN coalesce(county.warning_counts, []) AS counts,
+               collect(t {.code, .name, counts: coalesce(t.warning_counts, [])}) AS townships
+        """, {"code": county_code}, database)
+    return records[0].data() if records else {"counts": [], "townships": []}
+
+
+def warned_households(driver: neo4j.Driver, county_code: str, position: int, township_code: str | None,
+                      skip: int, limit: int, database: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's active households with the warning at `position` (HOUSEHOLD_WARNINGS order), in
+    户编号 order from the county's index, and their count from the stored region figures."""
+    township = "AND h.township_code = $township" if township_code else ""
+    return read_page(
+        driver,
+        "OPTIONAL MATCH (r:Region {code: coalesce($township, $county)}) "
+        "RETURN coalesce(r.warning_counts[$position], 0) AS total",
+        f"""MATCH (h:Household) WHERE h.county_code = $county AND h.active = true AND h.household_id IS NOT NULL
+              AND h.warning_flags[$position] = 1 {township}
+            WITH h ORDER BY h.county_code, h.active, h.household_id SKIP $skip LIMIT $limit
+            {household_summary()}
+            RETURN item""",
+        {"county": county_code, "position": position, "township": township_code, "skip": skip, "limit": limit},
+        database)
+
+
+def flagged_enterprises(driver: neo4j.Driver, county_code: str, database: str | None = None) -> list[dict]:
+    """The county's enterprises with an enterprise warning, with the figures behind it and their township."""
+    records = _read(driver, """
+        MATCH (e:Enterprise) WHERE e.county_code = $code AND any(flag IN coalesce(e.warning_flags, []) WHERE flag = 1)
+        OPTIONAL MATCH (e)-[:LOCATED_IN]->(place:Region)
+        WITH e, place ORDER BY e.credit_code
+        RETURN e {.credit_code, .name, .enterprise_type, .warning_flags, .decided_count, .declined_count,
+                  .partnership_count, .terminated_count,
+                  township_code: CASE WHEN place.level = 'village' THEN place.township_code
+                                      WHEN place.level = 'township' THEN place.code END} AS enterprise
+        """, {"code": county_code}, database)
+    return [record["enterprise"] for record in records]
+
+
+FOLLOWUP_FIELDS = projection("FollowUp", "f")
+
+
+def search_followups(driver: neo4j.Driver, county_code: str, statuses: list[str], reason: str | None,
+                     township_code: str | None, skip: int, limit: int,
+                     database: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's follow-up items of these statuses, soonest due first (the index's order), each with
+    its household's summary."""
+    clauses = ["f.county_code = $county", "f.status IN $statuses", "f.due_date IS NOT NULL"]
+    if reason:
+        clauses.append("f.reason = $reason")
+    if township_code:
+        clauses.append("f.township_code = $township")
+    where = " AND ".join(clauses)
+    return read_page(
+        driver, f"MATCH (f:FollowUp) WHERE {where} RETURN count(f) AS total",
+        f"""MATCH (f:FollowUp) WHERE {where}
+            WITH f ORDER BY f.due_date, f.followup_id SKIP $skip LIMIT $limit
+            MATCH (h:Household {{household_id: f.household_id}})
+            WITH f, h
+            {household_summary(alias="household", carry="f")}
+            RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""",
+        {"county": county_code, "statuses": statuses, "reason": reason, "township": township_code, "skip": skip,
+         "limit": limit}, database)
+
+
+def followup_summary(driver: neo4j.Driver, county_code: str, statuses: list[str],
+                     database: str | None = None) -> list[dict]:
+    """The county's items of these statuses counted by reason, status, township and whether past due."""
+    records = _read(driver, """
+        MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses
+        RETURN f.reason AS reason, f.status AS status, f.township_code AS township_code,
+               f.due_date < $today AS overdue, count(*) AS items
+        """, {"county": county_code, "statuses": statuses, "today": today_iso()}, database)
+    return [record.data() for record in records]
+
+
+def followup(driver: neo4j.Driver, followup_id: str, database: str | None = None) -> dict | None:
+    """One follow-up item with its household's summary."""
+    records = _read(driver, f"""
+        MATCH (f:FollowUp {{followup_id: $id}})
+        OPTIONAL MATCH (h:Household {{household_id: f.household_id}})
+        WITH f, h
+        {household_summary(alias="household", carry="f")}
+        RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""", {"id": followup_id}, database)
+    return records[0]["item"] if records else None

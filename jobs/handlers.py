@@ -6,7 +6,7 @@ import neo4j
 
 from core.settings import Settings
 from graph import jobs as queue
-from services.jobs import MATCH, UPLOAD
+from services.jobs import MATCH, SWEEP, UPLOAD
 
 
 def run_match_job(driver: neo4j.Driver, settings: Settings, job: dict, params: dict) -> dict:
@@ -67,4 +67,17 @@ def model_after_load(driver: neo4j.Driver, settings: Settings) -> dict:
     return {"version": choice.version, "alpha": choice.alpha, "trained": choice.trained, "note": choice.note}
 
 
-HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job}
+def run_sweep_job(driver: neo4j.Driver, settings: Settings, job: dict, params: dict) -> dict:
+    """The daily sweep (services/sweep.py): items for partnerships past their end date, warnings a day changes, a
+    run for the counties with new follow-up items."""
+    from services.context import Context
+    from services.sweep import sweep
+
+    def progress(message: str) -> None:
+        queue.update_job(driver, job["job_id"], {"message": message[:500]}, settings.neo4j_database,
+                         worker=job["worker"])
+
+    return sweep(Context(driver, settings), params.get("day"), progress)
+
+
+HANDLERS = {MATCH: run_match_job, UPLOAD: run_upload_job, SWEEP: run_sweep_job}

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import neo4j
 
+from core.clock import today_iso
 from core.settings import PROJECT_ROOT, Settings
 from graph import jobs as queue
 from jobs.child import EXIT_INTERRUPTED
+from services.context import Context
 from services.jobs import FAILED, QUEUED, RUNNING, utc_now
+from services.sweep import queue_today
 
 log = logging.getLogger("lianjie.jobs")
 
@@ -33,6 +36,7 @@ class JobRunner:
         self.child: subprocess.Popen | None = None
         self.child_job: str | None = None
         self.child_log: Path | None = None
+        self._sweep_day: str | None = None
 
     def start(self) -> None:
         """Start the polling thread once per process (a forked child starts its own)."""
@@ -61,11 +65,12 @@ class JobRunner:
             self._stop.wait(self.settings.job_poll_seconds)
 
     def step(self) -> None:
-        """Reap a finished child, or claim and start the next job."""
+        """Reap a finished child, or claim and start the next job (queueing the day's sweep first)."""
         if self.child is not None:
             if self.child.poll() is None:
                 return
             self._reap()
+        self._queue_sweep()
         stale_before = (datetime.now(timezone.utc) - timedelta(seconds=self.settings.job_stale_seconds)).isoformat()
         job = queue.claim_next_job(self.driver_getter(), self.worker, utc_now(), stale_before,
                                    database=self.settings.neo4j_database)
@@ -73,6 +78,13 @@ class JobRunner:
             return
         log.info("job %s claimed by %s", job["job_id"], self.worker)
         self._start_child(job["job_id"])
+
+    def _queue_sweep(self) -> None:
+        """Queue today's sweep job once a day per process (services/sweep.py; one job whoever queues it)."""
+        if not self.settings.daily_sweep or self._sweep_day == today_iso():
+            return
+        queue_today(Context(self.driver_getter(), self.settings))
+        self._sweep_day = today_iso()
 
     def _start_child(self, job_id: str) -> None:
         """Run the claimed job in `python -m jobs.child`, its output in var/jobs/JOB_ID.log."""

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 from services.principal import ROLE_NAMES, Principal
 
-MATCH, UPLOAD = "match", "upload"
-KINDS = (MATCH, UPLOAD)
+MATCH, UPLOAD, SWEEP = "match", "upload", "sweep"
+KINDS = (MATCH, UPLOAD, SWEEP)
 QUEUED, RUNNING, COMPLETED, FAILED = "queued", "running", "completed", "failed"
 STATUSES = (QUEUED, RUNNING, COMPLETED, FAILED)
 
@@ -36,4 +36,7 @@ def new_job(kind: str, county_code: str | None, requested_by: str, params: dict,
 
 def kind_of(job_id: str) -> str:
     """A job's kind from its id (ids start with the kind)."""
-    return MATCH if job_id.startswith(f"{MATCH}-") else UPLOAD
+    for kind in (MATCH, SWEEP):
+        if job_id.startswith(f"{kind}-"):
+            return kind
+    return UPLOAD

@@ -8,9 +8,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, cr
 
 from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
                         PovertyCause, ProjectStatus, RecommendationStatus)
+from core.followup import HOUSEHOLD_WARNINGS, FollowUpReason
 from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
 from services.column_mappings import KIND_TITLES
 from services.errors import Invalid
+from services.followups import STATUS_CHOICES
 from services.jobs import KINDS, STATUSES
 from services.match_rules import ALL, LIMITS
 from services.principal import ROLES
@@ -654,3 +656,131 @@ class AuditEventOut(BaseModel):
     parts: int | None = Field(None, description="一次读取拆成的记录数")
     request_id: str | None = None
     client: str | None = None
+
+
+# --- follow-up items and early warnings -------------------------------------------------------------
+
+FollowUpReasonCode = Literal[tuple(FollowUpReason.codes())]
+HouseholdWarningCode = Literal[tuple(warning.value for warning in HOUSEHOLD_WARNINGS)]
+
+
+class FollowUpQuery(Page):
+    status: Literal[tuple(STATUS_CHOICES)] = Field(
+        "unresolved", description="unresolved（待跟进与已列入方案）、open 待跟进、planned 已列入匹配方案、closed 已关闭")
+    reason: FollowUpReasonCode | None = Field(None, description=f"跟进原因：{_described(FollowUpReason)}")
+    township: RegionCode | None = None
+
+
+class FollowUpOut(BaseModel):
+    """A follow-up item: the household, why, since when, by when, and what became of it."""
+
+    model_config = ConfigDict(extra="forbid")
+    followup_id: str | None = Field(None, description="事项编号（户编号:原因:事由）；化名视图没有")
+    household_id: str | None = None
+    county_code: str | None = None
+    township_code: str | None = None
+    village_code: str | None = None
+    reason: str = Field(description=f"原因代码：{_described(FollowUpReason)}")
+    reason_label: str
+    subject: str | None = Field(None, description="事由：所涉联结、企业与联结方式、监测或收入年份")
+    detail: str | None = None
+    since: str | None = Field(None, description="事件发生日期")
+    due_date: str | None = Field(None, description="应完成日期（需要程度最高 15 天、较高 30 天、一般 60 天）")
+    overdue: bool
+    status: str
+    status_label: str
+    created_at: str | None = None
+    run_id: str | None = Field(None, description="将该户列入匹配方案的运行")
+    closed_at: str | None = None
+    closed_by: str | None = None
+    closed_by_label: str | None = None
+    closed_by_name: str | None = None
+    close_reason: str | None = None
+    partnership_id: str | None = Field(None, description="使事项关闭的联结")
+    household: HouseholdOut
+
+
+class FollowUpCount(BaseModel):
+    reason: str | None = None
+    status: str | None = None
+    township_code: str | None = None
+    label: str | None = None
+    items: int
+
+
+class FollowUpSummaryOut(BaseModel):
+    county_code: str
+    unresolved: int
+    overdue: int
+    by_reason: list[FollowUpCount]
+    by_status: list[FollowUpCount]
+    by_township: list[FollowUpCount]
+
+
+class FollowUpPage(PageOut[FollowUpOut]):
+    summary: FollowUpSummaryOut
+
+
+class FollowUpPath(Strict):
+    followup_id: Annotated[str, Field(pattern=r"^[^/\x00-\x1f]{1,300}$")]
+
+
+class FollowUpCloseIn(Strict):
+    reason: ShortText = Field(description="关闭理由（如：已外出务工，无需帮扶）")
+
+
+class WarningCountOut(BaseModel):
+    warning: str
+    label: str
+    description: str
+    households: int | None = None
+    enterprises: int | None = None
+
+
+class TownshipWarningsOut(BaseModel):
+    code: str
+    name: str
+    counts: dict[str, int]
+
+
+class FlaggedEnterpriseOut(BaseModel):
+    credit_code: str
+    name: str | None = None
+    enterprise_type_label: str | None = None
+    township_code: str | None = None
+    decided_count: int | None = None
+    declined_count: int | None = None
+    partnership_count: int | None = None
+    terminated_count: int | None = None
+    warnings: list[str]
+
+
+class WarningsOut(BaseModel):
+    """A county's early warnings: counts per warning (county and townships) and the enterprises flagged."""
+
+    county_code: str
+    as_of: str = Field(description="预警所依据的日期（中国标准时间）")
+    household_warnings: list[WarningCountOut]
+    enterprise_warnings: list[WarningCountOut]
+    townships: list[TownshipWarningsOut]
+    enterprises: list[FlaggedEnterpriseOut]
+
+
+class WarningPath(Strict):
+    code: RegionCode
+    warning: HouseholdWarningCode
+
+
+class WarningQuery(Page):
+    township: RegionCode | None = None
+
+
+class WarnedHouseholdOut(HouseholdOut):
+    warning: str
+    warning_label: str
+    monitoring_label: str | None = None
+    labourers: int | None = None
+
+
+class WarnedHouseholdPage(PageOut[WarnedHouseholdOut]):
+    pass

@@ -5,15 +5,16 @@ masking and audit rules are the API's; a ServiceError becomes a Chinese error pa
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from pydantic import ValidationError
 
-from app.api.schemas import HouseholdExportQuery, HouseholdQuery, PartnershipExportQuery, PartnershipQuery
+from app.api.schemas import (FollowUpQuery, HouseholdExportQuery, HouseholdQuery, PartnershipExportQuery,
+                             PartnershipQuery, WarningQuery)
 from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
-from services import (column_mappings, enterprises, households, ledger, match_rules, recommendations, regions, runs,
-                      uploads)
+from services import (column_mappings, enterprises, followups, households, ledger, match_rules, recommendations,
+                      regions, runs, uploads, warnings)
 from services.errors import ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
@@ -51,15 +52,90 @@ def _county() -> str:
 @page("bureau", "admin")
 def dashboard():
     """County dashboard: coverage by township and mechanism, trend across runs, map."""
-    figures = regions.dashboard(neo4j_ext.context, current_principal(), _county())
+    ctx, principal, county = neo4j_ext.context, current_principal(), _county()
+    figures = regions.dashboard(ctx, principal, county)
     name = figures["region"]["name"]
     return render_template(
-        "dashboard.html", region=figures["region"], total=figures["total"],
+        "dashboard.html", warning_overview=warnings.overview(ctx, principal, county),
+        followup_summary=followups.summary(ctx, principal, county), **_dashboard_charts(figures, name))
+
+
+def _dashboard_charts(figures: dict, name: str) -> dict:
+    return dict(
+        region=figures["region"], total=figures["total"],
         township_chart=charts.coverage_bars(figures["townships"], f"{name}各乡镇覆盖情况"),
         mechanism_chart=charts.simple_bars(figures["mechanisms"], "履约中的利益联结（按联结方式）", " 个"),
         trend_chart=charts.trend_line(figures["trend"], "历次匹配方案覆盖率（含已有联结）"),
         map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布"),
         rows=figures["townships"], mechanism_items=figures["mechanisms"])
+
+
+def _pages(total: int, page_size: int) -> int:
+    return max((total + page_size - 1) // page_size, 1)
+
+
+@bp.get("/warnings", endpoint="warnings")
+@page("bureau", "admin", "analyst")
+def warnings_page():
+    """The county's early warnings by township; the households behind the chosen one; the enterprises flagged."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    county = _county()
+    overview = warnings.overview(ctx, principal, county)
+    query, error = _query(WarningQuery, {key: value for key, value in request.args.items()
+                                         if key in ("page", "page_size", "township")})
+    codes = [item["warning"] for item in overview["household_warnings"]]
+    chosen = request.args.get("warning")
+    if chosen not in codes:
+        chosen = next((item["warning"] for item in overview["household_warnings"] if item["households"]), codes[0])
+    items, total = warnings.households(ctx, principal, county, chosen, query.township, query.skip, query.page_size,
+                                       facts=request_facts(), action="web.warnings.households")
+    return render_template("warnings.html", overview=overview, chosen=chosen, items=items, total=total, query=query,
+                           error=error, pages=_pages(total, query.page_size), county=county,
+                           chosen_label=next(item["label"] for item in overview["household_warnings"]
+                                             if item["warning"] == chosen))
+
+
+@bp.get("/warnings/export.xlsx")
+@page("bureau", "admin")
+def export_warnings():
+    """A warning's households as XLSX."""
+    query, _ = _query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
+    return download(warnings.export(neo4j_ext.context, current_principal(), _county(),
+                                    request.args.get("warning", ""), query.township, facts=request_facts(),
+                                    action="web.warnings.export"))
+
+
+@bp.get("/followups", endpoint="followups")
+@page("bureau", "admin", "analyst")
+def followups_page():
+    """The county's follow-up queue, soonest due first: close an item with a reason; re-match the county."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    county = _county()
+    query, error = _query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
+    items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
+                                   query.page_size, facts=request_facts(), action="web.followups.queue")
+    return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
+                           pages=_pages(total, query.page_size), summary=followups.summary(ctx, principal, county),
+                           args={key: value for key, value in request.args.items() if key != "page"})
+
+
+@bp.post("/followups/close")
+@page("bureau", "admin")
+def close_followup():
+    """Close an item with the reason typed."""
+    followups.close(neo4j_ext.context, current_principal(), request.form.get("followup_id", ""),
+                    request.form.get("reason", ""), facts=request_facts(), action="web.followups.close")
+    flash("跟进事项已关闭。")
+    return _back(url_for("web.followups"))
+
+
+@bp.post("/followups/rematch")
+@page("bureau", "admin")
+def rematch_followups():
+    """An incremental run of the county: its follow-up households are planned first."""
+    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or _county())
+    flash("已排队重新匹配：本县的跟进户优先安排。")
+    return redirect(url_for("web.runs", highlight=job["job_id"]))
 
 
 @bp.get("/households", endpoint="households")

@@ -31,6 +31,9 @@ def test_settings() -> Settings:
         # Audit events stored before a read returns, so tests see them at once (the batched default has its
         # own tests: tests/unit/test_audit_spool.py, tests/integration/test_audit_spool_graph.py).
         audit_flush_seconds=0,
+        # A test's workers run the jobs it queues, not a daily sweep of their own (tests/integration/
+        # test_followups_sweep.py runs the sweep).
+        daily_sweep=False,
     )
 
 
