@@ -33,6 +33,8 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
             followups.observe_batch(tx, label, keys, today_iso())
             if label == "Partnership":
                 warnings.refresh_enterprises(tx, warnings.enterprises_of_partnerships(tx, keys))
+            elif label == "Enterprise":
+                warnings.refresh_enterprises(tx, keys)
 
     with driver.session(database=database) as session:
         session.execute_write(work)

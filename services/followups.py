@@ -5,7 +5,6 @@ Who: bureau staff (their county) and administrators see households in full and a
 with pseudonyms; enterprises never see it. Reading names is audited like every other unmasked read.
 """
 from core.clock import today_iso
-from core.codes import MonitoringCategory
 from core.followup import ClosedBy, FollowUpReason, FollowUpStatus
 from graph import followups as queries
 from graph import views
@@ -38,7 +37,6 @@ def present_item(principal: Principal, item: dict, key: str) -> dict:
                  overdue=bool(item.get("status") != FollowUpStatus.CLOSED and item.get("due_date")
                               and item["due_date"] < today_iso()))
     household = present_household(item["household"], household_view(principal), key) if item.get("household") else {}
-    household["monitoring_label"] = MonitoringCategory.label_of(household.get("monitoring_category"), None)
     shown["household"] = household
     if household.get("household_id"):
         shown["household_id"] = household["household_id"]
