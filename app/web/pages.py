@@ -91,6 +91,7 @@ def warnings_page():
                                        facts=request_facts(), action="web.warnings.households")
     return render_template("warnings.html", overview=overview, chosen=chosen, items=items, total=total, query=query,
                            error=error, pages=_pages(total, query.page_size), county=county,
+                           terminated=PartnershipStatus.TERMINATED.value,
                            chosen_label=next(item["label"] for item in overview["household_warnings"]
                                              if item["warning"] == chosen))
 
