@@ -219,11 +219,11 @@ def close_for_households(tx: neo4j.ManagedTransaction, household_ids: list[str],
         MATCH (f:FollowUp {household_id: id}) WHERE f.status IN $unresolved
         SET f.status = $closed, f.closed_at = $now, f.closed_by = $closed_by, f.close_reason = $reason,
             f.partnership_id = $partnerships[id]
-        RETURN count(f) AS closed
+        RETURN count(f) AS closed, collect(DISTINCT f.household_id) AS households
         """, ids=sorted(set(household_ids)), unresolved=UNRESOLVED, closed=FollowUpStatus.CLOSED.value,
         now=_now(), closed_by=closed_by.value, reason=reason or closed_by.label,
         partnerships=partnership_ids or {}).single()
-    count_open(tx, household_ids)
+    count_open(tx, record["households"])  # only households that had items carry the count
     return record["closed"]
 
 
@@ -354,8 +354,9 @@ def raise_expired(driver: neo4j.Driver, today: str, after: str = "", counties: l
 
 
 def observe_unseen(driver: neo4j.Driver, counties: list[str], today: str, database: str | None = None) -> int:
-    """The baseline of the counties' households, partnerships and enterprises the rules have never seen (a bulk
-    import writes the store directly), and an item for each recent monitoring among those households."""
+    """The baseline of the counties' households and partnerships and of every enterprise the rules have never
+    seen (a bulk import writes the store directly), and an item for each recent monitoring among those
+    households."""
     records, _, _ = driver.execute_query(
         "MATCH (h:Household) WHERE h.county_code IN $counties AND h.active AND h.observed_at IS NULL "
         "AND coalesce(h.monitoring_category, '') <> '' AND h.monitoring_since >= $recent" + _HOUSEHOLD_FIELDS,
@@ -368,8 +369,9 @@ def observe_unseen(driver: neo4j.Driver, counties: list[str], today: str, databa
         session.run("MATCH (p:Partnership)-[:OF_HOUSEHOLD]->(h:Household) WHERE h.county_code IN $counties "
                     "AND p.observed_status IS NULL CALL (p) { SET p.observed_status = p.status } "
                     "IN TRANSACTIONS OF 10000 ROWS", counties=counties).consume()
-        codes = session.run("MATCH (e:Enterprise) WHERE e.county_code IN $counties AND e.observed_places IS NULL "
-                            "RETURN collect(e.credit_code) AS codes", counties=counties).single()["codes"]
+        # Every enterprise never seen, wherever it is (an enterprise of a county without households too).
+        codes = session.run("MATCH (e:Enterprise) WHERE e.observed_places IS NULL "
+                            "RETURN collect(e.credit_code) AS codes").single()["codes"]
         for start in range(0, len(codes), 5000):
             session.execute_write(observe_enterprises, codes[start:start + 5000], today)
     return raised

@@ -24,15 +24,17 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
     The read state the batch changes (households it points at, now and before; their regions) is
     refreshed in the same transaction (graph/readstate.py)."""
     def work(tx: neo4j.ManagedTransaction) -> None:
+        keys = [row["key"] for row in rows]
         before = readstate.households_before(tx, label, rows) if label else (set(), set())
+        # A partnership that moves to another enterprise changes the old one's warnings too.
+        enterprises_before = warnings.enterprises_of_partnerships(tx, keys) if label == "Partnership" else []
         tx.run(query, rows=rows).consume()
         if label:
             readstate.refresh_after_batch(tx, label, rows, before)
             # Events that put households back in play (follow-up items) and the enterprises' warnings.
-            keys = [row["key"] for row in rows]
             followups.observe_batch(tx, label, keys, today_iso())
             if label == "Partnership":
-                warnings.refresh_enterprises(tx, warnings.enterprises_of_partnerships(tx, keys))
+                warnings.refresh_enterprises(tx, {*enterprises_before, *warnings.enterprises_of_partnerships(tx, keys)})
             elif label == "Enterprise":
                 warnings.refresh_enterprises(tx, keys)
 

@@ -217,7 +217,9 @@ def refresh_after_batch(tx: neo4j.ManagedTransaction, label: str, rows: list[dic
                         before: tuple[set[str], set[str]]) -> None:
     """After an ETL batch: households (old and new) and their regions; for Region rows, the regions written."""
     if label == "Region":
-        refresh_regions(tx, (row["key"] for row in rows))
+        codes = [row["key"] for row in rows]
+        refresh_regions(tx, codes)
+        warnings.refresh_regions(tx, codes)
         return
     ids_before, villages_before = before
     refresh(tx, ids_before | households_after(label, rows), villages_before)

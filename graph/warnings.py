@@ -215,10 +215,13 @@ def refresh_all_enterprises(driver: neo4j.Driver, counties: list[str] | None = N
 
 def refresh_counties(driver: neo4j.Driver, counties: list[str], today: str | None = None,
                      database: str | None = None) -> None:
-    """Every household and enterprise warning of the counties recomputed (after a bulk import), on the server
-    in transactions of 5,000 households, then the counties' region counts."""
+    """After a bulk import: every village, township and county region counted (none yet: zeros, as an online
+    load of the regions leaves them), then every household warning of the counties recomputed on the server in
+    transactions of 5,000 households, the counties' region counts, and every enterprise's warnings."""
     params = dated_params(today or today_iso())
     with driver.session(database=database) as session:
+        session.run(f"MATCH (r:Region) WHERE r.level IN ['village', 'township', 'county'] AND r.warning_counts IS NULL "
+                    f"CALL (r) {{ SET r.warning_counts = {[0] * SIZE} }} IN TRANSACTIONS OF 10000 ROWS").consume()
         for county in counties:
             session.run(f"""
                 MATCH (h:Household) WHERE h.county_code = $county
@@ -227,7 +230,7 @@ def refresh_counties(driver: neo4j.Driver, counties: list[str], today: str | Non
             records = session.run("MATCH (r:Region) WHERE r.county_code = $county AND r.level = 'village' "
                                   "RETURN collect(r.code) AS codes", county=county).single()
             session.execute_write(lambda tx, codes=records["codes"] + [county]: refresh_regions(tx, codes))
-    refresh_all_enterprises(driver, counties, database)
+    refresh_all_enterprises(driver, None, database)  # every enterprise, as their online batches would
 
 
 # ---- check and repair -----------------------------------------------------------------------------------
