@@ -214,7 +214,7 @@ def test_real_schema_statements():
     assert ("CREATE CONSTRAINT countyrules_rules_id_unique IF NOT EXISTS FOR (n:CountyRules) REQUIRE n.rules_id "
             "IS UNIQUE" in statements)
     assert "CREATE INDEX countyrules_county_code IF NOT EXISTS FOR (n:CountyRules) ON (n.county_code)" in statements
-    assert len(statements) == len(set(statements)) == 67  # 20 constraints, 38 single and 9 composite indexes
+    assert len(statements) == len(set(statements)) == 68  # 21 constraints, 38 single and 9 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
