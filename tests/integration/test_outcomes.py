@@ -69,6 +69,16 @@ def test_without_a_date_the_observation_is_today_in_china(graph_db, test_setting
     assert _history(graph_db)[bf.household_row(1)[0]] == ([today_iso()], [3000.0])
 
 
+def test_the_cli_loads_with_a_data_date(graph_db, make_app, tmp_path):
+    path = _households(tmp_path, "h.csv", {1: 3000})
+    runner = make_app(job_workers_enabled=False).test_cli_runner()
+    bad = runner.invoke(args=["etl", "load", str(path), "--as-of", "2020-13-01", "--quiet", "--online"])
+    assert bad.exit_code == 2 and "--as-of" in bad.output
+    done = runner.invoke(args=["etl", "load", str(path), "--as-of", "2020-12-31", "--quiet", "--online"])
+    assert done.exit_code == 0, done.output
+    assert _history(graph_db)[bf.household_row(1)[0]] == (["2020-12-31"], [3000.0])
+
+
 @pytest.fixture(scope="module")
 def two_years(neo4j_driver, test_settings, tmp_path_factory):
     """A synthetic county loaded as `flask sample` does: last year's households, then the current files."""
@@ -100,6 +110,17 @@ def test_the_synthetic_county_shows_the_gain_of_partnered_households(two_years):
     assert {row["label"] for row in mechanisms} <= {"就业务工", "订单收购", "土地流转", "入股分红", "电商销售"}
     stored = outcome_queries.stored_report(two_years.driver, "433123000000")
     assert stored["computed_at"] == report["computed_at"] and stored["comparison"] == comparison
+
+
+def test_flask_outcomes_refresh_stores_each_countys_report(two_years, make_app):
+    before = outcome_queries.stored_report(two_years.driver, "433123000000")
+    runner = make_app(job_workers_enabled=False).test_cli_runner()
+    result = runner.invoke(args=["outcomes", "refresh", "--county", "433123000000"])
+    assert result.exit_code == 0, result.output
+    assert "433123000000 凤凰县" in result.output and "收入变化差" in result.output and "95% 区间" in result.output
+    after = outcome_queries.stored_report(two_years.driver, "433123000000")
+    assert after["computed_at"] > (before or {}).get("computed_at", "")
+    assert runner.invoke(args=["outcomes", "refresh"]).exit_code == 0, "every county with households"
 
 
 @pytest.fixture
