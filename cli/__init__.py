@@ -7,6 +7,7 @@
     flask --app wsgi neo4j build|start|stop|status|schema   本地 Neo4j / the local Neo4j
     flask --app wsgi neo4j backup|restore      备份与恢复 / backup and restore (Neo4j dump + var/secrets)
     flask --app wsgi sample                    样例数据 / generate and load the synthetic sample county
+    flask --app wsgi outcomes refresh          帮扶成效 / compute and store each county's outcomes
 
 Top layer: commands may import anything below (services, etl, matching, graph, core) but never `app`;
 they reach the settings and the driver through `flask.current_app` (cli/context.py). Heavy imports
@@ -18,11 +19,12 @@ from cli.backup_commands import backup_command, restore_command
 from cli.etl_commands import etl_group
 from cli.match_commands import match_group
 from cli.neo4j_commands import neo4j_group
+from cli.outcomes_commands import outcomes_group
 from cli.readstate_commands import readstate_group
 from cli.sample_command import sample_command
 from cli.token_commands import tokens_group
 
-GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group)
+GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group, outcomes_group)
 neo4j_group.add_command(backup_command)
 neo4j_group.add_command(restore_command)
 

@@ -1,4 +1,5 @@
-"""`flask etl load PATH… [--full] [--strict] [--report FILE] [--quiet] [--county CODE …]`; `flask etl rules`."""
+"""`flask etl load PATH… [--full] [--strict] [--report FILE] [--quiet] [--county CODE …] [--as-of YYYY-MM-DD]`;
+`flask etl rules`."""
 import sys
 from pathlib import Path
 
@@ -93,7 +94,10 @@ def rules_command():
               help="只加载该县的数据（可重复）；其他县的行被拒绝 / load only this county (repeatable); rows of others are rejected")
 @click.option("--online", is_flag=True,
               help="即使数据库为空也逐批写入，不停用 Neo4j 做离线导入 / never stop the local Neo4j for an offline import")
-def load_command(paths, full, strict, report, quiet, counties, online):
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="数据日期：文件所述的日期，默认今天（北京时间）；户的人均纯收入记为该日的观测，校验规则按该日判断 / "
+                   "the data's date (default today, China time): incomes are observed on it, rules judge rows at it")
+def load_command(paths, full, strict, report, quiet, counties, online, as_of):
     """加载文件 / Load CSV, XLSX, XLS files.
 
     Households, members, enterprises, projects, villages, partnerships (the kind is read from the header).
@@ -113,7 +117,8 @@ def load_command(paths, full, strict, report, quiet, counties, online):
     settings = context.settings()
     instance = LocalInstance.from_settings(settings) if settings.uses_local_neo4j and not online else None
     result = load_files(list(paths), context.driver(), settings, full=full, report_path=report,
-                        progress=not quiet, allowed_counties=allowed, instance=instance)
+                        progress=not quiet, allowed_counties=allowed, instance=instance,
+                        as_of=as_of.date() if as_of else None)
     echo_load_result(result)
     if result.touched_partnerships:
         echo_model(context.driver(), settings)

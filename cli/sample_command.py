@@ -25,26 +25,45 @@ SAMPLE_FILES = ("villages", "households", "members", "enterprises", "projects", 
 def sample_command(out, quiet, match):
     """加载样例县 / Load the synthetic sample county.
 
-    Generates 凤凰县 (about 1,500 households) into var/sample the first time, then loads it (idempotent), then
-    runs matching on it with the defaults (the model trained on its history), so a new user sees recommendations.
+    Generates 凤凰县 (about 1,500 households, and their households file of a year before) into var/sample the
+    first time, then loads the previous year's households (dated a year before) and the current files (idempotent),
+    runs matching on it with the defaults (the model trained on its history), so a new user sees recommendations,
+    and computes the county's outcomes (帮扶成效).
     """
-    from devtools.synth import PRESETS, generate  # test tooling: imported here only, never at module level
-    from etl.load import load_files
+    from devtools.synth import PREVIOUS_YEAR_DIR, PRESETS, generate, sample_loads  # test tooling: imported here only
+    from etl.load import file_digest, load_files
+    from graph.loading import ever_completed
 
     settings = context.settings()
     out = out or Path(settings.var_dir) / "sample"
-    if not (out / "households.csv").exists():
-        generate(out, progress=not quiet, **PRESETS["sample"])
-    paths = [out / f"{name}.csv" for name in SAMPLE_FILES if (out / f"{name}.csv").exists()]
-    result = load_files(paths, context.driver(), settings, progress=not quiet)
+    if not (out / "households.csv").exists() or not (out / PREVIOUS_YEAR_DIR / "households.csv").exists():
+        generate(out, progress=not quiet, previous_year=True, **PRESETS["sample"])
+    loads = sample_loads(out, SAMPLE_FILES)
+    for paths, as_of in loads[:-1]:  # the previous year's households, once: loaded again they would undo the current
+        if ever_completed(context.driver(), file_digest(paths[-1]), settings.neo4j_database):
+            click.echo(f"上年户数据已加载过 / the previous year's households were loaded before（{as_of}）")
+            continue
+        result = load_files(paths, context.driver(), settings, progress=not quiet, as_of=as_of)
+        households = sum(item.rows_loaded for item in result.files if item.kind == "households")
+        click.echo(f"上年户数据 / previous year's households（数据日期 {as_of}）：加载 {households} 户 / loaded")
+        if result.failed_files:
+            echo_load_result(result)
+            raise SystemExit(2)
+    paths, as_of = loads[-1]
+    result = load_files(paths, context.driver(), settings, progress=not quiet, as_of=as_of)
     echo_load_result(result)
     if result.failed_files:
         raise SystemExit(2)
+    counties = sorted({str(county) for county in PRESETS["sample"]["counties"]})
     if match:
         from matching.run import MatchParams, MatchRunner
 
-        counties = sorted({str(county) for county in PRESETS["sample"]["counties"]})
         run = MatchRunner(context.driver(), settings, progress=None if quiet else click.echo).run(counties, MatchParams())
         metrics = json.loads(run.get("metrics") or "{}")
         click.echo(f"样例县匹配完成 / sample county matched: {run['run_id']}，{run.get('model_note', '')}"
                    + (f"，覆盖率 {metrics['coverage_with_existing']:.1%}" if "coverage_with_existing" in metrics else ""))
+    from services import outcomes
+
+    for county in counties:
+        report = outcomes.refresh(context.service_context(), county)
+        click.echo(f"帮扶成效已计算 / outcomes computed: {county}（{report['seconds']:.1f} 秒 / s）")

@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,13 @@ XIANGXI_COUNTIES = ["433101000000", "433122000000", "433123000000", "43312400000
                     "433125000000", "433126000000", "433127000000", "433130000000"]
 BASE_YEAR = 2020
 EARTH_KM = 6371.0088
+# The data dates (数据日期) of the two household extracts of the sample: the current files, and the previous year's
+# households (written with previous_year=True into PREVIOUS_YEAR_DIR). Partnerships start from 2016 to the end of
+# 2021, so those of 2021 started between the two: their households' incomes rose by about their 年增收.
+EXTRACT_DATE = date(2021, 12, 31)
+PREVIOUS_EXTRACT_DATE = date(2020, 12, 31)
+PREVIOUS_YEAR_DIR = "previous-year"
+INCOME_GROWTH = 0.06  # the general yearly growth of households' incomes (mean; each household its own draw)
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅林生福春金海国建荣德志文云成兴贵安永")
@@ -507,6 +515,25 @@ def make_partnerships(households: pd.DataFrame, members: pd.DataFrame, enterpris
     return frame.drop(columns="land_mu")
 
 
+def previous_incomes(households: pd.DataFrame, partnerships: pd.DataFrame, seed: int,
+                     since: date = PREVIOUS_EXTRACT_DATE, until: date = EXTRACT_DATE) -> np.ndarray:
+    """Each household's income per person a year before (`since`), the current one being that of `until`.
+
+    Every household's income grew by its own draw around INCOME_GROWTH; a household whose partnership started
+    between the two dates (in force or completed; a terminated one half of it) gained besides about its 年增收 per
+    person, with noise. Incomes stay at 800 元 or more (so a large gain shows only in part, as in real data)."""
+    rng = _rng(seed, "previous-year")
+    n = len(households)
+    started = partnerships[(partnerships["start_date"] > since.isoformat())
+                           & (partnerships["start_date"] <= until.isoformat())]
+    share = np.where(started["status"] == PartnershipStatus.TERMINATED, 0.5, 1.0)
+    gain = (started["income_gain"] * share).groupby(started["household_id"]).sum()
+    per_person = (households["household_id"].map(gain).fillna(0) / households["household_size"]).to_numpy()
+    growth = rng.normal(INCOME_GROWTH, 0.04, n)
+    before = (households["income_per_capita"].to_numpy() - per_person * rng.normal(1.0, 0.15, n)) / (1 + growth)
+    return np.round(np.maximum(before + rng.normal(0, 150, n), 800), 0)
+
+
 def _label(values: pd.Series, code_list: type[codes.Code], use_codes: bool) -> pd.Series:
     return values if use_codes else values.map(code_list.labels(), na_action="ignore")
 
@@ -596,8 +623,11 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: Path, fmt: str, encod
 
 def generate(out_dir, *, households: int = 2000, enterprises: int | None = None, projects: int | None = None,
              counties: list[str] | None = None, seed: int = 0, fmt: str = "csv", encoding: str = "utf-8",
-             use_codes: bool = False, progress: bool = True) -> dict[str, Path]:
-    """Generate a data set and write it to out_dir; returns {kind: path}."""
+             use_codes: bool = False, progress: bool = True, previous_year: bool = False) -> dict[str, Path]:
+    """Generate a data set and write it to out_dir; returns {kind: path}.
+
+    previous_year: also the households extract of a year before (previous_incomes), into PREVIOUS_YEAR_DIR, as
+    "previous_households" (load it first, with its date: sample_loads)."""
     say = print if progress else (lambda *args, **kwargs: None)
     counties = counties or (list(divisions.counties_of(HUNAN)["code"]) if households >= 200_000 else XIANGXI_COUNTIES)
     enterprises = enterprises or max(10, households // 50)
@@ -615,11 +645,32 @@ def generate(out_dir, *, households: int = 2000, enterprises: int | None = None,
         f"联结 / partnerships: {len(partnership_frame):,}  ({time.monotonic() - started:.0f} s)")
     data = {"villages": geography.villages, "households": household_frame, "members": member_frame,
             "enterprises": enterprise_frame, "projects": project_frame, "partnerships": partnership_frame}
-    paths = write_tables(to_bureau_tables(data, use_codes), Path(out_dir), fmt, encoding)
+    tables = to_bureau_tables(data, use_codes)
+    paths = write_tables(tables, Path(out_dir), fmt, encoding)
+    if previous_year:
+        income_header = next(column.header for column in formats.KINDS["households"].columns
+                             if column.name == "income_per_capita")
+        earlier = tables["households"].assign(**{income_header: previous_incomes(household_frame, partnership_frame,
+                                                                                 seed)})
+        paths["previous_households"] = write_tables({"households": earlier}, Path(out_dir) / PREVIOUS_YEAR_DIR, fmt,
+                                                    encoding)["households"]
     for name, path in paths.items():
         say(f"  {path}  ({path.stat().st_size / 1e6:.1f} MB)")
     say(f"完成 / done in {time.monotonic() - started:.0f} s")
     return paths
+
+
+def sample_loads(out_dir: Path, names: tuple[str, ...]) -> list[tuple[list[Path], date]]:
+    """The loads of a generated data set in order, each (files, data date): with a previous year's extract, first
+    the villages and that year's households (PREVIOUS_EXTRACT_DATE), then every current file (EXTRACT_DATE); without
+    one, the current files (dated today: None). names: the kinds to load, in order."""
+    out_dir = Path(out_dir)
+    current = [path for name in names for path in sorted(out_dir.glob(f"{name}.*"))[:1]]
+    previous = sorted((out_dir / PREVIOUS_YEAR_DIR).glob("households.*"))[:1]
+    if not previous:
+        return [(current, None)]
+    villages = [path for path in current if path.stem == "villages"]
+    return [(villages + previous, PREVIOUS_EXTRACT_DATE), (current, EXTRACT_DATE)]
 
 
 PRESETS = {

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from core import need
+from core import clock, need
 from core.clock import today_iso
 from etl import regions
 from etl.limits import ReadLimits
@@ -191,8 +191,9 @@ class BulkLoader(Loader):
     """A Loader whose rows go to the importer's files; references are checked against the keys written."""
 
     def __init__(self, driver, settings, files: ImportFiles, progress: bool = True, chunk_rows: int | None = None,
-                 workers: int | None = None):
-        super().__init__(driver, settings, progress, None, **({"chunk_rows": chunk_rows} if chunk_rows else {}))
+                 workers: int | None = None, as_of=None):
+        super().__init__(driver, settings, progress, None, **({"chunk_rows": chunk_rows} if chunk_rows else {}),
+                         as_of=as_of)
         self.files = files
         self.keys: dict[str, set[str]] = defaultdict(set)
         # county prefix (6 digits) → township / village code → (name, level) of the regions written so far: an
@@ -338,13 +339,13 @@ def _check_and_write(first_number: int, rows: list[list[str]], triage, file_labe
 
 def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstance, *, full: bool = False,
                     report_path: Path | None = None, progress: bool = True, labels=None,
-                    chunk_rows: int | None = None, workers: int | None = None) -> LoadResult:
+                    chunk_rows: int | None = None, workers: int | None = None, as_of=None) -> LoadResult:
     """load_files into an empty local database through the importer (see the module's docstring)."""
     say = (lambda text: print(text, flush=True)) if progress else (lambda text: None)
     marker = instance.home / MARKER
     marker.write_text(datetime.now(timezone.utc).isoformat(), encoding="utf-8")
     files = ImportFiles(Path(settings.var_dir) / "import" / "bulk")
-    loader = BulkLoader(driver, settings, files, progress, chunk_rows, workers)
+    loader = BulkLoader(driver, settings, files, progress, chunk_rows, workers, as_of)
     result = LoadResult()
     fingerprint = load_fingerprint(settings, None, full)
     sources = open_sources(paths, result, ReadLimits.from_settings(settings), label_map(labels), lambda digest: [])
@@ -355,7 +356,7 @@ def load_files_bulk(paths: list, driver, settings, instance: server.LocalInstanc
     load_sources(loader, sources, settings, full, fingerprint, result,
                  lambda load_id, props: runs.setdefault(load_id, {}).update(props))
     say(f"检查与转换 / checked and transformed: {time.monotonic() - started:.1f} s")
-    add_read_state(files, say)
+    add_read_state(files, say, loader.as_of.isoformat())
     import_and_restart(instance, files, settings.neo4j_database or server.DEFAULT_DATABASE, say)
     forget_bookmarks(driver, settings.neo4j_database)
     finish(driver, settings.neo4j_database, files, say)
@@ -493,9 +494,10 @@ def _need_cause(households: pa.Table) -> np.ndarray:
     return main.to_numpy(zero_copy_only=False) | other
 
 
-def add_read_state(files: ImportFiles, say) -> None:
+def add_read_state(files: ImportFiles, say, as_of: str | None = None) -> None:
     """Compute the read state of every household and region the import writes from its files
-    (readstate.household_states, readstate.region_figures) and add it to their rows."""
+    (readstate.household_states, readstate.region_figures) and add it to their rows, with each household's
+    first income observation (graph/incomes.py), dated `as_of` (the load's data date; default today)."""
     started = time.monotonic()
     paths = lambda label: [path for node_label, path in files.nodes if node_label == label]  # noqa: E731
     household_files = paths("Household")
@@ -513,8 +515,10 @@ def add_read_state(files: ImportFiles, say) -> None:
                             household_ids)
     states = readstate.household_states(households, members, partnerships, need_cause)
     offset = 0
+    observed = as_of or clock.today_iso()
     for path, part in zip(household_files, tables):  # the households in file order
-        _write_with(path, files.multiline, _state_columns(states.iloc[offset:offset + len(part)]))
+        _write_with(path, files.multiline, {**_state_columns(states.iloc[offset:offset + len(part)]),
+                                            **_income_columns(part.column("income_per_capita"), observed)})
         offset += len(part)
     del tables
     region_files = paths("Region")
@@ -540,6 +544,13 @@ def _state_columns(states: pd.DataFrame) -> dict[str, pa.Array]:
             "in_force_counts:long[]": _joined(states, "in_force_counts"),
             "income_order:double": pa.array(states["income_order"].to_numpy()),
             "size_order:double": pa.array(states["size_order"].to_numpy())}
+
+
+def _income_columns(incomes: pa.ChunkedArray, as_of: str) -> dict[str, pa.Array]:
+    """The income history's first observation (as_of, the income) of households with an income; none without."""
+    present = pc.is_valid(incomes)
+    return {"income_dates:string[]": pc.if_else(present, pa.scalar(as_of), pa.scalar(None, pa.string())),
+            "income_values:double[]": pc.if_else(present, pc.cast(incomes, pa.string()), pa.scalar(None, pa.string()))}
 
 
 def _figure_columns(rows: pd.DataFrame) -> dict[str, pa.Array]:

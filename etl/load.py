@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from core import clock
 from core.settings import Settings
 from etl import deactivation, formats, references, regions, rules, scope, values
 from etl.limits import ReadLimits
@@ -149,7 +150,8 @@ class Loader:
     """
 
     def __init__(self, driver: neo4j.Driver, settings: Settings, progress: bool = True,
-                 allowed_counties: Iterable[str] | None = None, chunk_rows: int = CHUNK_ROWS):
+                 allowed_counties: Iterable[str] | None = None, chunk_rows: int = CHUNK_ROWS,
+                 as_of: date | None = None):
         self.driver = driver
         self.settings = settings
         self.database = settings.neo4j_database
@@ -157,7 +159,9 @@ class Loader:
         self.progress = progress
         self.chunk_rows = chunk_rows
         self.allowed_counties = county_scope(allowed_counties)  # None: every county
-        self.as_of = date.today()  # the date rules compare with (ages, years and dates in the future, ends passed)
+        # The data's date (数据日期; default today in China time): rules compare with it (ages, years and dates in
+        # the future, ends passed) and households' incomes are observed on it (graph/incomes.py, LoadRun.as_of).
+        self.as_of = as_of or clock.today()
         self.counties_touched: set[str] = set()  # counties of the households, members and ledger rows read
         # Key hashes of the earlier tables of this load, per kind: a key met again in a later file is a duplicate
         self.earlier_keys: dict[str, np.ndarray] = {}
@@ -166,7 +170,7 @@ class Loader:
                     description: str, hashes: pd.Series | None = None) -> None:
         """Upsert node rows of label (rels: each declared relationship type → lists of target keys; hashes:
         the rows' source hashes, None where a row must be checked again on the next load)."""
-        NodeWriter(self.driver, self.database, self.batch_size, progress=False).write(
+        NodeWriter(self.driver, self.database, self.batch_size, progress=False, as_of=self.as_of.isoformat()).write(
             label, key, props, rels, description, hashes)
 
     def load_reference_data(self) -> None:
@@ -538,7 +542,8 @@ def account_for_columns(source: TableSource, file_label: str,
     return columns, problems
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """The first 16 hex digits of the file's SHA-256 (kept on its LoadRun)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -598,7 +603,7 @@ def open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits
     for path in map(Path, paths):
         label = labels.get(str(path), str(path))
         try:
-            digest = _file_digest(path)
+            digest = file_digest(path)
             loaded = unchanged(digest)
             if loaded:
                 result.files += _skipped_results(label, loaded)
@@ -614,7 +619,8 @@ def open_sources(paths: list[str | Path], result: LoadResult, limits: ReadLimits
 def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings, *, full: bool = False,
                report_path: Path | None = None, progress: bool = True, loader: Loader | None = None,
                allowed_counties: Iterable[str] | None = None,
-               labels: Mapping[str | Path, str] | None = None, instance=None) -> LoadResult:
+               labels: Mapping[str | Path, str] | None = None, instance=None,
+               as_of: date | None = None) -> LoadResult:
     """Load bureau files into Neo4j; returns per-file counts, every problem and the report path.
 
     allowed_counties (county codes) limits what the load may write; None means every county.
@@ -623,6 +629,9 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
     (MAX_UNCOMPRESSED_MB, MAX_COMPRESSION_RATIO). A file byte-identical to the latest completed load of its
     kind under the same conditions (load_fingerprint) is skipped unread: loading it again would change
     nothing (its result says skipped, with that load's figures).
+
+    as_of: the data's date (数据日期), default today in China time: the date the rules judge the rows at and the
+    households' incomes are observed on (their history, graph/incomes.py); kept on each LoadRun.
 
     instance (graph.server.LocalInstance): the local Neo4j the caller lets this load stop and start. When it is
     given, its database is empty and no county scope applies, the rows go through Neo4j's offline importer
@@ -633,11 +642,14 @@ def load_files(paths: list[str | Path], driver: neo4j.Driver, settings: Settings
 
         if bulk.eligible(driver, instance, county_scope(allowed_counties), settings.neo4j_database):
             return bulk.load_files_bulk(paths, driver, settings, instance, full=full, report_path=report_path,
-                                        progress=progress, labels=labels)
+                                        progress=progress, labels=labels, as_of=as_of)
     if loader is None:
-        loader = Loader(driver, settings, progress, allowed_counties=allowed_counties)
-    elif allowed_counties is not None:
-        loader.allowed_counties = county_scope(allowed_counties)
+        loader = Loader(driver, settings, progress, allowed_counties=allowed_counties, as_of=as_of)
+    else:
+        if allowed_counties is not None:
+            loader.allowed_counties = county_scope(allowed_counties)
+        if as_of is not None:
+            loader.as_of = as_of
     result = LoadResult()
     mappings = saved_mappings(driver, loader.allowed_counties, settings.neo4j_database)
     fingerprint = load_fingerprint(settings, loader.allowed_counties, full, mappings)
@@ -682,7 +694,7 @@ def load_sources(loader: Loader, sources: list[tuple[TableSource, str, str]], se
         load_id = f"{digest}-{source.kind.name}-{source.sheet or ''}"
         record(load_id, {"file": Path(label).name, "kind": source.kind.name, "status": "started",
                          "started_at": datetime.now(timezone.utc).isoformat(), "digest": digest,
-                         "fingerprint": fingerprint})
+                         "fingerprint": fingerprint, "as_of": loader.as_of.isoformat()})
         try:
             file_result, problems = loader.load_source(source, label, full, load_conditions(settings, source))
         except ReadError as error:

@@ -29,11 +29,13 @@ ROW_HASH_KEY = "lianjie-etl-0005"
 class NodeWriter:
     """Upserts node rows of one database in batches, each batch one transaction."""
 
-    def __init__(self, driver: neo4j.Driver, database: str | None, batch_size: int, progress: bool = True):
+    def __init__(self, driver: neo4j.Driver, database: str | None, batch_size: int, progress: bool = True,
+                 as_of: str | None = None):
         self.driver = driver
         self.database = database
         self.batch_size = batch_size
         self.progress = progress
+        self.as_of = as_of  # the data's date: households' incomes are observed on it (graph/incomes.py)
 
     def write(self, label: str, key: pd.Series, props: pd.DataFrame, rels: dict[str, pd.Series],
               description: str, hashes: pd.Series | None = None) -> None:
@@ -71,7 +73,7 @@ class NodeWriter:
 
     def _write_batch(self, label: str, query: str, rows: list[dict]) -> int:
         """Write one batch (and the read state it changes); returns its size for the progress bar."""
-        loading.upsert_batch(self.driver, query, rows, self.database, label)
+        loading.upsert_batch(self.driver, query, rows, self.database, label, self.as_of)
         return len(rows)
 
 

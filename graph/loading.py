@@ -10,7 +10,7 @@ import neo4j
 
 from core.clock import today_iso
 from core.followup import ClosedBy
-from graph import followups, readstate, warnings
+from graph import followups, incomes, readstate, warnings
 from graph.model import node_type
 from graph.querybuilder import identifier, keyed_match
 
@@ -18,11 +18,12 @@ _LOOKUP_CHUNK = 50_000
 
 
 def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: str | None = None,
-                 label: str | None = None) -> None:
+                 label: str | None = None, as_of: str | None = None) -> None:
     """Write one batch of `label` rows in one managed transaction (retried on transient errors).
 
     The read state the batch changes (households it points at, now and before; their regions) is
-    refreshed in the same transaction (graph/readstate.py)."""
+    refreshed in the same transaction (graph/readstate.py); so is the income history of households whose rows
+    carry an income, observed on the load's data date `as_of` (graph/incomes.py; default today)."""
     def work(tx: neo4j.ManagedTransaction) -> None:
         keys = [row["key"] for row in rows]
         before = readstate.households_before(tx, label, rows) if label else (set(), set())
@@ -37,6 +38,8 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
                 warnings.refresh_enterprises(tx, {*enterprises_before, *warnings.enterprises_of_partnerships(tx, keys)})
             elif label == "Enterprise":
                 warnings.refresh_enterprises(tx, keys)
+        if label == "Household":
+            incomes.record_incomes(tx, [row["key"] for row in rows if "income_per_capita" in row["props"]], as_of)
 
     with driver.session(database=database) as session:
         session.execute_write(work)
@@ -208,3 +211,11 @@ def unchanged_load(driver: neo4j.Driver, digest: str, fingerprint: str, database
         """,
         digest=digest, fingerprint=fingerprint, database_=database, routing_=neo4j.RoutingControl.READ)
     return [record["load"] for record in records]
+
+
+def ever_completed(driver: neo4j.Driver, digest: str, database: str | None = None) -> bool:
+    """Whether a file with this content digest was ever loaded to completion (whatever was loaded after it)."""
+    records, _, _ = driver.execute_query(
+        "RETURN EXISTS { MATCH (l:LoadRun {digest: $digest}) WHERE l.status = 'completed' } AS found",
+        digest=digest, database_=database, routing_=neo4j.RoutingControl.READ)
+    return bool(records[0]["found"])

@@ -241,6 +241,10 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("observed_risks", "当时的风险类型", list=True, internal=True),
             app_property("observed_risk_removed", "当时是否风险消除", internal=True),
             app_property("observed_income", "当时的人均纯收入", internal=True),
+            # Income history (graph/incomes.py): an observation per load whose data date (LoadRun.as_of) found a
+            # different income, in date order; the outcomes compare its first and last (matching/outcomes.py).
+            app_property("income_dates", "人均纯收入的观测日期（数据日期，ISO，按日期排列）", list=True, internal=True),
+            app_property("income_values", "各观测日期的人均纯收入（元/人）", list=True, internal=True),
         ),
         (
             RelationshipType("LIVES_IN", "Region", "village_codes", "户 → 行政村"),
@@ -563,9 +567,21 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("rows_rejected", "拒绝行数"),
             app_property("warnings", "警告数"),
             app_property("deactivated", "标记为不再有效的户数"),
+            app_property("as_of", "数据日期：文件所述的日期（收入观测记于此日，校验规则按此日判断）"),
         ),
         (),
         "一次数据加载（ETL）",
+    ),
+    NodeType(
+        "CountyOutcomes", "county_code",
+        (
+            app_property("county_code", "县代码"),
+            app_property("computed_at", "计算时间"),
+            app_property("seconds", "计算耗时（秒）"),
+            app_property("report", "帮扶成效报告（JSON：各维度的联结数、时长、年增收，收入变化对比及方法说明）"),
+        ),
+        (),
+        "一个县的帮扶成效（由 services/outcomes.py 计算后存储，页面与 API 直接读取）",
     ),
     NodeType(
         "Job", "job_id",

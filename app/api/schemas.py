@@ -784,3 +784,73 @@ class WarnedHouseholdOut(HouseholdOut):
 
 class WarnedHouseholdPage(PageOut[WarnedHouseholdOut]):
     pass
+
+
+# --- outcomes (帮扶成效) -------------------------------------------------------------------------
+
+class OutcomeComparisonOut(BaseModel):
+    """The income change of partnered households against comparable ones (method: the report's `method`)."""
+
+    estimate: float | None = Field(None, description="联结户与对照户每人每年收入变化之差（元），分层后按联结户权重平均；"
+                                                     "无可比较的户时没有")
+    low: float | None = Field(None, description="95% 区间下限（分层 bootstrap）")
+    high: float | None = Field(None, description="95% 区间上限")
+    partnered_n: int = Field(description="联结户数（首末收入观测之间开始履约中或已完成的联结）")
+    comparable_n: int = Field(description="计入的对照户数（从无联结，同县、同需要程度、同劳动力类别）")
+    partnered_mean_change: float | None = Field(None, description="联结户每人每年收入变化（元，按层加权）")
+    comparable_mean_change: float | None = Field(None, description="对照户每人每年收入变化（元，按联结户的层权重）")
+    strata_used: int = Field(description="计入的层数")
+    strata_without_comparables: int = Field(description="没有对照户而未计入的层数")
+    partnered_left_out: int = Field(description="因所在层没有对照户而未计入的联结户数")
+    small: bool = Field(description="计入的联结户或对照户不足 5 户：照常列出，但样本过少")
+
+
+class OutcomeFiguresOut(BaseModel):
+    formed: int = Field(description="形成的联结数（履约中、已完成、已终止）")
+    in_force: int = Field(description="履约中")
+    ended: int = Field(description="已结束（已完成、已终止）")
+    in_force_share: float | None = Field(None, description="履约中的占比")
+    duration_median_days: float | None = Field(None, description="已结束联结的时长中位数（天，开始至结束日期）")
+    duration_n: int = Field(description="有时长的已结束联结数")
+    elapsed_median_days: float | None = Field(None, description="履约中联结从开始到今天的天数中位数")
+    gain_mean: float | None = Field(None, description="台账年增收均值（元/户）")
+    gain_median: float | None = Field(None, description="台账年增收中位数（元/户）")
+    gain_n: int = Field(description="填有年增收的联结数")
+    small: bool = Field(description="联结不足 5 条：照常列出，但样本过少")
+
+
+class OutcomeRowOut(OutcomeFiguresOut):
+    key: str = Field(description="分组的代码（联结方式、企业类型、乡镇代码或年份；未填为“未填”）")
+    label: str = Field(description="分组的中文名称")
+    comparison: OutcomeComparisonOut
+
+
+class OutcomeDimensionOut(BaseModel):
+    key: Literal["mechanism", "enterprise_type", "township", "start_year"]
+    title: str
+    rows: list[OutcomeRowOut]
+
+
+class IncomeHistoryOut(BaseModel):
+    households: int = Field(description="本县户数")
+    with_history: int = Field(description="有收入观测的户数")
+    with_two_observations: int = Field(description="有两次及以上收入观测的户数（计入收入变化）")
+    first_dates: list[str] = Field(default_factory=list, description="首次观测的数据日期")
+    last_dates: list[str] = Field(default_factory=list, description="末次观测的数据日期")
+
+
+class OutcomesOut(BaseModel):
+    county_code: str
+    county_name: str | None = None
+    computed_at: str | None = Field(None, description="计算时间；尚未计算时没有（其余数字也没有）")
+    seconds: float | None = Field(None, description="计算耗时（秒）")
+    as_of: str | None = Field(None, description="计算时的今天（北京时间），履约中联结的时长算到这一天")
+    method: str = Field(description="方法说明（中文）")
+    small_n: int | None = Field(None, description="少于此数的组标为样本过少")
+    bootstrap: int | None = Field(None, description="bootstrap 重抽样次数")
+    totals: OutcomeFiguresOut | None = None
+    awaiting: int | None = Field(None, description="待确认的联结数（不计入形成的联结）")
+    comparison: OutcomeComparisonOut | None = Field(None, description="全县的收入变化对比")
+    dimensions: list[OutcomeDimensionOut] = Field(default_factory=list,
+                                                  description="按联结方式、企业类型、乡镇、开始年份的表")
+    income_history: IncomeHistoryOut | None = None

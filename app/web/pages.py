@@ -13,11 +13,12 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
-from services import (column_mappings, enterprises, followups, households, ledger, match_rules, recommendations,
-                      regions, runs, uploads, warnings)
+from services import (column_mappings, enterprises, followups, households, ledger, match_rules, outcomes,
+                      recommendations, regions, runs, uploads, warnings)
 from services.errors import ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
+from services.principal import STAFF
 
 EXPORT_ROWS = {"page": "1", "page_size": "20000"}
 RECENT_JOBS = 20
@@ -355,6 +356,25 @@ def export_ledger():
     return download(ledger.export(neo4j_ext.context, current_principal(),
                                   PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                   facts=request_facts(), action="web.ledger.export"))
+
+
+@bp.get("/outcomes", endpoint="outcomes")
+@page("bureau", "analyst", "admin")
+def outcomes_page():
+    """帮扶成效: the county's stored outcomes (tables per dimension, the income-change comparison, the method);
+    staff may recompute them."""
+    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), _county())
+    return render_template("outcomes.html", report=report, can_refresh=current_principal().role in STAFF)
+
+
+@bp.post("/outcomes")
+@page("bureau", "admin")
+def refresh_outcomes():
+    """Recompute the county's outcomes now (重新计算) and show them."""
+    county = request.form.get("county") or _county()
+    report = outcomes.refresh_county(neo4j_ext.context, current_principal(), county)
+    flash(f"帮扶成效已重新计算（用时 {report['seconds']:.1f} 秒）。")
+    return redirect(url_for("web.outcomes", county=county))
 
 
 @bp.get("/households/export.xlsx")

@@ -43,6 +43,7 @@ READS = [
     ("GET", "/api/v1/uploads/{own_upload}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/audit", {"admin"}),
     ("GET", "/api/v1/counties/{own_county}/match-rules", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/counties/{own_county}/outcomes", {"admin", "analyst", "bureau_own"}),
 ]
 WRITES = [
     ("POST", "/api/v1/recommendations/{own_rec}/accept", None, {"admin", "bureau_own", "enterprise_own"}),

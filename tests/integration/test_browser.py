@@ -200,3 +200,14 @@ def test_a_forged_form_without_csrf_token_is_refused(page_for, live_url, world, 
     assert views.recommendation(neo4j_driver, world.ids["own_rec"])["status"] == status_before
     response = page.request.post(f"{live_url}/recommendations/{rec_id}/decline", form={"reason": "forged"})
     assert response.status == 400
+
+
+def test_bureau_recomputes_and_reads_the_outcomes(page_for):
+    page = page_for("bureau_own")
+    page.get_by_role("link", name="帮扶成效").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("帮扶成效")
+    page.get_by_role("button", name="重新计算").click()
+    expect(page.locator(".flash.ok")).to_contain_text("帮扶成效已重新计算")
+    expect(page.locator("#by-mechanism table tbody tr").first).to_be_visible()
+    expect(page.locator("#method")).to_contain_text("分层")
+    shoot(page, "outcomes")

@@ -7,6 +7,7 @@ same graph.
 import pytest
 
 import etl.bulk
+from core.clock import today_iso
 import graph.server
 from core.settings import Settings
 from etl.load import load_files
@@ -95,6 +96,10 @@ def test_a_bulk_load_gives_the_graph_problems_and_figures_of_an_online_load(inst
         assert {run["method"] for run in runs} == {"bulk"} and {run["status"] for run in runs} == {"completed"}
         assert not etl.bulk.unfinished(local)
         assert readstate.check(driver) == [], "the read state computed from the import's files is the server's"
+        incomes, _, _ = driver.execute_query("MATCH (h:Household) WHERE h.income_per_capita IS NOT NULL "
+                                             "RETURN collect([h.income_dates, h.income_values, h.income_per_capita])")
+        assert incomes[0][0] and all(dates == [today_iso()] and values == [income]
+                                     for dates, values, income in incomes[0][0]), "the first income observation"
 
         again = load_files(files, driver, settings, progress=False, instance=local)
         assert all(f.skipped for f in again.files), "a bulk load's files are recognised as loaded"

@@ -216,7 +216,7 @@ def test_real_schema_statements():
     assert "CREATE INDEX countyrules_county_code IF NOT EXISTS FOR (n:CountyRules) ON (n.county_code)" in statements
     assert ("CREATE INDEX followup_county_code_status_due_date IF NOT EXISTS FOR (n:FollowUp) "
             "ON (n.county_code, n.status, n.due_date)" in statements)
-    assert len(statements) == len(set(statements)) == 73  # 21 constraints, 42 single and 10 composite indexes
+    assert len(statements) == len(set(statements)) == 74  # 22 constraints, 42 single and 10 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
