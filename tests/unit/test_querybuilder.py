@@ -214,7 +214,9 @@ def test_real_schema_statements():
     assert ("CREATE CONSTRAINT countyrules_rules_id_unique IF NOT EXISTS FOR (n:CountyRules) REQUIRE n.rules_id "
             "IS UNIQUE" in statements)
     assert "CREATE INDEX countyrules_county_code IF NOT EXISTS FOR (n:CountyRules) ON (n.county_code)" in statements
-    assert len(statements) == len(set(statements)) == 67  # 20 constraints, 38 single and 9 composite indexes
+    assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
+            "ON (n.credit_code, n.changed_at)" in statements)
+    assert len(statements) == len(set(statements)) == 70  # 21 constraints, 39 single and 10 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
@@ -231,7 +233,8 @@ def test_the_enterprise_projection_is_the_list_the_pages_always_read():
     assert views.ENTERPRISE_FIELDS == (
         "e {.credit_code, .name, .enterprise_type, .region_code, .county_code, .address, .lon, .lat, .industries, "
         ".products_bought, .mechanisms, .jobs_offered, .skill_required, .contract_households, .land_wanted_mu, "
-        ".equity_households, .ecommerce_households, .households_capacity, .certified_poverty_products, .contact, .phone, .phone_masked}")
+        ".equity_households, .ecommerce_households, .households_capacity, .certified_poverty_products, .contact, .phone, .phone_masked, "
+        ".offer_updated_at, .offer_updated_by}")
 
 
 def test_the_member_projection_never_carries_the_id_hash():
