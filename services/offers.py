@@ -261,20 +261,23 @@ def get_offer(ctx: Context, principal: Principal, credit_code: str) -> dict:
 def update_offer(ctx: Context, principal: Principal, credit_code: str, changes: Mapping, *,
                  facts: RequestFacts | None = None, action: str = "enterprises.offer.update") -> dict:
     """Change the enterprise's offer. Returns the offer as now (get_offer) with `changed` (the fields that
-    changed; empty: nothing was recorded or queued), `change_id`, and `job` (the queued match run: id,
-    status, counties and their names, `reused` when a queued one already named them; None when nothing needs
-    re-planning or no county with households reaches the enterprise)."""
-    checked = check_changes(changes)  # before anything is read: a bad field is a bad request for anyone
-    for _ in range(3):  # the values a change starts from must still hold when it is written
-        current = _editable(ctx, principal, credit_code)
+    changed; empty: nothing was recorded or queued), `change_id`, `replans` (whether what matching reads
+    changed) and `job` (the queued match run: id, status, counties and their names, `reused` when a queued one
+    already named them; None when nothing needs re-planning or no county with households reaches the enterprise)."""
+    current = _editable(ctx, principal, credit_code)  # first: whoever may not change it learns nothing more
+    checked = check_changes(changes)
+    for attempt in range(3):  # the values a change starts from must still hold when it is written
+        if attempt:
+            current = _editable(ctx, principal, credit_code)
         diff = offer_diff(current, checked)
         if not diff:
-            return {**_present(ctx, credit_code), "changed": [], "change_id": None, "job": None}
+            return {**_present(ctx, credit_code), "changed": [], "change_id": None, "job": None, "replans": False}
         props = {name: change["to"] for name, change in diff.items()}
         if "products_bought" in props:
             props["bought_codes"] = bought_codes(props["products_bought"])
         expected = {name: current.get(name) for name in props}
-        reached = reached_counties(ctx, current["county_code"]) if replans(current, props) else []
+        replanned = replans(current, props)
+        reached = reached_counties(ctx, current["county_code"]) if replanned else []
         change_id = f"offer-{datetime.now(timezone.utc):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         job = jobs.new_job(jobs.MATCH, current["county_code"], jobs.requester(principal),
                            {"counties": [county["code"] for county in reached], **RUN_PARAMS,
@@ -300,7 +303,7 @@ def update_offer(ctx: Context, principal: Principal, credit_code: str, changes: 
                   "counties": [county["code"] for county in reached],
                   "county_names": [county["name"] or county["code"] for county in reached], "reused": saved["reused"]}
     return {**_present(ctx, credit_code), "changed": [name for name in FIELDS if name in diff],
-            "change_id": saved["change"]["change_id"], "job": queued}
+            "change_id": saved["change"]["change_id"], "job": queued, "replans": replanned}
 
 
 def present_change(change: Mapping) -> dict:
