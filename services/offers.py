@@ -72,6 +72,11 @@ MATCHING_FIELDS = ("mechanisms", "jobs_offered", "contract_households", "land_wa
                    "ecommerce_households", "skill_required", "bought_codes")
 
 
+def figure(value: float) -> str:
+    """A number as people write it: 1,000,000 and 45.5, never 1e+06."""
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
 def _invalid(field: OfferField, chinese: str, english: str) -> Invalid:
     return Invalid(f"{field.title}：{chinese} / {field.name}: {english}", "invalid_offer")
 
@@ -82,8 +87,8 @@ def _number(field: OfferField, value) -> int | float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise _invalid(field, "须为数字", "must be a number")
     if not field.minimum <= value <= field.maximum:
-        raise _invalid(field, f"须在 {field.minimum:,g} 到 {field.maximum:,g} 之间",
-                       f"must be from {field.minimum:g} to {field.maximum:g}")
+        raise _invalid(field, f"须在 {figure(field.minimum)} 到 {figure(field.maximum)} 之间",
+                       f"must be from {figure(field.minimum)} to {figure(field.maximum)}")
     if field.kind == "integer":
         if value != int(value):
             raise _invalid(field, "须为整数", "must be a whole number")
@@ -334,7 +339,7 @@ def value_text(field: str, value) -> str:
     if field == "products_bought":
         return "、".join(str(item) for item in value)
     if isinstance(value, (int, float)):
-        return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+        return figure(value)
     return str(value)
 
 

@@ -364,7 +364,7 @@ class EnterprisePath(Strict):
 def _offer_number(field) -> tuple:
     kind = int if field.kind == "integer" else float
     return (kind | None, Field(None, ge=field.minimum, le=field.maximum,
-                               description=f"{field.title}（{field.minimum:g}–{field.maximum:g}；null 清除）"))
+                               description=f"{field.title}（{offers.figure(field.minimum)}–{offers.figure(field.maximum)}；null 清除）"))
 
 
 ProductName = Annotated[PlainText, Field(min_length=1, max_length=offers.MAX_PRODUCT_LENGTH,
