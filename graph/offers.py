@@ -9,7 +9,8 @@ enterprise's `offer_updated_at` / `offer_updated_by`.
 
 The enterprise's `row_hash` is kept on purpose: the ETL skips a file row whose hash a node carries, so loading
 the same (unchanged) enterprise row again does not undo a self-service change; a changed row of the file has
-another hash and overwrites the offer, as any newer file does.
+another hash and overwrites the offer, as any newer file does. (A row loaded with a warning keeps no hash and is
+written again on every load, so it overwrites the offer too; a byte-identical file is skipped whole.)
 """
 import json
 

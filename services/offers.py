@@ -11,7 +11,8 @@ queued incremental match job of the counties with households that can reach the 
 or the queued job that already names exactly those counties.
 
 The enterprise file still rules: an unchanged row loaded again leaves a self-service change alone, a changed row
-overwrites the offer (graph/offers.py keeps the row hash for that).
+(or one the ETL warns about, which it writes again every time) overwrites the offer (graph/offers.py keeps the row
+hash for that).
 """
 import math
 import re
