@@ -107,6 +107,8 @@ def _record(tx: neo4j.ManagedTransaction, credit_code: str, expected: dict, prop
             queue.enqueue_job_in(tx, job)
             job_id = job["job_id"]
     stored = write_offer(tx, credit_code, props, {**change, "job_id": job_id})
+    # Whatever else a change of the offer entails (follow-up items when capacity falls below the open
+    # partnerships) is written here, in this transaction, before the lock is released.
     tx.run("MATCH (e:Enterprise {credit_code: $credit_code}) REMOVE e.lock", credit_code=credit_code).consume()
     return {"change": stored, "job_id": job_id, "reused": reused}
 

@@ -226,3 +226,22 @@ def test_a_reloaded_file_row_undoes_a_change_only_when_the_row_changed(api, worl
     load_files([reloaded], neo4j_driver, test_settings, progress=False)
     enterprise, buys, _, _ = _state(neo4j_driver, code)
     assert enterprise["jobs_offered"] == 7, "a changed row of the file overwrites the offer"
+
+
+def test_a_change_worked_out_from_values_that_no_longer_hold_writes_nothing(world, neo4j_driver):
+    """The transaction checks the values a change starts from under the enterprise's lock: had someone changed
+    the offer since it was read, nothing is written (the service reads again and works the change out anew)."""
+    from graph import offers as offer_queries
+
+    code = world.other_enterprise
+    current = offer_queries.current_offer(neo4j_driver, code)
+    enterprise, buys, changes, queued = _state(neo4j_driver, code)
+    stale = {"jobs_offered": (current["jobs_offered"] or 0) + 1}  # not what it holds
+    change = {"change_id": "offer-stale", "county_code": current["county_code"], "changed_at": "2026-01-01T00:00:00+00:00",
+              "changed_by": "test", "changed_by_actor": "admin:x", "changes": {"jobs_offered": {"from": 1, "to": 2}},
+              "counties": []}
+    with pytest.raises(offer_queries.OfferChanged):
+        offer_queries.record_offer_change(neo4j_driver, code, stale, {"jobs_offered": 2}, change, None)
+    assert _state(neo4j_driver, code) == (enterprise, buys, changes, queued)
+    with pytest.raises(ValueError):
+        offer_queries.record_offer_change(neo4j_driver, code, {}, {"name": "改名"}, change, None)
