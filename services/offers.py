@@ -289,7 +289,7 @@ def update_offer(ctx: Context, principal: Principal, credit_code: str, changes: 
                            {"counties": [county["code"] for county in reached], **RUN_PARAMS,
                             "offer_change": change_id}, actor=principal.actor) if reached else None
         change = {"change_id": change_id, "county_code": current["county_code"],
-                  "changed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "changed_at": datetime.now(timezone.utc).isoformat(),  # to the microsecond: history order
                   "changed_by": jobs.requester(principal), "changed_by_actor": principal.actor,
                   "changes": diff, "counties": [county["code"] for county in reached]}
         try:
