@@ -20,10 +20,34 @@ JOB_PROPERTIES = frozenset({
 })
 
 
+ENQUEUE = "CREATE (j:Job) SET j = $job, j.status = 'queued', j.progress = 0.0"
+
+
 def enqueue_job(driver: neo4j.Driver, job: dict, database: str | None = None) -> None:
     """Create a queued job."""
-    driver.execute_query("CREATE (j:Job) SET j = $job, j.status = 'queued', j.progress = 0.0",
-                         job=job, database_=database)
+    driver.execute_query(ENQUEUE, job=job, database_=database)
+
+
+def enqueue_job_in(tx: neo4j.ManagedTransaction, job: dict) -> None:
+    """Create a queued job inside the caller's transaction (it is queued only if that transaction commits)."""
+    tx.run(ENQUEUE, job=job).consume()
+
+
+def queued_jobs(tx: neo4j.ManagedTransaction, kind: str) -> list[dict]:
+    """The queued (not yet claimed) jobs of a kind, oldest first: id and params (JSON text)."""
+    return [record.data() for record in tx.run(
+        "MATCH (j:Job {kind: $kind}) WHERE j.status = 'queued' "
+        "RETURN j.job_id AS job_id, j.params AS params ORDER BY j.created_at", kind=kind)]
+
+
+def hold_queued_job(tx: neo4j.ManagedTransaction, job_id: str, holder: str) -> bool:
+    """Take a queued job's write lock in the caller's transaction; True when it is still queued.
+
+    A worker claiming it meanwhile waits for that transaction (its claim takes the same lock first, as in
+    _claim), so the job runs only after what the transaction wrote is committed, and sees it."""
+    record = tx.run("MATCH (j:Job {job_id: $job_id}) SET j.claim_lock = $holder "
+                    "WITH j WHERE j.status = 'queued' RETURN count(j) AS n", job_id=job_id, holder=holder).single()
+    return bool(record and record["n"])
 
 
 def enqueue_once(driver: neo4j.Driver, job: dict, database: str | None = None) -> bool:

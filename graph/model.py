@@ -320,7 +320,11 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("phone_masked", "联系电话（脱敏）", personal=True),
             Property("credit_check_ok", "信用代码校验位正确", internal=True),
             ROW_HASH,
-            app_property("lock", "接受推荐时的写锁标记：同一企业的名额依次判断", internal=True),
+            app_property("lock", "接受推荐、修改帮扶供给时的写锁标记：同一企业的名额依次判断", internal=True),
+            # Self-service offer changes (services/offers.py; each one an OfferChange). The row hash is kept: an
+            # unchanged file row loaded again does not undo the change, a changed row overwrites it.
+            app_property("offer_updated_at", "帮扶供给最近由企业或商务局修改的时间"),
+            app_property("offer_updated_by", "帮扶供给最近的修改人（名称与角色）"),
             # What the follow-up rules last saw of the offer (graph/followups.py), and the enterprise's warnings.
             app_property("observed_places", "跟进规则最近一次查看时各联结方式的名额（按联结方式代码顺序）", list=True,
                          internal=True),
@@ -670,6 +674,24 @@ _DECLARED: tuple[NodeType, ...] = (
         ),
         (),
         "一个县的匹配资格规则（距离上限、最小流转面积）的一个版本：按本县台账校准或由商务局设定，版本只增不改",
+    ),
+    NodeType(
+        "OfferChange", "change_id",
+        (
+            app_property("change_id", "变更编号"),
+            app_property("credit_code", "企业统一社会信用代码"),
+            app_property("county_code", "企业所在县", indexed=True),
+            app_property("changed_at", "修改时间"),
+            app_property("changed_by", "修改人（名称与角色，供显示）"),
+            app_property("changed_by_actor", "修改人的令牌（role:token_id，仅供审计，不对外显示）", secret=True),
+            app_property("changes", "改动的字段（JSON：字段 → {from, to}）"),
+            app_property("counties", "因此重新匹配的县（企业可达、有贫困户的县）", list=True),
+            app_property("job_id", "为此排队（或沿用）的匹配任务；无须重新匹配时为空"),
+        ),
+        (),
+        "企业帮扶供给（各联结方式的容量、技能要求、收购产品）的一次修改：谁、何时、改了什么，触发可达各县的增量匹配",
+        # An enterprise's history, newest first, read from the index.
+        composite_indexes=(("credit_code", "changed_at"),),
     ),
     NodeType(
         "AuditEvent", "event_id",

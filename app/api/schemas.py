@@ -6,10 +6,11 @@ from typing import Annotated, Generic, Literal, TypeVar
 from flask_openapi3 import FileStorage
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, create_model, model_validator
 
-from core.codes import (Code, EnterpriseType, HouseholdAttribute, Mechanism, MonitoringCategory, PartnershipStatus,
-                        PovertyCause, ProjectStatus, RecommendationStatus)
+from core.codes import (Code, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
+                        PartnershipStatus, PovertyCause, ProjectStatus, RecommendationStatus)
 from core.followup import HOUSEHOLD_WARNINGS, FollowUpReason
 from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
+from services import offers
 from services.column_mappings import KIND_TITLES
 from services.errors import Invalid
 from services.followups import STATUS_CHOICES
@@ -117,6 +118,18 @@ class Page(Strict):
     @property
     def skip(self) -> int:
         return (self.page - 1) * self.page_size
+
+
+class AtLeastOne(Strict):
+    """A request whose fields are each optional, but one of them must be given."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
+    @model_validator(mode="after")
+    def _one_given(self):
+        if not self.model_fields_set:
+            raise ValueError("至少给出一项 / give at least one field")
+        return self
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -348,6 +361,73 @@ class EnterprisePath(Strict):
     credit_code: CreditCode
 
 
+# --- an enterprise's offer (帮扶供给), kept by itself ----------------------------------------------
+
+def _offer_number(field) -> tuple:
+    kind = int if field.kind == "integer" else float
+    return (kind | None, Field(None, ge=field.minimum, le=field.maximum,
+                               description=f"{field.title}（{offers.figure(field.minimum)}–{offers.figure(field.maximum)}；null 清除）"))
+
+
+ProductName = Annotated[PlainText, Field(min_length=1, max_length=offers.MAX_PRODUCT_LENGTH,
+                                         description="产品名称（如 猕猴桃；不能含电话号码等长串数字）")]
+OfferIn = create_model(
+    "OfferIn", __base__=AtLeastOne, __doc__="要修改的帮扶供给字段（未给出的不变）/ the offer fields to change",
+    mechanisms=(list[MechanismCode] | None, Field(None, max_length=len(Mechanism), description=(
+        f"提供的联结方式（代码）：{_described(Mechanism)}；空列表为不再提供"))),
+    **{name: _offer_number(field) for name, field in offers.FIELDS.items() if name in offers.NUMBERS},
+    skill_required=(Literal[(*LabourSkill.codes(), "")] | None, Field(None, description=(
+        f"用工技能要求（劳动技能代码）：{_described(LabourSkill)}；空或 null 为不限"))),
+    products_bought=(list[ProductName] | None, Field(None, max_length=offers.MAX_PRODUCTS, description=(
+        "收购产品（名称，按产业词表识别为产业；不在词表中的照原文保存，匹配时用不上）"))),
+)
+
+
+class OfferOut(BaseModel):
+    credit_code: str
+    name: str | None = None
+    county_code: str | None = None
+    mechanisms: list[str] = Field(default_factory=list, description=f"联结方式：{_described(Mechanism)}")
+    jobs_offered: int | None = Field(None, description="用工需求（人）")
+    contract_households: int | None = Field(None, description="订单收购带动户数")
+    land_wanted_mu: float | None = Field(None, description="流转土地需求（亩）")
+    equity_households: int | None = Field(None, description="入股分红带动户数")
+    ecommerce_households: int | None = Field(None, description="电商带动户数")
+    households_capacity: int | None = Field(None, description="可带动户数（各联结方式合计）")
+    skill_required: str | None = Field(None, description=f"技能要求：{_described(LabourSkill)}")
+    products_bought: list[str] = Field(default_factory=list, description="收购产品")
+    unrecognised_products: list[str] = Field(default_factory=list, description="不在产业词表中的收购产品（匹配时用不上）")
+    offers: list[Offer] = Field(default_factory=list, description="各联结方式的容量（户）、已用与剩余")
+    offer_updated_at: str | None = Field(None, description="最近一次由企业或商务局修改的时间")
+    offer_updated_by: str | None = Field(None, description="最近一次的修改人（名称与角色）")
+
+
+class OfferJobOut(BaseModel):
+    job_id: str = Field(description="匹配任务（运行）编号")
+    status: Literal[STATUSES]
+    counties: list[str] = Field(description="重新匹配的县（企业可达、有贫困户）")
+    county_names: list[str] = Field(default_factory=list)
+    reused: bool = Field(description="已有排队中的同样各县的匹配任务，沿用它而未另建")
+
+
+class OfferUpdateOut(OfferOut):
+    changed: list[str] = Field(description="本次改动的字段；为空则与原值相同，未记录、未排队匹配")
+    change_id: str | None = Field(None, description="变更记录编号")
+    replans: bool = Field(description="改动了匹配所用的内容（联结方式、容量、技能要求、收购产品的产业）")
+    job: OfferJobOut | None = Field(None, description="为此排队的增量匹配；无须重新匹配（只改了合计户数或产品写法）"
+                                                      "或没有可达的县时为空")
+
+
+class OfferChangeOut(BaseModel):
+    change_id: str
+    credit_code: str
+    changed_at: str
+    changed_by: str | None = Field(None, description="修改人（名称与角色）")
+    changes: dict[str, dict] = Field(description="字段 → {from, to}")
+    counties: list[str] = Field(default_factory=list, description="因此重新匹配的县")
+    job_id: str | None = Field(None, description="为此排队（或沿用）的匹配任务")
+
+
 class RecommendationQuery(Page):
     mechanism: MechanismCode | None = None
     status: RecommendationStatusCode | None = None
@@ -480,18 +560,6 @@ _RULE_FIELDS = "、".join(f"{limit.field} {limit.title}（{limit.unit}）" for l
 
 class CountyPath(Strict):
     code: RegionCode
-
-
-class AtLeastOne(Strict):
-    """A request whose fields are each optional, but one of them must be given."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
-
-    @model_validator(mode="after")
-    def _one_given(self):
-        if not self.model_fields_set:
-            raise ValueError("至少给出一项 / give at least one field")
-        return self
 
 
 # One optional number per adjustable limit, bounded by its floor and ceiling (matching/calibrate.py).

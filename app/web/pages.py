@@ -13,7 +13,7 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
-from services import (column_mappings, enterprises, followups, households, ledger, match_rules, outcomes,
+from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
 from services.errors import ServiceError
 from services.households import HouseholdFilter
@@ -22,6 +22,7 @@ from services.principal import STAFF
 
 EXPORT_ROWS = {"page": "1", "page_size": "20000"}
 RECENT_JOBS = 20
+RECENT_OFFER_CHANGES = 20
 
 
 def _query(model, args):
@@ -408,8 +409,45 @@ def enterprise_home():
     own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
                                rec_page=_int_arg("rec_page", 1), partner_page=_int_arg("partner_page", 1),
                                page_size=page_size)
+    offer = offers.get_offer(neo4j_ext.context, current_principal(), current_principal().credit_code)
+    changes, changes_total = offers.offer_changes(neo4j_ext.context, current_principal(),
+                                                  current_principal().credit_code, 0, RECENT_OFFER_CHANGES)
     return render_template("enterprise.html", enterprise=own["enterprise"], offers=own["offers"],
                            recommendations=own["recommendations"], rec_total=own["rec_total"],
                            partnerships=own["partnerships"], status=status, rec_page=own["rec_page"],
                            partner_page=own["partner_page"], page_size=page_size,
-                           page_sizes=enterprises.PAGE_SIZES)
+                           page_sizes=enterprises.PAGE_SIZES, offer=offer, offer_fields=offers.FIELDS,
+                           offer_changes=[{**change, "lines": offers.change_lines(change["changes"])}
+                                          for change in changes], offer_changes_total=changes_total)
+
+
+def offer_message(result: dict) -> str:
+    """What a saved offer form did, in Chinese: the fields changed and the counties that will be re-matched."""
+    if not result["changed"]:
+        return "帮扶供给与原来相同，未作改动。"
+    titles = "、".join(offers.FIELDS[name].title for name in result["changed"])
+    job = result.get("job")
+    if job:
+        return f"帮扶供给已更新（{titles}）。将重新匹配：{'、'.join(job['county_names'])}。"
+    if result["replans"]:
+        return f"帮扶供给已更新（{titles}）。可达范围内没有有贫困户的县，暂不重新匹配。"
+    return f"帮扶供给已更新（{titles}）。匹配所用的内容未变，无须重新匹配。"
+
+
+@bp.post("/enterprise/offer")
+@page("enterprise")
+def update_own_offer():
+    """Save the enterprise's offer form: recorded with who and when; the counties it reaches are re-matched."""
+    form = {name: request.form.get(name, "") for name in offers.FIELDS if name != "mechanisms"}
+    form["mechanisms"] = request.form.getlist("mechanisms")
+    principal = current_principal()
+    try:
+        result = offers.update_offer(neo4j_ext.context, principal, principal.credit_code, offers.form_changes(form),
+                                     facts=request_facts(), action="web.enterprise.offer.update")
+    except ServiceError as error:  # a figure out of range, changed meanwhile …: said on the page itself
+        flash(error.message.split(" / ")[0], "error")
+        return redirect(url_for("web.enterprise_home", _anchor="offer"))
+    flash(offer_message(result))
+    if result["changed"] and result["unrecognised_products"]:
+        flash(f"以下收购产品不在产业词表中，匹配时用不上：{'、'.join(result['unrecognised_products'])}。", "error")
+    return redirect(url_for("web.enterprise_home", _anchor="offer"))

@@ -44,6 +44,8 @@ READS = [
     ("GET", "/api/v1/audit", {"admin"}),
     ("GET", "/api/v1/counties/{own_county}/match-rules", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/counties/{own_county}/outcomes", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/enterprises/{own_enterprise}/offer", {"admin", "analyst", "bureau_own", "enterprise_own"}),
+    ("GET", "/api/v1/enterprises/{own_enterprise}/offer-changes", {"admin", "analyst", "bureau_own", "enterprise_own"}),
 ]
 WRITES = [
     ("POST", "/api/v1/recommendations/{own_rec}/accept", None, {"admin", "bureau_own", "enterprise_own"}),
@@ -53,6 +55,8 @@ WRITES = [
     ("POST", "/api/v1/match-runs", {"county_code": "{own_county}"}, {"admin", "bureau_own"}),
     ("POST", "/api/v1/uploads", "file", {"admin", "bureau_own", "bureau_other"}),
     ("POST", "/api/v1/counties/{own_county}/match-rules", {"values": {"land_max_km": 8.0}}, {"admin", "bureau_own"}),
+    ("PATCH", "/api/v1/enterprises/{own_enterprise}/offer", {"jobs_offered": 3},
+     {"admin", "bureau_own", "enterprise_own"}),
 ]
 
 

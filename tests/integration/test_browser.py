@@ -211,3 +211,26 @@ def test_bureau_recomputes_and_reads_the_outcomes(page_for):
     expect(page.locator("#by-mechanism table tbody tr").first).to_be_visible()
     expect(page.locator("#method")).to_contain_text("分层")
     shoot(page, "outcomes")
+
+
+def test_an_enterprise_updates_its_offer_on_its_page(page_for, world, neo4j_driver):
+    page = page_for("enterprise_own")
+    form = page.get_by_role("form", name="更新帮扶供给")
+    expect(form).to_be_visible()
+    jobs = views.enterprise_detail(neo4j_driver, world.own_enterprise).get("jobs_offered")
+    expect(form.get_by_label("用工需求（人）")).to_have_value("" if jobs is None else str(jobs))
+    form.get_by_label("用工需求（人）").fill(str((jobs or 0) + 3))
+    form.get_by_label("就业务工").check()
+    form.get_by_label("技能要求").select_option(label="技能劳动力")
+    form.get_by_label(re.compile("收购产品")).fill("猕猴桃、黄金茶")
+    form.get_by_role("button", name="保存帮扶供给").click()
+    expect(page.locator(".flash.ok")).to_contain_text("帮扶供给已更新")
+    expect(page.locator(".flash.ok")).to_contain_text("将重新匹配：泸溪县、凤凰县")
+    history = page.locator("table.offer-changes")
+    expect(history).to_contain_text("用工需求（人）")
+    expect(history).to_contain_text(f"→ {(jobs or 0) + 3}")
+    expect(history).to_contain_text("技能劳动力")
+    expect(page.get_by_role("form", name="更新帮扶供给").get_by_label("用工需求（人）")).to_have_value(str((jobs or 0) + 3))
+    shoot(page, "enterprise-offer")
+    detail = views.enterprise_detail(neo4j_driver, world.own_enterprise)
+    assert detail["jobs_offered"] == (jobs or 0) + 3 and detail["products_bought"] == ["猕猴桃", "黄金茶"]

@@ -14,7 +14,7 @@ from etl.readers import read_file
 from etl.base_data import reference_tables
 from etl.transform import transform
 from etl.validate import validate
-from graph import access, explore, jobs, matching, querybuilder, views
+from graph import access, explore, jobs, matching, offers, querybuilder, views
 from graph.model import NODES, RELATIONSHIPS, node_type, relationship_type
 from tests.support import bureau_files as bf
 
@@ -203,6 +203,8 @@ READS = [
     lambda d: matching.latest_county_fingerprints(d, [bf.COUNTY]),
     lambda d: matching.run_recommendations(d, "run-1"),
     lambda d: matching.match_run(d, "run-1"),
+    lambda d: offers.current_offer(d, "E1"),
+    lambda d: offers.offer_changes(d, "E1", 0, 10),
 ]
 PROJECTED = re.compile(r"[{,]\s*\.(\w+)")  # `.name` entries of map projections
 PARAMETER = re.compile(r"\$(\w+)")

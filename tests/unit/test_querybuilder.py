@@ -216,7 +216,9 @@ def test_real_schema_statements():
     assert "CREATE INDEX countyrules_county_code IF NOT EXISTS FOR (n:CountyRules) ON (n.county_code)" in statements
     assert ("CREATE INDEX followup_county_code_status_due_date IF NOT EXISTS FOR (n:FollowUp) "
             "ON (n.county_code, n.status, n.due_date)" in statements)
-    assert len(statements) == len(set(statements)) == 74  # 22 constraints, 42 single and 10 composite indexes
+    assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
+            "ON (n.credit_code, n.changed_at)" in statements)
+    assert len(statements) == len(set(statements)) == 77  # 23 constraints, 43 single and 11 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
@@ -233,7 +235,8 @@ def test_the_enterprise_projection_is_the_list_the_pages_always_read():
     assert views.ENTERPRISE_FIELDS == (
         "e {.credit_code, .name, .enterprise_type, .region_code, .county_code, .address, .lon, .lat, .industries, "
         ".products_bought, .mechanisms, .jobs_offered, .skill_required, .contract_households, .land_wanted_mu, "
-        ".equity_households, .ecommerce_households, .households_capacity, .certified_poverty_products, .contact, .phone, .phone_masked}")
+        ".equity_households, .ecommerce_households, .households_capacity, .certified_poverty_products, .contact, .phone, .phone_masked, "
+        ".offer_updated_at, .offer_updated_by}")
 
 
 def test_the_member_projection_never_carries_the_id_hash():
