@@ -7,6 +7,7 @@
     flask --app wsgi neo4j build|start|stop|status|schema   本地 Neo4j / the local Neo4j
     flask --app wsgi neo4j backup|restore      备份与恢复 / backup and restore (Neo4j dump + var/secrets)
     flask --app wsgi sample                    样例数据 / generate and load the synthetic sample county
+    flask --app wsgi followups sweep           每日检查 / the daily follow-up and warnings sweep now
     flask --app wsgi outcomes refresh          帮扶成效 / compute and store each county's outcomes
 
 Top layer: commands may import anything below (services, etl, matching, graph, core) but never `app`;
@@ -17,6 +18,7 @@ from flask import Flask
 
 from cli.backup_commands import backup_command, restore_command
 from cli.etl_commands import etl_group
+from cli.followup_commands import followups_group
 from cli.match_commands import match_group
 from cli.neo4j_commands import neo4j_group
 from cli.outcomes_commands import outcomes_group
@@ -24,7 +26,8 @@ from cli.readstate_commands import readstate_group
 from cli.sample_command import sample_command
 from cli.token_commands import tokens_group
 
-GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group, outcomes_group)
+GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group, outcomes_group,
+          followups_group)
 neo4j_group.add_command(backup_command)
 neo4j_group.add_command(restore_command)
 

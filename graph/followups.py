@@ -21,7 +21,7 @@ from datetime import date, datetime, timezone
 import neo4j
 
 from core.codes import Mechanism, MonitoringCategory, PartnershipStatus, YesNo
-from core.clock import days_after
+from core.clock import days_after, today_iso
 from core.followup import (DUE_DAYS, RECENT_MONITORING_DAYS, ClosedBy, FollowUpReason, FollowUpStatus,
                            monitoring_line)
 from core.mechanisms import MECHANISMS, places
@@ -51,7 +51,7 @@ def _yes(value) -> bool:
     return value is True or str(value) in (YesNo.YES.value, "True", "true")
 
 
-def household_events(record: dict, today: str) -> list[dict]:
+def household_events(record: dict, as_of: str) -> list[dict]:
     """The items a household's current record raises against what was observed of it.
 
     record: household_id, monitoring_category, risk_causes, risk_removed, monitoring_since, income_per_capita,
@@ -60,11 +60,11 @@ def household_events(record: dict, today: str) -> list[dict]:
     household = record["household_id"]
     category = record.get("monitoring_category") or ""
     removed = _yes(record.get("risk_removed"))
-    since = record.get("monitoring_since") or today
+    since = record.get("monitoring_since") or as_of
     events = []
     if record.get("observed_at") is None:
         # First sight: a baseline, but a monitoring that began lately is news to the bureau.
-        if category and not removed and since >= days_after(today, -RECENT_MONITORING_DAYS):
+        if category and not removed and since >= days_after(as_of, -RECENT_MONITORING_DAYS):
             events.append(item(household, FollowUpReason.BECAME_MONITORED, since, since,
                                f"纳入监测：{_category_label(category)}"))
         return events
@@ -77,14 +77,14 @@ def household_events(record: dict, today: str) -> list[dict]:
             state = _risk_state(category, record.get("risk_causes"), removed)
             previous = _risk_state(before, record.get("observed_risks"), record.get("observed_risk_removed"))
             if state != previous:
-                events.append(item(household, FollowUpReason.RISK_CHANGED, state, today,
+                events.append(item(household, FollowUpReason.RISK_CHANGED, state, as_of,
                                    f"监测类别或风险变化：{_category_label(category)}"))
     income, observed_income = record.get("income_per_capita"), record.get("observed_income")
-    line = monitoring_line(date.fromisoformat(today).year)
+    line = monitoring_line(date.fromisoformat(as_of).year)
     if line is not None and income is not None and observed_income is not None \
             and float(observed_income) >= line > float(income):
-        year = today[:4]
-        events.append(item(household, FollowUpReason.INCOME_BELOW_LINE, year, today,
+        year = as_of[:4]
+        events.append(item(household, FollowUpReason.INCOME_BELOW_LINE, year, as_of,
                            f"人均纯收入 {float(income):,.0f} 元，低于 {year} 年监测线 {line:,} 元"
                            f"（此前 {float(observed_income):,.0f} 元）"))
     return events
@@ -94,7 +94,7 @@ def _category_label(code: str) -> str:
     return MonitoringCategory.label_of(code, code)
 
 
-def partnership_events(record: dict, today: str) -> tuple[list[dict], bool]:
+def partnership_events(record: dict, as_of: str) -> tuple[list[dict], bool]:
     """(items raised, whether the partnership came into force) for a partnership's current record.
 
     record: partnership_id, household_id, status, observed_status (None: never observed), end_date,
@@ -107,7 +107,7 @@ def partnership_events(record: dict, today: str) -> tuple[list[dict], bool]:
     if before == IN_FORCE and status in ENDED:
         label = PartnershipStatus.label_of(status, status)
         return [item(household, FollowUpReason.PARTNERSHIP_ENDED, record["partnership_id"],
-                     record.get("end_date") or today,
+                     record.get("end_date") or as_of,
                      f"与{record.get('enterprise_name') or '企业'}的联结{label}")], False
     return [], status == IN_FORCE and before != IN_FORCE
 
@@ -118,7 +118,7 @@ def offered_mechanisms(enterprise: dict) -> set[str]:
     return listed or {code for code in MECHANISM_CODES if places(enterprise, code) > 0}
 
 
-def enterprise_events(enterprise: dict, open_partnerships: list[dict], today: str) -> list[dict]:
+def enterprise_events(enterprise: dict, open_partnerships: list[dict], as_of: str) -> list[dict]:
     """The items an enterprise's current offer raises against what was observed of it.
 
     enterprise: its properties (capacity fields, mechanisms, name) with observed_places (None: never observed)
@@ -149,7 +149,7 @@ def enterprise_events(enterprise: dict, open_partnerships: list[dict], today: st
             detail = f"{name}{label}名额由 {before_places} 减为 {now_places}（在联结 {len(holding)} 户）"
         else:
             continue
-        events += [item(p["household_id"], reason, f"{code}:{mechanism}:{p['partnership_id']}", today, detail)
+        events += [item(p["household_id"], reason, f"{code}:{mechanism}:{p['partnership_id']}", as_of, detail)
                    for p in affected]
     return events
 
@@ -246,15 +246,18 @@ _SEEN = """
 _HOUSEHOLDS_SEEN = "UNWIND $ids AS id MATCH (h:Household {household_id: id})" + _SEEN
 
 
-def observe_households(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], today: str) -> int:
-    """Compare the households with what was observed of them; raise the items found; remember them now."""
+def observe_households(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], as_of: str) -> int:
+    """Compare the households with what was observed of them; raise the items found; remember them now.
+
+    `as_of` is the data's date (the rules' day: the year's income line, a recent monitoring); items are due from
+    today."""
     ids = sorted({household_id for household_id in household_ids if household_id})
     if not ids:
         return 0
     records = [record.data() for record in tx.run(_HOUSEHOLDS, ids=ids)]
-    items = [event for record in records for event in household_events(record, today)]
-    raised = raise_items(tx, items, today)
-    tx.run(_HOUSEHOLDS_SEEN, ids=ids, today=today).consume()
+    items = [event for record in records for event in household_events(record, as_of)]
+    raised = raise_items(tx, items, today_iso())
+    tx.run(_HOUSEHOLDS_SEEN, ids=ids, today=as_of).consume()
     return raised
 
 
@@ -268,20 +271,21 @@ _PARTNERSHIPS = """
 """
 
 
-def observe_partnerships(tx: neo4j.ManagedTransaction, partnership_ids: Iterable[str], today: str) -> int:
-    """Partnerships that ended raise items; one that came into force closes its household's items."""
+def observe_partnerships(tx: neo4j.ManagedTransaction, partnership_ids: Iterable[str], as_of: str) -> int:
+    """Partnerships that ended raise items (since their end date, else `as_of`, the data's date); one that came
+    into force closes its household's items."""
     ids = sorted({partnership_id for partnership_id in partnership_ids if partnership_id})
     if not ids:
         return 0
     items, confirmed = [], {}
     for record in tx.run(_PARTNERSHIPS, ids=ids):
-        raised, in_force_now = partnership_events(record.data(), today)
+        raised, in_force_now = partnership_events(record.data(), as_of)
         items += raised
         if in_force_now:
             confirmed[record["household_id"]] = record["partnership_id"]
     # Close first: an item raised by this same write (a partnership ended while another began) stays open.
     close_for_households(tx, list(confirmed), ClosedBy.PARTNERSHIP, confirmed)
-    raised_count = raise_items(tx, items, today)
+    raised_count = raise_items(tx, items, today_iso())
     tx.run("UNWIND $ids AS id MATCH (p:Partnership {partnership_id: id}) SET p.observed_status = p.status",
            ids=ids).consume()
     return raised_count
@@ -300,7 +304,7 @@ _ENTERPRISES = """
 """
 
 
-def observe_enterprises(tx: neo4j.ManagedTransaction, credit_codes: Iterable[str], today: str) -> int:
+def observe_enterprises(tx: neo4j.ManagedTransaction, credit_codes: Iterable[str], as_of: str) -> int:
     """Enterprises that cut places or stopped a mechanism put the households beyond them back in play."""
     codes = sorted({code for code in credit_codes if code})
     if not codes:
@@ -308,9 +312,9 @@ def observe_enterprises(tx: neo4j.ManagedTransaction, credit_codes: Iterable[str
     items, seen = [], []
     for record in tx.run(_ENTERPRISES, with_vocabulary(_ENTERPRISES, {"codes": codes})):
         enterprise = record["enterprise"]
-        items += enterprise_events(enterprise, record["open_partnerships"], today)
+        items += enterprise_events(enterprise, record["open_partnerships"], as_of)
         seen.append({"code": enterprise["credit_code"], **observed_offer(enterprise)})
-    raised = raise_items(tx, items, today)
+    raised = raise_items(tx, items, today_iso())
     tx.run("UNWIND $rows AS row MATCH (e:Enterprise {credit_code: row.code}) "
            "SET e.observed_places = row.observed_places, e.observed_offered = row.observed_offered",
            rows=seen).consume()
@@ -321,10 +325,11 @@ OBSERVERS = {"Household": observe_households, "Partnership": observe_partnership
              "Enterprise": observe_enterprises}
 
 
-def observe_batch(tx: neo4j.ManagedTransaction, label: str, keys: list[str], today: str) -> int:
-    """After an ETL batch of `label`: observe the nodes it wrote (labels the rules do not watch: nothing)."""
+def observe_batch(tx: neo4j.ManagedTransaction, label: str, keys: list[str], as_of: str) -> int:
+    """After an ETL batch of `label` (data of the day `as_of`): observe the nodes it wrote (labels the rules do
+    not watch: nothing)."""
     observer = OBSERVERS.get(label)
-    return observer(tx, keys, today) if observer else 0
+    return observer(tx, keys, as_of) if observer else 0
 
 
 # ---- the sweep and the runs ------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
         if label:
             readstate.refresh_after_batch(tx, label, rows, before)
             # Events that put households back in play (follow-up items) and the enterprises' warnings.
-            followups.observe_batch(tx, label, keys, today_iso())
+            followups.observe_batch(tx, label, keys, as_of or today_iso())
             if label == "Partnership":
                 warnings.refresh_enterprises(tx, {*enterprises_before, *warnings.enterprises_of_partnerships(tx, keys)})
             elif label == "Enterprise":

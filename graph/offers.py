@@ -16,6 +16,8 @@ import json
 
 import neo4j
 
+from core.clock import today_iso
+from graph import followups
 from graph import jobs as queue
 from graph.db import read_page
 from graph.model import node_type
@@ -107,8 +109,9 @@ def _record(tx: neo4j.ManagedTransaction, credit_code: str, expected: dict, prop
             queue.enqueue_job_in(tx, job)
             job_id = job["job_id"]
     stored = write_offer(tx, credit_code, props, {**change, "job_id": job_id})
-    # Whatever else a change of the offer entails (follow-up items when capacity falls below the open
-    # partnerships) is written here, in this transaction, before the lock is released.
+    # Places cut below the open partnerships, or a mechanism no longer offered, put households back in play
+    # (follow-up items), in this transaction, before the lock is released.
+    followups.observe_enterprises(tx, [credit_code], today_iso())
     tx.run("MATCH (e:Enterprise {credit_code: $credit_code}) REMOVE e.lock", credit_code=credit_code).consume()
     return {"change": stored, "job_id": job_id, "reused": reused}
 

@@ -6,8 +6,9 @@ every worker asking queues one). It
 2. refreshes the warnings a day can change (ending within 30 days, a first year without income gain, equity
    only for two years) for the households whose partnerships crossed such a date since the last sweep, and
    every enterprise's warnings (graph/warnings.py);
-3. queues one incremental match run of the counties with items no run has planned yet (their households
-   first), unless such a run is already queued.
+3. queues one incremental match run of the counties with items raised since the last sweep that no run has
+   planned yet (their households first), unless such a run is already queued;
+4. recomputes each county's stored outcomes (services/outcomes.py), which the ledger's day changes.
 """
 import json
 from datetime import datetime
@@ -15,7 +16,7 @@ from datetime import datetime
 from core.clock import BUREAU_ZONE, today_iso
 from graph import followups, warnings
 from graph import jobs as queue
-from services import jobs
+from services import jobs, outcomes
 from services.context import Context
 
 SWEEP_REQUESTER = "每日跟进检查（系统）"
@@ -52,7 +53,7 @@ def sweep(ctx: Context, day: str | None = None, progress=lambda message: None) -
     progress("刷新随日期变化的预警 / warnings a day changes")
     refreshed = warnings.refresh_dated(ctx.driver, day, last["day"] if last else None, database=ctx.database)
     enterprises = warnings.refresh_all_enterprises(ctx.driver, database=ctx.database)
-    counties = followups.counties_with_open_items(ctx.driver, database=ctx.database)
+    counties = followups.counties_with_open_items(ctx.driver, last["started_at"] if last else None, ctx.database)
     run_id = None
     if counties:
         run_id = queue.queued_match_job(ctx.driver, counties, ctx.database)
@@ -62,6 +63,8 @@ def sweep(ctx: Context, day: str | None = None, progress=lambda message: None) -
                                 "reason": "follow_ups"})
             queue.enqueue_job(ctx.driver, job, ctx.database)
             run_id = job["job_id"]
-    return {"day": day, "expired_items": expired, "households_refreshed": refreshed,
+    progress("重新计算各县帮扶成效 / outcomes per county")
+    computed = outcomes.refresh_all(ctx)
+    return {"day": day, "expired_items": expired, "outcomes_counties": len(computed), "households_refreshed": refreshed,
             "enterprises_refreshed": enterprises, "counties_with_open_items": counties, "match_job": run_id,
             "finished_local": datetime.now(BUREAU_ZONE).isoformat(timespec="seconds")}
