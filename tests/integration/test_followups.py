@@ -200,3 +200,21 @@ def _assigned(driver, run_id: str) -> set[str]:
         "MATCH (l:RecommendationList {run_id: $run}) WHERE any(a IN l.assigned WHERE a) RETURN l.household_id AS id",
         run=run_id)
     return {record["id"] for record in records}
+
+
+def test_an_offer_change_cutting_places_or_stopping_a_mechanism_raises_items(baseline, test_settings):
+    """The enterprise's own offer change (services/offers.py) is observed in its transaction."""
+    from services.context import Context
+    from services.offers import update_offer
+    from services.principal import Principal
+
+    ctx = Context(baseline, test_settings)
+    enterprise = Principal("t-e", "第51合作社", "enterprise", credit_code=ENTERPRISE)
+    result = update_offer(ctx, enterprise, ENTERPRISE, {"contract_households": 2})
+    assert result["changed"]
+    assert [(item["household_id"], item["reason"]) for item in _items(baseline)] == [
+        (bf.household_id(3), FollowUpReason.CAPACITY_CUT.value)]
+    update_offer(ctx, enterprise, ENTERPRISE, {"mechanisms": [Mechanism.EMPLOYMENT.value]})
+    assert [(item["household_id"], item["reason"]) for item in _items(baseline)] == [
+        (bf.household_id(1), FollowUpReason.ENTERPRISE_LEFT.value), (bf.household_id(2), FollowUpReason.ENTERPRISE_LEFT.value),
+        (bf.household_id(3), FollowUpReason.CAPACITY_CUT.value), (bf.household_id(3), FollowUpReason.ENTERPRISE_LEFT.value)]
