@@ -68,6 +68,13 @@ class Households:
         self.follow_up = follow_ups > 0
         self.planning_tier = self.need_tier + FOLLOW_UP_PRIORITY * self.follow_up
 
+    def limits(self, household_limit: int, existing: np.ndarray) -> np.ndarray:
+        """Pairings a run may still give each household: the limit less its open partnerships, and at least one
+        for a household with a follow-up item (its partnership ended, expired or is beyond its enterprise's
+        places: the run plans its replacement)."""
+        room = np.maximum(household_limit - np.asarray(existing, dtype=np.int64), 0)
+        return np.where(self.follow_up, np.maximum(room, 1), room)
+
     def __len__(self) -> int:
         return len(self.ids)
 

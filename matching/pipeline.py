@@ -124,7 +124,7 @@ def make_plan(households: Households, enterprises: Enterprises, rules: Eligibili
     started = time.perf_counter()
     existing = np.zeros(len(households), np.int64) if existing_partnerships is None else existing_partnerships
     plan = assign(scored.pairs, scored.scores, households.planning_tier, enterprises.capacity,
-                  household_limit=np.maximum(household_limit - existing, 0),
+                  household_limit=households.limits(household_limit, existing),
                   already_covered=(existing > 0) & ~households.follow_up)
     timings["assignment_s"] = time.perf_counter() - started
     started = time.perf_counter()

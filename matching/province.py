@@ -212,7 +212,7 @@ def prepare_county(spec: RunSpec, county: str, previous_fingerprint: str | None)
     work.scored, work.existing = Scored(households, enterprises, pairs, scores, scored.timings), existing
     # Households with follow-up items first (their planning tier tops every need tier), covered or not.
     work.problem = CountyProblem(county, pairs, scores, households.planning_tier,
-                                 np.maximum(params.household_limit - existing, 0), (existing > 0) & ~households.follow_up,
+                                 households.limits(params.household_limit, existing), (existing > 0) & ~households.follow_up,
                                  enterprise_keys(enterprises.ids), enterprises.capacity)
     timings.update({key: value for key, value in scored.timings.items() if key.endswith("_s")})
     return work

@@ -218,3 +218,16 @@ def test_an_offer_change_cutting_places_or_stopping_a_mechanism_raises_items(bas
     assert [(item["household_id"], item["reason"]) for item in _items(baseline)] == [
         (bf.household_id(1), FollowUpReason.ENTERPRISE_LEFT.value), (bf.household_id(2), FollowUpReason.ENTERPRISE_LEFT.value),
         (bf.household_id(3), FollowUpReason.CAPACITY_CUT.value), (bf.household_id(3), FollowUpReason.ENTERPRISE_LEFT.value)]
+
+
+def test_a_household_whose_partnership_expired_is_planned_a_replacement(graph_db, test_settings, tmp_path):
+    """Still 履约中 but past its end date: the household counts as partnered, yet the run gives it a pairing."""
+    _load(graph_db, test_settings, tmp_path, _households(tmp_path, "households", count=2), _members(tmp_path, 2),
+          _enterprises(tmp_path, "enterprises", contract=1, mechanisms="订单收购", other_places=False))
+    rows = [bf.partnership_row("P-old", 2, OTHER_ENTERPRISE, status="履约中") + [days_after(TODAY, -5)]]
+    _load(graph_db, test_settings, tmp_path, bf.write_table(tmp_path / "ledger.csv", LEDGER_HEADER, rows))
+    assert followups.raise_expired(graph_db, TODAY) == 1
+    run = MatchRunner(graph_db, test_settings, progress=None).run([bf.COUNTY], MatchParams(top_k=3, model_version=None))
+    assert _assigned(graph_db, run["run_id"]) == {bf.household_id(2)}
+    [item] = _items(graph_db, 2)
+    assert (item["reason"], item["status"]) == (FollowUpReason.PARTNERSHIP_EXPIRED.value, FollowUpStatus.PLANNED.value)
