@@ -608,3 +608,39 @@ def followup(driver: neo4j.Driver, followup_id: str, database: str | None = None
         {household_summary(alias="household", carry="f")}
         RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""", {"id": followup_id}, database)
     return records[0]["item"] if records else None
+
+
+def awaiting_pairings(driver: neo4j.Driver, county_code: str, skip: int, limit: int,
+                      database: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's households with a pairing awaiting the bureau's confirmation (户编号 order, read
+    from the (county_code, pending, household_id) index), each with its awaiting partnerships; the total."""
+    count = """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+               AND h.household_id IS NOT NULL RETURN count(h) AS total"""
+    page = f"""
+        MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true AND h.household_id IS NOT NULL
+        WITH h ORDER BY h.county_code, h.pending, h.household_id SKIP $skip LIMIT $limit
+        CALL (h) {{
+          MATCH (h)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise) WHERE p.status = $awaiting
+          WITH p, e ORDER BY p.updated_at DESC, p.partnership_id
+          RETURN collect(p {{.partnership_id, .mechanism, .rec_id, .start_date, .updated_at,
+                            enterprise_name: e.name, credit_code: e.credit_code}}) AS pairings
+        }}
+        WITH h, pairings
+        {household_summary(carry="pairings")}
+        RETURN item {{.*, pairings: pairings}} AS item"""
+    return read_page(driver, count, page, {"county": county_code, "skip": skip, "limit": limit}, database)
+
+
+def pending_household_count(driver: neo4j.Driver, county_code: str, database: str | None = None) -> int:
+    """The county's households with a pairing awaiting confirmation (an index count)."""
+    records = _read(driver, """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+                               AND h.household_id IS NOT NULL RETURN count(h) AS total""",
+                    {"county": county_code}, database)
+    return records[0]["total"]
+
+
+def followup_count(driver: neo4j.Driver, county_code: str, statuses: list[str], database: str | None = None) -> int:
+    """The county's follow-up items of these statuses (an index count)."""
+    records = _read(driver, "MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses "
+                            "RETURN count(f) AS total", {"county": county_code, "statuses": statuses}, database)
+    return records[0]["total"]

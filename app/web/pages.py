@@ -44,7 +44,7 @@ def _referrer(default: str):
     return redirect(same_site_path(request.referrer, request.host) or default)
 
 
-def _county() -> str:
+def page_county() -> str:
     """The county a bureau page shows: the user's own, or the one an admin chose (else the first with data)."""
     return regions.page_county(neo4j_ext.context, current_principal(), request.args.get("county"))
 
@@ -53,7 +53,7 @@ def _county() -> str:
 @page("bureau", "admin")
 def dashboard():
     """County dashboard: coverage by township and mechanism, trend across runs, map."""
-    ctx, principal, county = neo4j_ext.context, current_principal(), _county()
+    ctx, principal, county = neo4j_ext.context, current_principal(), page_county()
     figures = regions.dashboard(ctx, principal, county)
     name = figures["region"]["name"]
     return render_template(
@@ -76,7 +76,7 @@ def _dashboard_charts(figures: dict, name: str) -> dict:
 def warnings_page():
     """The county's early warnings by township; the households behind the chosen one; the enterprises flagged."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
+    county = page_county()
     overview = warnings.overview(ctx, principal, county)
     query, error = parse_query(WarningQuery, {key: value for key, value in request.args.items()
                                               if key in ("page", "page_size", "township")})
@@ -102,7 +102,7 @@ def warnings_page():
 def export_warnings():
     """A warning's households as XLSX."""
     query = _export_query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
-    return download(warnings.export(neo4j_ext.context, current_principal(), _county(),
+    return download(warnings.export(neo4j_ext.context, current_principal(), page_county(),
                                     request.args.get("warning", ""), query.township, facts=request_facts(),
                                     action="web.warnings.export"))
 
@@ -112,7 +112,7 @@ def export_warnings():
 def followups_page():
     """The county's follow-up queue, soonest due first: close an item with a reason; re-match the county."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
+    county = page_county()
     query, error = parse_query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
     items, total = [], 0
     if not error:
@@ -140,7 +140,7 @@ def close_followup():
 @page("bureau", "admin")
 def rematch_followups():
     """An incremental run of the county: its follow-up households are planned first."""
-    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or _county())
+    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or page_county())
     flash("已排队重新匹配：本县的跟进户优先安排。")
     return redirect(url_for("web.runs", highlight=job["job_id"]))
 
@@ -203,7 +203,7 @@ def decline(rec_id):
 def runs_page():
     """Match runs of the county; start one and watch its progress; the county's match rules and the limits its
     ledger suggests."""
-    county = _county()
+    county = page_county()
     jobs, _ = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
     rules = match_rules.county_rules(neo4j_ext.context, current_principal(), county)
     applicable = any(limit["suggested"] is not None and limit["suggested"] != limit["current"]
@@ -215,7 +215,7 @@ def runs_page():
 @page("bureau", "admin")
 def apply_match_rules():
     """Apply the chosen suggestions as the county's next rules version (its next run uses them)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     chosen = request.form.getlist("field")
     if not chosen:
         flash("请勾选要应用的建议。", "error")
@@ -239,7 +239,7 @@ def apply_match_rules():
 @page("bureau", "admin")
 def start_run():
     """Queue a run for the county (it runs in the background)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     job = runs.start(neo4j_ext.context, current_principal(), county, top_k=5, household_limit=1,
                      force=request.form.get("force") == "1")
     flash("匹配已排队，正在后台运行。")
@@ -271,7 +271,7 @@ def _mapping_county() -> str | None:
     """The county whose column mappings the upload page shows and saves: a bureau's own; an administrator's
     choice (else the first county with data; None before any)."""
     try:
-        return _county()
+        return page_county()
     except ServiceError:
         return None
 
@@ -376,7 +376,7 @@ def export_ledger():
 def outcomes_page():
     """帮扶成效: the county's stored outcomes (tables per dimension, the income-change comparison, the method);
     staff may recompute them."""
-    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), _county())
+    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), page_county())
     return render_template("outcomes.html", report=report, can_refresh=current_principal().role in STAFF)
 
 
@@ -384,7 +384,7 @@ def outcomes_page():
 @page("bureau", "admin")
 def refresh_outcomes():
     """Recompute the county's outcomes now (重新计算) and show them."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     report = outcomes.refresh_county(neo4j_ext.context, current_principal(), county)
     flash(f"帮扶成效已重新计算（用时 {report['seconds']:.1f} 秒）。")
     return redirect(url_for("web.outcomes", county=county))
@@ -400,7 +400,7 @@ def export_households():
                                       facts=request_facts(), action="web.households.export"))
 
 
-def _int_arg(name: str, default: int) -> int:
+def int_arg(name: str, default: int) -> int:
     """A whole-number GET parameter ≥ 1; anything else (absent, not a number, 0 or negative) is the default.
 
     Very long numbers are read as 10**12 (the service answers a page beyond the end with the last page)."""
@@ -417,9 +417,9 @@ def enterprise_home():
     """The enterprise's offers and capacity, recommended households (masked) and confirmed partnerships,
     each list a page at a time (rec_page, partner_page; page_size 20, 50 or 100; status kept in the links)."""
     status = request.args.get("status") or RecommendationStatus.PROPOSED.value
-    page_size = enterprises.page_size_of(_int_arg("page_size", enterprises.PAGE_SIZES[0]))
+    page_size = enterprises.page_size_of(int_arg("page_size", enterprises.PAGE_SIZES[0]))
     own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
-                               rec_page=_int_arg("rec_page", 1), partner_page=_int_arg("partner_page", 1),
+                               rec_page=int_arg("rec_page", 1), partner_page=int_arg("partner_page", 1),
                                page_size=page_size)
     offer = offers.get_offer(neo4j_ext.context, current_principal(), current_principal().credit_code)
     changes, changes_total = offers.offer_changes(neo4j_ext.context, current_principal(),
