@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, fields
 
 from graph import views
-from services import exports
+from services import exports, search
 from services.context import Context
 from services.errors import Invalid, NotFound
 from services.principal import STAFF, Principal, Role, require_role, scoped_county
@@ -32,6 +32,7 @@ class HouseholdFilter:
     labour: str | None = None  # none / weak / ordinary / skilled / any
     covered: bool | None = None
     sort: str = "household_id"
+    q: str | None = None  # 户主姓名, 户编号 prefix or ID suffix (services/search.py)
 
     @classmethod
     def from_mapping(cls, values: dict) -> "HouseholdFilter":
@@ -51,11 +52,12 @@ def _graph_filters(principal: Principal, filters: HouseholdFilter) -> dict | Non
 
 def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int,
              after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
+    match = search.household_match(ctx, principal, filters.q, scoped_county(principal, filters.county))
     graph_filters = _graph_filters(principal, filters)
     if graph_filters is None:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
-                                   limit, ctx.database, after=after, count=count)
+                                   limit, ctx.database, after=after, count=count, match=match)
 
 
 # --- keyset cursors --------------------------------------------------------------------------------

@@ -203,6 +203,12 @@ class RegionPath(Strict):
 
 # --- households -------------------------------------------------------------------------------
 
+SEARCH_DESCRIPTION = ("搜索：4 位数字（或 3 位数字加 X）为证件号码后四位（按带密钥哈希匹配，号码不存储），其他纯数字为户编号前缀，"
+                      "其余为户主姓名（中文分词全文检索，单个汉字按姓氏前缀）；分析人员不可用（403）；"
+                      "企业账号只在本企业已确认（履约中）的联结中查找")
+SearchText = Annotated[str, Field(max_length=60, description=SEARCH_DESCRIPTION)]
+
+
 class HouseholdQuery(Page):
     county: RegionCode | None = None
     township: RegionCode | None = None
@@ -214,6 +220,7 @@ class HouseholdQuery(Page):
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
     sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
+    q: SearchText | None = None
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 
@@ -321,6 +328,7 @@ class EnterpriseQuery(Page):
     county: RegionCode | None = None
     mechanism: MechanismCode | None = None
     enterprise_type: TwoDigitCode | None = Field(None, description=f"主体类型代码：{_described(EnterpriseType)}")
+    q: str | None = Field(None, max_length=60, description="搜索：企业名称中的字词（中文分词全文检索，标点视为空格）")
 
 
 class Offer(BaseModel):
@@ -664,6 +672,7 @@ class PartnershipQuery(Page):
     credit_code: CreditCode | None = None
     mechanism: MechanismCode | None = None
     status: PartnershipStatusCode | None = None
+    q: SearchText | None = None
 
 
 class PartnershipExportQuery(PartnershipQuery):
@@ -737,6 +746,7 @@ class FollowUpQuery(Page):
         "unresolved", description="unresolved（待跟进与已列入方案）、open 待跟进、planned 已列入匹配方案、closed 已关闭")
     reason: FollowUpReasonCode | None = Field(None, description=f"跟进原因：{_described(FollowUpReason)}")
     township: RegionCode | None = None
+    q: SearchText | None = None
 
 
 class FollowUpOut(BaseModel):

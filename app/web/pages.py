@@ -15,7 +15,7 @@ from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
-from services.errors import ServiceError
+from services.errors import Invalid, ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
 from services.principal import STAFF
@@ -25,14 +25,40 @@ RECENT_JOBS = 20
 RECENT_OFFER_CHANGES = 20
 
 
+# The Chinese names of the filters, for the message naming an invalid one.
+FIELD_LABELS = {
+    "q": "搜索", "household_id": "户编号", "page": "页码", "page_size": "每页条数", "county": "县", "township": "乡镇",
+    "village": "行政村", "cause": "致贫原因", "attribute": "户属性", "monitoring": "监测对象类别", "labour": "劳动力",
+    "covered": "覆盖", "sort": "排序", "cursor": "分页游标", "credit_code": "企业", "mechanism": "联结方式",
+    "status": "状态", "reason": "原因", "warning": "预警", "enterprise_type": "主体类型",
+}
+# Errors of a search box's text: the list shows the message and no rows.
+SEARCH_ERRORS = ("invalid_search", "search_forbidden", "county_required")
+
+
 def _query(model, args):
-    """A validated query model from the form's GET parameters (empty fields are absent)."""
+    """A validated query model from the form's GET parameters (empty fields are absent), and the message naming
+    the invalid filters by their Chinese names (then the page lists nothing: see _listed)."""
     values = {key: value for key, value in args.items() if value != ""}
     try:
         return model(**values), None
     except ValidationError as error:
-        fields = "、".join(str(item["loc"][0]) for item in error.errors())
-        return model(), f"筛选条件有误：{fields}"
+        names = dict.fromkeys(FIELD_LABELS.get(str(item["loc"][0]), str(item["loc"][0])) for item in error.errors())
+        return model(), f"筛选条件有误：{'、'.join(names)}。请修改后重新查询。"
+
+
+def _listed(read, error: str | None) -> tuple[list, int, str | None]:
+    """(items, total, error) of read() — none when the filters were invalid (error), never the unfiltered list;
+    a search box's refused text becomes the page's message too."""
+    if error:
+        return [], 0, error
+    try:
+        items, total = read()
+    except ServiceError as refused:
+        if refused.code not in SEARCH_ERRORS:
+            raise
+        return [], 0, refused.message.split(" / ")[0]
+    return items, total, None
 
 
 def _back(default: str):
@@ -115,8 +141,10 @@ def followups_page():
     ctx, principal = neo4j_ext.context, current_principal()
     county = _county()
     query, error = _query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
-    items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
-                                   query.page_size, facts=request_facts(), action="web.followups.queue")
+    items, total, error = _listed(
+        lambda: followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
+                                query.page_size, facts=request_facts(), action="web.followups.queue", q=query.q),
+        error)
     return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
                            pages=_pages(total, query.page_size), summary=followups.summary(ctx, principal, county),
                            args={key: value for key, value in request.args.items() if key != "page"})
@@ -147,8 +175,9 @@ def households_page():
     """Household finder: filters as in the API, a page of results, export."""
     query, error = _query(HouseholdQuery, request.args)
     ctx, principal = neo4j_ext.context, current_principal()
-    items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
-                                     query.page_size, facts=request_facts(), action="web.households.search")
+    items, total, error = _listed(
+        lambda: households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
+                                  query.page_size, facts=request_facts(), action="web.households.search"), error)
     county = query.county or principal.county_code
     pages = max((total + query.page_size - 1) // query.page_size, 1)
     return render_template("households.html", items=items, total=total, query=query, error=error,
@@ -320,9 +349,9 @@ def upload_report(job_id):
 def ledger_page():
     """The ledger (帮扶台账) with income outcomes; edit a row; export."""
     query, error = _query(PartnershipQuery, request.args)
-    items, total = ledger.search(neo4j_ext.context, current_principal(),
-                                 PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
-                                 facts=request_facts(), action="web.ledger.search")
+    items, total, error = _listed(
+        lambda: ledger.search(neo4j_ext.context, current_principal(), PartnershipFilter.from_mapping(query.model_dump()),
+                              query.skip, query.page_size, facts=request_facts(), action="web.ledger.search"), error)
     pages = max((total + query.page_size - 1) // query.page_size, 1)
     gained = [item["income_gain"] for item in items if item.get("income_gain") is not None]
     return render_template("ledger.html", items=items, total=total, query=query, error=error, pages=pages,
@@ -353,7 +382,9 @@ def update_ledger(partnership_id):
 @page("bureau", "admin")
 def export_ledger():
     """The filtered ledger as XLSX (up to 20,000 rows)."""
-    query, _ = _query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
+    query, error = _query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
+    if error:
+        raise Invalid(error)  # an export of filters it cannot read would be the whole ledger
     return download(ledger.export(neo4j_ext.context, current_principal(),
                                   PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                   facts=request_facts(), action="web.ledger.export"))
@@ -382,7 +413,9 @@ def refresh_outcomes():
 @page("bureau", "admin")
 def export_households():
     """The filtered households as XLSX (up to 20,000 rows)."""
-    query, _ = _query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
+    query, error = _query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
+    if error:
+        raise Invalid(error)  # an export of filters it cannot read would be every household
     return download(households.export(neo4j_ext.context, current_principal(),
                                       HouseholdFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                       facts=request_facts(), action="web.households.export"))

@@ -218,7 +218,16 @@ def test_real_schema_statements():
             "ON (n.county_code, n.status, n.due_date)" in statements)
     assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
             "ON (n.credit_code, n.changed_at)" in statements)
-    assert len(statements) == len(set(statements)) == 77  # 23 constraints, 43 single and 11 composite indexes
+    # Search (graph/search.py): heads' ID suffix by county, members' ID suffix, names in full text (cjk).
+    assert ("CREATE INDEX household_county_code_head_id_suffix_hash IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.head_id_suffix_hash)" in statements)
+    assert "CREATE INDEX member_id_suffix_hash IF NOT EXISTS FOR (n:Member) ON (n.id_suffix_hash)" in statements
+    assert ("CREATE FULLTEXT INDEX household_head_name_county_code_fulltext IF NOT EXISTS FOR (n:Household) "
+            "ON EACH [n.head_name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
+    assert ("CREATE FULLTEXT INDEX enterprise_name_county_code_fulltext IF NOT EXISTS FOR (n:Enterprise) "
+            "ON EACH [n.name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
+    # 23 constraints, 44 single, 12 composite and 2 full-text indexes
+    assert len(statements) == len(set(statements)) == 81
 
 
 def test_a_composite_index_names_declared_properties_only():
