@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 MAX_LENGTH = 30
 # What the box is called on every page and in every error message.
-LABEL = "搜索（户主姓名 / 户编号 / 证件号后四位）"
+LABEL = "搜索（户主姓名、户编号或证件号后四位）"
 
 _SUFFIX = re.compile(r"\d{4}|\d{3}X")
 _DIGITS = re.compile(r"\d{1,20}")

@@ -5,7 +5,8 @@ from dataclasses import asdict, dataclass, fields
 from core.codes import Mechanism, PartnershipStatus, RecommendationStatus
 from core.mechanisms import CAPACITY
 from graph import views
-from services import ledger, search
+from services import ledger
+from services import search as searching
 from services.context import Context
 from services.errors import Forbidden, NotFound
 from services.principal import EVERYONE, Principal, Role, require_role, scoped_county
@@ -124,7 +125,7 @@ def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: 
         graph_filters["credit_codes"] = [principal.credit_code]
     else:
         graph_filters["county_code"] = scoped_county(principal, filters.county)
-    name_query = search.enterprise_name_query(filters.q, graph_filters.get("county_code"))
+    name_query = searching.enterprise_name_query(filters.q, graph_filters.get("county_code"))
     records, total = views.search_enterprises(ctx.driver, graph_filters, skip, limit, ctx.database,
                                               name_query=name_query)
     items = [present_enterprise(principal, record) for record in records]

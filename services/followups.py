@@ -8,7 +8,8 @@ from core.clock import today_iso
 from core.followup import ClosedBy, FollowUpReason, FollowUpStatus
 from graph import followups as queries
 from graph import views
-from services import runs, search
+from services import runs
+from services import search as searching
 from services.context import Context
 from services.errors import Conflict, Invalid, NotFound
 from services.jobs import requester
@@ -55,7 +56,7 @@ def queue(ctx: Context, principal: Principal, county: str, status: str = "unreso
     check_scope(principal, county)
     if reason is not None and reason not in FollowUpReason.codes():
         raise Invalid("跟进原因无效 / invalid reason", "invalid_reason")
-    match = search.household_match(ctx, principal, q, county)
+    match = searching.household_match(ctx, principal, q, county)
     records, total = views.search_followups(ctx.driver, county, _statuses(status), reason, township, skip, limit,
                                             ctx.database, match=match)
     key = ctx.settings.pseudonym_secret()

@@ -6,7 +6,8 @@ import json
 from dataclasses import dataclass, fields
 
 from graph import views
-from services import exports, search
+from services import exports
+from services import search as searching
 from services.context import Context
 from services.errors import Invalid, NotFound
 from services.principal import STAFF, Principal, Role, require_role, scoped_county
@@ -52,7 +53,7 @@ def _graph_filters(principal: Principal, filters: HouseholdFilter) -> dict | Non
 
 def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int,
              after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
-    match = search.household_match(ctx, principal, filters.q, scoped_county(principal, filters.county))
+    match = searching.household_match(ctx, principal, filters.q, scoped_county(principal, filters.county))
     graph_filters = _graph_filters(principal, filters)
     if graph_filters is None:
         return [], 0

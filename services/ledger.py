@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 from core.codes import PartnershipStatus
 from graph import ledger as graph_ledger
 from graph import views
-from services import exports, search as household_search
+from services import exports
+from services import search as searching
 from services.context import Context
 from services.errors import Forbidden, Invalid, NotFound
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role, scoped_county
@@ -67,7 +68,7 @@ def _records(ctx: Context, principal: Principal, filters: PartnershipFilter, ski
     else:
         graph_filters["county_code"] = scoped_county(principal, filters.county)
     # An enterprise's own rows are few: an ID suffix is then checked on them rather than looked up by county.
-    match = household_search.household_match(ctx, principal, filters.q, graph_filters.get("county_code"),
+    match = searching.household_match(ctx, principal, filters.q, graph_filters.get("county_code"),
                                              county_required=principal.role != Role.ENTERPRISE)
     return views.search_partnerships(ctx.driver, graph_filters, skip, limit, ctx.database, match=match)
 

@@ -57,7 +57,7 @@ def _listed(read, error: str | None) -> tuple[list, int, str | None]:
     except ServiceError as refused:
         if refused.code not in SEARCH_ERRORS:
             raise
-        return [], 0, refused.message.split(" / ")[0]
+        return [], 0, refused.message.rsplit(" / ", 1)[0]
     return items, total, None
 
 
