@@ -11,6 +11,7 @@ filter on. A recommendation is current when its run is its county's current run 
 a run becomes current by one write per county.
 """
 import json
+from datetime import datetime, timezone
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -19,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from core.codes import RecommendationStatus
+from core.notices import NoticeKind
+from graph import notifications
 from graph.querybuilder import open_projection, projected_properties
 from graph.vocabulary import with_vocabulary
 
@@ -660,6 +663,12 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
     def work(tx: neo4j.ManagedTransaction) -> None:
         tx.run("UNWIND $counties AS code MATCH (county:Region {code: code}) SET county.current_run = $run_id",
                counties=county_codes, run_id=run_id).consume()
+        # Each county's bureau is told, once: an interrupted switch finished again adds no second notice.
+        already = tx.run("MATCH (n:Notification) WHERE n.run_id = $run_id RETURN count(n) > 0 AS told",
+                         run_id=run_id).single()["told"]
+        if not already:
+            notifications.notify_counties(tx, county_codes, NoticeKind.RUN_COMPLETED,
+                                          datetime.now(timezone.utc).isoformat(), run_id=run_id)
 
     with driver.session(database=database) as session:
         session.execute_write(_as_writer(work, run_id, writer))
