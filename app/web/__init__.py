@@ -31,7 +31,7 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 csrf = CSRFProtect()
 
 ROLE_HOME = {"bureau": "web.dashboard", "admin": "web.dashboard", "enterprise": "web.enterprise_home",
-             "analyst": "web.households"}
+             "analyst": "web.analyst"}
 
 
 def init_web(app: Flask, settings: Settings) -> None:
@@ -47,7 +47,7 @@ def init_web(app: Flask, settings: Settings) -> None:
     from app.api import api
 
     csrf.exempt(api)
-    from app.web import pages, queues  # noqa: F401  (attach the page views to bp)
+    from app.web import analyst, pages, queues  # noqa: F401  (attach the page views to bp)
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels, requested_path=requested_path,

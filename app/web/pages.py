@@ -10,7 +10,7 @@ from app.api.schemas import (FollowUpQuery, HouseholdExportQuery, HouseholdQuery
 from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
-from app.web import bp, charts, page
+from app.web import bp, charts, chinese_part, page
 from app.web.lists import beyond_last_page, page_count, parse_query
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
@@ -265,7 +265,9 @@ def start_run():
 @page("bureau", "admin")
 def job_status(job_id):
     """A job's status as JSON, polled by the pages' progress bars."""
-    return jsonify(runs.job_status(neo4j_ext.context, current_principal(), job_id))
+    status = runs.job_status(neo4j_ext.context, current_principal(), job_id)
+    # The page shows the message as it is: in Chinese only (the CLI's messages carry English after " / ").
+    return jsonify({**status, "message": chinese_part(status.get("message") or "")})
 
 
 @bp.get("/uploads", endpoint="uploads")

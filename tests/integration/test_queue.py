@@ -172,3 +172,18 @@ def test_reject_needs_a_reason_and_an_awaiting_pairing(queue_app, queue_graph):
     assert answer.status_code == 404
     answer = api.post("/api/v1/partnerships/P-nothing/reject", headers=bureau, json={})
     assert answer.status_code in (400, 422)
+
+
+def test_the_enterprise_page_tells_households_apart_and_shows_a_partner_phone(queue_app, queue_graph):
+    """Masked names carry the household's reference; the phone appears once the bureau confirmed the pairing
+    (households 1, 2 and 4 after the day above), never for the one sent back or the ones only proposed."""
+    client, _ = _signed_in(queue_app, queue_graph["enterprise"])
+    page = client.get("/enterprise?page_size=100").get_data(as_text=True)
+    recommendations, partnerships = page.split('id="partnerships"', 1)
+    assert recommendations.count('class="hint household-ref"') == 2  # the two still proposed
+    assert "13800001234" not in recommendations
+    rows = re.findall(r'<tr class="partnership".*?</tr>', partnerships, re.S)
+    assert len(rows) == 4
+    assert sum("13800001234" in row for row in rows) == 3
+    assert all("household-ref" in row for row in rows)
+    assert "P-" not in re.sub(r'data-partnership="[^"]*"', "", partnerships)
