@@ -71,6 +71,10 @@ class NodeType:
     # Composite (range) indexes, each a tuple of property names: equality on the leading ones and
     # order on the last one let a page be read from the index (graph/views.py).
     composite_indexes: tuple[tuple[str, ...], ...] = ()
+    # Full-text indexes (Lucene, `cjk` analyser: Chinese text in character pairs), each a tuple of property
+    # names; the search (graph/search.py) names a field per property in its query (the county's code among them,
+    # so the index itself keeps a county's matches apart from the nation's).
+    fulltext_indexes: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self):
         # Relationships are declared inside their start node, so the start is known here.
@@ -184,6 +188,7 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("head_name", "户主姓名", personal=True),
             Property("head_name_masked", "户主姓名（脱敏）", personal=True),
             Property("head_id_hash", "户主证件号码的带密钥哈希", secret=True),
+            Property("head_id_suffix_hash", "户主证件号码后四位的带密钥哈希（按后四位查找；号码不存储）", secret=True),
             Property("phone", "联系电话", personal=True),
             Property("phone_masked", "联系电话（脱敏）", personal=True),
             Property("attribute", "贫困户属性（代码）"),
@@ -260,12 +265,18 @@ _DECLARED: tuple[NodeType, ...] = (
                            ("county_code", "active", "covered", "size_order", "household_id"),
                            ("county_code", "active", "size_order", "household_id"),
                            # The bureau's queue of pairings awaiting confirmation (services/queue.py).
-                           ("county_code", "pending", "household_id")),
+                           ("county_code", "pending", "household_id"),
+                           # Search by the last four characters of the head's ID number (graph/search.py).
+                           ("county_code", "head_id_suffix_hash")),
+        # Search by 户主姓名 within a county (graph/search.py).
+        fulltext_indexes=(("head_name", "county_code"),),
     ),
     NodeType(
         "Member", "id_hash",
         (
             Property("id_hash", "证件号码的带密钥哈希（号码本身不存储）", secret=True),
+            Property("id_suffix_hash", "证件号码后四位的带密钥哈希（按后四位查找户；号码不存储）", secret=True,
+                     indexed=True),
             Property("member_id", "人编号", indexed=True),
             Property("household_id", "户编号"),
             Property("name", "姓名", personal=True),
@@ -344,6 +355,8 @@ _DECLARED: tuple[NodeType, ...] = (
             RelationshipType("BUYS", "Industry", "bought_codes", "企业 → 收购的产品（产业）"),
         ),
         "企业/合作社/扶贫车间（统一社会信用代码）",
+        # Search by enterprise name within a county (graph/search.py).
+        fulltext_indexes=(("name", "county_code"),),
     ),
     NodeType(
         "Project", "project_id",

@@ -15,6 +15,8 @@ from graph import readstate
 from graph.db import read_page
 from graph.matching import CURRENT_RUNS, DECIDED, ENTRY_BY_ID, entry, is_current, position_of_rank, split_rec_id
 from graph.querybuilder import projection
+from core.search import SearchMode
+from graph.search import HouseholdMatch, enterprises_found, households_found, suffix_predicate
 from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
 READ = neo4j.RoutingControl.READ
@@ -123,7 +125,8 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
                       after: tuple | None = None, count: bool = True,
-                      descending: bool = False) -> tuple[list[dict], int | None]:
+                      descending: bool = False,
+                      match: HouseholdMatch | None = None) -> tuple[list[dict], int | None]:
     """A page of active households matching the filters, with labour counts and coverage.
 
     Read from the stored read state. In a county, the composite indexes (county, active, [covered,]
@@ -132,7 +135,9 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     planner reads the order from the index — and the count without touching the households.
     `after` (sort value, household id) continues after that row (keyset pagination). `descending` reverses
     the sort key and the household id (the index is read backwards).
-    Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None)."""
+    Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None).
+    With a search (`match`, graph/search.py) the households it finds are read from its index and filtered and
+    ordered here (they are few), and counted by a query."""
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
         clauses.append("h.covered = $covered")
@@ -148,23 +153,31 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     # The leading keys are fixed by equality filters: their direction does not matter, the rest reverses.
     order_by = ", ".join(key + (" DESC" if descending and key not in leading else "") for key in order_keys)
     hint = ""
-    if leading and filters.get("township_code") is None and filters.get("village_code") is None:
+    if match is not None:
+        order_keys = [order] + ([] if order == "h.household_id" else ["h.household_id"])
+        order_by = ", ".join(key + (" DESC" if descending else "") for key in order_keys)
+    elif leading and filters.get("township_code") is None and filters.get("village_code") is None:
         # The index that gives this order (the planner, choosing among equally selective indexes, took
         # one that gives only part of it and sorted the county). In a township or village its own index
         # finds fewer households than the county's ordered scan would read.
         hint = f"USING INDEX h:Household({', '.join(key.removeprefix('h.') for key in order_keys)}) "
     params = _page_params(filters, skip, limit)
     params["covered"] = covered
-    count_match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
+    head, count_head = f"MATCH (h:Household) {hint}WHERE ", "MATCH (h:Household) WHERE "
+    if match is not None:
+        head = count_head = households_found(match, filters.get("county_code") is not None) + " WHERE "
+        params.update(match.params())
+    count_match = count_head + " AND ".join(clauses)
     page_clauses = list(clauses)
     if after is not None:
         value, household_id = after
         page_clauses.append(_after(order, descending))
         params.update(after_value=value, after_id=household_id)
-    page_match = f"MATCH (h:Household) {hint}WHERE " + " AND ".join(page_clauses)
+    page_match = head + " AND ".join(page_clauses)
     count_query = None
     if count:
-        count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"
+        count_query = (None if match is not None else _figures_count(filters, labour, covered, params)) \
+            or f"{count_match} RETURN count(h) AS total"
     return read_page(
         driver, count_query,
         f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
@@ -308,11 +321,15 @@ ENTERPRISE_DETAIL_FIELDS = projection("Enterprise", "e", {"open_partnerships": "
 
 
 def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
-                       database: str | None = None) -> tuple[list[dict], int]:
-    """A page of enterprises matching the filters."""
+                       database: str | None = None, name_query: str | None = None) -> tuple[list[dict], int]:
+    """A page of enterprises matching the filters (name_query: the full-text query of a name search, which
+    names the county itself; graph/search.py)."""
     clauses = _where(filters, ENTERPRISE_FILTERS)
-    match = "MATCH (e:Enterprise)" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    head = enterprises_found() if name_query is not None else "MATCH (e:Enterprise)"
+    match = head + (" WHERE " + " AND ".join(clauses) if clauses else "")
     params = _page_params(filters, skip, limit)
+    if name_query is not None:
+        params["search_value"] = name_query
     return read_page(driver, f"{match} RETURN count(e) AS total",
                      f"{match} WITH e ORDER BY e.credit_code SKIP $skip LIMIT $limit RETURN {ENTERPRISE_FIELDS} AS item",
                      params, database)
@@ -472,15 +489,23 @@ PARTNERSHIP_FIELDS = projection("Partnership", "p", {
 
 
 def search_partnerships(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
-                        database: str | None = None) -> tuple[list[dict], int]:
-    """A page of the partnership ledger (帮扶台账), newest first."""
+                        database: str | None = None, match: HouseholdMatch | None = None) -> tuple[list[dict], int]:
+    """A page of the partnership ledger (帮扶台账), newest first; with a search (`match`), the rows of the
+    households it finds (read from its index, graph/search.py)."""
     clauses = _where(filters, PARTNERSHIP_FILTERS)
-    match = ("MATCH (h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)"
-             + (" WHERE " + " AND ".join(clauses) if clauses else ""))
+    head = "MATCH "
+    if match is not None and match.mode == SearchMode.ID_SUFFIX and filters.get("county_code") is None:
+        clauses.append(suffix_predicate())  # among the rows the other filters find (an enterprise's own)
+    elif match is not None:
+        head = households_found(match, filters.get("county_code") is not None) + " MATCH "
+    match_text = (head + "(h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)"
+                  + (" WHERE " + " AND ".join(clauses) if clauses else ""))
     params = _page_params(filters, skip, limit)
+    if match is not None:
+        params.update(match.params())
     return read_page(
-        driver, f"{match} RETURN count(p) AS total",
-        f"""{match} WITH p, h, e ORDER BY p.start_date DESC, p.partnership_id SKIP $skip LIMIT $limit
+        driver, f"{match_text} RETURN count(p) AS total",
+        f"""{match_text} WITH p, h, e ORDER BY p.start_date DESC, p.partnership_id SKIP $skip LIMIT $limit
         OPTIONAL MATCH (h)-[:LIVES_IN]->(v:Region)
         RETURN {PARTNERSHIP_FIELDS} AS item""",
         params, database,
@@ -567,25 +592,31 @@ FOLLOWUP_FIELDS = projection("FollowUp", "f")
 
 def search_followups(driver: neo4j.Driver, county_code: str, statuses: list[str], reason: str | None,
                      township_code: str | None, skip: int, limit: int,
-                     database: str | None = None) -> tuple[list[dict], int]:
+                     database: str | None = None, match: HouseholdMatch | None = None) -> tuple[list[dict], int]:
     """A page of the county's follow-up items of these statuses, soonest due first (the index's order), each with
-    its household's summary."""
+    its household's summary; with a search (`match`), the items of the households it finds."""
     clauses = ["f.county_code = $county", "f.status IN $statuses", "f.due_date IS NOT NULL"]
     if reason:
         clauses.append("f.reason = $reason")
     if township_code:
         clauses.append("f.township_code = $township")
     where = " AND ".join(clauses)
+    params = {"county": county_code, "county_code": county_code, "statuses": statuses, "reason": reason,
+              "township": township_code, "skip": skip, "limit": limit}
+    head = "MATCH (f:FollowUp)"
+    if match is not None:
+        head = (households_found(match, True) + " WHERE h.county_code = $county_code "
+                "MATCH (f:FollowUp {household_id: h.household_id})")
+        params.update(match.params())
     return read_page(
-        driver, f"MATCH (f:FollowUp) WHERE {where} RETURN count(f) AS total",
-        f"""MATCH (f:FollowUp) WHERE {where}
+        driver, f"{head} WHERE {where} RETURN count(f) AS total",
+        f"""{head} WHERE {where}
             WITH f ORDER BY f.due_date, f.followup_id SKIP $skip LIMIT $limit
             MATCH (h:Household {{household_id: f.household_id}})
             WITH f, h
             {household_summary(alias="household", carry="f")}
             RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""",
-        {"county": county_code, "statuses": statuses, "reason": reason, "township": township_code, "skip": skip,
-         "limit": limit}, database)
+        params, database)
 
 
 def followup_summary(driver: neo4j.Driver, county_code: str, statuses: list[str],

@@ -203,6 +203,12 @@ class RegionPath(Strict):
 
 # --- households -------------------------------------------------------------------------------
 
+SEARCH_DESCRIPTION = ("搜索：4 位数字（或 3 位数字加 X）为证件号码后四位（按带密钥哈希匹配，号码不存储），其他纯数字为户编号前缀，"
+                      "其余为户主姓名（中文分词全文检索，单个汉字按姓氏前缀）；分析人员不可用（403）；"
+                      "企业账号只在本企业已确认（履约中）的联结中查找")
+SearchText = Annotated[str, Field(max_length=60, description=SEARCH_DESCRIPTION)]
+
+
 class HouseholdQuery(Page):
     county: RegionCode | None = None
     township: RegionCode | None = None
@@ -216,6 +222,7 @@ class HouseholdQuery(Page):
     sort: Literal["household_id", "income_per_capita", "household_size"] = Field(
         "household_id", description="排序：household_id 户编号，income_per_capita 人均纯收入，household_size 人口")
     order: Literal["asc", "desc"] = Field("asc", description="顺序：asc 升序，desc 降序")
+    q: SearchText | None = None
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 
@@ -323,6 +330,7 @@ class EnterpriseQuery(Page):
     county: RegionCode | None = None
     mechanism: MechanismCode | None = None
     enterprise_type: TwoDigitCode | None = Field(None, description=f"主体类型代码：{_described(EnterpriseType)}")
+    q: str | None = Field(None, max_length=60, description="搜索：企业名称中的字词（中文分词全文检索，标点视为空格）")
 
 
 class Offer(BaseModel):
@@ -666,6 +674,7 @@ class PartnershipQuery(Page):
     credit_code: CreditCode | None = None
     mechanism: MechanismCode | None = None
     status: PartnershipStatusCode | None = None
+    q: SearchText | None = None
 
 
 class PartnershipExportQuery(PartnershipQuery):
@@ -739,6 +748,7 @@ class FollowUpQuery(Page):
         "unresolved", description="unresolved（待跟进与已列入方案）、open 待跟进、planned 已列入匹配方案、closed 已关闭")
     reason: FollowUpReasonCode | None = Field(None, description=f"跟进原因：{_described(FollowUpReason)}")
     township: RegionCode | None = None
+    q: SearchText | None = None
 
 
 class FollowUpOut(BaseModel):

@@ -26,12 +26,30 @@ RECENT_JOBS = 20
 RECENT_OFFER_CHANGES = 20
 
 
+# Errors of a search box's text: the list shows the message and no rows.
+SEARCH_ERRORS = ("invalid_search", "search_forbidden", "county_required")
+
+
 def _export_query(model, args):
     """The export's query model; a wrong filter is refused (an export never widens to every row)."""
     query, error = parse_query(model, args)
     if error:
         raise Invalid(error, "invalid_filter")
     return query
+
+
+def _listed(read, error: str | None) -> tuple[list, int, str | None]:
+    """(items, total, error) of read() — none when the filters were invalid (error), never the unfiltered list;
+    a search box's refused text (services/search.py) becomes the page's message too."""
+    if error:
+        return [], 0, error
+    try:
+        items, total = read()
+    except ServiceError as refused:
+        if refused.code not in SEARCH_ERRORS:
+            raise
+        return [], 0, refused.message.rsplit(" / ", 1)[0]
+    return items, total, None
 
 
 def _back(default: str):
@@ -114,13 +132,12 @@ def followups_page():
     ctx, principal = neo4j_ext.context, current_principal()
     county = page_county()
     query, error = parse_query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
-    items, total = [], 0
-    if not error:
-        items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township,
-                                       query.skip, query.page_size, facts=request_facts(),
-                                       action="web.followups.queue")
-        if (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
+                                query.page_size, facts=request_facts(), action="web.followups.queue", q=query.q),
+        error)
+    if not error and (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
+        return last
     return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
                            pages=page_count(total, query.page_size), summary=followups.summary(ctx, principal, county),
                            args={key: value for key, value in request.args.items() if key != "page"})
@@ -151,13 +168,11 @@ def households_page():
     """Household finder: filters as in the API, a page of results, export."""
     query, error = parse_query(HouseholdQuery, request.args)
     ctx, principal = neo4j_ext.context, current_principal()
-    items, total = [], 0
-    if not error:
-        items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()),
-                                         query.skip, query.page_size, facts=request_facts(),
-                                         action="web.households.search")
-        if (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
+                                  query.page_size, facts=request_facts(), action="web.households.search"), error)
+    if not error and (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
+        return last
     county = query.county or principal.county_code
     return render_template("households.html", items=items, total=total, query=query, error=error,
                            townships=regions.subregions(ctx, principal, county),
@@ -330,13 +345,11 @@ def upload_report(job_id):
 def ledger_page():
     """The ledger (帮扶台账) with income outcomes; edit a row; export."""
     query, error = parse_query(PartnershipQuery, request.args)
-    items, total = [], 0
-    if not error:
-        items, total = ledger.search(neo4j_ext.context, current_principal(),
-                                     PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
-                                     facts=request_facts(), action="web.ledger.search")
-        if (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: ledger.search(neo4j_ext.context, current_principal(), PartnershipFilter.from_mapping(query.model_dump()),
+                              query.skip, query.page_size, facts=request_facts(), action="web.ledger.search"), error)
+    if not error and (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
+        return last
     pages = page_count(total, query.page_size)
     gained = [item["income_gain"] for item in items if item.get("income_gain") is not None]
     return render_template("ledger.html", items=items, total=total, query=query, error=error, pages=pages,
