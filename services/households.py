@@ -31,6 +31,7 @@ class HouseholdFilter:
     monitoring: str | None = None
     labour: str | None = None  # none / weak / ordinary / skilled / any
     covered: bool | None = None
+    coverage: str | None = None  # a coverage state (core/coverage.py): confirmed / awaiting / planned / uncovered
     sort: str = "household_id"
 
     @classmethod
@@ -55,7 +56,7 @@ def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip:
     if graph_filters is None:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
-                                   limit, ctx.database, after=after, count=count)
+                                   limit, ctx.database, after=after, count=count, coverage=filters.coverage)
 
 
 # --- keyset cursors --------------------------------------------------------------------------------

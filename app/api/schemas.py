@@ -213,6 +213,9 @@ class HouseholdQuery(Page):
     labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
+    coverage: Literal["confirmed", "awaiting", "planned", "uncovered"] | None = Field(
+        None, description="覆盖状态（每户只属其一，四项相加等于户数）：confirmed 履约中，awaiting 待确认，"
+                          "planned 已规划（本县当前匹配方案已安排），uncovered 未覆盖")
     sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
@@ -255,6 +258,8 @@ class HouseholdOut(BaseModel):
     members: int | None = None
     covered: bool | None = None
     pending: bool | None = None
+    coverage_state: Literal["confirmed", "awaiting", "planned", "uncovered"] | None = Field(
+        None, description="覆盖状态：confirmed 履约中，awaiting 待确认，planned 已规划，uncovered 未覆盖")
     relocated: bool | None = None
     in_cooperative: bool | None = None
     active: bool | None = None

@@ -12,6 +12,7 @@ from app.downloads import download, report_download
 from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
+from core import coverage
 from core.codes import PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
@@ -62,14 +63,35 @@ def dashboard():
         followup_summary=followups.summary(ctx, principal, county), **_dashboard_charts(figures, name))
 
 
+# The township table's sortable columns (sorted here: a county has a few dozen townships).
+TOWNSHIP_SORTS = ("name", "households", "covered", "pending", "planned", "uncovered", "coverage_rate")
+
+
+def _households_link(county: str, state: str | None = None, **where) -> str:
+    """The household finder filtered to the households behind a figure (a coverage state, a region)."""
+    return url_for("web.households", county=county, coverage=state, **where)
+
+
 def _dashboard_charts(figures: dict, name: str) -> dict:
+    county = figures["region"]["code"]
+    rows = list(figures["townships"])
+    sort, order = request.args.get("tsort"), request.args.get("torder", "asc")
+    if sort in TOWNSHIP_SORTS:
+        rows.sort(key=lambda row: (row[sort] is None, row[sort] if row[sort] is not None else 0),
+                  reverse=order == "desc")
+    trend = [{**point, "href": url_for("web.run_page", run_id=point["run_id"])} for point in figures["trend"]]
     return dict(
-        region=figures["region"], total=figures["total"],
-        township_chart=charts.coverage_bars(figures["townships"], f"{name}各乡镇覆盖情况"),
+        region=figures["region"], total=figures["total"], glossary=coverage.GLOSSARY,
+        township_chart=charts.coverage_bars(
+            figures["townships"], f"{name}各乡镇覆盖情况",
+            link=lambda row, state: _households_link(county, state, township=row["code"])),
         mechanism_chart=charts.simple_bars(figures["mechanisms"], "履约中的利益联结（按联结方式）", " 个"),
-        trend_chart=charts.trend_line(figures["trend"], "历次匹配方案覆盖率（含已有联结）"),
-        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布"),
-        rows=figures["townships"], mechanism_items=figures["mechanisms"])
+        trend_chart=charts.trend_line(trend, "历次匹配后的履约中与已规划占比", series=(
+            ("confirmed", "履约中", charts.PALETTE["covered"]), ("planned", "已规划", charts.PALETTE["planned"]))),
+        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布",
+                                     link=lambda village: _households_link(county, village=village["code"])),
+        rows=rows, tsort=sort, torder=order, mechanism_items=figures["mechanisms"],
+        households_link=lambda state=None, **where: _households_link(county, state, **where))
 
 
 def _pages(total: int, page_size: int) -> int:
