@@ -133,8 +133,8 @@ def capacity_use(driver: neo4j.Driver, run_id: str, county: str, database: str |
           MATCH (e:Enterprise) WHERE e.county_code = $county
           RETURN e.credit_code AS credit_code, [] AS assigned, [] AS proposed
         }
-        WITH credit_code, reduce(all = [], x IN collect(assigned) | all + x) AS assigned,
-             reduce(all = [], x IN collect(proposed) | all + x) AS proposed
+        WITH credit_code, reduce(acc = [], x IN collect(assigned) | acc + x) AS assigned,
+             reduce(acc = [], x IN collect(proposed) | acc + x) AS proposed
         MATCH (e:Enterprise {credit_code: credit_code})
         CALL (e) {
           OPTIONAL MATCH (e)<-[:WITH_ENTERPRISE]-(p:Partnership) WHERE p.status IN $open_statuses

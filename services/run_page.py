@@ -143,7 +143,8 @@ def _present(ctx: Context, principal: Principal, records: list[dict], facts: Req
 
 
 def changes(ctx: Context, principal: Principal, run_id: str, kind: str, skip: int, limit: int,
-            county: str | None = None, *, facts: RequestFacts | None = None) -> tuple[list[dict], int]:
+            county: str | None = None, *, facts: RequestFacts | None = None,
+            action: str = "match_runs.changes") -> tuple[list[dict], int]:
     """A page of the households the run newly planned (`newly_planned`) or no longer planned
     (`no_longer_planned`) against the run current before it in the county, and their count."""
     if kind not in runpage.CHANGE_KINDS:
@@ -151,7 +152,7 @@ def changes(ctx: Context, principal: Principal, run_id: str, kind: str, skip: in
     _visible_run(ctx, principal, run_id)
     record = _county(ctx, principal, run_id, county)
     found, total = runpage.changed_households(ctx.driver, run_id, record["code"], kind, skip, limit, ctx.database)
-    return _present(ctx, principal, found, facts, "match_runs.changes"), total
+    return _present(ctx, principal, found, facts, action), total
 
 
 def diagnose(ctx: Context, run_id: str, county: str) -> dict:
@@ -185,7 +186,8 @@ def _diagnosis(ctx: Context, run_id: str, county: str) -> dict:
 
 
 def unplaced(ctx: Context, principal: Principal, run_id: str, skip: int, limit: int, county: str | None = None,
-             binding: str | None = None, *, facts: RequestFacts | None = None) -> dict:
+             binding: str | None = None, *, facts: RequestFacts | None = None,
+             action: str = "match_runs.unplaced") -> dict:
     """A page of the county's households with no feasible pairing, each with its binding constraint (key and
     words) and the reason per mechanism; the counts by binding constraint, the total and when it was diagnosed."""
     _visible_run(ctx, principal, run_id)
@@ -197,8 +199,7 @@ def unplaced(ctx: Context, principal: Principal, run_id: str, skip: int, limit: 
     page = rows[skip:skip + limit]
     found = {item["household_id"]: item for item in runpage.households_by_id(
         ctx.driver, [row[0] for row in page], ctx.database)}
-    presented = _present(ctx, principal, [found[row[0]] for row in page if row[0] in found], facts,
-                         "match_runs.unplaced")
+    presented = _present(ctx, principal, [found[row[0]] for row in page if row[0] in found], facts, action)
     items = []
     for row, household in zip([row for row in page if row[0] in found], presented):
         items.append({"household": household, "binding": row[1], "binding_label": BINDING_LABELS[row[1]],
