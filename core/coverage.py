@@ -12,26 +12,11 @@ household (`coverage_state`) and counted per region (graph/readstate.py); pages,
 use these terms and these figures only.
 """
 from dataclasses import dataclass
-from enum import Enum
+
+from core.codes import CoverageState
 
 
-class CoverageState(str, Enum):
-    CONFIRMED = "confirmed"
-    AWAITING = "awaiting"
-    PLANNED = "planned"
-    UNCOVERED = "uncovered"
-
-    @property
-    def label(self) -> str:
-        return LABELS[self]
-
-    @property
-    def description(self) -> str:
-        return DESCRIPTIONS[self]
-
-
-LABELS = {CoverageState.CONFIRMED: "履约中", CoverageState.AWAITING: "待确认", CoverageState.PLANNED: "已规划",
-          CoverageState.UNCOVERED: "未覆盖"}
+LABELS = {state: state.label for state in CoverageState}
 DESCRIPTIONS = {
     CoverageState.CONFIRMED: "有履约中的利益联结",
     CoverageState.AWAITING: "无履约中的联结，有企业已接受、待商务局确认的联结",

@@ -6,10 +6,9 @@ place. `with_vocabulary(query, params)` adds exactly the vocabulary parameters a
 import re
 from collections.abc import Mapping
 
-from core.codes import (ABLE_SKILLS, HEAD_RELATIONS, LABOUR_SKILLS, Health, HouseholdAttribute, LabourSkill,
+from core.codes import (ABLE_SKILLS, HEAD_RELATIONS, LABOUR_SKILLS, CoverageState, Health, HouseholdAttribute, LabourSkill,
                         Mechanism, MonitoringCategory, PartnershipStatus, PovertyCause, RecommendationStatus)
 from core import need
-from core.coverage import CoverageState
 from core.mechanisms import MECHANISMS
 
 # The household finder's filters whose counts regions keep (graph/readstate.py: breakdown figures), in

@@ -2,7 +2,7 @@
 import json
 
 from core import coverage
-from core.codes import Mechanism
+from core.codes import CoverageState, Mechanism
 from core.geography import level_of
 from graph import matching as matching_queries
 from graph import views
@@ -102,7 +102,8 @@ def trend(history: list[dict]) -> list[dict]:
             continue
         shown = coverage_of(figures)
         points.append({"label": (run.get("created_at") or "")[:16].replace("T", " "), "run_id": run["run_id"],
-                       "confirmed": shown["coverage_rate"], "planned": shown["planned_rate"]})
+                       CoverageState.CONFIRMED.value: shown["coverage_rate"],
+                       CoverageState.PLANNED.value: shown["planned_rate"]})
     return points
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from flask_openapi3 import FileStorage
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, create_model, model_validator
 
-from core.codes import (Code, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
+from core.codes import (Code, CoverageState, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
                         PartnershipStatus, PovertyCause, ProjectStatus, RecommendationStatus)
 from core.followup import HOUSEHOLD_WARNINGS, FollowUpReason
 from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
@@ -211,6 +211,9 @@ class RegionPath(Strict):
 
 # --- households -------------------------------------------------------------------------------
 
+CoverageStateCode = Literal[tuple(state.value for state in CoverageState)]
+
+
 class HouseholdQuery(Page):
     county: RegionCode | None = None
     township: RegionCode | None = None
@@ -221,7 +224,7 @@ class HouseholdQuery(Page):
     labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
-    coverage: Literal["confirmed", "awaiting", "planned", "uncovered"] | None = Field(
+    coverage: CoverageStateCode | None = Field(
         None, description="覆盖状态（每户只属其一，四项相加等于户数）：confirmed 履约中，awaiting 待确认，"
                           "planned 已规划（本县当前匹配方案已安排），uncovered 未覆盖")
     sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
@@ -266,7 +269,7 @@ class HouseholdOut(BaseModel):
     members: int | None = None
     covered: bool | None = None
     pending: bool | None = None
-    coverage_state: Literal["confirmed", "awaiting", "planned", "uncovered"] | None = Field(
+    coverage_state: CoverageStateCode | None = Field(
         None, description="覆盖状态：confirmed 履约中，awaiting 待确认，planned 已规划，uncovered 未覆盖")
     relocated: bool | None = None
     in_cooperative: bool | None = None

@@ -2,11 +2,14 @@
 readable by screen readers (each figure has a title and a description, each mark a tooltip)."""
 from markupsafe import Markup, escape
 
+from core.codes import CoverageState
+
 PALETTE = {"covered": "#2e7d32", "pending": "#f9a825", "planned": "#64b5f6", "uncovered": "#c62828",
            "enterprise": "#1565c0"}
 # The four coverage states (core/coverage.py) as the bars draw them: the row's figure, its name, its colour.
-STATES = (("covered", "confirmed", "履约中"), ("pending", "awaiting", "待确认"), ("planned", "planned", "已规划"),
-          ("uncovered", "uncovered", "未覆盖"))
+STATES = tuple((figure, state.value, state.label) for figure, state in (
+    ("covered", CoverageState.CONFIRMED), ("pending", CoverageState.AWAITING), ("planned", CoverageState.PLANNED),
+    ("uncovered", CoverageState.UNCOVERED)))
 
 
 def _svg(width: int, height: int, title: str, description: str, body: str) -> Markup:

@@ -13,7 +13,7 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, page
 from app.web.security import safe_redirect_target, same_site_path
 from core import coverage
-from core.codes import PartnershipStatus, RecommendationStatus
+from core.codes import CoverageState, PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
 from services import run_page as run_page_service
@@ -65,7 +65,7 @@ def dashboard():
 
 
 # The township table's sortable columns (sorted here: a county has a few dozen townships).
-TOWNSHIP_SORTS = ("name", "households", "covered", "pending", "planned", "uncovered", "coverage_rate")
+TOWNSHIP_SORTS = ("name", "households", *(state.value for state in CoverageState), "coverage_rate")
 
 
 def _households_link(county: str, state: str | None = None, **where) -> str:
@@ -88,10 +88,12 @@ def _dashboard_charts(figures: dict, name: str) -> dict:
             link=lambda row, state: _households_link(county, state, township=row["code"])),
         mechanism_chart=charts.simple_bars(figures["mechanisms"], "履约中的利益联结（按联结方式）", " 个"),
         trend_chart=charts.trend_line(trend, "历次匹配后的履约中与已规划占比", series=(
-            ("confirmed", "履约中", charts.PALETTE["covered"]), ("planned", "已规划", charts.PALETTE["planned"]))),
+            (CoverageState.CONFIRMED.value, CoverageState.CONFIRMED.label, charts.PALETTE["covered"]),
+            (CoverageState.PLANNED.value, CoverageState.PLANNED.label, charts.PALETTE["planned"]))),
         map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布",
                                      link=lambda village: _households_link(county, village=village["code"])),
         rows=rows, tsort=sort, torder=order, mechanism_items=figures["mechanisms"],
+        columns_by_state=[(state.value, state.label) for state in CoverageState],
         households_link=lambda state=None, **where: _households_link(county, state, **where))
 
 
