@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from core.codes import RecommendationStatus
-from graph import readstate
+from core.notices import NoticeKind
+from graph import notifications, readstate
 from graph.querybuilder import open_projection, projected_properties
 from graph.vocabulary import with_vocabulary
 
@@ -668,6 +669,12 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
         # The households the run plans are 已规划 now (core/coverage.py), those of the previous run no longer.
         readstate.refresh_planned(tx, county_codes)
         record_switch(tx, run_id, {code: value for code, value in previous.items() if value != run_id})
+        # Each county's bureau is told, once: an interrupted switch finished again adds no second notice.
+        already = tx.run("MATCH (n:Notification) WHERE n.run_id = $run_id RETURN count(n) > 0 AS told",
+                         run_id=run_id).single()["told"]
+        if not already:
+            notifications.notify_counties(tx, county_codes, NoticeKind.RUN_COMPLETED,
+                                          datetime.now(timezone.utc).isoformat(), run_id=run_id)
 
     with driver.session(database=database) as session:
         session.execute_write(_as_writer(work, run_id, writer))

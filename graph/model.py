@@ -264,6 +264,8 @@ _DECLARED: tuple[NodeType, ...] = (
                            ("county_code", "active", "income_order", "household_id"),
                            ("county_code", "active", "covered", "size_order", "household_id"),
                            ("county_code", "active", "size_order", "household_id"),
+                           # The bureau's queue of pairings awaiting confirmation (services/queue.py).
+                           ("county_code", "pending", "household_id"),
                            # the finder's coverage filter (dashboard figures link to it)
                            ("county_code", "active", "coverage_state", "household_id")),
     ),
@@ -700,6 +702,26 @@ _DECLARED: tuple[NodeType, ...] = (
         "企业帮扶供给（各联结方式的容量、技能要求、收购产品）的一次修改：谁、何时、改了什么，触发可达各县的增量匹配",
         # An enterprise's history, newest first, read from the index.
         composite_indexes=(("credit_code", "changed_at"),),
+    ),
+    NodeType(
+        "Notification", "notification_id",
+        (
+            app_property("notification_id", "通知编号"),
+            app_property("audience", "接收方：county:<县代码>（该县商务局）或 enterprise:<统一社会信用代码>"),
+            app_property("kind", "通知类别（core/notices.py NoticeKind）"),
+            app_property("created_at", "时间"),
+            app_property("read", "是否已读（同一接收方的账号共用）"),
+            app_property("household_id", "所涉户编号（显示时按角色脱敏）"),
+            app_property("credit_code", "所涉企业"),
+            app_property("mechanism", "联结方式（代码）"),
+            app_property("rec_id", "所涉推荐"),
+            app_property("run_id", "所涉匹配运行", indexed=True),
+            app_property("reason", "退回原因"),
+        ),
+        (),
+        "站内通知：企业接受推荐（告知商务局）、商务局确认或退回（告知企业）、匹配完成（告知商务局）",
+        # A reader's list, newest first, and its unread count, each read from an index.
+        composite_indexes=(("audience", "created_at"), ("audience", "read", "created_at")),
     ),
     NodeType(
         "AuditEvent", "event_id",

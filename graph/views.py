@@ -82,12 +82,13 @@ def _page_params(filters: dict, skip: int, limit: int) -> dict:
     return {**{name: value for name, value in filters.items() if value is not None}, "skip": skip, "limit": limit}
 
 
-def _after(order: str) -> str:
-    """Keyset condition: rows after ($after_value, $after_id) in `order, h.household_id` order (the first
-    part is a range the index seeks to, the rest skips the ties already shown)."""
+def _after(order: str, descending: bool = False) -> str:
+    """Keyset condition: rows after ($after_value, $after_id) in `order, h.household_id` order, or in the
+    reverse of it (the first part is a range the index seeks to, the rest skips the ties already shown)."""
+    beyond, reached = ("<", "<=") if descending else (">", ">=")
     if order == "h.household_id":
-        return "h.household_id > $after_id"
-    return f"{order} >= $after_value AND ({order} > $after_value OR h.household_id > $after_id)"
+        return f"h.household_id {beyond} $after_id"
+    return f"{order} {reached} $after_value AND ({order} {beyond} $after_value OR h.household_id {beyond} $after_id)"
 
 
 REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specific first
@@ -139,7 +140,7 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
                       after: tuple | None = None, count: bool = True,
-                      coverage: str | None = None) -> tuple[list[dict], int | None]:
+                      descending: bool = False, coverage: str | None = None) -> tuple[list[dict], int | None]:
     """A page of active households matching the filters, with labour counts and coverage (`coverage`: one
     coverage state, core/coverage.py, read from the stored `coverage_state`).
 
@@ -147,7 +148,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     [sort key,] household id) give the page in 户编号, income or size order without a sort —
     the ORDER BY names the index's leading properties, fixed by the equality filters, so the
     planner reads the order from the index — and the count without touching the households.
-    `after` (sort value, household id) continues after that row (keyset pagination).
+    `after` (sort value, household id) continues after that row (keyset pagination). `descending` reverses
+    the sort key and the household id (the index is read backwards).
     Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None)."""
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
@@ -165,7 +167,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
         if coverage is not None and covered is None and order == "h.household_id":
             leading.append("h.coverage_state")  # its index: (county, active, coverage_state, household id)
     order_keys = leading + [order] + ([] if order == "h.household_id" else ["h.household_id"])
-    order_by = ", ".join(order_keys)
+    # The leading keys are fixed by equality filters: their direction does not matter, the rest reverses.
+    order_by = ", ".join(key + (" DESC" if descending and key not in leading else "") for key in order_keys)
     hint = ""
     indexed = coverage is None or leading[-1:] == ["h.coverage_state"]
     if leading and indexed and filters.get("township_code") is None and filters.get("village_code") is None:
@@ -181,7 +184,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     page_clauses = list(clauses)
     if after is not None:
         value, household_id = after
-        page_clauses.append(_after(order))
+        page_clauses.append(_after(order, descending))
         params.update(after_value=value, after_id=household_id)
     page_match = f"MATCH (h:Household) {hint}WHERE " + " AND ".join(page_clauses)
     count_query = None
@@ -634,3 +637,39 @@ def followup(driver: neo4j.Driver, followup_id: str, database: str | None = None
         {household_summary(alias="household", carry="f")}
         RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""", {"id": followup_id}, database)
     return records[0]["item"] if records else None
+
+
+def awaiting_pairings(driver: neo4j.Driver, county_code: str, skip: int, limit: int,
+                      database: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's households with a pairing awaiting the bureau's confirmation (户编号 order, read
+    from the (county_code, pending, household_id) index), each with its awaiting partnerships; the total."""
+    count = """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+               AND h.household_id IS NOT NULL RETURN count(h) AS total"""
+    page = f"""
+        MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true AND h.household_id IS NOT NULL
+        WITH h ORDER BY h.county_code, h.pending, h.household_id SKIP $skip LIMIT $limit
+        CALL (h) {{
+          MATCH (h)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise) WHERE p.status = $awaiting
+          WITH p, e ORDER BY p.updated_at DESC, p.partnership_id
+          RETURN collect(p {{.partnership_id, .mechanism, .rec_id, .start_date, .updated_at,
+                            enterprise_name: e.name, credit_code: e.credit_code}}) AS pairings
+        }}
+        WITH h, pairings
+        {household_summary(carry="pairings")}
+        RETURN item {{.*, pairings: pairings}} AS item"""
+    return read_page(driver, count, page, {"county": county_code, "skip": skip, "limit": limit}, database)
+
+
+def pending_household_count(driver: neo4j.Driver, county_code: str, database: str | None = None) -> int:
+    """The county's households with a pairing awaiting confirmation (an index count)."""
+    records = _read(driver, """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+                               AND h.household_id IS NOT NULL RETURN count(h) AS total""",
+                    {"county": county_code}, database)
+    return records[0]["total"]
+
+
+def followup_count(driver: neo4j.Driver, county_code: str, statuses: list[str], database: str | None = None) -> int:
+    """The county's follow-up items of these statuses (an index count)."""
+    records = _read(driver, "MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses "
+                            "RETURN count(f) AS total", {"county": county_code, "statuses": statuses}, database)
+    return records[0]["total"]

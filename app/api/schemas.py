@@ -227,7 +227,9 @@ class HouseholdQuery(Page):
     coverage: CoverageStateCode | None = Field(
         None, description="覆盖状态（每户只属其一，四项相加等于户数）：confirmed 履约中，awaiting 待确认，"
                           "planned 已规划（本县当前匹配方案已安排），uncovered 未覆盖")
-    sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
+    sort: Literal["household_id", "income_per_capita", "household_size"] = Field(
+        "household_id", description="排序：household_id 户编号，income_per_capita 人均纯收入，household_size 人口")
+    order: Literal["asc", "desc"] = Field("asc", description="顺序：asc 升序，desc 降序")
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 
@@ -913,6 +915,78 @@ class FollowUpPath(Strict):
 
 class FollowUpCloseIn(Strict):
     reason: ShortText = Field(description="关闭理由（如：已外出务工，无需帮扶）")
+
+
+class AwaitingPairingOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    partnership_id: str = Field(description="联结编号（确认、退回时使用）")
+    mechanism: str
+    mechanism_label: str = Field(description="联结方式名称")
+    rec_id: str | None = Field(None, description="来源推荐；由文件导入的待确认联结没有")
+    credit_code: str
+    enterprise_name: str | None = None
+    start_date: str | None = None
+    updated_at: str | None = Field(None, description="企业接受（最近修改）的时间")
+
+
+class AwaitingOut(BaseModel):
+    """A household with pairings the enterprises accepted, awaiting the bureau's confirmation."""
+
+    model_config = ConfigDict(extra="forbid")
+    household: HouseholdOut
+    pairings: list[AwaitingPairingOut]
+
+
+class AwaitingPage(PageOut[AwaitingOut]):
+    pass
+
+
+class ConfirmBatchIn(Strict):
+    partnership_ids: list[ObjectId] = Field(min_length=1, max_length=100, description="要确认的待确认联结（最多 100 条）")
+
+
+class BatchFailureOut(BaseModel):
+    id: str
+    code: str
+    message: str
+
+
+class ConfirmBatchOut(BaseModel):
+    confirmed: list[str] = Field(description="已确认（进入履约中）的联结")
+    failed: list[BatchFailureOut] = Field(description="未能确认的联结及原因（其余不受影响）")
+
+
+class RejectIn(Strict):
+    reason: ShortText = Field(description="退回原因（告知企业）")
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notification_id: str
+    kind: Literal["pairing_accepted", "partnership_confirmed", "pairing_rejected", "run_completed"] = Field(
+        description="pairing_accepted 企业已接受待确认，partnership_confirmed 商务局已确认，pairing_rejected 商务局已退回，"
+                    "run_completed 匹配运行已完成")
+    title: str
+    text: str = Field(description="通知内容（户名按角色脱敏）")
+    created_at: str
+    read: bool
+    run_id: str | None = None
+    household_id: str | None = None
+    household_ref: str | None = None
+    rec_id: str | None = None
+
+
+class NotificationPage(PageOut[NotificationOut]):
+    unread: int = Field(description="未读条数")
+
+
+class NotificationReadIn(Strict):
+    notification_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")]] | None = Field(
+        None, max_length=100, description="标为已读的通知；不填则全部标为已读")
+
+
+class NotificationReadOut(BaseModel):
+    marked: int
 
 
 class WarningCountOut(BaseModel):

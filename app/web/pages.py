@@ -11,13 +11,14 @@ from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
 from app.web import bp, charts, page
+from app.web.lists import beyond_last_page, page_count, parse_query
 from app.web.security import safe_redirect_target, same_site_path
 from core import coverage
 from core.codes import CoverageState, PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
 from services import run_page as run_page_service
-from services.errors import ServiceError
+from services.errors import Invalid, ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
 from services.principal import STAFF
@@ -27,14 +28,12 @@ RECENT_JOBS = 20
 RECENT_OFFER_CHANGES = 20
 
 
-def _query(model, args):
-    """A validated query model from the form's GET parameters (empty fields are absent)."""
-    values = {key: value for key, value in args.items() if value != ""}
-    try:
-        return model(**values), None
-    except ValidationError as error:
-        fields = "、".join(str(item["loc"][0]) for item in error.errors())
-        return model(), f"筛选条件有误：{fields}"
+def _export_query(model, args):
+    """The export's query model; a wrong filter is refused (an export never widens to every row)."""
+    query, error = parse_query(model, args)
+    if error:
+        raise Invalid(error, "invalid_filter")
+    return query
 
 
 def _back(default: str):
@@ -47,7 +46,7 @@ def _referrer(default: str):
     return redirect(same_site_path(request.referrer, request.host) or default)
 
 
-def _county() -> str:
+def page_county() -> str:
     """The county a bureau page shows: the user's own, or the one an admin chose (else the first with data)."""
     return regions.page_county(neo4j_ext.context, current_principal(), request.args.get("county"))
 
@@ -56,7 +55,7 @@ def _county() -> str:
 @page("bureau", "admin")
 def dashboard():
     """County dashboard: coverage by township and mechanism, trend across runs, map."""
-    ctx, principal, county = neo4j_ext.context, current_principal(), _county()
+    ctx, principal, county = neo4j_ext.context, current_principal(), page_county()
     figures = regions.dashboard(ctx, principal, county)
     name = figures["region"]["name"]
     return render_template(
@@ -97,27 +96,27 @@ def _dashboard_charts(figures: dict, name: str) -> dict:
         households_link=lambda state=None, **where: _households_link(county, state, **where))
 
 
-def _pages(total: int, page_size: int) -> int:
-    return max((total + page_size - 1) // page_size, 1)
-
-
 @bp.get("/warnings", endpoint="warnings")
 @page("bureau", "admin", "analyst")
 def warnings_page():
     """The county's early warnings by township; the households behind the chosen one; the enterprises flagged."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
+    county = page_county()
     overview = warnings.overview(ctx, principal, county)
-    query, error = _query(WarningQuery, {key: value for key, value in request.args.items()
-                                         if key in ("page", "page_size", "township")})
+    query, error = parse_query(WarningQuery, {key: value for key, value in request.args.items()
+                                              if key in ("page", "page_size", "township")})
     codes = [item["warning"] for item in overview["household_warnings"]]
     chosen = request.args.get("warning")
     if chosen not in codes:
         chosen = next((item["warning"] for item in overview["household_warnings"] if item["households"]), codes[0])
-    items, total = warnings.households(ctx, principal, county, chosen, query.township, query.skip, query.page_size,
-                                       facts=request_facts(), action="web.warnings.households")
+    items, total = [], 0
+    if not error:
+        items, total = warnings.households(ctx, principal, county, chosen, query.township, query.skip,
+                                           query.page_size, facts=request_facts(), action="web.warnings.households")
+        if (last := beyond_last_page("web.warnings", query.page, total, query.page_size)) is not None:
+            return last
     return render_template("warnings.html", overview=overview, chosen=chosen, items=items, total=total, query=query,
-                           error=error, pages=_pages(total, query.page_size), county=county,
+                           error=error, pages=page_count(total, query.page_size), county=county,
                            terminated=PartnershipStatus.TERMINATED.value,
                            chosen_label=next(item["label"] for item in overview["household_warnings"]
                                              if item["warning"] == chosen))
@@ -127,8 +126,8 @@ def warnings_page():
 @page("bureau", "admin")
 def export_warnings():
     """A warning's households as XLSX."""
-    query, _ = _query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
-    return download(warnings.export(neo4j_ext.context, current_principal(), _county(),
+    query = _export_query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
+    return download(warnings.export(neo4j_ext.context, current_principal(), page_county(),
                                     request.args.get("warning", ""), query.township, facts=request_facts(),
                                     action="web.warnings.export"))
 
@@ -138,12 +137,17 @@ def export_warnings():
 def followups_page():
     """The county's follow-up queue, soonest due first: close an item with a reason; re-match the county."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
-    query, error = _query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
-    items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
-                                   query.page_size, facts=request_facts(), action="web.followups.queue")
+    county = page_county()
+    query, error = parse_query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
+    items, total = [], 0
+    if not error:
+        items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township,
+                                       query.skip, query.page_size, facts=request_facts(),
+                                       action="web.followups.queue")
+        if (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
+            return last
     return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
-                           pages=_pages(total, query.page_size), summary=followups.summary(ctx, principal, county),
+                           pages=page_count(total, query.page_size), summary=followups.summary(ctx, principal, county),
                            args={key: value for key, value in request.args.items() if key != "page"})
 
 
@@ -161,7 +165,7 @@ def close_followup():
 @page("bureau", "admin")
 def rematch_followups():
     """An incremental run of the county: its follow-up households are planned first."""
-    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or _county())
+    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or page_county())
     flash("已排队重新匹配：本县的跟进户优先安排。")
     return redirect(url_for("web.runs", highlight=job["job_id"]))
 
@@ -170,16 +174,20 @@ def rematch_followups():
 @page("bureau", "admin", "analyst")
 def households_page():
     """Household finder: filters as in the API, a page of results, export."""
-    query, error = _query(HouseholdQuery, request.args)
+    query, error = parse_query(HouseholdQuery, request.args)
     ctx, principal = neo4j_ext.context, current_principal()
-    items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
-                                     query.page_size, facts=request_facts(), action="web.households.search")
+    items, total = [], 0
+    if not error:
+        items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()),
+                                         query.skip, query.page_size, facts=request_facts(),
+                                         action="web.households.search")
+        if (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
+            return last
     county = query.county or principal.county_code
-    pages = max((total + query.page_size - 1) // query.page_size, 1)
     return render_template("households.html", items=items, total=total, query=query, error=error,
                            townships=regions.subregions(ctx, principal, county),
                            villages=regions.subregions(ctx, principal, query.township),
-                           pages=pages, args=request.args)
+                           pages=page_count(total, query.page_size), args=request.args.to_dict())
 
 
 @bp.get("/households/<household_id>")
@@ -220,7 +228,7 @@ def decline(rec_id):
 def runs_page():
     """Match runs of the county; start one and watch its progress; the county's match rules and the limits its
     ledger suggests."""
-    county = _county()
+    county = page_county()
     jobs, total = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
     for position, job in enumerate(jobs):
         job["sequence"] = total - position  # 第 N 次: the county's runs, oldest first
@@ -261,7 +269,7 @@ def run_page(run_id):
         capacity = run_page_service.capacity(ctx, principal, run_id, county)
     return render_template("run.html", found=found, run=found["run"], place=found["county"], unplaced=unplaced,
                            capacity=capacity, binding=binding, page_number=number,
-                           pages=_pages(unplaced["total"], RUN_PAGE_SIZE) if unplaced else 1,
+                           pages=page_count(unplaced["total"], RUN_PAGE_SIZE) if unplaced else 1,
                            glossary=coverage.GLOSSARY,
                            households_link=lambda state=None, **where: _households_link(county, state, **where))
 
@@ -282,14 +290,14 @@ def run_changes(run_id):
                                             action="web.match_runs.changes")
     return render_template("run_changes.html", found=found, run=found["run"], place=found["county"], items=items,
                            total=total, kind=kind, kind_label=run_page_service.CHANGE_LABELS[kind],
-                           page_number=number, pages=_pages(total, RUN_PAGE_SIZE))
+                           page_number=number, pages=page_count(total, RUN_PAGE_SIZE))
 
 
 @bp.post("/runs/rules")
 @page("bureau", "admin")
 def apply_match_rules():
     """Apply the chosen suggestions as the county's next rules version (its next run uses them)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     chosen = request.form.getlist("field")
     if not chosen:
         flash("请勾选要应用的建议。", "error")
@@ -313,7 +321,7 @@ def apply_match_rules():
 @page("bureau", "admin")
 def start_run():
     """Queue a run for the county (it runs in the background)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     job = runs.start(neo4j_ext.context, current_principal(), county, top_k=5, household_limit=1,
                      force=request.form.get("force") == "1")
     flash("匹配已排队，正在后台运行。")
@@ -345,7 +353,7 @@ def _mapping_county() -> str | None:
     """The county whose column mappings the upload page shows and saves: a bureau's own; an administrator's
     choice (else the first county with data; None before any)."""
     try:
-        return _county()
+        return page_county()
     except ServiceError:
         return None
 
@@ -401,11 +409,15 @@ def upload_report(job_id):
 @page("bureau", "admin")
 def ledger_page():
     """The ledger (帮扶台账) with income outcomes; edit a row; export."""
-    query, error = _query(PartnershipQuery, request.args)
-    items, total = ledger.search(neo4j_ext.context, current_principal(),
-                                 PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
-                                 facts=request_facts(), action="web.ledger.search")
-    pages = max((total + query.page_size - 1) // query.page_size, 1)
+    query, error = parse_query(PartnershipQuery, request.args)
+    items, total = [], 0
+    if not error:
+        items, total = ledger.search(neo4j_ext.context, current_principal(),
+                                     PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
+                                     facts=request_facts(), action="web.ledger.search")
+        if (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
+            return last
+    pages = page_count(total, query.page_size)
     gained = [item["income_gain"] for item in items if item.get("income_gain") is not None]
     return render_template("ledger.html", items=items, total=total, query=query, error=error, pages=pages,
                            args=request.args, average_gain=sum(gained) / len(gained) if gained else None)
@@ -435,7 +447,7 @@ def update_ledger(partnership_id):
 @page("bureau", "admin")
 def export_ledger():
     """The filtered ledger as XLSX (up to 20,000 rows)."""
-    query, _ = _query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
+    query = _export_query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
     return download(ledger.export(neo4j_ext.context, current_principal(),
                                   PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                   facts=request_facts(), action="web.ledger.export"))
@@ -446,7 +458,7 @@ def export_ledger():
 def outcomes_page():
     """帮扶成效: the county's stored outcomes (tables per dimension, the income-change comparison, the method);
     staff may recompute them."""
-    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), _county())
+    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), page_county())
     return render_template("outcomes.html", report=report, can_refresh=current_principal().role in STAFF)
 
 
@@ -454,7 +466,7 @@ def outcomes_page():
 @page("bureau", "admin")
 def refresh_outcomes():
     """Recompute the county's outcomes now (重新计算) and show them."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     report = outcomes.refresh_county(neo4j_ext.context, current_principal(), county)
     flash(f"帮扶成效已重新计算（用时 {report['seconds']:.1f} 秒）。")
     return redirect(url_for("web.outcomes", county=county))
@@ -464,13 +476,13 @@ def refresh_outcomes():
 @page("bureau", "admin")
 def export_households():
     """The filtered households as XLSX (up to 20,000 rows)."""
-    query, _ = _query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
+    query = _export_query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
     return download(households.export(neo4j_ext.context, current_principal(),
                                       HouseholdFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                       facts=request_facts(), action="web.households.export"))
 
 
-def _int_arg(name: str, default: int) -> int:
+def int_arg(name: str, default: int) -> int:
     """A whole-number GET parameter ≥ 1; anything else (absent, not a number, 0 or negative) is the default.
 
     Very long numbers are read as 10**12 (the service answers a page beyond the end with the last page)."""
@@ -487,9 +499,9 @@ def enterprise_home():
     """The enterprise's offers and capacity, recommended households (masked) and confirmed partnerships,
     each list a page at a time (rec_page, partner_page; page_size 20, 50 or 100; status kept in the links)."""
     status = request.args.get("status") or RecommendationStatus.PROPOSED.value
-    page_size = enterprises.page_size_of(_int_arg("page_size", enterprises.PAGE_SIZES[0]))
+    page_size = enterprises.page_size_of(int_arg("page_size", enterprises.PAGE_SIZES[0]))
     own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
-                               rec_page=_int_arg("rec_page", 1), partner_page=_int_arg("partner_page", 1),
+                               rec_page=int_arg("rec_page", 1), partner_page=int_arg("partner_page", 1),
                                page_size=page_size)
     offer = offers.get_offer(neo4j_ext.context, current_principal(), current_principal().credit_code)
     changes, changes_total = offers.offer_changes(neo4j_ext.context, current_principal(),

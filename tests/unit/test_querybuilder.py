@@ -218,9 +218,13 @@ def test_real_schema_statements():
             "ON (n.county_code, n.status, n.due_date)" in statements)
     assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
             "ON (n.credit_code, n.changed_at)" in statements)
+    assert ("CREATE INDEX household_county_code_pending_household_id IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.pending, n.household_id)" in statements)
+    assert ("CREATE INDEX notification_audience_read_created_at IF NOT EXISTS FOR (n:Notification) "
+            "ON (n.audience, n.read, n.created_at)" in statements)
     assert ("CREATE INDEX household_county_code_active_coverage_state_household_id IF NOT EXISTS FOR (n:Household) "
             "ON (n.county_code, n.active, n.coverage_state, n.household_id)" in statements)
-    assert len(statements) == len(set(statements)) == 78  # 23 constraints, 43 single and 12 composite indexes
+    assert len(statements) == len(set(statements)) == 83  # 24 constraints, 44 single and 15 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():

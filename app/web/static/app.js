@@ -29,3 +29,12 @@ function followJob(row) {
 document.querySelectorAll("tr[data-job]").forEach((row) => {
   if (row.dataset.status === "queued" || row.dataset.status === "running") followJob(row);
 });
+
+// 全选本页: a checkbox that ticks every box of the named group.
+document.querySelectorAll("input[data-check-all]").forEach((all) => {
+  all.addEventListener("change", () => {
+    document.querySelectorAll(`input[type=checkbox][name="${all.dataset.checkAll}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+  });
+});
