@@ -8,6 +8,7 @@ unplaced households (matching/diagnose.py, as notebook 02 computes it) is made o
 first view and kept with the run.
 """
 import json
+import re
 from datetime import datetime, timezone
 
 from core import coverage
@@ -28,6 +29,14 @@ from services.privacy import RequestFacts, audit_if_personal, household_view, pr
 from services.runs import present_job, visible_job
 
 READERS = (Role.BUREAU, Role.ANALYST, Role.ADMIN)
+# "中文 / English": the Chinese part (messages and notes carry English after a slash).
+ENGLISH_AFTER = re.compile(r"\s*/\s*(?=[A-Za-z])")
+
+
+def chinese_part(text: str | None) -> str:
+    """The Chinese part of a bilingual text ("中文 / English" → "中文")."""
+    return ENGLISH_AFTER.split(text or "", maxsplit=1)[0].strip()
+
 # The binding constraints in words (matching/diagnose.py's keys), most fixable first.
 BINDING_LABELS = {
     "capacity": "容量已满：范围内的企业已无空余名额",
@@ -78,7 +87,7 @@ def _parameters(ctx: Context, run: dict, county: str | None) -> list[tuple[str, 
     (the defaults with the county's rules version the run recorded)."""
     stored = matching_queries.match_run(ctx.driver, run["run_id"], ctx.database) or {}
     params = _json(stored.get("params"), {})
-    shown = [("评分方式", (run.get("model_note") or "").split(" / ")[0] or "—"),
+    shown = [("评分方式", chinese_part(run.get("model_note")) or "—"),
              ("模型版本", run.get("model_version") or "仅用规则"),
              ("规则评分权重", "—" if run.get("alpha") is None else f"{run['alpha']:g}"),
              ("每户推荐数", str(params.get("top_k", "—"))),
