@@ -166,6 +166,8 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("households", "在册户数（仍有效）", internal=True),
             app_property("covered", "已覆盖户数（有履约中的联结）", internal=True),
             app_property("pending", "待确认户数（未覆盖、有待确认的联结）", internal=True),
+            app_property("planned", "已规划户数（无履约中、待确认的联结，本县当前匹配方案已安排；core/coverage.py）",
+                         internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
             app_property("breakdown_households", "查找条件的户数（按致贫原因、属性、监测类别各代码与劳动力类别，"
                          "顺序见 graph/vocabulary.py BREAKDOWN_KEYS）", list=True, internal=True),
@@ -229,6 +231,9 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("members", "登记的家庭成员数"),
             app_property("covered", "有履约中的利益联结"),
             app_property("pending", "有待确认的利益联结"),
+            app_property("planned", "本县当前匹配方案为其安排了企业（未被拒绝）", internal=True),
+            app_property("coverage_state", "覆盖状态：confirmed 履约中 / awaiting 待确认 / planned 已规划 / uncovered 未覆盖"
+                         "（core/coverage.py，取第一项成立者）"),
             app_property("labourers", "劳动力人数（普通、技能、弱）", internal=True),
             app_property("active_partnerships", "未结束的利益联结数（履约中、待确认）", internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
@@ -267,7 +272,9 @@ _DECLARED: tuple[NodeType, ...] = (
                            # The bureau's queue of pairings awaiting confirmation (services/queue.py).
                            ("county_code", "pending", "household_id"),
                            # Search by the last four characters of the head's ID number (graph/search.py).
-                           ("county_code", "head_id_suffix_hash")),
+                           ("county_code", "head_id_suffix_hash"),
+                           # the finder's coverage filter (dashboard figures link to it)
+                           ("county_code", "active", "coverage_state", "household_id")),
         # Search by 户主姓名 within a county (graph/search.py).
         fulltext_indexes=(("head_name", "county_code"),),
     ),
@@ -460,7 +467,8 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("lock", "事务内的写锁标记", internal=True),
         ),
         (RelationshipType("FOR_COUNTY", "Region", None, "匹配运行 → 重新计算的县（含输入指纹）",
-                          properties=("fingerprint",)),),
+                          properties=("fingerprint", "switched_at", "previous_run", "newly_planned", "no_longer_planned",
+                                      "figures", "township_figures", "unplaced", "unplaced_at")),),
         "一次匹配运行",
     ),
     NodeType(

@@ -97,7 +97,15 @@ REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specif
 _BREAKDOWN_POSITION = {key: position for position, key in enumerate(BREAKDOWN_KEYS)}
 
 
-def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict) -> str | None:
+# The region figure of each coverage state (core/coverage.py; uncovered: what the other three leave).
+_STATE_FIGURES = {"confirmed": "coalesce(r.covered, 0)", "awaiting": "coalesce(r.pending, 0)",
+                  "planned": "coalesce(r.planned, 0)",
+                  "uncovered": "coalesce(r.households, 0) - coalesce(r.covered, 0) - coalesce(r.pending, 0) "
+                               "- coalesce(r.planned, 0)"}
+
+
+def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict,
+                   coverage: str | None = None) -> str | None:
     """A count read from the stored region figures (O(1), O(counties) for the province) when the filters are
     regions, coverage and at most one other filter whose counts regions keep (a cause, attribute or
     monitoring code, or a labour category: readstate's breakdown figures); None otherwise (then the count is
@@ -108,6 +116,15 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
         others.append(("labour", labour))
     if len(others) > 1 or (others and others[0] not in _BREAKDOWN_POSITION):
         return None
+    if coverage is not None:
+        if others or covered is not None:
+            return None
+        wanted = _STATE_FIGURES[coverage]
+        code = next((filters[name] for name in REGION_FILTERS if filters.get(name) is not None), None)
+        if code is None:
+            return f"MATCH (r:Region {{level: 'county'}}) WHERE r.households > 0 RETURN sum({wanted}) AS total"
+        params["figures_code"] = code
+        return f"OPTIONAL MATCH (r:Region {{code: $figures_code}}) RETURN coalesce({wanted}, 0) AS total"
     if others:
         params["figures_position"] = _BREAKDOWN_POSITION[others[0]]
         households, covered_ones = "r.breakdown_households[$figures_position]", "r.breakdown_covered[$figures_position]"
@@ -125,9 +142,10 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
                       after: tuple | None = None, count: bool = True,
-                      descending: bool = False,
-                      match: HouseholdMatch | None = None) -> tuple[list[dict], int | None]:
-    """A page of active households matching the filters, with labour counts and coverage.
+                      descending: bool = False, match: HouseholdMatch | None = None,
+                      coverage: str | None = None) -> tuple[list[dict], int | None]:
+    """A page of active households matching the filters, with labour counts and coverage (`coverage`: one
+    coverage state, core/coverage.py, read from the stored `coverage_state`).
 
     Read from the stored read state. In a county, the composite indexes (county, active, [covered,]
     [sort key,] household id) give the page in 户编号, income or size order without a sort —
@@ -141,6 +159,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
         clauses.append("h.covered = $covered")
+    if coverage is not None:
+        clauses.append("h.coverage_state = $coverage_state")
     if labour is not None:
         clauses.append(LABOUR_FILTERS[labour])
     order = HOUSEHOLD_SORT[sort]
@@ -149,20 +169,25 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     leading = []
     if filters.get("county_code") is not None:
         leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
+        if coverage is not None and covered is None and order == "h.household_id":
+            leading.append("h.coverage_state")  # its index: (county, active, coverage_state, household id)
     order_keys = leading + [order] + ([] if order == "h.household_id" else ["h.household_id"])
     # The leading keys are fixed by equality filters: their direction does not matter, the rest reverses.
     order_by = ", ".join(key + (" DESC" if descending and key not in leading else "") for key in order_keys)
     hint = ""
+    indexed = coverage is None or leading[-1:] == ["h.coverage_state"]
     if match is not None:
         order_keys = [order] + ([] if order == "h.household_id" else ["h.household_id"])
         order_by = ", ".join(key + (" DESC" if descending else "") for key in order_keys)
-    elif leading and filters.get("township_code") is None and filters.get("village_code") is None:
+    elif leading and indexed and filters.get("township_code") is None and filters.get("village_code") is None:
         # The index that gives this order (the planner, choosing among equally selective indexes, took
         # one that gives only part of it and sorted the county). In a township or village its own index
         # finds fewer households than the county's ordered scan would read.
         hint = f"USING INDEX h:Household({', '.join(key.removeprefix('h.') for key in order_keys)}) "
     params = _page_params(filters, skip, limit)
     params["covered"] = covered
+    if coverage is not None:
+        params["coverage_state"] = coverage
     head, count_head = f"MATCH (h:Household) {hint}WHERE ", "MATCH (h:Household) WHERE "
     if match is not None:
         head = count_head = households_found(match, filters.get("county_code") is not None) + " WHERE "
@@ -176,7 +201,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     page_match = head + " AND ".join(page_clauses)
     count_query = None
     if count:
-        count_query = (None if match is not None else _figures_count(filters, labour, covered, params)) \
+        count_query = (None if match is not None else _figures_count(filters, labour, covered, params, coverage)) \
             or f"{count_match} RETURN count(h) AS total"
     return read_page(
         driver, count_query,
@@ -231,13 +256,14 @@ _FIGURES = """
     WITH r WHERE r.level IN ['province', 'prefecture']
     MATCH (c:Region)-[:PART_OF*1..2]->(r) WHERE c.level = 'county'
     RETURN sum(c.households) AS county_households, sum(c.covered) AS county_covered,
-           sum(c.pending) AS county_pending, collect(c.in_force_counts) AS county_lists
+           sum(c.pending) AS county_pending, sum(coalesce(c.planned, 0)) AS county_planned,
+           collect(c.in_force_counts) AS county_lists
   }
   WITH r, parent, CASE WHEN r.level IN ['province', 'prefecture']
-    THEN {households: county_households, covered: county_covered, pending: county_pending,
+    THEN {households: county_households, covered: county_covered, pending: county_pending, planned: county_planned,
           in_force_counts: """ + readstate.sum_lists("county_lists") + """}
     ELSE {households: coalesce(r.households, 0), covered: coalesce(r.covered, 0), pending: coalesce(r.pending, 0),
-          in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
+          planned: coalesce(r.planned, 0), in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
 """
 
 REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code", "figures": "figures"})
@@ -287,7 +313,8 @@ def county_villages(driver: neo4j.Driver, county_code: str, database: str | None
 _MAP_VILLAGES = """
     MATCH (r:Region)-[:PART_OF]->(:Region)-[:PART_OF]->(:Region {code: $code})
     WHERE r.households > 0
-    RETURN r {.code, .name, .lon, .lat, .households, .covered, .pending} AS village ORDER BY r.code
+    RETURN r {.code, .name, .lon, .lat, .households, .covered, .pending, planned: coalesce(r.planned, 0)} AS village
+    ORDER BY r.code
 """
 _MAP_ENTERPRISES = """
     MATCH (e:Enterprise) WHERE e.county_code = $code
@@ -531,11 +558,12 @@ def household_counties(driver: neo4j.Driver, household_ids: list[str], database:
 
 def county_run_history(driver: neo4j.Driver, county_code: str, limit: int = 30,
                        database: str | None = None) -> list[dict]:
-    """The completed match runs that computed a county, oldest first, with their metrics (JSON text)."""
+    """The completed match runs that computed a county, oldest first, with their metrics and the county's coverage
+    figures right after each became current (JSON texts)."""
     records = _read(driver, """
-        MATCH (run:MatchRun {status: 'completed'})-[:FOR_COUNTY]->(:Region {code: $code})
-        WITH run ORDER BY run.created_at DESC LIMIT $limit
-        RETURN run {.run_id, .created_at, .finished_at, .metrics} AS run ORDER BY run.created_at
+        MATCH (run:MatchRun {status: 'completed'})-[f:FOR_COUNTY]->(:Region {code: $code})
+        WITH run, f ORDER BY run.created_at DESC LIMIT $limit
+        RETURN run {.run_id, .created_at, .finished_at, .metrics, figures: f.figures} AS run ORDER BY run.created_at
         """, {"code": county_code, "limit": limit}, database)
     return [record["run"] for record in records]
 

@@ -32,6 +32,7 @@ class HouseholdFilter:
     monitoring: str | None = None
     labour: str | None = None  # none / weak / ordinary / skilled / any
     covered: bool | None = None
+    coverage: str | None = None  # a coverage state (core/coverage.py): confirmed / awaiting / planned / uncovered
     sort: str = "household_id"
     q: str | None = None  # 户主姓名, 户编号 prefix or ID suffix (services/search.py)
     order: str = "asc"  # asc / desc
@@ -65,7 +66,7 @@ def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
                                    limit, ctx.database, after=after, count=count,
-                                   descending=filters.order == "desc", match=match)
+                                   descending=filters.order == "desc", match=match, coverage=filters.coverage)
 
 
 # --- keyset cursors --------------------------------------------------------------------------------

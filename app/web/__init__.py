@@ -77,7 +77,7 @@ def service_error_page(error: ServiceError):
 
 CODE_LISTS = {"cause": codes.PovertyCause, "attribute": codes.HouseholdAttribute, "mechanism": codes.Mechanism,
               "status": codes.PartnershipStatus, "skill": codes.LabourSkill, "monitoring": codes.MonitoringCategory,
-              "recommendation": codes.RecommendationStatus}
+              "recommendation": codes.RecommendationStatus, "coverage": codes.CoverageState}
 
 
 def code_label(kind: str, code) -> str:

@@ -13,9 +13,11 @@ from app.extensions import neo4j_ext
 from app.web import bp, charts, chinese_part, page
 from app.web.lists import beyond_last_page, page_count, parse_query
 from app.web.security import safe_redirect_target, same_site_path
-from core.codes import PartnershipStatus, RecommendationStatus
+from core import coverage
+from core.codes import CoverageState, PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
+from services import run_page as run_page_service
 from services.errors import Invalid, ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
@@ -79,14 +81,37 @@ def dashboard():
         followup_summary=followups.summary(ctx, principal, county), **_dashboard_charts(figures, name))
 
 
+# The township table's sortable columns (sorted here: a county has a few dozen townships).
+TOWNSHIP_SORTS = ("name", "households", *(state.value for state in CoverageState), "coverage_rate")
+
+
+def _households_link(county: str, state: str | None = None, **where) -> str:
+    """The household finder filtered to the households behind a figure (a coverage state, a region)."""
+    return url_for("web.households", county=county, coverage=state, **where)
+
+
 def _dashboard_charts(figures: dict, name: str) -> dict:
+    county = figures["region"]["code"]
+    rows = list(figures["townships"])
+    sort, order = request.args.get("tsort"), request.args.get("torder", "asc")
+    if sort in TOWNSHIP_SORTS:
+        rows.sort(key=lambda row: (row[sort] is None, row[sort] if row[sort] is not None else 0),
+                  reverse=order == "desc")
+    trend = [{**point, "href": url_for("web.run_page", run_id=point["run_id"])} for point in figures["trend"]]
     return dict(
-        region=figures["region"], total=figures["total"],
-        township_chart=charts.coverage_bars(figures["townships"], f"{name}各乡镇覆盖情况"),
+        region=figures["region"], total=figures["total"], glossary=coverage.GLOSSARY,
+        township_chart=charts.coverage_bars(
+            figures["townships"], f"{name}各乡镇覆盖情况",
+            link=lambda row, state: _households_link(county, state, township=row["code"])),
         mechanism_chart=charts.simple_bars(figures["mechanisms"], "履约中的利益联结（按联结方式）", " 个"),
-        trend_chart=charts.trend_line(figures["trend"], "历次匹配方案覆盖率（含已有联结）"),
-        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布"),
-        rows=figures["townships"], mechanism_items=figures["mechanisms"])
+        trend_chart=charts.trend_line(trend, "历次匹配后的履约中与已规划占比", series=(
+            (CoverageState.CONFIRMED.value, CoverageState.CONFIRMED.label, charts.PALETTE["covered"]),
+            (CoverageState.PLANNED.value, CoverageState.PLANNED.label, charts.PALETTE["planned"]))),
+        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布",
+                                     link=lambda village: _households_link(county, village=village["code"])),
+        rows=rows, tsort=sort, torder=order, mechanism_items=figures["mechanisms"],
+        columns_by_state=[(state.value, state.label) for state in CoverageState],
+        households_link=lambda state=None, **where: _households_link(county, state, **where))
 
 
 @bp.get("/warnings", endpoint="warnings")
@@ -219,11 +244,68 @@ def runs_page():
     """Match runs of the county; start one and watch its progress; the county's match rules and the limits its
     ledger suggests."""
     county = page_county()
-    jobs, _ = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
+    jobs, total = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
+    for position, job in enumerate(jobs):
+        job["sequence"] = total - position  # 第 N 次: the county's runs, oldest first
     rules = match_rules.county_rules(neo4j_ext.context, current_principal(), county)
     applicable = any(limit["suggested"] is not None and limit["suggested"] != limit["current"]
                      for limit in rules["limits"])
-    return render_template("runs.html", jobs=jobs, county=county, rules=rules, applicable=applicable)
+    return render_template("runs.html", jobs=jobs, county=county, rules=rules, applicable=applicable,
+                           glossary=coverage.GLOSSARY)
+
+
+RUN_PAGE_SIZE = 20
+
+
+def _page_arg(name: str = "page") -> int:
+    try:
+        return max(int(request.args.get(name, 1)), 1)
+    except ValueError:
+        return 1
+
+
+@bp.get("/runs/<run_id>", endpoint="run_page")
+@page("bureau", "admin")
+def run_page(run_id):
+    """One match run: parameters and model, coverage by township, unplaced households with their binding
+    constraint, capacity use per enterprise, the change from the run before it."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    county = request.args.get("county") or None
+    found = run_page_service.summary(ctx, principal, run_id, county)
+    unplaced = capacity = None
+    binding = request.args.get("binding") or None
+    number = _page_arg()
+    if found["county"]:
+        county = found["county"]["code"]
+        unplaced = run_page_service.unplaced(
+            ctx, principal, run_id, (number - 1) * RUN_PAGE_SIZE, RUN_PAGE_SIZE, county,
+            binding if binding in run_page_service.BINDING_LABELS else None, facts=request_facts(),
+            action="web.match_runs.unplaced")
+        capacity = run_page_service.capacity(ctx, principal, run_id, county)
+    return render_template("run.html", found=found, run=found["run"], place=found["county"], unplaced=unplaced,
+                           capacity=capacity, binding=binding, page_number=number,
+                           pages=page_count(unplaced["total"], RUN_PAGE_SIZE) if unplaced else 1,
+                           glossary=coverage.GLOSSARY,
+                           households_link=lambda state=None, **where: _households_link(county, state, **where))
+
+
+@bp.get("/runs/<run_id>/changes", endpoint="run_changes")
+@page("bureau", "admin")
+def run_changes(run_id):
+    """The households a run newly planned, or no longer planned, against the run before it (a page)."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    kind = request.args.get("kind", "newly_planned")
+    if kind not in run_page_service.CHANGE_LABELS:
+        kind = "newly_planned"
+    county = request.args.get("county") or None
+    found = run_page_service.summary(ctx, principal, run_id, county)
+    number = _page_arg()
+    items, total = run_page_service.changes(ctx, principal, run_id, kind, (number - 1) * RUN_PAGE_SIZE,
+                                            RUN_PAGE_SIZE, county, facts=request_facts(),
+                                            action="web.match_runs.changes")
+    return render_template("run_changes.html", found=found, run=found["run"], place=found["county"], items=items,
+                           total=total, kind=kind, kind_label=run_page_service.CHANGE_LABELS[kind],
+                           page_number=number, pages=page_count(total, RUN_PAGE_SIZE))
 
 
 @bp.post("/runs/rules")

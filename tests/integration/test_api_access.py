@@ -39,6 +39,11 @@ READS = [
     ("GET", "/api/v1/partnerships/export.xlsx?county={own_county}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/match-runs?county={own_county}", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/match-runs/{own_run}", {"admin", "analyst", "bureau_own"}),
+    # a run opened (its county: the own county; the run computed both counties, a bureau sees its own only)
+    ("GET", "/api/v1/match-runs/{own_match_run}/summary?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/unplaced?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/changes?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/capacity?county={own_county}", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/uploads?county={own_county}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/uploads/{own_upload}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/audit", {"admin"}),

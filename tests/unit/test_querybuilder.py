@@ -230,8 +230,10 @@ def test_real_schema_statements():
             "ON EACH [n.head_name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
     assert ("CREATE FULLTEXT INDEX enterprise_name_county_code_fulltext IF NOT EXISTS FOR (n:Enterprise) "
             "ON EACH [n.name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
-    # 24 constraints, 45 single, 15 composite and 2 full-text indexes
-    assert len(statements) == len(set(statements)) == 86
+    assert ("CREATE INDEX household_county_code_active_coverage_state_household_id IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.active, n.coverage_state, n.household_id)" in statements)
+    # 24 constraints, 45 single, 16 composite and 2 full-text indexes
+    assert len(statements) == len(set(statements)) == 87
 
 
 def test_a_composite_index_names_declared_properties_only():

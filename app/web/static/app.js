@@ -19,7 +19,7 @@ function followJob(row) {
     const bar = row.querySelector("progress");
     if (bar) { bar.value = job.progress || 0; bar.textContent = Math.round((job.progress || 0) * 100) + "%"; }
     const message = row.querySelector(".job-message");
-    if (message) message.textContent = job.message || "";
+    if (message) message.textContent = (job.message || "").split(" / ")[0];
     if (job.status === "completed" || job.status === "failed") { window.location.reload(); return; }
     setTimeout(poll, 1500);
   };
