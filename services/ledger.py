@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 from core.codes import PartnershipStatus
 from graph import ledger as graph_ledger
 from graph import views
-from services import exports
+from services import exports, jobs
 from services.context import Context
 from services.errors import Forbidden, Invalid, NotFound
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role, scoped_county
@@ -124,15 +124,52 @@ def check_changes(changes: dict) -> dict:
 
 
 def update(ctx: Context, principal: Principal, partnership_id: str, changes: dict, *, facts: RequestFacts,
-           action: str = "partnerships.update") -> dict:
-    """Change income gain, status, note or end date of a visible row (bureau, admin); returns the row as shown."""
+           action: str = "partnerships.update", source: str = "api") -> dict:
+    """Change income gain, status, note or end date of a visible row (bureau, admin); returns the row as shown.
+
+    Each changed field is recorded (who, when, from → to; source: page or api) in the same transaction."""
     require_role(principal, *STAFF)
     visible_partnership(ctx, principal, partnership_id)
     if not changes:
         raise Invalid("没有要更新的字段 / nothing to update", "nothing_to_update")
     graph_ledger.update_partnership(ctx.driver, partnership_id, check_changes(changes), principal.actor,
-                                    datetime.now(timezone.utc).isoformat(), ctx.database)
+                                    datetime.now(timezone.utc).isoformat(), ctx.database,
+                                    changed_by=jobs.requester(principal), source=source)
     item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
                                ctx.settings.pseudonym_secret())
     audit_if_personal(ctx, principal, action, [item], facts)
     return item
+
+
+FIELD_TITLES = {"status": "状态", "end_date": "结束日期", "income_gain": "年增收（元）", "note": "帮扶措施"}
+SOURCE_TITLES = {"page": "台账页面", "api": "接口", "etl": "台账文件导入"}
+
+
+def change_text(field: str, value: str | None) -> str:
+    """A recorded value in words: a status by its label, none as —."""
+    if value is None or value == "":
+        return "—"
+    if field == "status":
+        return PartnershipStatus.label_of(value, value)
+    return value
+
+
+def present_change(change: dict) -> dict:
+    """A PartnershipChange as shown (no token id): who, when, which field, from → to (as stored and in words)."""
+    field = change.get("field")
+    return {"change_id": change.get("change_id"), "partnership_id": change.get("partnership_id"),
+            "changed_at": change.get("changed_at"), "changed_by": change.get("changed_by"),
+            "source": change.get("source"), "source_title": SOURCE_TITLES.get(change.get("source"), ""),
+            "field": field, "field_title": FIELD_TITLES.get(field, field),
+            "from_value": change.get("from_value"), "to_value": change.get("to_value"),
+            "from_text": change_text(field, change.get("from_value")),
+            "to_text": change_text(field, change.get("to_value"))}
+
+
+def changes(ctx: Context, principal: Principal, partnership_id: str, skip: int, limit: int) -> tuple[list[dict], int]:
+    """A page of a partnership's change history, newest first: whoever may see the row (an enterprise only its
+    own; a bureau only its county's; NotFound otherwise)."""
+    require_role(principal, *EVERYONE)
+    visible_partnership(ctx, principal, partnership_id)
+    items, total = graph_ledger.partnership_changes(ctx.driver, partnership_id, skip, limit, ctx.database)
+    return [present_change(item) for item in items], total

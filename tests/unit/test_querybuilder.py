@@ -218,7 +218,9 @@ def test_real_schema_statements():
             "ON (n.county_code, n.status, n.due_date)" in statements)
     assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
             "ON (n.credit_code, n.changed_at)" in statements)
-    assert len(statements) == len(set(statements)) == 77  # 23 constraints, 43 single and 11 composite indexes
+    assert ("CREATE INDEX partnershipchange_partnership_id_changed_at IF NOT EXISTS FOR (n:PartnershipChange) "
+            "ON (n.partnership_id, n.changed_at)" in statements)
+    assert len(statements) == len(set(statements)) == 80  # 24 constraints, 44 single and 12 composite indexes
 
 
 def test_a_composite_index_names_declared_properties_only():
