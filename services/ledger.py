@@ -2,6 +2,7 @@
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
+from core.clock import today_iso
 from core.codes import PartnershipStatus
 from graph import ledger as graph_ledger
 from graph import views
@@ -18,6 +19,7 @@ ROW_FIELDS = ("partnership_id", "county_code", "village_code", "village_name", "
               "updated_at")
 UPDATABLE = graph_ledger.PARTNERSHIP_UPDATABLE
 MAX_INCOME_GAIN = 1_000_000
+MAX_NOTE = 500
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,8 @@ def check_changes(changes: dict) -> dict:
         raise Invalid("年增收须在 0 到 1,000,000 之间 / income gain out of range", "invalid_income_gain")
     if checked.get("note") is not None:
         plain_text(checked["note"], "帮扶措施")
+        if len(checked["note"]) > MAX_NOTE:
+            raise Invalid(f"帮扶措施最多 {MAX_NOTE} 字 / note too long", "invalid_note")
     if checked.get("end_date") is not None:
         calendar_date(checked["end_date"], "结束日期")
     return checked
@@ -173,3 +177,54 @@ def changes(ctx: Context, principal: Principal, partnership_id: str, skip: int, 
     visible_partnership(ctx, principal, partnership_id)
     items, total = graph_ledger.partnership_changes(ctx.driver, partnership_id, skip, limit, ctx.database)
     return [present_change(item) for item in items], total
+
+
+MAX_HISTORY = 200
+MAX_YEARS = 20
+
+
+def _year(text: str | None) -> int | None:
+    return int(text[:4]) if text and len(text) >= 4 and text[:4].isdigit() else None
+
+
+def income_by_year(row: dict, history: list[dict], today: str) -> list[dict]:
+    """The 年增收 in force at the end of each year of the partnership, from its start year to its end (or this
+    year), rebuilt from the recorded changes of income_gain: [{year, income_gain (None when none was stated),
+    changed (True in a year the value was changed)}]. Empty without a start date."""
+    first = _year(row.get("start_date"))
+    if first is None:
+        return []
+    last = min(_year(row.get("end_date")) or _year(today), _year(today))
+    gains = sorted((change for change in history if change.get("field") == "income_gain"),
+                   key=lambda change: change.get("changed_at") or "")
+    value = gains[0].get("from_value") if gains else value_text_of(row.get("income_gain"))
+    years, pending = [], list(gains)
+    for year in range(max(first, last - MAX_YEARS + 1), max(last, first) + 1):
+        changed = False
+        while pending and (_year(pending[0].get("changed_at")) or 0) <= year:
+            value, changed = pending.pop(0).get("to_value"), True
+        years.append({"year": year, "income_gain": float(value) if value not in (None, "") else None,
+                      "changed": changed})
+    return years
+
+
+def value_text_of(value) -> str | None:
+    """A stored value as the history writes it (graph.ledger.value_text)."""
+    return graph_ledger.value_text(value)
+
+
+def row_name(item: dict) -> str:
+    """How a ledger row is named to the caller: the household as the role may see it · the enterprise."""
+    household = item.get("head_name") or item.get("head_name_masked") or item.get("household_ref") or ""
+    if item.get("household_id"):
+        household = f"{household}（{item['household_id']}）"
+    return f"{household} · {item.get('enterprise_name') or item.get('credit_code') or ''}"
+
+
+def detail(ctx: Context, principal: Principal, partnership_id: str, *, facts: RequestFacts,
+           action: str = "partnerships.detail") -> dict:
+    """One ledger row with its change history (newest first, up to MAX_HISTORY) and its 年增收 by year."""
+    item = get(ctx, principal, partnership_id, facts=facts, action=action)
+    history, total = changes(ctx, principal, partnership_id, 0, MAX_HISTORY)
+    return {"item": item, "changes": history, "changes_total": total, "name": row_name(item),
+            "income_years": income_by_year(item, history, today_iso())}
