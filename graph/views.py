@@ -82,12 +82,13 @@ def _page_params(filters: dict, skip: int, limit: int) -> dict:
     return {**{name: value for name, value in filters.items() if value is not None}, "skip": skip, "limit": limit}
 
 
-def _after(order: str) -> str:
-    """Keyset condition: rows after ($after_value, $after_id) in `order, h.household_id` order (the first
-    part is a range the index seeks to, the rest skips the ties already shown)."""
+def _after(order: str, descending: bool = False) -> str:
+    """Keyset condition: rows after ($after_value, $after_id) in `order, h.household_id` order, or in the
+    reverse of it (the first part is a range the index seeks to, the rest skips the ties already shown)."""
+    beyond, reached = ("<", "<=") if descending else (">", ">=")
     if order == "h.household_id":
-        return "h.household_id > $after_id"
-    return f"{order} >= $after_value AND ({order} > $after_value OR h.household_id > $after_id)"
+        return f"h.household_id {beyond} $after_id"
+    return f"{order} {reached} $after_value AND ({order} {beyond} $after_value OR h.household_id {beyond} $after_id)"
 
 
 REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specific first
@@ -121,14 +122,16 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
-                      after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
+                      after: tuple | None = None, count: bool = True,
+                      descending: bool = False) -> tuple[list[dict], int | None]:
     """A page of active households matching the filters, with labour counts and coverage.
 
     Read from the stored read state. In a county, the composite indexes (county, active, [covered,]
     [sort key,] household id) give the page in 户编号, income or size order without a sort —
     the ORDER BY names the index's leading properties, fixed by the equality filters, so the
     planner reads the order from the index — and the count without touching the households.
-    `after` (sort value, household id) continues after that row (keyset pagination).
+    `after` (sort value, household id) continues after that row (keyset pagination). `descending` reverses
+    the sort key and the household id (the index is read backwards).
     Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None)."""
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
@@ -142,7 +145,8 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     if filters.get("county_code") is not None:
         leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
     order_keys = leading + [order] + ([] if order == "h.household_id" else ["h.household_id"])
-    order_by = ", ".join(order_keys)
+    # The leading keys are fixed by equality filters: their direction does not matter, the rest reverses.
+    order_by = ", ".join(key + (" DESC" if descending and key not in leading else "") for key in order_keys)
     hint = ""
     if leading and filters.get("township_code") is None and filters.get("village_code") is None:
         # The index that gives this order (the planner, choosing among equally selective indexes, took
@@ -155,7 +159,7 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     page_clauses = list(clauses)
     if after is not None:
         value, household_id = after
-        page_clauses.append(_after(order))
+        page_clauses.append(_after(order, descending))
         params.update(after_value=value, after_id=household_id)
     page_match = f"MATCH (h:Household) {hint}WHERE " + " AND ".join(page_clauses)
     count_query = None

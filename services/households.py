@@ -32,6 +32,12 @@ class HouseholdFilter:
     labour: str | None = None  # none / weak / ordinary / skilled / any
     covered: bool | None = None
     sort: str = "household_id"
+    order: str = "asc"  # asc / desc
+
+    @property
+    def sort_token(self) -> str:
+        """The sort as a cursor records it: the key, with a leading minus when descending."""
+        return f"-{self.sort}" if self.order == "desc" else self.sort
 
     @classmethod
     def from_mapping(cls, values: dict) -> "HouseholdFilter":
@@ -55,7 +61,8 @@ def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip:
     if graph_filters is None:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
-                                   limit, ctx.database, after=after, count=count)
+                                   limit, ctx.database, after=after, count=count,
+                                   descending=filters.order == "desc")
 
 
 # --- keyset cursors --------------------------------------------------------------------------------
@@ -117,11 +124,11 @@ def search_page(ctx: Context, principal: Principal, filters: HouseholdFilter, sk
     require_role(principal, *SEARCHERS)
     after = None
     if cursor:
-        after, skip = _decode(cursor, filters.sort)
+        after, skip = _decode(cursor, filters.sort_token)
     # One row more than the page says whether another page follows (no cursor to an empty page).
     records, total = _records(ctx, principal, filters, skip, limit + 1, after)
     view, key = household_view(principal), ctx.settings.pseudonym_secret()
-    next_cursor = _next_cursor(records[:limit], limit, filters.sort, view, skip) if len(records) > limit else None
+    next_cursor = _next_cursor(records[:limit], limit, filters.sort_token, view, skip) if len(records) > limit else None
     records = records[:limit]
     items = [present_household(_without_cursor(record), view, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)

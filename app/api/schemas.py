@@ -213,7 +213,9 @@ class HouseholdQuery(Page):
     labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
-    sort: Literal["household_id", "income_per_capita", "household_size"] = "household_id"
+    sort: Literal["household_id", "income_per_capita", "household_size"] = Field(
+        "household_id", description="排序：household_id 户编号，income_per_capita 人均纯收入，household_size 人口")
+    order: Literal["asc", "desc"] = Field("asc", description="顺序：asc 升序，desc 降序")
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 

@@ -11,11 +11,12 @@ from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
 from app.web import bp, charts, page
+from app.web.lists import beyond_last_page, page_count, parse_query
 from app.web.security import safe_redirect_target, same_site_path
 from core.codes import PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
-from services.errors import ServiceError
+from services.errors import Invalid, ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
 from services.principal import STAFF
@@ -25,14 +26,12 @@ RECENT_JOBS = 20
 RECENT_OFFER_CHANGES = 20
 
 
-def _query(model, args):
-    """A validated query model from the form's GET parameters (empty fields are absent)."""
-    values = {key: value for key, value in args.items() if value != ""}
-    try:
-        return model(**values), None
-    except ValidationError as error:
-        fields = "、".join(str(item["loc"][0]) for item in error.errors())
-        return model(), f"筛选条件有误：{fields}"
+def _export_query(model, args):
+    """The export's query model; a wrong filter is refused (an export never widens to every row)."""
+    query, error = parse_query(model, args)
+    if error:
+        raise Invalid(error, "invalid_filter")
+    return query
 
 
 def _back(default: str):
@@ -72,10 +71,6 @@ def _dashboard_charts(figures: dict, name: str) -> dict:
         rows=figures["townships"], mechanism_items=figures["mechanisms"])
 
 
-def _pages(total: int, page_size: int) -> int:
-    return max((total + page_size - 1) // page_size, 1)
-
-
 @bp.get("/warnings", endpoint="warnings")
 @page("bureau", "admin", "analyst")
 def warnings_page():
@@ -83,16 +78,20 @@ def warnings_page():
     ctx, principal = neo4j_ext.context, current_principal()
     county = _county()
     overview = warnings.overview(ctx, principal, county)
-    query, error = _query(WarningQuery, {key: value for key, value in request.args.items()
-                                         if key in ("page", "page_size", "township")})
+    query, error = parse_query(WarningQuery, {key: value for key, value in request.args.items()
+                                              if key in ("page", "page_size", "township")})
     codes = [item["warning"] for item in overview["household_warnings"]]
     chosen = request.args.get("warning")
     if chosen not in codes:
         chosen = next((item["warning"] for item in overview["household_warnings"] if item["households"]), codes[0])
-    items, total = warnings.households(ctx, principal, county, chosen, query.township, query.skip, query.page_size,
-                                       facts=request_facts(), action="web.warnings.households")
+    items, total = [], 0
+    if not error:
+        items, total = warnings.households(ctx, principal, county, chosen, query.township, query.skip,
+                                           query.page_size, facts=request_facts(), action="web.warnings.households")
+        if (last := beyond_last_page("web.warnings", query.page, total, query.page_size)) is not None:
+            return last
     return render_template("warnings.html", overview=overview, chosen=chosen, items=items, total=total, query=query,
-                           error=error, pages=_pages(total, query.page_size), county=county,
+                           error=error, pages=page_count(total, query.page_size), county=county,
                            terminated=PartnershipStatus.TERMINATED.value,
                            chosen_label=next(item["label"] for item in overview["household_warnings"]
                                              if item["warning"] == chosen))
@@ -102,7 +101,7 @@ def warnings_page():
 @page("bureau", "admin")
 def export_warnings():
     """A warning's households as XLSX."""
-    query, _ = _query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
+    query = _export_query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
     return download(warnings.export(neo4j_ext.context, current_principal(), _county(),
                                     request.args.get("warning", ""), query.township, facts=request_facts(),
                                     action="web.warnings.export"))
@@ -114,11 +113,16 @@ def followups_page():
     """The county's follow-up queue, soonest due first: close an item with a reason; re-match the county."""
     ctx, principal = neo4j_ext.context, current_principal()
     county = _county()
-    query, error = _query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
-    items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
-                                   query.page_size, facts=request_facts(), action="web.followups.queue")
+    query, error = parse_query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
+    items, total = [], 0
+    if not error:
+        items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township,
+                                       query.skip, query.page_size, facts=request_facts(),
+                                       action="web.followups.queue")
+        if (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
+            return last
     return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
-                           pages=_pages(total, query.page_size), summary=followups.summary(ctx, principal, county),
+                           pages=page_count(total, query.page_size), summary=followups.summary(ctx, principal, county),
                            args={key: value for key, value in request.args.items() if key != "page"})
 
 
@@ -145,16 +149,20 @@ def rematch_followups():
 @page("bureau", "admin", "analyst")
 def households_page():
     """Household finder: filters as in the API, a page of results, export."""
-    query, error = _query(HouseholdQuery, request.args)
+    query, error = parse_query(HouseholdQuery, request.args)
     ctx, principal = neo4j_ext.context, current_principal()
-    items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
-                                     query.page_size, facts=request_facts(), action="web.households.search")
+    items, total = [], 0
+    if not error:
+        items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()),
+                                         query.skip, query.page_size, facts=request_facts(),
+                                         action="web.households.search")
+        if (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
+            return last
     county = query.county or principal.county_code
-    pages = max((total + query.page_size - 1) // query.page_size, 1)
     return render_template("households.html", items=items, total=total, query=query, error=error,
                            townships=regions.subregions(ctx, principal, county),
                            villages=regions.subregions(ctx, principal, query.township),
-                           pages=pages, args=request.args)
+                           pages=page_count(total, query.page_size), args=request.args.to_dict())
 
 
 @bp.get("/households/<household_id>")
@@ -319,11 +327,15 @@ def upload_report(job_id):
 @page("bureau", "admin")
 def ledger_page():
     """The ledger (帮扶台账) with income outcomes; edit a row; export."""
-    query, error = _query(PartnershipQuery, request.args)
-    items, total = ledger.search(neo4j_ext.context, current_principal(),
-                                 PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
-                                 facts=request_facts(), action="web.ledger.search")
-    pages = max((total + query.page_size - 1) // query.page_size, 1)
+    query, error = parse_query(PartnershipQuery, request.args)
+    items, total = [], 0
+    if not error:
+        items, total = ledger.search(neo4j_ext.context, current_principal(),
+                                     PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
+                                     facts=request_facts(), action="web.ledger.search")
+        if (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
+            return last
+    pages = page_count(total, query.page_size)
     gained = [item["income_gain"] for item in items if item.get("income_gain") is not None]
     return render_template("ledger.html", items=items, total=total, query=query, error=error, pages=pages,
                            args=request.args, average_gain=sum(gained) / len(gained) if gained else None)
@@ -389,7 +401,7 @@ def update_ledger(partnership_id):
 @page("bureau", "admin")
 def export_ledger():
     """The filtered ledger as XLSX (up to 20,000 rows)."""
-    query, _ = _query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
+    query = _export_query(PartnershipExportQuery, {**request.args, **EXPORT_ROWS})
     return download(ledger.export(neo4j_ext.context, current_principal(),
                                   PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                   facts=request_facts(), action="web.ledger.export"))
@@ -418,7 +430,7 @@ def refresh_outcomes():
 @page("bureau", "admin")
 def export_households():
     """The filtered households as XLSX (up to 20,000 rows)."""
-    query, _ = _query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
+    query = _export_query(HouseholdExportQuery, {**request.args, **EXPORT_ROWS})
     return download(households.export(neo4j_ext.context, current_principal(),
                                       HouseholdFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
                                       facts=request_facts(), action="web.households.export"))
