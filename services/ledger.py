@@ -84,7 +84,8 @@ def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
     key = ctx.settings.pseudonym_secret()
     items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
-    return exports.ledger_workbook(items)
+    place = filters.village or (filters.county if principal.role != Role.BUREAU else principal.county_code)
+    return exports.ledger_workbook(items, exports.place_name(ctx, place), place)
 
 
 def visible_partnership(ctx: Context, principal: Principal, partnership_id: str) -> dict:

@@ -87,3 +87,9 @@ def report_path(ctx: Context, principal: Principal, job_id: str) -> Path:
         raise NotFound.of("校验报告")
     make_safe(report)
     return report
+
+
+def uploaded_filename(job: dict) -> str | None:
+    """The uploaded file's own name as the load reported it (for the report's download name)."""
+    files = (job.get("result") or {}).get("files") or []
+    return files[0].get("file") if files else None

@@ -320,7 +320,9 @@ def upload():
 @page("bureau", "admin")
 def upload_report(job_id):
     """The upload's validation report."""
-    return report_download(uploads.report_path(neo4j_ext.context, current_principal(), job_id), job_id)
+    ctx, principal = neo4j_ext.context, current_principal()
+    path = uploads.report_path(ctx, principal, job_id)
+    return report_download(path, job_id, uploads.uploaded_filename(uploads.get(ctx, principal, job_id)))
 
 
 @bp.get("/ledger", endpoint="ledger")
