@@ -651,6 +651,7 @@ class ColumnMappingPath(Strict):
 class UploadForm(Strict):
     file: FileStorage = Field(description="CSV / XLSX / XLS 文件（贫困户、成员、企业、项目、村、联结台账）")
     full: bool = Field(False, description="全量户数据：文件所涉县中未列出的户标记为停用")
+    confirm_full: bool = Field(False, description="确认全量加载（full 为 true 时必须为 true，否则拒绝）")
 
 
 class UploadPath(Strict):

@@ -262,7 +262,7 @@ def uploads_page():
     county = _mapping_county()
     mappings = column_mappings.list_mappings(neo4j_ext.context, principal, county) if county else []
     return render_template("uploads.html", jobs=jobs, highlight=request.args.get("highlight"), mappings=mappings,
-                           mapping_county=county,
+                           mapping_county=county, template_kinds=uploads.template_kinds(),
                            choices=column_mappings.field_choices(),
                            unmapped=column_mappings.unmapped_columns(jobs, mappings) if county else [])
 
@@ -305,15 +305,27 @@ def delete_column_mapping():
 @bp.post("/uploads")
 @page("bureau", "admin")
 def upload():
-    """Accept the file and queue its load."""
+    """Accept the file and queue its load; an empty or unreadable file, or a 全量 load not confirmed, is refused
+    with the reason on the page."""
     file = request.files.get("file")
     if file is None or not file.filename:
         flash("请选择要上传的文件。", "error")
         return redirect(url_for("web.uploads"))
-    job = uploads.accept(neo4j_ext.context, current_principal(), file.filename, file.save,
-                         request.form.get("full") == "1")
+    try:
+        job = uploads.accept(neo4j_ext.context, current_principal(), file.filename, file.save,
+                             request.form.get("full") == "1", request.form.get("confirm_full") == "1")
+    except ServiceError as error:
+        flash(f"未上传：{error.message.split(' / ')[0]}", "error")
+        return redirect(url_for("web.uploads"))
     flash("文件已上传，正在后台校验与加载。")
     return redirect(url_for("web.uploads", highlight=job["job_id"]))
+
+
+@bp.get("/uploads/templates/<kind>.xlsx")
+@page("bureau", "admin")
+def upload_template(kind):
+    """下载模板: the kind's official Chinese columns and an example row the load skips."""
+    return download(uploads.template(kind))
 
 
 @bp.get("/uploads/<job_id>/report.csv")
