@@ -211,6 +211,15 @@ class RecommendationStatus(Code, list_name="推荐状态"):
         return (cls.DECLINED, cls.CONFIRMED)
 
 
+class CoverageState(Code, list_name="覆盖状态"):
+    """A household's coverage (Lianjie's own list; core/coverage.py): the first that holds, in this order."""
+
+    CONFIRMED = "confirmed", "履约中"
+    AWAITING = "awaiting", "待确认"
+    PLANNED = "planned", "已规划"
+    UNCOVERED = "uncovered", "未覆盖"
+
+
 # Labour skills that make a member able to work (普通, 技能) and those that count as any labour (+ 弱).
 ABLE_SKILLS = (LabourSkill.ORDINARY, LabourSkill.SKILLED)
 LABOUR_SKILLS = (LabourSkill.ORDINARY, LabourSkill.SKILLED, LabourSkill.WEAK)

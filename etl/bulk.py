@@ -541,6 +541,8 @@ def _state_columns(states: pd.DataFrame) -> dict[str, pa.Array]:
     return {**{f"{name}:long": pa.array(states[name].to_numpy()) for name in counts},
             "covered:boolean": pa.array(states["covered"].to_numpy()),
             "pending:boolean": pa.array(states["pending"].to_numpy()),
+            "planned:boolean": pa.array(states["planned"].to_numpy()),
+            "coverage_state": pa.array(states["coverage_state"].to_numpy(dtype=object), type=pa.string()),
             "in_force_counts:long[]": _joined(states, "in_force_counts"),
             "income_order:double": pa.array(states["income_order"].to_numpy()),
             "size_order:double": pa.array(states["size_order"].to_numpy())}
@@ -555,6 +557,6 @@ def _income_columns(incomes: pa.ChunkedArray, as_of: str) -> dict[str, pa.Array]
 
 def _figure_columns(rows: pd.DataFrame) -> dict[str, pa.Array]:
     return {**{f"{name}:long": pa.array(rows[name].astype("Int64"), type=pa.int64())
-               for name in ("households", "covered", "pending")},
+               for name in ("households", "covered", "pending", "planned")},
             **{f"{name}:long[]": _joined(rows, name)
                for name in ("in_force_counts", "breakdown_households", "breakdown_covered")}}

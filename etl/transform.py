@@ -97,6 +97,7 @@ def transform_households(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
     out["county_code"] = typed["village_code"].str[:6] + "000000"
     out["head_name_masked"] = values.mask_name(typed["head_name"])
     out["head_id_hash"] = values.hash_id_number(typed["head_id_number"], id_key)
+    out["head_id_suffix_hash"] = values.hash_id_suffix(typed["head_id_number"], id_key)
     out["phone_masked"] = values.mask_phone(typed["phone"])
     out["industry_codes"], out["unknown_products"] = _industries(typed["products"])
     out["other_causes"] = joined_causes(typed)
@@ -121,6 +122,7 @@ def transform_members(typed: pd.DataFrame, id_key: bytes) -> pd.DataFrame:
     """Member nodes keyed by the keyed hash of the ID number; the number itself is dropped."""
     out = typed.drop(columns=["id_number"]).copy()
     out["id_hash"] = values.hash_id_number(typed["id_number"], id_key)
+    out["id_suffix_hash"] = values.hash_id_suffix(typed["id_number"], id_key)
     out["name_masked"] = values.mask_name(typed["name"])
     out["birth_year"] = pd.to_numeric(typed["id_number"].str[6:10], errors="coerce").astype("Int64")
     sex_from_id = pd.to_numeric(typed["id_number"].str[16], errors="coerce").map(lambda digit: "男" if digit % 2 else "女", na_action="ignore")

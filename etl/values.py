@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from core import search
 from core.codes import Code
 
 LIST_SEPARATORS = r"[、,，;；/|\s]+"
@@ -171,6 +172,15 @@ def hash_id_number(values: pd.Series, key: bytes) -> pd.Series:
     numbers = _arrow(values).str.upper().tolist()
     return pd.Series([digest(number) if isinstance(number, str) else None for number in numbers],
                      index=values.index, dtype="string[python]")
+
+
+def hash_id_suffix(values: pd.Series, key: bytes) -> pd.Series:
+    """Keyed hash of each ID number's last four characters (core.search.suffix_hash), for search by them; the
+    characters themselves are never stored."""
+    numbers = _arrow(values).str.upper().tolist()
+    hashes = [None if suffix is None else search.suffix_hash(suffix, key)
+              for suffix in (search.id_suffix(number) for number in numbers)]
+    return pd.Series(hashes, index=values.index, dtype="string[python]")
 
 
 def mask_id_number(values: pd.Series) -> pd.Series:

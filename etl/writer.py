@@ -23,7 +23,7 @@ from graph import loading, querybuilder
 from graph.model import node_type
 
 # 16 bytes, as pandas requires; change the version digits when transforms change so every row is rewritten once.
-ROW_HASH_KEY = "lianjie-etl-0005"
+ROW_HASH_KEY = "lianjie-etl-0006"  # 0006: ID-suffix hashes (search)
 
 
 class NodeWriter:

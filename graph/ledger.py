@@ -13,7 +13,8 @@ import neo4j
 from core.clock import today_iso
 from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
-from graph import followups, readstate, warnings
+from core.notices import NoticeKind, county_audience, enterprise_audience
+from graph import followups, notifications, readstate, warnings
 from graph.db import read_page
 from graph.matching import IS_CURRENT, decisions, materialise_recommendation, sync_entry_status
 from graph.querybuilder import open_projection
@@ -94,6 +95,13 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
     # A partnership in force closes the household's follow-up items; the enterprise's decided count moved.
     followups.observe_partnerships(tx, [partnership_id], today)
     warnings.refresh_enterprises(tx, [rec["credit_code"]])
+    # The other side is told: an accept goes to the county's bureau to confirm, a confirmation to the enterprise.
+    if confirm:
+        audience, kind = enterprise_audience(rec["credit_code"]), NoticeKind.PARTNERSHIP_CONFIRMED
+    else:
+        audience, kind = county_audience(rec["county_code"]), NoticeKind.PAIRING_ACCEPTED
+    notifications.notify(tx, audience, kind, now, household_id=rec["household_id"], credit_code=rec["credit_code"],
+                         mechanism=rec["mechanism"], rec_id=rec_id)
     return {"partnership_id": partnership_id, "status": status}
 
 
@@ -128,7 +136,7 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         MATCH (r:Recommendation {rec_id: $rec_id})
         SET r.lock = true
         RETURN r.status AS status, r.partnership_id AS partnership_id, r.household_id AS household_id,
-               r.credit_code AS credit_code, """ + IS_CURRENT + """ AS current
+               r.credit_code AS credit_code, r.mechanism AS mechanism, """ + IS_CURRENT + """ AS current
         """,
         rec_id=rec_id,
     ).single()
@@ -143,6 +151,11 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
     readstate.refresh(tx, [record["household_id"]])
     followups.observe_partnerships(tx, [record["partnership_id"]], today_iso())
     warnings.refresh_enterprises(tx, [record["credit_code"]])
+    if role != "enterprise" and record["status"] == RecommendationStatus.ACCEPTED:
+        # The bureau sends back a pairing the enterprise had accepted: the enterprise is told why.
+        notifications.notify(tx, enterprise_audience(record["credit_code"]), NoticeKind.PAIRING_REJECTED, now,
+                             household_id=record["household_id"], credit_code=record["credit_code"],
+                             mechanism=record["mechanism"], rec_id=rec_id, reason=reason)
 
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,

@@ -13,12 +13,15 @@ a run becomes current by one write per county.
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 import neo4j
 import numpy as np
 import pandas as pd
 
 from core.codes import RecommendationStatus
+from core.notices import NoticeKind
+from graph import notifications, readstate
 from graph.querybuilder import open_projection, projected_properties
 from graph.vocabulary import with_vocabulary
 
@@ -658,11 +661,66 @@ def make_run_current(driver: neo4j.Driver, run_id: str, county_codes: list[str],
         delete_other_attempts(driver, run_id, attempt, database)
 
     def work(tx: neo4j.ManagedTransaction) -> None:
+        previous = {record["code"]: record["previous"] for record in tx.run(
+            "UNWIND $counties AS code MATCH (county:Region {code: code}) "
+            "RETURN code, county.current_run AS previous", counties=county_codes)}
         tx.run("UNWIND $counties AS code MATCH (county:Region {code: code}) SET county.current_run = $run_id",
                counties=county_codes, run_id=run_id).consume()
+        # The households the run plans are 已规划 now (core/coverage.py), those of the previous run no longer.
+        readstate.refresh_planned(tx, county_codes)
+        record_switch(tx, run_id, {code: value for code, value in previous.items() if value != run_id})
+        # Each county's bureau is told, once: an interrupted switch finished again adds no second notice.
+        already = tx.run("MATCH (n:Notification) WHERE n.run_id = $run_id RETURN count(n) > 0 AS told",
+                         run_id=run_id).single()["told"]
+        if not already:
+            notifications.notify_counties(tx, county_codes, NoticeKind.RUN_COMPLETED,
+                                          datetime.now(timezone.utc).isoformat(), run_id=run_id)
 
     with driver.session(database=database) as session:
         session.execute_write(_as_writer(work, run_id, writer))
+
+
+_ASSIGNED_HOUSEHOLDS = """
+    MATCH (l:RecommendationList) WHERE l.county_code = $county AND l.run_id = $run_id AND true IN l.assigned
+    RETURN collect(l.household_id) AS households
+"""
+_COUNTY_FIGURES = """
+    MATCH (county:Region {code: $county})
+    OPTIONAL MATCH (t:Region)-[:PART_OF]->(county) WHERE t.households > 0
+    WITH county, t ORDER BY t.code
+    RETURN county {.households, .covered, .pending, .planned} AS figures,
+           collect(t {.code, .name, .households, .covered, .pending, .planned}) AS townships
+"""
+
+
+def assigned_households(tx, county: str, run_id: str | None) -> list[str]:
+    """The households a run assigned a pairing in a county (in its lists; whatever became of the entries)."""
+    if not run_id:
+        return []
+    return tx.run(_ASSIGNED_HOUSEHOLDS, county=county, run_id=run_id).single()["households"]
+
+
+def record_switch(tx: neo4j.ManagedTransaction, run_id: str, previous: dict[str, str | None]) -> None:
+    """On each county's FOR_COUNTY of the run that just became current there (`previous`: county → the run
+    current before): when, the run before, the households it newly plans and those it no longer plans (sorted
+    ids), and the county's and its townships' coverage figures right after the switch (JSON) — what the run page
+    and the trend across runs show of a run once it is no longer current. A county switched again keeps its
+    first record."""
+    for county, before in sorted(previous.items()):
+        found = tx.run("MATCH (:MatchRun {run_id: $run_id})-[f:FOR_COUNTY]->(:Region {code: $county}) "
+                       "RETURN f.switched_at IS NOT NULL AS done", run_id=run_id, county=county).single()
+        if found is None or found["done"]:
+            continue
+        now = set(assigned_households(tx, county, run_id))
+        earlier = set(assigned_households(tx, county, before))
+        figures = tx.run(_COUNTY_FIGURES, county=county).single()
+        tx.run("""
+            MATCH (:MatchRun {run_id: $run_id})-[f:FOR_COUNTY]->(:Region {code: $county})
+            SET f.switched_at = $at, f.previous_run = $before, f.newly_planned = $newly,
+                f.no_longer_planned = $no_longer, f.figures = $figures, f.township_figures = $townships
+            """, run_id=run_id, county=county, at=datetime.now(timezone.utc).isoformat(), before=before, newly=sorted(now - earlier),
+               no_longer=sorted(earlier - now), figures=json.dumps(figures["figures"] if figures else {}),
+               townships=json.dumps(figures["townships"] if figures else [], ensure_ascii=False)).consume()
 
 
 def run_recommendations(driver: neo4j.Driver, run_id: str, database: str | None = None) -> list[dict]:

@@ -71,6 +71,10 @@ class NodeType:
     # Composite (range) indexes, each a tuple of property names: equality on the leading ones and
     # order on the last one let a page be read from the index (graph/views.py).
     composite_indexes: tuple[tuple[str, ...], ...] = ()
+    # Full-text indexes (Lucene, `cjk` analyser: Chinese text in character pairs), each a tuple of property
+    # names; the search (graph/search.py) names a field per property in its query (the county's code among them,
+    # so the index itself keeps a county's matches apart from the nation's).
+    fulltext_indexes: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self):
         # Relationships are declared inside their start node, so the start is known here.
@@ -162,6 +166,8 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("households", "在册户数（仍有效）", internal=True),
             app_property("covered", "已覆盖户数（有履约中的联结）", internal=True),
             app_property("pending", "待确认户数（未覆盖、有待确认的联结）", internal=True),
+            app_property("planned", "已规划户数（无履约中、待确认的联结，本县当前匹配方案已安排；core/coverage.py）",
+                         internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
             app_property("breakdown_households", "查找条件的户数（按致贫原因、属性、监测类别各代码与劳动力类别，"
                          "顺序见 graph/vocabulary.py BREAKDOWN_KEYS）", list=True, internal=True),
@@ -184,6 +190,7 @@ _DECLARED: tuple[NodeType, ...] = (
             Property("head_name", "户主姓名", personal=True),
             Property("head_name_masked", "户主姓名（脱敏）", personal=True),
             Property("head_id_hash", "户主证件号码的带密钥哈希", secret=True),
+            Property("head_id_suffix_hash", "户主证件号码后四位的带密钥哈希（按后四位查找；号码不存储）", secret=True),
             Property("phone", "联系电话", personal=True),
             Property("phone_masked", "联系电话（脱敏）", personal=True),
             Property("attribute", "贫困户属性（代码）"),
@@ -224,6 +231,9 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("members", "登记的家庭成员数"),
             app_property("covered", "有履约中的利益联结"),
             app_property("pending", "有待确认的利益联结"),
+            app_property("planned", "本县当前匹配方案为其安排了企业（未被拒绝）", internal=True),
+            app_property("coverage_state", "覆盖状态：confirmed 履约中 / awaiting 待确认 / planned 已规划 / uncovered 未覆盖"
+                         "（core/coverage.py，取第一项成立者）"),
             app_property("labourers", "劳动力人数（普通、技能、弱）", internal=True),
             app_property("active_partnerships", "未结束的利益联结数（履约中、待确认）", internal=True),
             app_property("in_force_counts", "履约中的联结数，按联结方式代码顺序", list=True, internal=True),
@@ -258,12 +268,22 @@ _DECLARED: tuple[NodeType, ...] = (
                            ("county_code", "active", "covered", "income_order", "household_id"),
                            ("county_code", "active", "income_order", "household_id"),
                            ("county_code", "active", "covered", "size_order", "household_id"),
-                           ("county_code", "active", "size_order", "household_id")),
+                           ("county_code", "active", "size_order", "household_id"),
+                           # The bureau's queue of pairings awaiting confirmation (services/queue.py).
+                           ("county_code", "pending", "household_id"),
+                           # Search by the last four characters of the head's ID number (graph/search.py).
+                           ("county_code", "head_id_suffix_hash"),
+                           # the finder's coverage filter (dashboard figures link to it)
+                           ("county_code", "active", "coverage_state", "household_id")),
+        # Search by 户主姓名 within a county (graph/search.py).
+        fulltext_indexes=(("head_name", "county_code"),),
     ),
     NodeType(
         "Member", "id_hash",
         (
             Property("id_hash", "证件号码的带密钥哈希（号码本身不存储）", secret=True),
+            Property("id_suffix_hash", "证件号码后四位的带密钥哈希（按后四位查找户；号码不存储）", secret=True,
+                     indexed=True),
             Property("member_id", "人编号", indexed=True),
             Property("household_id", "户编号"),
             Property("name", "姓名", personal=True),
@@ -342,6 +362,8 @@ _DECLARED: tuple[NodeType, ...] = (
             RelationshipType("BUYS", "Industry", "bought_codes", "企业 → 收购的产品（产业）"),
         ),
         "企业/合作社/扶贫车间（统一社会信用代码）",
+        # Search by enterprise name within a county (graph/search.py).
+        fulltext_indexes=(("name", "county_code"),),
     ),
     NodeType(
         "Project", "project_id",
@@ -445,7 +467,8 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("lock", "事务内的写锁标记", internal=True),
         ),
         (RelationshipType("FOR_COUNTY", "Region", None, "匹配运行 → 重新计算的县（含输入指纹）",
-                          properties=("fingerprint",)),),
+                          properties=("fingerprint", "switched_at", "previous_run", "newly_planned", "no_longer_planned",
+                                      "figures", "township_figures", "unplaced", "unplaced_at")),),
         "一次匹配运行",
     ),
     NodeType(
@@ -712,6 +735,26 @@ _DECLARED: tuple[NodeType, ...] = (
         "帮扶台账一行（利益联结）的一次字段修改：谁、何时、哪个字段、原值 → 新值；与修改写在同一事务",
         # A partnership's history, newest first, read from the index.
         composite_indexes=(("partnership_id", "changed_at"),),
+    ),
+    NodeType(
+        "Notification", "notification_id",
+        (
+            app_property("notification_id", "通知编号"),
+            app_property("audience", "接收方：county:<县代码>（该县商务局）或 enterprise:<统一社会信用代码>"),
+            app_property("kind", "通知类别（core/notices.py NoticeKind）"),
+            app_property("created_at", "时间"),
+            app_property("read", "是否已读（同一接收方的账号共用）"),
+            app_property("household_id", "所涉户编号（显示时按角色脱敏）"),
+            app_property("credit_code", "所涉企业"),
+            app_property("mechanism", "联结方式（代码）"),
+            app_property("rec_id", "所涉推荐"),
+            app_property("run_id", "所涉匹配运行", indexed=True),
+            app_property("reason", "退回原因"),
+        ),
+        (),
+        "站内通知：企业接受推荐（告知商务局）、商务局确认或退回（告知企业）、匹配完成（告知商务局）",
+        # A reader's list, newest first, and its unread count, each read from an index.
+        composite_indexes=(("audience", "created_at"), ("audience", "read", "created_at")),
     ),
     NodeType(
         "AuditEvent", "event_id",

@@ -53,6 +53,14 @@ def composite_index_name(node: NodeType, props: tuple[str, ...]) -> str:
     return f"{identifier(node.label).lower()}_" + "_".join(identifier(prop) for prop in props)
 
 
+def fulltext_index_name(node: NodeType, props: tuple[str, ...]) -> str:
+    """The name of a full-text index."""
+    return f"{identifier(node.label).lower()}_" + "_".join(identifier(prop) for prop in props) + "_fulltext"
+
+
+FULLTEXT_ANALYZER = "cjk"  # Lucene's CJK analyser: ideographs indexed in overlapping pairs, Latin words whole
+
+
 def schema_statements_for(node: NodeType) -> list[str]:
     """The node's uniqueness constraint on its key, an index per indexed property and its composite indexes."""
     label, key = identifier(node.label), identifier(node.key)
@@ -64,6 +72,12 @@ def schema_statements_for(node: NodeType) -> list[str]:
             node.prop(prop)  # a declared property, or ValueError
         columns = ", ".join(f"n.{identifier(prop)}" for prop in props)
         statements.append(f"CREATE INDEX {composite_index_name(node, props)} IF NOT EXISTS FOR (n:{label}) ON ({columns})")
+    for props in node.fulltext_indexes:
+        for prop in props:
+            node.prop(prop)
+        columns = ", ".join(f"n.{identifier(prop)}" for prop in props)
+        statements.append(f"CREATE FULLTEXT INDEX {fulltext_index_name(node, props)} IF NOT EXISTS FOR (n:{label}) "
+                          f"ON EACH [{columns}] OPTIONS {{indexConfig: {{`fulltext.analyzer`: '{FULLTEXT_ANALYZER}'}}}}")
     return statements
 
 

@@ -30,6 +30,18 @@ from graph.vocabulary import BREAKDOWN_KEYS, LABOUR_CATEGORIES, VOCABULARY, with
 # Labels whose ETL batches change household read state, and the relationship that points at the household.
 HOUSEHOLD_LINK = {"Member": "MEMBER_OF", "Partnership": "OF_HOUSEHOLD"}
 
+# `h` → `h, planned`: the county's current run assigned the household a pairing that still holds (not declined;
+# core/coverage.py: 已规划 unless a partnership covers it). Two index seeks: the county, the household's list.
+PLANNED = """
+  CALL (h) {
+    OPTIONAL MATCH (county:Region {code: h.county_code})
+    OPTIONAL MATCH (l:RecommendationList {list_id: county.current_run + '-' + h.household_id})
+    RETURN CASE WHEN l IS NULL THEN false
+           ELSE any(i IN range(0, size(l.ranks) - 1) WHERE l.assigned[i] AND l.statuses[i] IN $holding_statuses)
+           END AS planned
+  }
+"""
+
 # `h` → `h, state`: the household's read state recomputed from its members and partnerships.
 HOUSEHOLD_STATE = """
   CALL (h) {
@@ -45,13 +57,17 @@ HOUSEHOLD_STATE = """
            count(CASE WHEN p.status = $awaiting THEN 1 END) AS awaiting,
            count(CASE WHEN p.status IN $open_statuses THEN 1 END) AS open
   }
-  WITH h, ordinary, skilled, weak, members, in_force, awaiting, open,
+""" + PLANNED + """
+  WITH h, ordinary, skilled, weak, members, in_force, awaiting, open, planned,
        ordinary + skilled + weak AS labourers,
        (h.main_cause IN $need_causes OR any(cause IN coalesce(h.other_causes, []) WHERE cause IN $need_causes))
          AS need_cause,
        coalesce(h.attribute IN $protected_attributes, false) AS protected
   WITH h, {labour_ordinary: ordinary, labour_skilled: skilled, labour_weak: weak, members: members,
            labourers: labourers, covered: size(in_force) > 0, pending: awaiting > 0, active_partnerships: open,
+           planned: planned,
+           coverage_state: CASE WHEN size(in_force) > 0 THEN $state_confirmed WHEN awaiting > 0 THEN $state_awaiting
+                                WHEN planned THEN $state_planned ELSE $state_uncovered END,
            in_force_counts: [code IN $mechanism_codes | size([m IN in_force WHERE m = code])],
            income_order: toFloat(coalesce(h.income_per_capita, $last_in_order)),
            size_order: toFloat(coalesce(h.household_size, $last_in_order)),  // sort keys of one type
@@ -93,20 +109,23 @@ def breakdown_vector(labourers: str, weak: str, ordinary: str, skilled: str) -> 
 
 # The figures a region stores: the count of each of the finder's single filters (BREAKDOWN_KEYS), over all
 # its active households and over the covered ones, so a filtered count is read, not counted.
-FIGURE_KEYS = ("households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered")
+FIGURE_KEYS = ("households", "covered", "pending", "planned", "in_force_counts", "breakdown_households", "breakdown_covered")
 
 
-def household_aggregates(covered: str, pending: str, in_force_counts: str, breakdown: str) -> str:
+def household_aggregates(covered: str, pending: str, planned: str, in_force_counts: str, breakdown: str) -> str:
     """Cypher aggregating households `h` (with the given per-household expressions) into the columns
-    `figures_map` reads: households, covered, pending, lists, breakdowns, covered_breakdowns."""
+    `figures_map` reads: households, covered, pending, planned (each household counted in the first of its
+    coverage states, core/coverage.py), lists, breakdowns, covered_breakdowns."""
     return (f"count(h) AS households, count(CASE WHEN {covered} THEN 1 END) AS covered, "
             f"count(CASE WHEN {pending} AND NOT {covered} THEN 1 END) AS pending, "
+            f"count(CASE WHEN coalesce({planned}, false) AND NOT {pending} AND NOT {covered} THEN 1 END) AS planned, "
             f"collect({in_force_counts}) AS lists, collect({breakdown}) AS breakdowns, "
             f"collect(CASE WHEN {covered} THEN {breakdown} END) AS covered_breakdowns")
 
 
 # The figures (FIGURE_KEYS) from those columns: the one definition of a region's figures.
-FIGURES_MAP = (f"{{households: households, covered: covered, pending: pending, in_force_counts: {_SUM_LISTS}, "
+FIGURES_MAP = (f"{{households: households, covered: covered, pending: pending, planned: planned, "
+               f"in_force_counts: {_SUM_LISTS}, "
                f"breakdown_households: {sum_lists('breakdowns', '$breakdown_size')}, "
                f"breakdown_covered: {sum_lists('covered_breakdowns', '$breakdown_size')}}}")
 
@@ -116,7 +135,7 @@ VILLAGE_FIGURES = f"""
     OPTIONAL MATCH (h:Household {{village_code: r.code}}) WHERE h.active
     WITH h, CASE WHEN h IS NOT NULL THEN {breakdown_vector("h.labourers", "h.labour_weak", "h.labour_ordinary",
                                                            "h.labour_skilled")} END AS breakdown
-    RETURN {household_aggregates("h.covered", "h.pending", "h.in_force_counts", "breakdown")}
+    RETURN {household_aggregates("h.covered", "h.pending", "h.planned", "h.in_force_counts", "breakdown")}
   }}
   WITH r, {FIGURES_MAP} AS figures
 """
@@ -126,7 +145,8 @@ CHILD_SUM_FIGURES = f"""
   CALL (r) {{
     OPTIONAL MATCH (child:Region)-[:PART_OF]->(r)
     RETURN sum(coalesce(child.households, 0)) AS households, sum(coalesce(child.covered, 0)) AS covered,
-           sum(coalesce(child.pending, 0)) AS pending, collect(child.in_force_counts) AS lists,
+           sum(coalesce(child.pending, 0)) AS pending, sum(coalesce(child.planned, 0)) AS planned,
+           collect(child.in_force_counts) AS lists,
            collect(child.breakdown_households) AS breakdowns, collect(child.breakdown_covered) AS covered_breakdowns
   }}
   WITH r, {FIGURES_MAP} AS figures
@@ -173,6 +193,32 @@ def refresh_regions(tx: neo4j.ManagedTransaction, codes: Iterable[str]) -> None:
                                (_REFRESH_BY_CHILDREN, counties)):
         if level_codes:
             _run(tx, query, codes=level_codes).consume()
+
+
+# A county's households whose planned flag or coverage state the county's current run changed, set anew.
+_REFRESH_PLANNED = """
+  MATCH (h:Household) WHERE h.county_code = $county
+""" + PLANNED + """
+  WITH h, planned, CASE WHEN coalesce(h.covered, false) THEN $state_confirmed
+                        WHEN coalesce(h.pending, false) THEN $state_awaiting
+                        WHEN planned THEN $state_planned ELSE $state_uncovered END AS state
+  WHERE h.planned IS NULL OR h.planned <> planned OR h.coverage_state IS NULL OR h.coverage_state <> state
+  SET h.planned = planned, h.coverage_state = state
+  RETURN collect(DISTINCT h.village_code) AS villages, count(h) AS changed
+"""
+
+
+def refresh_planned(tx: neo4j.ManagedTransaction, counties: Iterable[str]) -> int:
+    """After the counties' current run changed (in the same transaction): each household's planned flag and
+    coverage state, and the figures of the regions where one changed; returns the households changed.
+    O(county) index seeks, writes only where a value changed."""
+    changed = 0
+    for county in sorted(set(counties)):
+        record = _run(tx, _REFRESH_PLANNED, county=county).single()
+        if record and record["changed"]:
+            changed += record["changed"]
+            refresh_regions(tx, [code for code in record["villages"] if code])
+    return changed
 
 
 def refresh(tx: neo4j.ManagedTransaction, household_ids: Iterable[str], villages: Iterable[str] = ()) -> None:
@@ -254,7 +300,8 @@ def _region_expectations(tx: neo4j.ManagedTransaction, county: str) -> dict[str,
       {HOUSEHOLD_STATE}
       WITH h, state, {breakdown} AS breakdown
       UNWIND [h.village_code, h.township_code, h.county_code] AS code
-      WITH code, {household_aggregates("state.covered", "state.pending", "state.in_force_counts", "breakdown")}
+      WITH code, {household_aggregates("state.covered", "state.pending", "state.planned", "state.in_force_counts",
+                                   "breakdown")}
       RETURN code, {FIGURES_MAP} AS figures
     """
     return {record["code"]: record["figures"] for record in _run(tx, query, county=county)}
@@ -269,7 +316,7 @@ def _stored_regions(tx: neo4j.ManagedTransaction, county: str) -> dict[str, dict
 
 
 def _empty_figures(mechanisms: int) -> dict:
-    return {"households": 0, "covered": 0, "pending": 0, "in_force_counts": [0] * mechanisms,
+    return {"households": 0, "covered": 0, "pending": 0, "planned": 0, "in_force_counts": [0] * mechanisms,
             "breakdown_households": [0] * len(BREAKDOWN_KEYS), "breakdown_covered": [0] * len(BREAKDOWN_KEYS)}
 
 
@@ -370,13 +417,15 @@ def household_states(households: pd.DataFrame, members: pd.DataFrame, partnershi
     blank = lambda column: households[column].astype(object).where(households[column].notna(), "").to_numpy()  # noqa: E731
     if need_cause is None:
         need_cause = need.has_need_cause(blank("main_cause"), households["other_causes"].tolist())
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "labour_ordinary": ordinary, "labour_skilled": skilled, "labour_weak": weak,
         "members": _per_household(members, np.ones(len(members), dtype=bool), size), "labourers": labourers,
         # covered: an in-force partnership with a mechanism (Cypher's collect leaves out the ones without)
         "covered": _per_household(partnerships, in_force & mechanism.notna().to_numpy(), size) > 0,
         "pending": _per_household(partnerships, status == vocabulary["awaiting"], size) > 0,
         "active_partnerships": _per_household(partnerships, status.isin(vocabulary["open_statuses"]), size),
+        "planned": np.zeros(size, dtype=bool),  # no run is current in a graph being imported
+
         **{f"in_force_counts_{position}": _per_household(partnerships, in_force & (mechanism == code).to_numpy(), size)
            for position, code in enumerate(vocabulary["mechanism_codes"])},
         "income_order": income.fillna(vocabulary["last_in_order"]).to_numpy(dtype=float),
@@ -384,6 +433,10 @@ def household_states(households: pd.DataFrame, members: pd.DataFrame, partnershi
         "need_tier": need.need_tiers(blank("attribute"), blank("monitoring_category"), need_cause,
                                      labourers, income.fillna(np.inf).to_numpy()),
     }, index=pd.Index(households["household_id"], name="household_id"))
+    frame["coverage_state"] = np.where(frame["covered"], vocabulary["state_confirmed"],
+                                       np.where(frame["pending"], vocabulary["state_awaiting"],
+                                                vocabulary["state_uncovered"])).astype(object)
+    return frame
 
 
 def region_figures(households: pd.DataFrame, states: pd.DataFrame, regions: list[str],
@@ -411,6 +464,7 @@ def region_figures(households: pd.DataFrame, states: pd.DataFrame, regions: list
     flags += [labour[category].to_numpy() for category in LABOUR_CATEGORIES]
     columns = {"households": total(np.ones(len(states))), "covered": total(covered),
                "pending": total(states["pending"].to_numpy() & ~covered),
+               "planned": total(states["planned"].to_numpy() & ~states["pending"].to_numpy() & ~covered),
                **{f"in_force_counts_{i}": total(states[f"in_force_counts_{i}"])
                   for i in range(len(VOCABULARY["mechanism_codes"]))},
                **{f"breakdown_households_{i}": total(flag) for i, flag in enumerate(flags)},

@@ -15,6 +15,8 @@ from graph import readstate
 from graph.db import read_page
 from graph.matching import CURRENT_RUNS, DECIDED, ENTRY_BY_ID, entry, is_current, position_of_rank, split_rec_id
 from graph.querybuilder import projection
+from core.search import SearchMode
+from graph.search import HouseholdMatch, enterprises_found, households_found, suffix_predicate
 from graph.vocabulary import BREAKDOWN_KEYS, VOCABULARY, with_vocabulary
 
 READ = neo4j.RoutingControl.READ
@@ -95,7 +97,15 @@ REGION_FILTERS = ("village_code", "township_code", "county_code")  # most specif
 _BREAKDOWN_POSITION = {key: position for position, key in enumerate(BREAKDOWN_KEYS)}
 
 
-def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict) -> str | None:
+# The region figure of each coverage state (core/coverage.py; uncovered: what the other three leave).
+_STATE_FIGURES = {"confirmed": "coalesce(r.covered, 0)", "awaiting": "coalesce(r.pending, 0)",
+                  "planned": "coalesce(r.planned, 0)",
+                  "uncovered": "coalesce(r.households, 0) - coalesce(r.covered, 0) - coalesce(r.pending, 0) "
+                               "- coalesce(r.planned, 0)"}
+
+
+def _figures_count(filters: dict, labour: str | None, covered: bool | None, params: dict,
+                   coverage: str | None = None) -> str | None:
     """A count read from the stored region figures (O(1), O(counties) for the province) when the filters are
     regions, coverage and at most one other filter whose counts regions keep (a cause, attribute or
     monitoring code, or a labour category: readstate's breakdown figures); None otherwise (then the count is
@@ -106,6 +116,15 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
         others.append(("labour", labour))
     if len(others) > 1 or (others and others[0] not in _BREAKDOWN_POSITION):
         return None
+    if coverage is not None:
+        if others or covered is not None:
+            return None
+        wanted = _STATE_FIGURES[coverage]
+        code = next((filters[name] for name in REGION_FILTERS if filters.get(name) is not None), None)
+        if code is None:
+            return f"MATCH (r:Region {{level: 'county'}}) WHERE r.households > 0 RETURN sum({wanted}) AS total"
+        params["figures_code"] = code
+        return f"OPTIONAL MATCH (r:Region {{code: $figures_code}}) RETURN coalesce({wanted}, 0) AS total"
     if others:
         params["figures_position"] = _BREAKDOWN_POSITION[others[0]]
         households, covered_ones = "r.breakdown_households[$figures_position]", "r.breakdown_covered[$figures_position]"
@@ -123,8 +142,10 @@ def _figures_count(filters: dict, labour: str | None, covered: bool | None, para
 def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, covered: bool | None, sort: str,
                       skip: int, limit: int, database: str | None = None,
                       after: tuple | None = None, count: bool = True,
-                      descending: bool = False) -> tuple[list[dict], int | None]:
-    """A page of active households matching the filters, with labour counts and coverage.
+                      descending: bool = False, match: HouseholdMatch | None = None,
+                      coverage: str | None = None) -> tuple[list[dict], int | None]:
+    """A page of active households matching the filters, with labour counts and coverage (`coverage`: one
+    coverage state, core/coverage.py, read from the stored `coverage_state`).
 
     Read from the stored read state. In a county, the composite indexes (county, active, [covered,]
     [sort key,] household id) give the page in 户编号, income or size order without a sort —
@@ -132,10 +153,14 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     planner reads the order from the index — and the count without touching the households.
     `after` (sort value, household id) continues after that row (keyset pagination). `descending` reverses
     the sort key and the household id (the index is read backwards).
-    Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None)."""
+    Each item carries `_sort_value` (the row's sort value, for the next cursor). count=False: no total (None).
+    With a search (`match`, graph/search.py) the households it finds are read from its index and filtered and
+    ordered here (they are few), and counted by a query."""
     clauses = ["h.active = true", "h.household_id IS NOT NULL"] + _where(filters, HOUSEHOLD_FILTERS)
     if covered is not None:
         clauses.append("h.covered = $covered")
+    if coverage is not None:
+        clauses.append("h.coverage_state = $coverage_state")
     if labour is not None:
         clauses.append(LABOUR_FILTERS[labour])
     order = HOUSEHOLD_SORT[sort]
@@ -144,27 +169,40 @@ def search_households(driver: neo4j.Driver, filters: dict, labour: str | None, c
     leading = []
     if filters.get("county_code") is not None:
         leading = ["h.county_code", "h.active"] + (["h.covered"] if covered is not None else [])
+        if coverage is not None and covered is None and order == "h.household_id":
+            leading.append("h.coverage_state")  # its index: (county, active, coverage_state, household id)
     order_keys = leading + [order] + ([] if order == "h.household_id" else ["h.household_id"])
     # The leading keys are fixed by equality filters: their direction does not matter, the rest reverses.
     order_by = ", ".join(key + (" DESC" if descending and key not in leading else "") for key in order_keys)
     hint = ""
-    if leading and filters.get("township_code") is None and filters.get("village_code") is None:
+    indexed = coverage is None or leading[-1:] == ["h.coverage_state"]
+    if match is not None:
+        order_keys = [order] + ([] if order == "h.household_id" else ["h.household_id"])
+        order_by = ", ".join(key + (" DESC" if descending else "") for key in order_keys)
+    elif leading and indexed and filters.get("township_code") is None and filters.get("village_code") is None:
         # The index that gives this order (the planner, choosing among equally selective indexes, took
         # one that gives only part of it and sorted the county). In a township or village its own index
         # finds fewer households than the county's ordered scan would read.
         hint = f"USING INDEX h:Household({', '.join(key.removeprefix('h.') for key in order_keys)}) "
     params = _page_params(filters, skip, limit)
     params["covered"] = covered
-    count_match = "MATCH (h:Household) WHERE " + " AND ".join(clauses)
+    if coverage is not None:
+        params["coverage_state"] = coverage
+    head, count_head = f"MATCH (h:Household) {hint}WHERE ", "MATCH (h:Household) WHERE "
+    if match is not None:
+        head = count_head = households_found(match, filters.get("county_code") is not None) + " WHERE "
+        params.update(match.params())
+    count_match = count_head + " AND ".join(clauses)
     page_clauses = list(clauses)
     if after is not None:
         value, household_id = after
         page_clauses.append(_after(order, descending))
         params.update(after_value=value, after_id=household_id)
-    page_match = f"MATCH (h:Household) {hint}WHERE " + " AND ".join(page_clauses)
+    page_match = head + " AND ".join(page_clauses)
     count_query = None
     if count:
-        count_query = _figures_count(filters, labour, covered, params) or f"{count_match} RETURN count(h) AS total"
+        count_query = (None if match is not None else _figures_count(filters, labour, covered, params, coverage)) \
+            or f"{count_match} RETURN count(h) AS total"
     return read_page(
         driver, count_query,
         f"""{page_match} WITH h ORDER BY {order_by} SKIP $skip LIMIT $limit
@@ -218,13 +256,14 @@ _FIGURES = """
     WITH r WHERE r.level IN ['province', 'prefecture']
     MATCH (c:Region)-[:PART_OF*1..2]->(r) WHERE c.level = 'county'
     RETURN sum(c.households) AS county_households, sum(c.covered) AS county_covered,
-           sum(c.pending) AS county_pending, collect(c.in_force_counts) AS county_lists
+           sum(c.pending) AS county_pending, sum(coalesce(c.planned, 0)) AS county_planned,
+           collect(c.in_force_counts) AS county_lists
   }
   WITH r, parent, CASE WHEN r.level IN ['province', 'prefecture']
-    THEN {households: county_households, covered: county_covered, pending: county_pending,
+    THEN {households: county_households, covered: county_covered, pending: county_pending, planned: county_planned,
           in_force_counts: """ + readstate.sum_lists("county_lists") + """}
     ELSE {households: coalesce(r.households, 0), covered: coalesce(r.covered, 0), pending: coalesce(r.pending, 0),
-          in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
+          planned: coalesce(r.planned, 0), in_force_counts: coalesce(r.in_force_counts, [])} END AS figures
 """
 
 REGION_FIELDS = projection("Region", "r", {"parent_code": "parent.code", "figures": "figures"})
@@ -274,7 +313,8 @@ def county_villages(driver: neo4j.Driver, county_code: str, database: str | None
 _MAP_VILLAGES = """
     MATCH (r:Region)-[:PART_OF]->(:Region)-[:PART_OF]->(:Region {code: $code})
     WHERE r.households > 0
-    RETURN r {.code, .name, .lon, .lat, .households, .covered, .pending} AS village ORDER BY r.code
+    RETURN r {.code, .name, .lon, .lat, .households, .covered, .pending, planned: coalesce(r.planned, 0)} AS village
+    ORDER BY r.code
 """
 _MAP_ENTERPRISES = """
     MATCH (e:Enterprise) WHERE e.county_code = $code
@@ -308,11 +348,15 @@ ENTERPRISE_DETAIL_FIELDS = projection("Enterprise", "e", {"open_partnerships": "
 
 
 def search_enterprises(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
-                       database: str | None = None) -> tuple[list[dict], int]:
-    """A page of enterprises matching the filters."""
+                       database: str | None = None, name_query: str | None = None) -> tuple[list[dict], int]:
+    """A page of enterprises matching the filters (name_query: the full-text query of a name search, which
+    names the county itself; graph/search.py)."""
     clauses = _where(filters, ENTERPRISE_FILTERS)
-    match = "MATCH (e:Enterprise)" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+    head = enterprises_found() if name_query is not None else "MATCH (e:Enterprise)"
+    match = head + (" WHERE " + " AND ".join(clauses) if clauses else "")
     params = _page_params(filters, skip, limit)
+    if name_query is not None:
+        params["search_value"] = name_query
     return read_page(driver, f"{match} RETURN count(e) AS total",
                      f"{match} WITH e ORDER BY e.credit_code SKIP $skip LIMIT $limit RETURN {ENTERPRISE_FIELDS} AS item",
                      params, database)
@@ -472,15 +516,23 @@ PARTNERSHIP_FIELDS = projection("Partnership", "p", {
 
 
 def search_partnerships(driver: neo4j.Driver, filters: dict, skip: int, limit: int,
-                        database: str | None = None) -> tuple[list[dict], int]:
-    """A page of the partnership ledger (帮扶台账), newest first."""
+                        database: str | None = None, match: HouseholdMatch | None = None) -> tuple[list[dict], int]:
+    """A page of the partnership ledger (帮扶台账), newest first; with a search (`match`), the rows of the
+    households it finds (read from its index, graph/search.py)."""
     clauses = _where(filters, PARTNERSHIP_FILTERS)
-    match = ("MATCH (h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)"
-             + (" WHERE " + " AND ".join(clauses) if clauses else ""))
+    head = "MATCH "
+    if match is not None and match.mode == SearchMode.ID_SUFFIX and filters.get("county_code") is None:
+        clauses.append(suffix_predicate())  # among the rows the other filters find (an enterprise's own)
+    elif match is not None:
+        head = households_found(match, filters.get("county_code") is not None) + " MATCH "
+    match_text = (head + "(h:Household)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise)"
+                  + (" WHERE " + " AND ".join(clauses) if clauses else ""))
     params = _page_params(filters, skip, limit)
+    if match is not None:
+        params.update(match.params())
     return read_page(
-        driver, f"{match} RETURN count(p) AS total",
-        f"""{match} WITH p, h, e ORDER BY p.start_date DESC, p.partnership_id SKIP $skip LIMIT $limit
+        driver, f"{match_text} RETURN count(p) AS total",
+        f"""{match_text} WITH p, h, e ORDER BY p.start_date DESC, p.partnership_id SKIP $skip LIMIT $limit
         OPTIONAL MATCH (h)-[:LIVES_IN]->(v:Region)
         RETURN {PARTNERSHIP_FIELDS} AS item""",
         params, database,
@@ -506,11 +558,12 @@ def household_counties(driver: neo4j.Driver, household_ids: list[str], database:
 
 def county_run_history(driver: neo4j.Driver, county_code: str, limit: int = 30,
                        database: str | None = None) -> list[dict]:
-    """The completed match runs that computed a county, oldest first, with their metrics (JSON text)."""
+    """The completed match runs that computed a county, oldest first, with their metrics and the county's coverage
+    figures right after each became current (JSON texts)."""
     records = _read(driver, """
-        MATCH (run:MatchRun {status: 'completed'})-[:FOR_COUNTY]->(:Region {code: $code})
-        WITH run ORDER BY run.created_at DESC LIMIT $limit
-        RETURN run {.run_id, .created_at, .finished_at, .metrics} AS run ORDER BY run.created_at
+        MATCH (run:MatchRun {status: 'completed'})-[f:FOR_COUNTY]->(:Region {code: $code})
+        WITH run, f ORDER BY run.created_at DESC LIMIT $limit
+        RETURN run {.run_id, .created_at, .finished_at, .metrics, figures: f.figures} AS run ORDER BY run.created_at
         """, {"code": county_code, "limit": limit}, database)
     return [record["run"] for record in records]
 
@@ -567,25 +620,31 @@ FOLLOWUP_FIELDS = projection("FollowUp", "f")
 
 def search_followups(driver: neo4j.Driver, county_code: str, statuses: list[str], reason: str | None,
                      township_code: str | None, skip: int, limit: int,
-                     database: str | None = None) -> tuple[list[dict], int]:
+                     database: str | None = None, match: HouseholdMatch | None = None) -> tuple[list[dict], int]:
     """A page of the county's follow-up items of these statuses, soonest due first (the index's order), each with
-    its household's summary."""
+    its household's summary; with a search (`match`), the items of the households it finds."""
     clauses = ["f.county_code = $county", "f.status IN $statuses", "f.due_date IS NOT NULL"]
     if reason:
         clauses.append("f.reason = $reason")
     if township_code:
         clauses.append("f.township_code = $township")
     where = " AND ".join(clauses)
+    params = {"county": county_code, "county_code": county_code, "statuses": statuses, "reason": reason,
+              "township": township_code, "skip": skip, "limit": limit}
+    head = "MATCH (f:FollowUp)"
+    if match is not None:
+        head = (households_found(match, True) + " WHERE h.county_code = $county_code "
+                "MATCH (f:FollowUp {household_id: h.household_id})")
+        params.update(match.params())
     return read_page(
-        driver, f"MATCH (f:FollowUp) WHERE {where} RETURN count(f) AS total",
-        f"""MATCH (f:FollowUp) WHERE {where}
+        driver, f"{head} WHERE {where} RETURN count(f) AS total",
+        f"""{head} WHERE {where}
             WITH f ORDER BY f.due_date, f.followup_id SKIP $skip LIMIT $limit
             MATCH (h:Household {{household_id: f.household_id}})
             WITH f, h
             {household_summary(alias="household", carry="f")}
             RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""",
-        {"county": county_code, "statuses": statuses, "reason": reason, "township": township_code, "skip": skip,
-         "limit": limit}, database)
+        params, database)
 
 
 def followup_summary(driver: neo4j.Driver, county_code: str, statuses: list[str],
@@ -608,3 +667,39 @@ def followup(driver: neo4j.Driver, followup_id: str, database: str | None = None
         {household_summary(alias="household", carry="f")}
         RETURN {FOLLOWUP_FIELDS[:-1]}, household: household}} AS item""", {"id": followup_id}, database)
     return records[0]["item"] if records else None
+
+
+def awaiting_pairings(driver: neo4j.Driver, county_code: str, skip: int, limit: int,
+                      database: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's households with a pairing awaiting the bureau's confirmation (户编号 order, read
+    from the (county_code, pending, household_id) index), each with its awaiting partnerships; the total."""
+    count = """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+               AND h.household_id IS NOT NULL RETURN count(h) AS total"""
+    page = f"""
+        MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true AND h.household_id IS NOT NULL
+        WITH h ORDER BY h.county_code, h.pending, h.household_id SKIP $skip LIMIT $limit
+        CALL (h) {{
+          MATCH (h)<-[:OF_HOUSEHOLD]-(p:Partnership)-[:WITH_ENTERPRISE]->(e:Enterprise) WHERE p.status = $awaiting
+          WITH p, e ORDER BY p.updated_at DESC, p.partnership_id
+          RETURN collect(p {{.partnership_id, .mechanism, .rec_id, .start_date, .updated_at,
+                            enterprise_name: e.name, credit_code: e.credit_code}}) AS pairings
+        }}
+        WITH h, pairings
+        {household_summary(carry="pairings")}
+        RETURN item {{.*, pairings: pairings}} AS item"""
+    return read_page(driver, count, page, {"county": county_code, "skip": skip, "limit": limit}, database)
+
+
+def pending_household_count(driver: neo4j.Driver, county_code: str, database: str | None = None) -> int:
+    """The county's households with a pairing awaiting confirmation (an index count)."""
+    records = _read(driver, """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+                               AND h.household_id IS NOT NULL RETURN count(h) AS total""",
+                    {"county": county_code}, database)
+    return records[0]["total"]
+
+
+def followup_count(driver: neo4j.Driver, county_code: str, statuses: list[str], database: str | None = None) -> int:
+    """The county's follow-up items of these statuses (an index count)."""
+    records = _read(driver, "MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses "
+                            "RETURN count(f) AS total", {"county": county_code, "statuses": statuses}, database)
+    return records[0]["total"]

@@ -6,7 +6,7 @@ place. `with_vocabulary(query, params)` adds exactly the vocabulary parameters a
 import re
 from collections.abc import Mapping
 
-from core.codes import (ABLE_SKILLS, HEAD_RELATIONS, LABOUR_SKILLS, Health, HouseholdAttribute, LabourSkill,
+from core.codes import (ABLE_SKILLS, HEAD_RELATIONS, LABOUR_SKILLS, CoverageState, Health, HouseholdAttribute, LabourSkill,
                         Mechanism, MonitoringCategory, PartnershipStatus, PovertyCause, RecommendationStatus)
 from core import need
 from core.mechanisms import MECHANISMS
@@ -43,6 +43,11 @@ VOCABULARY: Mapping[str, str | int | list[str]] = {
     "declined": RecommendationStatus.DECLINED.value,
     # recommendations that still hold a place of their enterprise (not yet confirmed, not declined)
     "holding_statuses": RecommendationStatus.codes(RecommendationStatus.PROPOSED, RecommendationStatus.ACCEPTED),
+    # a household's coverage state (core/coverage.py), the first that holds
+    "state_confirmed": CoverageState.CONFIRMED.value,
+    "state_awaiting": CoverageState.AWAITING.value,
+    "state_planned": CoverageState.PLANNED.value,
+    "state_uncovered": CoverageState.UNCOVERED.value,
     # the need-tier rule (core.need)
     "need_causes": list(need.NEED_CAUSE_CODES),
     "protected_attributes": list(need.PROTECTED_CODES),

@@ -6,6 +6,7 @@ from core.codes import Mechanism, PartnershipStatus, RecommendationStatus
 from core.mechanisms import CAPACITY
 from graph import views
 from services import ledger
+from services import search as searching
 from services.context import Context
 from services.errors import Forbidden, NotFound
 from services.principal import EVERYONE, Principal, Role, require_role, scoped_county
@@ -41,6 +42,7 @@ class EnterpriseFilter:
     county: str | None = None
     mechanism: str | None = None
     enterprise_type: str | None = None
+    q: str | None = None  # words of the enterprise's name (full-text)
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ def search(ctx: Context, principal: Principal, filters: EnterpriseFilter, skip: 
         graph_filters["credit_codes"] = [principal.credit_code]
     else:
         graph_filters["county_code"] = scoped_county(principal, filters.county)
-    records, total = views.search_enterprises(ctx.driver, graph_filters, skip, limit, ctx.database)
+    name_query = searching.enterprise_name_query(filters.q, graph_filters.get("county_code"))
+    records, total = views.search_enterprises(ctx.driver, graph_filters, skip, limit, ctx.database,
+                                              name_query=name_query)
     items = [present_enterprise(principal, record) for record in records]
     _audit_contacts(ctx, principal, action, items, facts)
     return items, total

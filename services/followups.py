@@ -9,6 +9,7 @@ from core.followup import ClosedBy, FollowUpReason, FollowUpStatus
 from graph import followups as queries
 from graph import views
 from services import runs
+from services import search as searching
 from services.context import Context
 from services.errors import Conflict, Invalid, NotFound
 from services.jobs import requester
@@ -48,14 +49,16 @@ def present_item(principal: Principal, item: dict, key: str) -> dict:
 
 def queue(ctx: Context, principal: Principal, county: str, status: str = "unresolved", reason: str | None = None,
           township: str | None = None, skip: int = 0, limit: int = 20, *, facts: RequestFacts,
-          action: str = "followups.queue") -> tuple[list[dict], int]:
-    """A page of the county's items (soonest due first) and their total."""
+          action: str = "followups.queue", q: str | None = None) -> tuple[list[dict], int]:
+    """A page of the county's items (soonest due first) and their total; q: those of the households found by
+    户主姓名, 户编号 prefix or ID suffix (services/search.py; not for analysts)."""
     require_role(principal, *READERS)
     check_scope(principal, county)
     if reason is not None and reason not in FollowUpReason.codes():
         raise Invalid("跟进原因无效 / invalid reason", "invalid_reason")
+    match = searching.household_match(ctx, principal, q, county)
     records, total = views.search_followups(ctx.driver, county, _statuses(status), reason, township, skip, limit,
-                                            ctx.database)
+                                            ctx.database, match=match)
     key = ctx.settings.pseudonym_secret()
     items = [present_item(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, [item["household"] for item in items], facts)

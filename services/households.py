@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 
 from graph import views
 from services import exports
+from services import search as searching
 from services.context import Context
 from services.errors import Invalid, NotFound
 from services.principal import STAFF, Principal, Role, require_role, scoped_county
@@ -31,7 +32,9 @@ class HouseholdFilter:
     monitoring: str | None = None
     labour: str | None = None  # none / weak / ordinary / skilled / any
     covered: bool | None = None
+    coverage: str | None = None  # a coverage state (core/coverage.py): confirmed / awaiting / planned / uncovered
     sort: str = "household_id"
+    q: str | None = None  # 户主姓名, 户编号 prefix or ID suffix (services/search.py)
     order: str = "asc"  # asc / desc
 
     @property
@@ -57,12 +60,13 @@ def _graph_filters(principal: Principal, filters: HouseholdFilter) -> dict | Non
 
 def _records(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: int, limit: int,
              after: tuple | None = None, count: bool = True) -> tuple[list[dict], int | None]:
+    match = searching.household_match(ctx, principal, filters.q, scoped_county(principal, filters.county))
     graph_filters = _graph_filters(principal, filters)
     if graph_filters is None:
         return [], 0
     return views.search_households(ctx.driver, graph_filters, filters.labour, filters.covered, filters.sort, skip,
                                    limit, ctx.database, after=after, count=count,
-                                   descending=filters.order == "desc")
+                                   descending=filters.order == "desc", match=match, coverage=filters.coverage)
 
 
 # --- keyset cursors --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from core.codes import PartnershipStatus
 from graph import ledger as graph_ledger
 from graph import views
 from services import exports, jobs
+from services import search as searching
 from services.context import Context
 from services.errors import Forbidden, Invalid, NotFound
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role, scoped_county
@@ -32,6 +33,7 @@ class PartnershipFilter:
     credit_code: str | None = None
     mechanism: str | None = None
     status: str | None = None
+    q: str | None = None  # the household: 户主姓名, 户编号 prefix or ID suffix (services/search.py)
 
     @classmethod
     def from_mapping(cls, values: dict) -> "PartnershipFilter":
@@ -60,9 +62,17 @@ def _records(ctx: Context, principal: Principal, filters: PartnershipFilter, ski
         if filters.credit_code not in (None, principal.credit_code):
             raise Forbidden("企业账号只能查看本企业的联结 / only your own partnerships", "forbidden_scope")
         graph_filters.update(credit_code=principal.credit_code, county_code=filters.county)
+        if filters.q is not None and filters.q.strip():
+            # An enterprise sees who a household is only once the pairing is confirmed: it searches those rows.
+            if filters.status not in (None, PartnershipStatus.IN_FORCE.value):
+                return [], 0
+            graph_filters["status"] = PartnershipStatus.IN_FORCE.value
     else:
         graph_filters["county_code"] = scoped_county(principal, filters.county)
-    return views.search_partnerships(ctx.driver, graph_filters, skip, limit, ctx.database)
+    # An enterprise's own rows are few: an ID suffix is then checked on them rather than looked up by county.
+    match = searching.household_match(ctx, principal, filters.q, graph_filters.get("county_code"),
+                                             county_required=principal.role != Role.ENTERPRISE)
+    return views.search_partnerships(ctx.driver, graph_filters, skip, limit, ctx.database, match=match)
 
 
 def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int, limit: int, *,
@@ -78,7 +88,7 @@ def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
 
 def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int, limit: int, *,
            facts: RequestFacts, action: str = "partnerships.export") -> exports.Download:
-    """The filtered ledger (bureau, admin) as partnerships.xlsx; the read is audited as `action`."""
+    """The filtered ledger (bureau, admin) as 帮扶台账-<place>-<day>.xlsx; the read is audited as `action`."""
     require_role(principal, *STAFF)
     records, _ = _records(ctx, principal, filters, skip, limit)
     key = ctx.settings.pseudonym_secret()

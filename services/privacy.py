@@ -30,8 +30,8 @@ VIEWS = (FULL, PARTNER, MASKED, PSEUDONYMOUS)
 PUBLIC_FIELDS = ("county_code", "township_code", "village_code", "village_name", "township_name", "attribute",
                  "main_cause", "other_causes", "household_size", "income_per_capita", "poverty_status",
                  "monitoring_category", "arable_mu", "forest_mu", "orchard_mu", "products", "labour_ordinary",
-                 "labour_skilled", "labour_weak", "members", "covered", "pending", "relocated", "in_cooperative",
-                 "active")
+                 "labour_skilled", "labour_weak", "members", "covered", "pending", "coverage_state", "relocated",
+                 "in_cooperative", "active")
 MASKED_FIELDS = ("village_name", "township_name", "household_size", "arable_mu", "forest_mu", "orchard_mu",
                  "products", "labour_ordinary", "labour_skilled", "labour_weak", "members")
 MEMBER_FIELDS = ("relation", "sex", "birth_year", "education", "health", "labour_skill", "work_status",

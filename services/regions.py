@@ -1,7 +1,8 @@
 """Regions as a tree with coverage figures per county, township and village; the county dashboard."""
 import json
 
-from core.codes import Mechanism
+from core import coverage
+from core.codes import CoverageState, Mechanism
 from core.geography import level_of
 from graph import matching as matching_queries
 from graph import views
@@ -16,12 +17,12 @@ DASHBOARD_RUNS = 30
 
 
 def coverage_of(counts: dict | None) -> dict:
-    """Coverage figures (households, covered, pending, uncovered, coverage_rate) from a region's stored figures."""
+    """Coverage in the four states of core/coverage.py from a region's stored figures: households, covered
+    (= confirmed, 履约中), pending (= awaiting, 待确认), planned (已规划), uncovered (未覆盖: what the other three
+    leave), which add up to households; coverage_rate (confirmed's), awaiting_rate, planned_rate, uncovered_rate."""
     counts = counts or {}
-    households, covered = counts.get("households", 0), counts.get("covered", 0)
-    return {"households": households, "covered": covered, "pending": counts.get("pending", 0),
-            "uncovered": households - covered,
-            "coverage_rate": round(covered / households, 4) if households else None}
+    return coverage.coverage(counts.get("households", 0), counts.get("covered", 0), counts.get("pending", 0),
+                             counts.get("planned", 0)).as_dict()
 
 
 def _shown(region: dict) -> dict:
@@ -91,6 +92,21 @@ def _metrics(text) -> dict:
     return json.loads(text) if isinstance(text, str) and text else {}
 
 
+def trend(history: list[dict]) -> list[dict]:
+    """Across runs (oldest first): the county's 履约中 and 已规划 shares right after each run became current (the
+    figures the switch recorded, graph/matching.py record_switch); runs from before that record are left out."""
+    points = []
+    for run in history:
+        figures = _metrics(run.get("figures"))
+        if not figures or not figures.get("households"):
+            continue
+        shown = coverage_of(figures)
+        points.append({"label": (run.get("created_at") or "")[:16].replace("T", " "), "run_id": run["run_id"],
+                       CoverageState.CONFIRMED.value: shown["coverage_rate"],
+                       CoverageState.PLANNED.value: shown["planned_rate"]})
+    return points
+
+
 def dashboard(ctx: Context, principal: Principal, county: str) -> dict:
     """A county's figures for the bureau dashboard: coverage overall and by township, partnerships by mechanism,
     coverage across runs, villages and enterprises with positions (stored figures: O(regions))."""
@@ -100,7 +116,7 @@ def dashboard(ctx: Context, principal: Principal, county: str) -> dict:
     found = views.regions(driver, [county], database)
     region = found[0] if found else {"code": county, "name": county, "figures": {"in_force": {}}}
     total = coverage_of(region.get("figures"))
-    townships = [{"name": t["name"] or t["code"], **coverage_of(t["figures"])}
+    townships = [{"name": t["name"] or t["code"], "code": t["code"], **coverage_of(t["figures"])}
                  for t in views.child_regions(driver, county, database) if t["figures"]["households"]]
     in_force = region["figures"]["in_force"]
     history = views.county_run_history(driver, county, DASHBOARD_RUNS, database)
@@ -109,7 +125,6 @@ def dashboard(ctx: Context, principal: Principal, county: str) -> dict:
         "region": {key: value for key, value in region.items() if key != "figures"}, "total": total,
         "townships": townships,
         "mechanisms": [(mechanism.label, in_force.get(mechanism.value, 0)) for mechanism in Mechanism],
-        "trend": [(run["created_at"][:16].replace("T", " "),
-                   _metrics(run.get("metrics")).get("coverage_with_existing", 0.0)) for run in history],
+        "trend": trend(history),
         "villages": villages, "enterprises": enterprises,
     }

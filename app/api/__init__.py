@@ -38,7 +38,7 @@ def page_of(page_model: type[BaseModel], result: tuple[list[dict], int], query, 
 
 def register_api(app) -> None:
     """Import the resource modules (they attach their routes to `api`) and register the blueprint."""
-    from app.api import (audit, enterprises, followups, households, identity, match_rules, outcomes,  # noqa: F401
+    from app.api import (audit, enterprises, followups, households, identity, match_rules, outcomes, queue,  # noqa: F401
                          partnerships, projects, recommendations, regions, runs, uploads)
 
     app.register_api(api)

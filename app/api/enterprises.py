@@ -27,7 +27,8 @@ class OfferChangePage(PageOut[OfferChangeOut]):
 @requires("bureau", "enterprise", "analyst", "admin")
 def list_enterprises(query: EnterpriseQuery):
     """企业列表（分页）：商务局为本县企业，企业账号只有自己 / enterprises (paginated)."""
-    filters = EnterpriseFilter(county=query.county, mechanism=query.mechanism, enterprise_type=query.enterprise_type)
+    filters = EnterpriseFilter(county=query.county, mechanism=query.mechanism, enterprise_type=query.enterprise_type,
+                               q=query.q)
     return page_of(EnterprisePage, enterprises.search(neo4j_ext.context, current_principal(), filters, query.skip,
                                                       query.page_size, facts=request_facts()), query)
 

@@ -22,7 +22,7 @@ def list_followups(path: CountyPath, query: FollowUpQuery):
     该户有联结进入履约中时自动关闭，工作人员也可填写理由关闭。"""
     ctx, principal = neo4j_ext.context, current_principal()
     items, total = followups.queue(ctx, principal, path.code, query.status, query.reason, query.township, query.skip,
-                                   query.page_size, facts=request_facts())
+                                   query.page_size, facts=request_facts(), q=query.q)
     return dump(FollowUpPage(items=items, total=total, page=query.page, page_size=query.page_size,
                              summary=followups.summary(ctx, principal, path.code)))
 

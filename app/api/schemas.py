@@ -6,7 +6,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from flask_openapi3 import FileStorage
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, create_model, model_validator
 
-from core.codes import (Code, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
+from core.codes import (Code, CoverageState, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
                         PartnershipStatus, PovertyCause, ProjectStatus, RecommendationStatus)
 from core.followup import HOUSEHOLD_WARNINGS, FollowUpReason
 from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
@@ -167,11 +167,19 @@ class MeOut(BaseModel):
 # --- regions ----------------------------------------------------------------------------------
 
 class Coverage(BaseModel):
+    """覆盖情况：每户只属以下一种状态，履约中 + 待确认 + 已规划 + 未覆盖 = 户数。"""
+
     households: int = 0
-    covered: int = Field(0, description="有履约中利益联结的户数")
-    pending: int = Field(0, description="仅有待确认联结的户数")
-    uncovered: int = 0
-    coverage_rate: float | None = Field(None, description="covered / households")
+    covered: int = Field(0, description="履约中：有履约中利益联结的户数（同 confirmed）")
+    confirmed: int = Field(0, description="履约中的户数")
+    pending: int = Field(0, description="待确认：无履约中联结、有待确认联结的户数（同 awaiting）")
+    awaiting: int = Field(0, description="待确认的户数")
+    planned: int = Field(0, description="已规划：无上述联结、本县当前匹配方案已为其安排企业的户数")
+    uncovered: int = Field(0, description="未覆盖：户数 − 履约中 − 待确认 − 已规划")
+    coverage_rate: float | None = Field(None, description="履约中占比：covered / households")
+    awaiting_rate: float | None = Field(None, description="待确认占比")
+    planned_rate: float | None = Field(None, description="已规划占比：planned / households")
+    uncovered_rate: float | None = Field(None, description="未覆盖占比")
 
 
 class RegionOut(BaseModel):
@@ -203,6 +211,13 @@ class RegionPath(Strict):
 
 # --- households -------------------------------------------------------------------------------
 
+SEARCH_DESCRIPTION = ("搜索：4 位数字（或 3 位数字加 X）为证件号码后四位（按带密钥哈希匹配，号码不存储），其他纯数字为户编号前缀，"
+                      "其余为户主姓名（中文分词全文检索，单个汉字按姓氏前缀）；分析人员不可用（403）；"
+                      "企业账号只在本企业已确认（履约中）的联结中查找")
+SearchText = Annotated[str, Field(max_length=60, description=SEARCH_DESCRIPTION)]
+CoverageStateCode = Literal[tuple(state.value for state in CoverageState)]
+
+
 class HouseholdQuery(Page):
     county: RegionCode | None = None
     township: RegionCode | None = None
@@ -213,9 +228,13 @@ class HouseholdQuery(Page):
     labour: Literal["none", "weak", "ordinary", "skilled", "any"] | None = Field(
         None, description="劳动力：none 无劳动力，weak 有弱劳动力，ordinary 有普通劳动力，skilled 有技能劳动力，any 有劳动力")
     covered: bool | None = Field(None, description="是否已有履约中的利益联结")
+    coverage: CoverageStateCode | None = Field(
+        None, description="覆盖状态（每户只属其一，四项相加等于户数）：confirmed 履约中，awaiting 待确认，"
+                          "planned 已规划（本县当前匹配方案已安排），uncovered 未覆盖")
     sort: Literal["household_id", "income_per_capita", "household_size"] = Field(
         "household_id", description="排序：household_id 户编号，income_per_capita 人均纯收入，household_size 人口")
     order: Literal["asc", "desc"] = Field("asc", description="顺序：asc 升序，desc 降序")
+    q: SearchText | None = None
     cursor: str | None = Field(None, max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                description="上一页返回的 next_cursor：从其后继续（忽略 page）/ continue after the previous page")
 
@@ -257,6 +276,8 @@ class HouseholdOut(BaseModel):
     members: int | None = None
     covered: bool | None = None
     pending: bool | None = None
+    coverage_state: CoverageStateCode | None = Field(
+        None, description="覆盖状态：confirmed 履约中，awaiting 待确认，planned 已规划，uncovered 未覆盖")
     relocated: bool | None = None
     in_cooperative: bool | None = None
     active: bool | None = None
@@ -323,6 +344,7 @@ class EnterpriseQuery(Page):
     county: RegionCode | None = None
     mechanism: MechanismCode | None = None
     enterprise_type: TwoDigitCode | None = Field(None, description=f"主体类型代码：{_described(EnterpriseType)}")
+    q: str | None = Field(None, max_length=60, description="搜索：企业名称中的字词（中文分词全文检索，标点视为空格）")
 
 
 class Offer(BaseModel):
@@ -554,6 +576,108 @@ class RunPath(Strict):
     run_id: ObjectId
 
 
+# --- a match run opened (services/run_page.py) -------------------------------------------------
+
+class RunCountyQuery(Strict):
+    county: RegionCode | None = Field(None, description="本次运行重新计算的县（商务局：只能是本县；缺省为第一个）")
+
+
+class RunPageQuery(Page, RunCountyQuery):
+    pass
+
+
+class RunUnplacedQuery(RunPageQuery):
+    binding: Literal["capacity", "distance", "no_market", "no_offer", "no_land", "no_labour"] | None = Field(
+        None, description="只看该卡住的约束：capacity 容量已满，distance 距离，no_market 销路，no_offer 无供给，"
+                          "no_land 土地，no_labour 劳动力")
+
+
+class RunChangesQuery(RunPageQuery):
+    kind: Literal["newly_planned", "no_longer_planned"] = Field(
+        "newly_planned", description="newly_planned 本次新规划的户，no_longer_planned 上一次规划、本次不再规划的户")
+
+
+class RunTownshipOut(Coverage):
+    code: str
+    name: str | None = None
+
+
+class RunCountyOut(BaseModel):
+    code: str
+    name: str | None = None
+    current: bool = Field(description="本次运行是否为该县当前方案")
+    sequence: int | None = Field(None, description="该县第几次（已完成的）匹配运行")
+    switched_at: str | None = Field(None, description="成为当前方案的时间")
+    previous_run: str | None = Field(None, description="此前的当前方案（运行编号）")
+    previous_run_at: str | None = None
+    coverage: Coverage = Field(description="当前方案时为当前数字，否则为生效时的数字")
+    townships: list[RunTownshipOut]
+    newly_planned: int = Field(description="与上一次方案相比，本次新规划的户数")
+    no_longer_planned: int = Field(description="上一次方案规划、本次不再规划的户数")
+    diagnosed: bool = Field(description="是否已诊断无可行联结的户")
+
+
+class RunParameterOut(BaseModel):
+    label: str
+    value: str
+
+
+class RunSummaryOut(BaseModel):
+    run: MatchRunOut
+    parameters: list[RunParameterOut] = Field(description="参数与模型（中文说明）")
+    county: RunCountyOut | None = Field(None, description="该县的覆盖情况；运行未重新计算任何县时为空")
+
+
+class UnplacedItemOut(BaseModel):
+    household: HouseholdOut
+    binding: str = Field(description="卡住的约束（最容易解决的一项）")
+    binding_label: str
+    reasons: dict[str, str] = Field(description="各联结方式不可行的原因")
+
+
+class BindingCountOut(BaseModel):
+    binding: str
+    label: str
+    households: int
+
+
+class UnplacedPageOut(BaseModel):
+    items: list[UnplacedItemOut]
+    page: int
+    page_size: int
+    total: int
+    open_households: int = Field(description="尚无联结（履约中或待确认）的户数")
+    diagnosed_at: str | None = None
+    counts: list[BindingCountOut] = Field(description="按卡住的约束计的户数")
+
+
+class CapacityMechanismOut(BaseModel):
+    mechanism: str
+    mechanism_label: str
+    places: int = Field(description="名额（按申报能力折算的户数）")
+    in_force: int
+    awaiting: int
+    assigned: int = Field(description="本次运行安排的户数")
+    proposed: int = Field(description="本次安排中尚未接受、确认或拒绝的")
+    used: int = Field(description="已用 = 履约中 + 待确认 + 尚未处理的安排")
+    left: int
+    rate: float | None = Field(None, description="使用率 used / places")
+
+
+class CapacityOut(BaseModel):
+    credit_code: str
+    name: str | None = None
+    places: int
+    used: int
+    assigned: int
+    rate: float | None = None
+    mechanisms: list[CapacityMechanismOut]
+
+
+class CapacityListOut(BaseModel):
+    items: list[CapacityOut]
+
+
 # --- per-county match rules -------------------------------------------------------------------
 
 RuleField = Literal[tuple(limit.field for limit in LIMITS)]
@@ -667,6 +791,7 @@ class PartnershipQuery(Page):
     credit_code: CreditCode | None = None
     mechanism: MechanismCode | None = None
     status: PartnershipStatusCode | None = None
+    q: SearchText | None = None
 
 
 class PartnershipExportQuery(PartnershipQuery):
@@ -755,6 +880,7 @@ class FollowUpQuery(Page):
         "unresolved", description="unresolved（待跟进与已列入方案）、open 待跟进、planned 已列入匹配方案、closed 已关闭")
     reason: FollowUpReasonCode | None = Field(None, description=f"跟进原因：{_described(FollowUpReason)}")
     township: RegionCode | None = None
+    q: SearchText | None = None
 
 
 class FollowUpOut(BaseModel):
@@ -813,6 +939,78 @@ class FollowUpPath(Strict):
 
 class FollowUpCloseIn(Strict):
     reason: ShortText = Field(description="关闭理由（如：已外出务工，无需帮扶）")
+
+
+class AwaitingPairingOut(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    partnership_id: str = Field(description="联结编号（确认、退回时使用）")
+    mechanism: str
+    mechanism_label: str = Field(description="联结方式名称")
+    rec_id: str | None = Field(None, description="来源推荐；由文件导入的待确认联结没有")
+    credit_code: str
+    enterprise_name: str | None = None
+    start_date: str | None = None
+    updated_at: str | None = Field(None, description="企业接受（最近修改）的时间")
+
+
+class AwaitingOut(BaseModel):
+    """A household with pairings the enterprises accepted, awaiting the bureau's confirmation."""
+
+    model_config = ConfigDict(extra="forbid")
+    household: HouseholdOut
+    pairings: list[AwaitingPairingOut]
+
+
+class AwaitingPage(PageOut[AwaitingOut]):
+    pass
+
+
+class ConfirmBatchIn(Strict):
+    partnership_ids: list[ObjectId] = Field(min_length=1, max_length=100, description="要确认的待确认联结（最多 100 条）")
+
+
+class BatchFailureOut(BaseModel):
+    id: str
+    code: str
+    message: str
+
+
+class ConfirmBatchOut(BaseModel):
+    confirmed: list[str] = Field(description="已确认（进入履约中）的联结")
+    failed: list[BatchFailureOut] = Field(description="未能确认的联结及原因（其余不受影响）")
+
+
+class RejectIn(Strict):
+    reason: ShortText = Field(description="退回原因（告知企业）")
+
+
+class NotificationOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    notification_id: str
+    kind: Literal["pairing_accepted", "partnership_confirmed", "pairing_rejected", "run_completed"] = Field(
+        description="pairing_accepted 企业已接受待确认，partnership_confirmed 商务局已确认，pairing_rejected 商务局已退回，"
+                    "run_completed 匹配运行已完成")
+    title: str
+    text: str = Field(description="通知内容（户名按角色脱敏）")
+    created_at: str
+    read: bool
+    run_id: str | None = None
+    household_id: str | None = None
+    household_ref: str | None = None
+    rec_id: str | None = None
+
+
+class NotificationPage(PageOut[NotificationOut]):
+    unread: int = Field(description="未读条数")
+
+
+class NotificationReadIn(Strict):
+    notification_ids: list[Annotated[str, Field(pattern=r"^[0-9a-f-]{36}$")]] | None = Field(
+        None, max_length=100, description="标为已读的通知；不填则全部标为已读")
+
+
+class NotificationReadOut(BaseModel):
+    marked: int
 
 
 class WarningCountOut(BaseModel):

@@ -20,7 +20,7 @@ from app.problems import status_of
 from app.web.security import safe_redirect_target
 from core import codes, match_level
 from core.settings import Settings
-from services import sessions
+from services import queue, sessions
 from services.errors import ServiceError
 from services.principal import Principal
 from services.tokens import principal_for_secret
@@ -31,7 +31,7 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 csrf = CSRFProtect()
 
 ROLE_HOME = {"bureau": "web.dashboard", "admin": "web.dashboard", "enterprise": "web.enterprise_home",
-             "analyst": "web.households"}
+             "analyst": "web.analyst"}
 
 
 def init_web(app: Flask, settings: Settings) -> None:
@@ -47,10 +47,11 @@ def init_web(app: Flask, settings: Settings) -> None:
     from app.api import api
 
     csrf.exempt(api)
-    from app.web import pages  # noqa: F401  (attaches the page views to bp)
+    from app.web import analyst, pages, queues  # noqa: F401  (attach the page views to bp)
 
     app.register_blueprint(bp)
     app.jinja_env.globals.update(code_label=code_label, code_labels=code_labels, requested_path=requested_path,
+                                 nav_counts=nav_counts, chinese_part=chinese_part,
                                  RecommendationStatus=codes.RecommendationStatus,
                                  MATCH_LEVEL_EXPLANATION=match_level.EXPLANATION)
 
@@ -64,14 +65,19 @@ def error_page(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def chinese_part(message: str) -> str:
+    """The Chinese of a bilingual service message ("中文 / English"): the pages speak Chinese only."""
+    return message.split(" / ", 1)[0].strip() if message else message
+
+
 def service_error_page(error: ServiceError):
     """The Chinese error page of a service error (the status as the API would answer it)."""
-    return error_page(status_of(error), error.message)
+    return error_page(status_of(error), chinese_part(error.message))
 
 
 CODE_LISTS = {"cause": codes.PovertyCause, "attribute": codes.HouseholdAttribute, "mechanism": codes.Mechanism,
               "status": codes.PartnershipStatus, "skill": codes.LabourSkill, "monitoring": codes.MonitoringCategory,
-              "recommendation": codes.RecommendationStatus}
+              "recommendation": codes.RecommendationStatus, "coverage": codes.CoverageState}
 
 
 def code_label(kind: str, code) -> str:
@@ -121,6 +127,17 @@ def page(*roles: str):
                 return service_error_page(error)
         return wrapper
     return decorator
+
+
+def nav_counts() -> dict:
+    """What waits for the signed-in user (services/queue.py), read once per page for the navigation."""
+    if "nav_counts" not in g:
+        principal = g.get("principal")
+        try:
+            g.nav_counts = queue.nav_counts(neo4j_ext.context, principal) if principal else {}
+        except ServiceError:
+            g.nav_counts = {}
+    return g.nav_counts
 
 
 @bp.app_context_processor

@@ -10,12 +10,14 @@ from app.api.schemas import (FollowUpQuery, HouseholdExportQuery, HouseholdQuery
 from app.auth import current_principal, request_facts
 from app.downloads import download, report_download
 from app.extensions import neo4j_ext
-from app.web import bp, charts, page
+from app.web import bp, charts, chinese_part, page
 from app.web.lists import beyond_last_page, page_count, parse_query
 from app.web.security import safe_redirect_target, same_site_path
-from core.codes import PartnershipStatus, RecommendationStatus
+from core import coverage
+from core.codes import CoverageState, PartnershipStatus, RecommendationStatus
 from services import (column_mappings, enterprises, followups, households, ledger, match_rules, offers, outcomes,
                       recommendations, regions, runs, uploads, warnings)
+from services import run_page as run_page_service
 from services.errors import Invalid, ServiceError
 from services.households import HouseholdFilter
 from services.ledger import MAX_INCOME_GAIN, PartnershipFilter
@@ -26,12 +28,30 @@ RECENT_JOBS = 20
 RECENT_OFFER_CHANGES = 20
 
 
+# Errors of a search box's text: the list shows the message and no rows.
+SEARCH_ERRORS = ("invalid_search", "search_forbidden", "county_required")
+
+
 def _export_query(model, args):
     """The export's query model; a wrong filter is refused (an export never widens to every row)."""
     query, error = parse_query(model, args)
     if error:
         raise Invalid(error, "invalid_filter")
     return query
+
+
+def _listed(read, error: str | None) -> tuple[list, int, str | None]:
+    """(items, total, error) of read() — none when the filters were invalid (error), never the unfiltered list;
+    a search box's refused text (services/search.py) becomes the page's message too."""
+    if error:
+        return [], 0, error
+    try:
+        items, total = read()
+    except ServiceError as refused:
+        if refused.code not in SEARCH_ERRORS:
+            raise
+        return [], 0, refused.message.rsplit(" / ", 1)[0]
+    return items, total, None
 
 
 def _back(default: str):
@@ -44,7 +64,7 @@ def _referrer(default: str):
     return redirect(same_site_path(request.referrer, request.host) or default)
 
 
-def _county() -> str:
+def page_county() -> str:
     """The county a bureau page shows: the user's own, or the one an admin chose (else the first with data)."""
     return regions.page_county(neo4j_ext.context, current_principal(), request.args.get("county"))
 
@@ -53,7 +73,7 @@ def _county() -> str:
 @page("bureau", "admin")
 def dashboard():
     """County dashboard: coverage by township and mechanism, trend across runs, map."""
-    ctx, principal, county = neo4j_ext.context, current_principal(), _county()
+    ctx, principal, county = neo4j_ext.context, current_principal(), page_county()
     figures = regions.dashboard(ctx, principal, county)
     name = figures["region"]["name"]
     return render_template(
@@ -61,14 +81,37 @@ def dashboard():
         followup_summary=followups.summary(ctx, principal, county), **_dashboard_charts(figures, name))
 
 
+# The township table's sortable columns (sorted here: a county has a few dozen townships).
+TOWNSHIP_SORTS = ("name", "households", *(state.value for state in CoverageState), "coverage_rate")
+
+
+def _households_link(county: str, state: str | None = None, **where) -> str:
+    """The household finder filtered to the households behind a figure (a coverage state, a region)."""
+    return url_for("web.households", county=county, coverage=state, **where)
+
+
 def _dashboard_charts(figures: dict, name: str) -> dict:
+    county = figures["region"]["code"]
+    rows = list(figures["townships"])
+    sort, order = request.args.get("tsort"), request.args.get("torder", "asc")
+    if sort in TOWNSHIP_SORTS:
+        rows.sort(key=lambda row: (row[sort] is None, row[sort] if row[sort] is not None else 0),
+                  reverse=order == "desc")
+    trend = [{**point, "href": url_for("web.run_page", run_id=point["run_id"])} for point in figures["trend"]]
     return dict(
-        region=figures["region"], total=figures["total"],
-        township_chart=charts.coverage_bars(figures["townships"], f"{name}各乡镇覆盖情况"),
+        region=figures["region"], total=figures["total"], glossary=coverage.GLOSSARY,
+        township_chart=charts.coverage_bars(
+            figures["townships"], f"{name}各乡镇覆盖情况",
+            link=lambda row, state: _households_link(county, state, township=row["code"])),
         mechanism_chart=charts.simple_bars(figures["mechanisms"], "履约中的利益联结（按联结方式）", " 个"),
-        trend_chart=charts.trend_line(figures["trend"], "历次匹配方案覆盖率（含已有联结）"),
-        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布"),
-        rows=figures["townships"], mechanism_items=figures["mechanisms"])
+        trend_chart=charts.trend_line(trend, "历次匹配后的履约中与已规划占比", series=(
+            (CoverageState.CONFIRMED.value, CoverageState.CONFIRMED.label, charts.PALETTE["covered"]),
+            (CoverageState.PLANNED.value, CoverageState.PLANNED.label, charts.PALETTE["planned"]))),
+        map_chart=charts.village_map(figures["villages"], figures["enterprises"], f"{name}村与企业分布",
+                                     link=lambda village: _households_link(county, village=village["code"])),
+        rows=rows, tsort=sort, torder=order, mechanism_items=figures["mechanisms"],
+        columns_by_state=[(state.value, state.label) for state in CoverageState],
+        households_link=lambda state=None, **where: _households_link(county, state, **where))
 
 
 @bp.get("/warnings", endpoint="warnings")
@@ -76,7 +119,7 @@ def _dashboard_charts(figures: dict, name: str) -> dict:
 def warnings_page():
     """The county's early warnings by township; the households behind the chosen one; the enterprises flagged."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
+    county = page_county()
     overview = warnings.overview(ctx, principal, county)
     query, error = parse_query(WarningQuery, {key: value for key, value in request.args.items()
                                               if key in ("page", "page_size", "township")})
@@ -102,7 +145,7 @@ def warnings_page():
 def export_warnings():
     """A warning's households as XLSX."""
     query = _export_query(WarningQuery, {key: value for key, value in request.args.items() if key == "township"})
-    return download(warnings.export(neo4j_ext.context, current_principal(), _county(),
+    return download(warnings.export(neo4j_ext.context, current_principal(), page_county(),
                                     request.args.get("warning", ""), query.township, facts=request_facts(),
                                     action="web.warnings.export"))
 
@@ -112,15 +155,14 @@ def export_warnings():
 def followups_page():
     """The county's follow-up queue, soonest due first: close an item with a reason; re-match the county."""
     ctx, principal = neo4j_ext.context, current_principal()
-    county = _county()
+    county = page_county()
     query, error = parse_query(FollowUpQuery, {key: value for key, value in request.args.items() if key != "county"})
-    items, total = [], 0
-    if not error:
-        items, total = followups.queue(ctx, principal, county, query.status, query.reason, query.township,
-                                       query.skip, query.page_size, facts=request_facts(),
-                                       action="web.followups.queue")
-        if (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: followups.queue(ctx, principal, county, query.status, query.reason, query.township, query.skip,
+                                query.page_size, facts=request_facts(), action="web.followups.queue", q=query.q),
+        error)
+    if not error and (last := beyond_last_page("web.followups", query.page, total, query.page_size)) is not None:
+        return last
     return render_template("followups.html", items=items, total=total, query=query, error=error, county=county,
                            pages=page_count(total, query.page_size), summary=followups.summary(ctx, principal, county),
                            args={key: value for key, value in request.args.items() if key != "page"})
@@ -140,7 +182,7 @@ def close_followup():
 @page("bureau", "admin")
 def rematch_followups():
     """An incremental run of the county: its follow-up households are planned first."""
-    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or _county())
+    job = followups.rematch(neo4j_ext.context, current_principal(), request.form.get("county") or page_county())
     flash("已排队重新匹配：本县的跟进户优先安排。")
     return redirect(url_for("web.runs", highlight=job["job_id"]))
 
@@ -151,13 +193,11 @@ def households_page():
     """Household finder: filters as in the API, a page of results, export."""
     query, error = parse_query(HouseholdQuery, request.args)
     ctx, principal = neo4j_ext.context, current_principal()
-    items, total = [], 0
-    if not error:
-        items, total = households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()),
-                                         query.skip, query.page_size, facts=request_facts(),
-                                         action="web.households.search")
-        if (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: households.search(ctx, principal, HouseholdFilter.from_mapping(query.model_dump()), query.skip,
+                                  query.page_size, facts=request_facts(), action="web.households.search"), error)
+    if not error and (last := beyond_last_page("web.households", query.page, total, query.page_size)) is not None:
+        return last
     county = query.county or principal.county_code
     return render_template("households.html", items=items, total=total, query=query, error=error,
                            townships=regions.subregions(ctx, principal, county),
@@ -203,19 +243,76 @@ def decline(rec_id):
 def runs_page():
     """Match runs of the county; start one and watch its progress; the county's match rules and the limits its
     ledger suggests."""
-    county = _county()
-    jobs, _ = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
+    county = page_county()
+    jobs, total = runs.list_runs(neo4j_ext.context, current_principal(), county, 0, RECENT_JOBS)
+    for position, job in enumerate(jobs):
+        job["sequence"] = total - position  # 第 N 次: the county's runs, oldest first
     rules = match_rules.county_rules(neo4j_ext.context, current_principal(), county)
     applicable = any(limit["suggested"] is not None and limit["suggested"] != limit["current"]
                      for limit in rules["limits"])
-    return render_template("runs.html", jobs=jobs, county=county, rules=rules, applicable=applicable)
+    return render_template("runs.html", jobs=jobs, county=county, rules=rules, applicable=applicable,
+                           glossary=coverage.GLOSSARY)
+
+
+RUN_PAGE_SIZE = 20
+
+
+def _page_arg(name: str = "page") -> int:
+    try:
+        return max(int(request.args.get(name, 1)), 1)
+    except ValueError:
+        return 1
+
+
+@bp.get("/runs/<run_id>", endpoint="run_page")
+@page("bureau", "admin")
+def run_page(run_id):
+    """One match run: parameters and model, coverage by township, unplaced households with their binding
+    constraint, capacity use per enterprise, the change from the run before it."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    county = request.args.get("county") or None
+    found = run_page_service.summary(ctx, principal, run_id, county)
+    unplaced = capacity = None
+    binding = request.args.get("binding") or None
+    number = _page_arg()
+    if found["county"]:
+        county = found["county"]["code"]
+        unplaced = run_page_service.unplaced(
+            ctx, principal, run_id, (number - 1) * RUN_PAGE_SIZE, RUN_PAGE_SIZE, county,
+            binding if binding in run_page_service.BINDING_LABELS else None, facts=request_facts(),
+            action="web.match_runs.unplaced")
+        capacity = run_page_service.capacity(ctx, principal, run_id, county)
+    return render_template("run.html", found=found, run=found["run"], place=found["county"], unplaced=unplaced,
+                           capacity=capacity, binding=binding, page_number=number,
+                           pages=page_count(unplaced["total"], RUN_PAGE_SIZE) if unplaced else 1,
+                           glossary=coverage.GLOSSARY,
+                           households_link=lambda state=None, **where: _households_link(county, state, **where))
+
+
+@bp.get("/runs/<run_id>/changes", endpoint="run_changes")
+@page("bureau", "admin")
+def run_changes(run_id):
+    """The households a run newly planned, or no longer planned, against the run before it (a page)."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    kind = request.args.get("kind", "newly_planned")
+    if kind not in run_page_service.CHANGE_LABELS:
+        kind = "newly_planned"
+    county = request.args.get("county") or None
+    found = run_page_service.summary(ctx, principal, run_id, county)
+    number = _page_arg()
+    items, total = run_page_service.changes(ctx, principal, run_id, kind, (number - 1) * RUN_PAGE_SIZE,
+                                            RUN_PAGE_SIZE, county, facts=request_facts(),
+                                            action="web.match_runs.changes")
+    return render_template("run_changes.html", found=found, run=found["run"], place=found["county"], items=items,
+                           total=total, kind=kind, kind_label=run_page_service.CHANGE_LABELS[kind],
+                           page_number=number, pages=page_count(total, RUN_PAGE_SIZE))
 
 
 @bp.post("/runs/rules")
 @page("bureau", "admin")
 def apply_match_rules():
     """Apply the chosen suggestions as the county's next rules version (its next run uses them)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     chosen = request.form.getlist("field")
     if not chosen:
         flash("请勾选要应用的建议。", "error")
@@ -239,7 +336,7 @@ def apply_match_rules():
 @page("bureau", "admin")
 def start_run():
     """Queue a run for the county (it runs in the background)."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     job = runs.start(neo4j_ext.context, current_principal(), county, top_k=5, household_limit=1,
                      force=request.form.get("force") == "1")
     flash("匹配已排队，正在后台运行。")
@@ -250,7 +347,9 @@ def start_run():
 @page("bureau", "admin")
 def job_status(job_id):
     """A job's status as JSON, polled by the pages' progress bars."""
-    return jsonify(runs.job_status(neo4j_ext.context, current_principal(), job_id))
+    status = runs.job_status(neo4j_ext.context, current_principal(), job_id)
+    # The page shows the message as it is: in Chinese only (the CLI's messages carry English after " / ").
+    return jsonify({**status, "message": chinese_part(status.get("message") or "")})
 
 
 @bp.get("/uploads", endpoint="uploads")
@@ -271,7 +370,7 @@ def _mapping_county() -> str | None:
     """The county whose column mappings the upload page shows and saves: a bureau's own; an administrator's
     choice (else the first county with data; None before any)."""
     try:
-        return _county()
+        return page_county()
     except ServiceError:
         return None
 
@@ -342,13 +441,11 @@ def upload_report(job_id):
 def ledger_page():
     """The ledger (帮扶台账) with income outcomes; edit a row; export."""
     query, error = parse_query(PartnershipQuery, request.args)
-    items, total = [], 0
-    if not error:
-        items, total = ledger.search(neo4j_ext.context, current_principal(),
-                                     PartnershipFilter.from_mapping(query.model_dump()), query.skip, query.page_size,
-                                     facts=request_facts(), action="web.ledger.search")
-        if (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
-            return last
+    items, total, error = _listed(
+        lambda: ledger.search(neo4j_ext.context, current_principal(), PartnershipFilter.from_mapping(query.model_dump()),
+                              query.skip, query.page_size, facts=request_facts(), action="web.ledger.search"), error)
+    if not error and (last := beyond_last_page("web.ledger", query.page, total, query.page_size)) is not None:
+        return last
     pages = page_count(total, query.page_size)
     gained = [item["income_gain"] for item in items if item.get("income_gain") is not None]
     return render_template("ledger.html", items=items, total=total, query=query, error=error, pages=pages,
@@ -426,7 +523,7 @@ def export_ledger():
 def outcomes_page():
     """帮扶成效: the county's stored outcomes (tables per dimension, the income-change comparison, the method);
     staff may recompute them."""
-    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), _county())
+    report = outcomes.county_outcomes(neo4j_ext.context, current_principal(), page_county())
     return render_template("outcomes.html", report=report, can_refresh=current_principal().role in STAFF)
 
 
@@ -434,7 +531,7 @@ def outcomes_page():
 @page("bureau", "admin")
 def refresh_outcomes():
     """Recompute the county's outcomes now (重新计算) and show them."""
-    county = request.form.get("county") or _county()
+    county = request.form.get("county") or page_county()
     report = outcomes.refresh_county(neo4j_ext.context, current_principal(), county)
     flash(f"帮扶成效已重新计算（用时 {report['seconds']:.1f} 秒）。")
     return redirect(url_for("web.outcomes", county=county))
@@ -450,7 +547,7 @@ def export_households():
                                       facts=request_facts(), action="web.households.export"))
 
 
-def _int_arg(name: str, default: int) -> int:
+def int_arg(name: str, default: int) -> int:
     """A whole-number GET parameter ≥ 1; anything else (absent, not a number, 0 or negative) is the default.
 
     Very long numbers are read as 10**12 (the service answers a page beyond the end with the last page)."""
@@ -467,9 +564,9 @@ def enterprise_home():
     """The enterprise's offers and capacity, recommended households (masked) and confirmed partnerships,
     each list a page at a time (rec_page, partner_page; page_size 20, 50 or 100; status kept in the links)."""
     status = request.args.get("status") or RecommendationStatus.PROPOSED.value
-    page_size = enterprises.page_size_of(_int_arg("page_size", enterprises.PAGE_SIZES[0]))
+    page_size = enterprises.page_size_of(int_arg("page_size", enterprises.PAGE_SIZES[0]))
     own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
-                               rec_page=_int_arg("rec_page", 1), partner_page=_int_arg("partner_page", 1),
+                               rec_page=int_arg("rec_page", 1), partner_page=int_arg("partner_page", 1),
                                page_size=page_size)
     offer = offers.get_offer(neo4j_ext.context, current_principal(), current_principal().credit_code)
     changes, changes_total = offers.offer_changes(neo4j_ext.context, current_principal(),

@@ -35,9 +35,15 @@ def build_world(driver, settings, folder) -> World:
                      progress=False)
     result = load_files(list(paths.values()), driver, settings, progress=False)
     assert not result.failed_files
-    MatchRunner(driver, settings, progress=None).run([OWN_COUNTY, OTHER_COUNTY], MatchParams(top_k=5))
+    matched = MatchRunner(driver, settings, progress=None).run([OWN_COUNTY, OTHER_COUNTY], MatchParams(top_k=5))
     world = World(files=paths)
     database = settings.neo4j_database
+    # The real run as a completed job of the own county (the run page and its API read it).
+    job = {**new_job("match", OWN_COUNTY, "test", {"counties": [OWN_COUNTY, OTHER_COUNTY], "top_k": 5}),
+           "job_id": matched["run_id"]}
+    jobs.enqueue_job(driver, job, database)
+    jobs.update_job(driver, job["job_id"], {"status": "completed", "progress": 1.0}, database)
+    world.ids["own_match_run"] = matched["run_id"]
     for side, county in (("own", OWN_COUNTY), ("other", OTHER_COUNTY)):
         recs, _ = views.search_recommendations(driver, {"county_code": county}, 0, 100000, database)
         # An enterprise tied to this county only (its recommendations and partnerships stay inside it),

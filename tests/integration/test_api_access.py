@@ -40,6 +40,11 @@ READS = [
     ("GET", "/api/v1/partnerships/{own_partnership}/changes", {"admin", "analyst", "bureau_own", "enterprise_own"}),
     ("GET", "/api/v1/match-runs?county={own_county}", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/match-runs/{own_run}", {"admin", "analyst", "bureau_own"}),
+    # a run opened (its county: the own county; the run computed both counties, a bureau sees its own only)
+    ("GET", "/api/v1/match-runs/{own_match_run}/summary?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/unplaced?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/changes?county={own_county}", {"admin", "analyst", "bureau_own"}),
+    ("GET", "/api/v1/match-runs/{own_match_run}/capacity?county={own_county}", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/uploads?county={own_county}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/uploads/{own_upload}", {"admin", "bureau_own"}),
     ("GET", "/api/v1/audit", {"admin"}),
@@ -47,6 +52,8 @@ READS = [
     ("GET", "/api/v1/counties/{own_county}/outcomes", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/enterprises/{own_enterprise}/offer", {"admin", "analyst", "bureau_own", "enterprise_own"}),
     ("GET", "/api/v1/enterprises/{own_enterprise}/offer-changes", {"admin", "analyst", "bureau_own", "enterprise_own"}),
+    ("GET", "/api/v1/counties/{own_county}/awaiting", {"admin", "bureau_own"}),
+    ("GET", "/api/v1/notifications", {"bureau_own", "bureau_other", "enterprise_own", "enterprise_other"}),
 ]
 WRITES = [
     ("POST", "/api/v1/recommendations/{own_rec}/accept", None, {"admin", "bureau_own", "enterprise_own"}),
@@ -58,6 +65,8 @@ WRITES = [
     ("POST", "/api/v1/counties/{own_county}/match-rules", {"values": {"land_max_km": 8.0}}, {"admin", "bureau_own"}),
     ("PATCH", "/api/v1/enterprises/{own_enterprise}/offer", {"jobs_offered": 3},
      {"admin", "bureau_own", "enterprise_own"}),
+    ("POST", "/api/v1/partnerships/{own_partnership}/reject", {"reason": "不合适"}, {"admin", "bureau_own"}),
+    ("POST", "/api/v1/notifications/read", {}, {"bureau_own", "bureau_other", "enterprise_own", "enterprise_other"}),
 ]
 
 

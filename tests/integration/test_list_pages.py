@@ -119,3 +119,12 @@ def test_reset_goes_back_to_no_filter(client):
 def test_followups_and_warnings_use_the_shared_pager(client):
     assert "共 0 项" in _page(client, "/followups")
     assert "筛选条件有误：页码" in _page(client, "/followups?page=0")
+
+
+def test_a_household_page_has_breadcrumbs_back_to_its_village(client):
+    page = _page(client, f"/households/{household_id(3)}")
+    crumbs = re.search(r'<nav class="breadcrumbs" aria-label="当前位置">(.*?)</nav>', page, re.S).group(1)
+    links = [html.unescape(link) for link in re.findall(r'href="([^"]+)"', crumbs)]
+    assert links[0] == "/dashboard" and links[-1].startswith("/households?village=")
+    assert 'aria-current="page">张三丰 户' in crumbs
+    assert household_id(3) in _ids(_page(client, links[-1]))

@@ -220,7 +220,22 @@ def test_real_schema_statements():
             "ON (n.credit_code, n.changed_at)" in statements)
     assert ("CREATE INDEX partnershipchange_partnership_id_changed_at IF NOT EXISTS FOR (n:PartnershipChange) "
             "ON (n.partnership_id, n.changed_at)" in statements)
-    assert len(statements) == len(set(statements)) == 80  # 24 constraints, 44 single and 12 composite indexes
+    assert ("CREATE INDEX household_county_code_pending_household_id IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.pending, n.household_id)" in statements)
+    assert ("CREATE INDEX notification_audience_read_created_at IF NOT EXISTS FOR (n:Notification) "
+            "ON (n.audience, n.read, n.created_at)" in statements)
+    # Search (graph/search.py): heads' ID suffix by county, members' ID suffix, names in full text (cjk).
+    assert ("CREATE INDEX household_county_code_head_id_suffix_hash IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.head_id_suffix_hash)" in statements)
+    assert "CREATE INDEX member_id_suffix_hash IF NOT EXISTS FOR (n:Member) ON (n.id_suffix_hash)" in statements
+    assert ("CREATE FULLTEXT INDEX household_head_name_county_code_fulltext IF NOT EXISTS FOR (n:Household) "
+            "ON EACH [n.head_name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
+    assert ("CREATE FULLTEXT INDEX enterprise_name_county_code_fulltext IF NOT EXISTS FOR (n:Enterprise) "
+            "ON EACH [n.name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
+    assert ("CREATE INDEX household_county_code_active_coverage_state_household_id IF NOT EXISTS FOR (n:Household) "
+            "ON (n.county_code, n.active, n.coverage_state, n.household_id)" in statements)
+    # 25 constraints, 46 single, 17 composite and 2 full-text indexes
+    assert len(statements) == len(set(statements)) == 90
 
 
 def test_a_composite_index_names_declared_properties_only():

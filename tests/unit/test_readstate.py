@@ -10,7 +10,7 @@ import pytest
 
 from cli.readstate_commands import EXAMPLES, progress_line, summary_lines
 from core import need
-from core.codes import HouseholdAttribute, LabourSkill, MonitoringCategory, PovertyCause
+from core.codes import CoverageState, HouseholdAttribute, LabourSkill, MonitoringCategory, PovertyCause
 from core.settings import PROJECT_ROOT
 from graph import readstate
 from graph.model import node_type
@@ -22,8 +22,8 @@ from tests.unit.test_vocabulary import _python_literals, _quoted_literals
 COUNTY = "433123000000"
 HOUSEHOLD_FIELDS = {"labour_ordinary", "labour_skilled", "labour_weak", "members", "labourers", "covered", "pending",
                     "active_partnerships", "in_force_counts", "need_tier", "income_order",
-                    "size_order"}
-REGION_FIELDS = {"households", "covered", "pending", "in_force_counts", "breakdown_households", "breakdown_covered"}
+                    "size_order", "planned", "coverage_state"}
+REGION_FIELDS = {"households", "covered", "pending", "planned", "in_force_counts", "breakdown_households", "breakdown_covered"}
 
 
 def _region(code, **stored):
@@ -243,6 +243,10 @@ def test_the_read_state_from_tables_follows_the_same_rules():
     assert states["need_tier"].tolist() == EXPECTED_TIERS
     assert states.loc["H1", ["covered", "pending", "active_partnerships", "in_force_counts_1"]].tolist() == [True, True, 3, 2]
     assert states.loc["H2", ["covered", "pending"]].tolist() == [False, True]
+    # coverage states (core/coverage.py): the first that holds; nothing is planned in a graph being imported
+    assert states.loc["H1", "coverage_state"] == CoverageState.CONFIRMED
+    assert states.loc["H2", "coverage_state"] == CoverageState.AWAITING
+    assert states.loc["H4", "coverage_state"] == CoverageState.UNCOVERED and not states["planned"].any()
     assert not states.loc["H3", "covered"], "an in-force partnership without a mechanism does not cover (as in Cypher)"
     assert states.loc["H4", "active_partnerships"] == 0
     assert states.loc["H0", "members"] == 2 and states.loc["H0", "labourers"] == 1
@@ -253,6 +257,6 @@ def test_the_read_state_from_tables_follows_the_same_rules():
                             "parent": ["433123101000", "433123101000", "433123000000"]})
     figures = readstate.region_figures(households, states, regions, part_of)
     active = len(NEED_CASES) - 1
-    assert figures.loc["433123101201", ["households", "covered", "pending"]].tolist() == [active, 1, 1]
+    assert figures.loc["433123101201", ["households", "covered", "pending", "planned"]].tolist() == [active, 1, 1, 0]
     assert figures.loc["433123101299", "households"] == 0
     assert (figures.loc["433123000000"] == figures.loc["433123101201"]).all()

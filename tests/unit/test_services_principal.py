@@ -51,8 +51,12 @@ def test_a_bureau_sees_regions_of_its_county_only():
 
 
 def test_coverage_figures():
-    assert coverage_of({"households": 8, "covered": 2, "pending": 1}) == {
-        "households": 8, "covered": 2, "pending": 1, "uncovered": 6, "coverage_rate": 0.25}
+    # the four coverage states (core/coverage.py) add up to the households; the old keys stay
+    assert coverage_of({"households": 8, "covered": 2, "pending": 1, "planned": 3}) == {
+        "households": 8, "covered": 2, "confirmed": 2, "pending": 1, "awaiting": 1, "planned": 3, "uncovered": 2,
+        "coverage_rate": 0.25, "awaiting_rate": 0.125, "planned_rate": 0.375, "uncovered_rate": 0.25}
+    shown = coverage_of({"households": 8, "covered": 2, "pending": 1})
+    assert shown["planned"] == 0 and shown["uncovered"] == 5
     assert coverage_of(None)["coverage_rate"] is None
 
 

@@ -19,7 +19,7 @@ function followJob(row) {
     const bar = row.querySelector("progress");
     if (bar) { bar.value = job.progress || 0; bar.textContent = Math.round((job.progress || 0) * 100) + "%"; }
     const message = row.querySelector(".job-message");
-    if (message) message.textContent = job.message || "";
+    if (message) message.textContent = (job.message || "").split(" / ")[0];
     if (job.status === "completed" || job.status === "failed") { window.location.reload(); return; }
     setTimeout(poll, 1500);
   };
@@ -53,3 +53,12 @@ if (ledgerDialog && typeof ledgerDialog.showModal === "function") {
   });
   ledgerDialog.addEventListener("close", () => { body.innerHTML = ""; });
 }
+
+// 全选本页: a checkbox that ticks every box of the named group.
+document.querySelectorAll("input[data-check-all]").forEach((all) => {
+  all.addEventListener("change", () => {
+    document.querySelectorAll(`input[type=checkbox][name="${all.dataset.checkAll}"]`).forEach((box) => {
+      box.checked = all.checked;
+    });
+  });
+});
