@@ -461,7 +461,8 @@ def ledger_detail(partnership_id):
                           action="web.ledger.detail")
     back = safe_redirect_target(request.args.get("back")) or url_for("web.ledger")
     template = "_ledger_detail.html" if request.args.get("part") == "dialog" else "ledger_detail.html"
-    return render_template(template, back=back, max_gain=MAX_INCOME_GAIN, **found)
+    # `entry`, not `item`: base.html has a macro of that name.
+    return render_template(template, back=back, max_gain=MAX_INCOME_GAIN, entry=found.pop("item"), **found)
 
 
 def _ledger_form_changes(current: dict) -> dict:
