@@ -8,7 +8,7 @@ from app.extensions import neo4j_ext
 from app.web import bp, chinese_part, page
 from app.web.lists import beyond_last_page, page_count
 from app.web.pages import int_arg, page_county
-from services import notifications, queue
+from services import notifications, queue, regions
 from services.errors import ServiceError
 
 PAGE_SIZES = (20, 50, 100)
@@ -30,8 +30,9 @@ def queue_page():
     if (last := beyond_last_page("web.queue", page_number, total, page_size)) is not None:
         return last
     counts = queue.nav_counts(ctx, principal) if principal.role == "bureau" else {}
+    uncovered = regions.get_region(ctx, principal, county)["coverage"]["uncovered"]
     return render_template("queue.html", items=items, total=total, page=page_number, page_size=page_size,
-                           pages=page_count(total, page_size), county=county, counts=counts,
+                           pages=page_count(total, page_size), county=county, counts=counts, uncovered=uncovered,
                            args={key: value for key, value in request.args.items()},
                            max_batch=queue.MAX_BATCH)
 

@@ -105,6 +105,8 @@ def test_the_whole_day(queue_app, queue_graph, neo4j_driver):
     assert _nav_count(page, "待办") == 4 and _nav_count(page, "通知") == 5
     assert 'aria-current="page">待办' in page
     assert page.count('class="awaiting"') == 4 and "王小明" in page
+    uncovered = re.search(r'href="/households\?coverage=uncovered">本次匹配后仍未覆盖的户（(\d+)）', page)
+    assert uncovered and int(uncovered.group(1)) == 0  # the four accepted await, the other two are planned
 
     # 批量确认 two from the page; one is sent back with a reason.
     chosen = [ids[household_id(1)], ids[household_id(2)]]
