@@ -295,7 +295,10 @@ class Loader:
         changed = chunk.table(triage.to_check)
         changed, summary_problems = without_summary_rows(changed, file_label)
         problems += summary_problems
-        blank = int(triage.to_check.sum()) - len(changed.frame)  # blank lines, totals and signatures are no rows
+        changed, example_problems = without_example_rows(changed, file_label)
+        problems += example_problems
+        # Blank lines, totals, signatures and a template's example row are no rows.
+        blank = int(triage.to_check.sum()) - len(changed.frame)
         rejected, validation_problems = validate(changed, file_label)
         problems += validation_problems
         valid, located_by, location_problems = regions.locate_by_address(
@@ -508,6 +511,34 @@ def without_summary_rows(table: RawTable, file_label: str) -> tuple[RawTable, li
     if rows.empty:
         return table, []
     problems = [Problem(file_label, table.sheet, int(row), "", "", INFO, SUMMARY_ROW_NOTE) for row in rows]
+    return RawTable(table.path, table.sheet, table.kind, frame.drop(index=rows), table.headers, table.encoding,
+                    table.unknown_columns), problems
+
+
+# A template's example row (services/uploads.py writes one): its key (or the file's identifying column) starts 示例.
+EXAMPLE_PREFIX = "示例"
+EXAMPLE_ROW_NOTE = "示例行（模板自带，以“示例”开头），已跳过，未加载 / the template's example row: skipped"
+
+
+def example_columns(kind: formats.FileKind) -> list[str]:
+    """The columns whose cell marks an example row: the key and the file's identifying (first signature) column."""
+    return list(dict.fromkeys([*kind.key, kind.signature[0]]))
+
+
+def without_example_rows(table: RawTable, file_label: str) -> tuple[RawTable, list[Problem]]:
+    """The table without the template's example rows (a key or identifying cell starting 示例), and an information
+    line for each in the report: skipped on purpose, neither loaded nor rejected."""
+    frame = table.frame
+    columns = [name for name in example_columns(table.kind) if name in frame.columns]
+    if frame.empty or not columns:
+        return table, []
+    marked = frame[columns].apply(
+        lambda column: column.astype(values.ARROW_TEXT).str.strip().str.startswith(EXAMPLE_PREFIX).fillna(False)
+        .astype(bool)).any(axis=1)
+    rows = marked.index[marked]
+    if rows.empty:
+        return table, []
+    problems = [Problem(file_label, table.sheet, int(row), "", "", INFO, EXAMPLE_ROW_NOTE) for row in rows]
     return RawTable(table.path, table.sheet, table.kind, frame.drop(index=rows), table.headers, table.encoding,
                     table.unknown_columns), problems
 

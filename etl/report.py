@@ -16,9 +16,9 @@ from pathlib import Path
 from etl.rules import group_problems
 from etl.validate import INFO, Problem
 
-REPORT_HEADER = ["文件 file", "工作表 sheet", "行号 row", "列 column", "值 value", "级别 severity", "原因 reason",
-                 "规则 rule"]
-GROUPS_HEADER = ["规则 rule", "级别 severity", "说明 message", "条数 count"]
+REPORT_HEADER = ["文件", "工作表", "行号", "列", "值", "级别", "原因",
+                 "规则"]
+GROUPS_HEADER = ["规则", "级别", "说明", "条数"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 

@@ -377,16 +377,23 @@ def cross_file_problems(findings: Iterable[dict], files_by_kind: dict[str, tuple
     return problems
 
 
-def group_problems(problems: Iterable[Problem]) -> list[dict]:
+def group_problems(problems: Iterable[Problem], examples: int = 0) -> list[dict]:
     """The problems grouped: by rule where they have one, otherwise by severity and reason, so every problem is
     in exactly one group. Each group: rule (id or None), severity, message, count; errors first, then the
-    largest groups."""
+    largest groups. With `examples`, each group also lists its first problems (file, sheet, row, column, value)."""
     counts: dict[tuple, int] = {}
+    firsts: dict[tuple, list[dict]] = {}
     for problem in problems:
         key = (problem.rule, problem.severity, RULES[problem.rule].message if problem.rule else problem.reason)
         counts[key] = counts.get(key, 0) + 1
+        if examples and len(firsts.setdefault(key, [])) < examples:
+            firsts[key].append({"file": problem.file, "sheet": problem.sheet, "row": problem.row,
+                                "column": problem.column, "value": problem.value})
     groups = [{"rule": rule, "severity": severity, "message": message, "count": count}
               for (rule, severity, message), count in counts.items()]
+    if examples:
+        for group in groups:
+            group["examples"] = firsts.get((group["rule"], group["severity"], group["message"]), [])
     groups.sort(key=lambda group: (group["severity"] != ERROR, -group["count"], group["rule"] or "", group["message"]))
     return groups
 

@@ -6,6 +6,8 @@ capacity gives places (core.mechanisms: 30 亩 of land lease at 3 亩 a househol
 open partnerships (履约中, 待确认) hold places. A decline keeps its reason on the recommendation,
 as feedback for the model. Code-list values travel as parameters (graph/vocabulary.py).
 """
+import uuid
+
 import neo4j
 
 from core.clock import today_iso
@@ -13,7 +15,9 @@ from core.codes import PartnershipStatus, RecommendationStatus
 from core.mechanisms import places
 from core.notices import NoticeKind, county_audience, enterprise_audience
 from graph import followups, notifications, readstate, warnings
+from graph.db import read_page
 from graph.matching import IS_CURRENT, decisions, materialise_recommendation, sync_entry_status
+from graph.querybuilder import open_projection
 from graph.vocabulary import with_vocabulary
 
 # Ledger fields staff may change through the API.
@@ -164,13 +168,69 @@ def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor
         session.execute_write(_decline, rec_id, reason, actor, role, now, inputs)
 
 
+# The ledger fields whose every change is recorded (PartnershipChange: who, when, field, from → to).
+HISTORY_FIELDS = ("status", "end_date", "income_gain", "note")
+ETL_AUTHOR = "数据导入"
+_CHANGE = open_projection("PartnershipChange", "c")
+
+
+def value_text(value) -> str | None:
+    """A ledger value as the history keeps it: text (a whole number without its .0), None for none."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def ledger_values(tx: neo4j.ManagedTransaction, partnership_ids: list[str]) -> dict[str, dict]:
+    """Inside the caller's transaction: partnership id → its HISTORY_FIELDS, credit code and household county
+    (only the partnerships that exist)."""
+    records = tx.run(
+        """
+        UNWIND $ids AS id
+        MATCH (p:Partnership {partnership_id: id})
+        OPTIONAL MATCH (p)-[:OF_HOUSEHOLD]->(h:Household)
+        WITH p, head(collect(h.county_code)) AS county
+        RETURN p.partnership_id AS id, p {.status, .end_date, .income_gain, .note, .credit_code} AS fields, county
+        """, ids=list(partnership_ids))
+    return {record["id"]: {**record["fields"], "county_code": record["county"]} for record in records}
+
+
+def record_changes(tx: neo4j.ManagedTransaction, before: dict[str, dict], after: dict[str, dict], changed_by: str,
+                   actor: str | None, source: str, now: str) -> int:
+    """Inside the write's transaction: a PartnershipChange for every HISTORY_FIELDS value that differs between
+    `before` and `after` (ledger_values read before and after the write); returns how many were written."""
+    rows = []
+    for partnership_id, old in before.items():
+        new = after.get(partnership_id)
+        if new is None:
+            continue
+        for field in HISTORY_FIELDS:
+            was, now_value = value_text(old.get(field)), value_text(new.get(field))
+            if was != now_value:
+                rows.append({"change_id": f"pc-{uuid.uuid4().hex}", "partnership_id": partnership_id,
+                             "county_code": new.get("county_code"), "credit_code": new.get("credit_code"),
+                             "changed_at": now, "changed_by": changed_by, "changed_by_actor": actor,
+                             "source": source, "field": field, "from_value": was, "to_value": now_value})
+    if rows:
+        # SET c = row leaves out the null entries (a value that was or became empty).
+        tx.run("UNWIND $rows AS row CREATE (c:PartnershipChange) SET c = row", rows=rows).consume()
+    return len(rows)
+
+
 def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict, actor: str, now: str,
-                       database: str | None = None) -> bool:
-    """Change ledger fields (names from PARTNERSHIP_UPDATABLE); False when no such partnership."""
+                       database: str | None = None, *, changed_by: str | None = None,
+                       source: str = "api") -> bool:
+    """Change ledger fields (names from PARTNERSHIP_UPDATABLE); False when no such partnership.
+
+    Every field whose value changes is recorded as a PartnershipChange (changed_by: the author as shown, by
+    default the actor; source: page, api or etl) in the same transaction."""
     unknown = set(changes) - PARTNERSHIP_UPDATABLE
     if unknown:
         raise ValueError(f"not an updatable ledger field: {sorted(unknown)}")
     def work(tx: neo4j.ManagedTransaction) -> bool:
+        before = ledger_values(tx, [partnership_id])
         record = tx.run(
             """
             MATCH (p:Partnership {partnership_id: $partnership_id})
@@ -182,6 +242,7 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
         ).single()
         if record is None:
             return False
+        record_changes(tx, before, ledger_values(tx, [partnership_id]), changed_by or actor, actor, source, now)
         readstate.refresh(tx, record["households"])  # a status change covers or uncovers the household
         # An end raises a follow-up item, coming into force closes them; the enterprise's early ends moved.
         followups.observe_partnerships(tx, [partnership_id], today_iso())
@@ -190,6 +251,16 @@ def update_partnership(driver: neo4j.Driver, partnership_id: str, changes: dict,
 
     with driver.session(database=database) as session:
         return session.execute_write(work)
+
+
+def partnership_changes(driver: neo4j.Driver, partnership_id: str, skip: int, limit: int,
+                        database: str | None = None) -> tuple[list[dict], int]:
+    """A page of a partnership's recorded changes, newest first, and their total."""
+    where = "MATCH (c:PartnershipChange {partnership_id: $partnership_id})"
+    return read_page(
+        driver, f"{where} RETURN count(c) AS total",
+        f"{where} WITH c ORDER BY c.changed_at DESC, c.field SKIP $skip LIMIT $limit RETURN {_CHANGE} AS item",
+        {"partnership_id": partnership_id, "skip": skip, "limit": limit}, database)
 
 
 def declined_pairs(driver: neo4j.Driver, county_codes: list[str], database: str | None = None) -> list[dict]:

@@ -5,12 +5,13 @@ deactivation of households and the LoadRun record.
 Each batch is one transaction, so a load stopped at any point and run again converges to the same graph.
 """
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import neo4j
 
 from core.clock import today_iso
 from core.followup import ClosedBy
-from graph import followups, incomes, readstate, warnings
+from graph import followups, incomes, ledger, readstate, warnings
 from graph.model import node_type
 from graph.querybuilder import identifier, keyed_match
 
@@ -29,7 +30,12 @@ def upsert_batch(driver: neo4j.Driver, query: str, rows: list[dict], database: s
         before = readstate.households_before(tx, label, rows) if label else (set(), set())
         # A partnership that moves to another enterprise changes the old one's warnings too.
         enterprises_before = warnings.enterprises_of_partnerships(tx, keys) if label == "Partnership" else []
+        # A ledger row loaded again with another status, end date, income gain or note: its change is recorded.
+        ledger_before = ledger.ledger_values(tx, keys) if label == "Partnership" else {}
         tx.run(query, rows=rows).consume()
+        if ledger_before:
+            ledger.record_changes(tx, ledger_before, ledger.ledger_values(tx, list(ledger_before)),
+                                  ledger.ETL_AUTHOR, None, "etl", datetime.now(timezone.utc).isoformat())
         if label:
             readstate.refresh_after_batch(tx, label, rows, before)
             # Events that put households back in play (follow-up items) and the enterprises' warnings.

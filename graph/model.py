@@ -717,6 +717,26 @@ _DECLARED: tuple[NodeType, ...] = (
         composite_indexes=(("credit_code", "changed_at"),),
     ),
     NodeType(
+        "PartnershipChange", "change_id",
+        (
+            app_property("change_id", "变更编号"),
+            app_property("partnership_id", "联结编号"),
+            app_property("county_code", "户所在县", indexed=True),
+            app_property("credit_code", "企业统一社会信用代码"),
+            app_property("changed_at", "修改时间"),
+            app_property("changed_by", "修改人（名称与角色，或“数据导入”，供显示）"),
+            app_property("changed_by_actor", "修改人的令牌（role:token_id，仅供审计，不对外显示）", secret=True),
+            app_property("source", "来源：page（台账页面）、api（接口）、etl（台账文件导入）"),
+            app_property("field", "改动的字段：income_gain、status、note、end_date"),
+            app_property("from_value", "原值（文本；原先为空时不设）"),
+            app_property("to_value", "新值（文本；改为空时不设）"),
+        ),
+        (),
+        "帮扶台账一行（利益联结）的一次字段修改：谁、何时、哪个字段、原值 → 新值；与修改写在同一事务",
+        # A partnership's history, newest first, read from the index.
+        composite_indexes=(("partnership_id", "changed_at"),),
+    ),
+    NodeType(
         "Notification", "notification_id",
         (
             app_property("notification_id", "通知编号"),

@@ -28,6 +28,9 @@ def run_match_job(driver: neo4j.Driver, settings: Settings, job: dict, params: d
     return {"run_id": job["job_id"], "metrics": {k: v for k, v in metrics.items() if not isinstance(v, (list, dict))}}
 
 
+PREVIEW_ROWS = 5
+
+
 def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: dict) -> dict:
     """Load the uploaded file through the ETL, limited to the uploader's county; keep the report.
 
@@ -50,10 +53,19 @@ def run_upload_job(driver: neo4j.Driver, settings: Settings, job: dict, params: 
               "columns_mapped": [{"header": column["header"], "field_header": column["field_header"]}
                                  for column in f.columns if column["field"] is not None and column["note"]]}
              for f in result.files]
+    from etl.load import EXAMPLE_ROW_NOTE
+    from etl.rules import group_problems
+
     errors = sum(1 for problem in result.problems if problem.severity == "错误")
+    for item in files:  # a template's example rows, skipped on purpose (neither loaded nor rejected)
+        item["examples_skipped"] = sum(1 for problem in result.problems
+                                       if problem.file == item["file"] and problem.reason == EXAMPLE_ROW_NOTE)
     outcome = {"files": files, "errors": errors,
                "warnings": sum(1 for problem in result.problems if problem.severity == "警告"),
-               "rows_rejected": result.rows_rejected, "groups": result.groups}
+               "rows_rejected": result.rows_rejected,
+               # Grouped by rule or reason, each with its first rows (row number, column, value as in the report):
+               # the upload page previews them.
+               "groups": group_problems(result.problems, examples=PREVIEW_ROWS)}
     if result.touched_partnerships:
         outcome["model"] = model_after_load(driver, settings)
     return outcome

@@ -1,4 +1,9 @@
-"""XLSX downloads for bureau staff (openpyxl write-only mode: constant memory per row).
+"""XLSX downloads for bureau staff (openpyxl write-only mode).
+
+Readable as they open: Chinese headers only, a code-list column (联结方式, 状态, 致贫原因, 户属性, …) written as its
+label (a code outside the list stays as it is), the header row frozen, each column as wide as its content (CJK
+characters count double, within MIN_WIDTH … MAX_WIDTH), and a file name saying what, where and when
+(`帮扶台账-凤凰县-2026-12-01.xlsx`, with an ASCII name beside it for old clients: `export_filename`).
 
 Every text cell is written as text: a stored note `=HYPERLINK(…)` must not become a live formula in
 the bureau's Excel (openpyxl writes any string starting with '=' as a formula), and Excel must keep it
@@ -7,12 +12,24 @@ XML 1.0 cannot hold (a stored U+0007) are dropped, so what is already in the gra
 """
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+
+from core import codes
+from core.clock import today_iso
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+MIN_WIDTH, MAX_WIDTH = 6, 60
+# The code list of each column that holds codes: the export writes the label.
+CODE_COLUMNS = {"mechanism": codes.Mechanism, "status": codes.PartnershipStatus, "main_cause": codes.PovertyCause,
+                "attribute": codes.HouseholdAttribute, "monitoring_category": codes.MonitoringCategory,
+                "labour_skill": codes.LabourSkill, "skill_required": codes.LabourSkill,
+                "enterprise_type": codes.EnterpriseType}
 
 HOUSEHOLD_COLUMNS = [
     ("household_id", "户编号"), ("head_name", "户主姓名"), ("phone", "联系电话"), ("township_name", "乡镇"),
@@ -22,7 +39,7 @@ HOUSEHOLD_COLUMNS = [
     ("products", "主要产业（产品）"), ("covered", "已有履约联结"),
 ]
 LEDGER_COLUMNS = [
-    ("partnership_id", "联结编号"), ("household_id", "户编号"), ("head_name", "户主姓名"), ("village_name", "行政村"),
+    ("household_id", "户编号"), ("head_name", "户主姓名"), ("village_name", "行政村"),
     ("credit_code", "统一社会信用代码"), ("enterprise_name", "企业名称"), ("project_id", "项目编号"),
     ("mechanism", "联结方式"), ("start_date", "开始日期"), ("end_date", "结束日期"), ("income_gain", "年增收（元）"),
     ("status", "状态"), ("note", "帮扶措施"),
@@ -36,6 +53,7 @@ class Download:
     filename: str
     mimetype: str
     content: bytes
+    ascii_filename: str | None = None  # for clients that cannot read filename* (RFC 5987)
 
 
 # Characters an XML 1.0 document cannot contain: C0 controls other than tab, line feed and carriage return,
@@ -49,17 +67,24 @@ def xml_safe(text: str) -> str:
     return XML_ILLEGAL.sub("", text)
 
 
-def _value(value):
+def _value(value, code_list=None):
     if isinstance(value, list):
-        return "、".join(str(item) for item in value)
+        return "、".join(str(code_list.label_of(item, str(item)) if code_list else item) for item in value)
     if isinstance(value, bool):
         return "是" if value else "否"
+    if code_list is not None and value is not None and value != "":
+        return code_list.label_of(value, str(value))
     return value
+
+
+def display_width(value) -> int:
+    """How many columns Excel needs for a value: CJK (wide and full-width) characters count double."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 def _cell(sheet, value):
     """A cell for the write-only sheet: text always as a text cell marked as such, numbers as numbers."""
-    value = _value(value)
     if not isinstance(value, str):
         return value
     cell = WriteOnlyCell(sheet, value=xml_safe(value))
@@ -69,22 +94,53 @@ def _cell(sheet, value):
 
 
 def xlsx_bytes(sheet_title: str, columns: list[tuple[str, str]], rows: list[dict]) -> bytes:
-    """A workbook with one sheet: a Chinese header row, then one row per item."""
+    """A workbook with one sheet: a frozen Chinese header row, then one row per item (codes as labels), each
+    column as wide as its widest value."""
+    values = [[_value(row.get(key), CODE_COLUMNS.get(key)) for key, _ in columns] for row in rows]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
+    for index, (_, title) in enumerate(columns):
+        widest = max([display_width(title), *(display_width(line[index]) for line in values)])
+        sheet.column_dimensions[get_column_letter(index + 1)].width = min(max(widest + 2, MIN_WIDTH), MAX_WIDTH)
+    sheet.freeze_panes = "A2"
     sheet.append([title for _, title in columns])
-    for row in rows:
-        sheet.append([_cell(sheet, row.get(key)) for key, _ in columns])
+    for line in values:
+        sheet.append([_cell(sheet, value) for value in line])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def households_workbook(rows: list[dict]) -> Download:
-    """Households (as presented to the caller) as households.xlsx."""
-    return Download("households.xlsx", XLSX_MIMETYPE, xlsx_bytes("贫困户", HOUSEHOLD_COLUMNS, rows))
+SAFE_NAME = re.compile(r"[\\/:*?\"<>|\x00-\x1f]+")
 
 
-def ledger_workbook(rows: list[dict]) -> Download:
-    """Ledger rows (as presented to the caller) as partnerships.xlsx."""
-    return Download("partnerships.xlsx", XLSX_MIMETYPE, xlsx_bytes("帮扶台账", LEDGER_COLUMNS, rows))
+def export_filename(what: str, place: str | None, ascii_what: str, place_code: str | None,
+                    day: str | None = None) -> tuple[str, str]:
+    """(file name, ASCII fallback) of an export: `帮扶台账-凤凰县-2026-12-01.xlsx` and
+    `ledger-433123000000-2026-12-01.xlsx` (the day: today in China time)."""
+    day = day or today_iso()
+    name = "-".join(SAFE_NAME.sub("", part) for part in (what, place or "全部", day) if part)
+    fallback = "-".join(part for part in (ascii_what, re.sub(r"[^0-9A-Za-z]", "", place_code or "") or "all", day))
+    return f"{name}.xlsx", f"{fallback}.xlsx"
+
+
+def households_workbook(rows: list[dict], place: str | None = None, place_code: str | None = None) -> Download:
+    """Households (as presented to the caller) as 贫困户-<place>-<day>.xlsx."""
+    name, fallback = export_filename("贫困户", place, "households", place_code)
+    return Download(name, XLSX_MIMETYPE, xlsx_bytes("贫困户", HOUSEHOLD_COLUMNS, rows), fallback)
+
+
+def ledger_workbook(rows: list[dict], place: str | None = None, place_code: str | None = None) -> Download:
+    """Ledger rows (as presented to the caller) as 帮扶台账-<place>-<day>.xlsx."""
+    name, fallback = export_filename("帮扶台账", place, "ledger", place_code)
+    return Download(name, XLSX_MIMETYPE, xlsx_bytes("帮扶台账", LEDGER_COLUMNS, rows), fallback)
+
+
+def place_name(ctx, code: str | None) -> str | None:
+    """The name of a region for a file name (its code when it has no name; None for no region)."""
+    if not code:
+        return None
+    from graph import views
+
+    found = views.regions(ctx.driver, [code], ctx.database)
+    return (found[0].get("name") if found else None) or code

@@ -166,7 +166,9 @@ def export(ctx: Context, principal: Principal, filters: HouseholdFilter, skip: i
             break
         after = (records[-1].get("_sort_value"), records[-1]["household_id"])
     audit_if_personal(ctx, principal, action, items, facts)
-    return exports.households_workbook(items)
+    place = filters.village or filters.township or filters.county or (
+        principal.county_code if principal.role == Role.BUREAU else None)
+    return exports.households_workbook(items, exports.place_name(ctx, place), place)
 
 
 def visible_household(ctx: Context, principal: Principal, household_id: str) -> dict:

@@ -2,10 +2,11 @@
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
+from core.clock import today_iso
 from core.codes import PartnershipStatus
 from graph import ledger as graph_ledger
 from graph import views
-from services import exports
+from services import exports, jobs
 from services import search as searching
 from services.context import Context
 from services.errors import Forbidden, Invalid, NotFound
@@ -19,6 +20,7 @@ ROW_FIELDS = ("partnership_id", "county_code", "village_code", "village_name", "
               "updated_at")
 UPDATABLE = graph_ledger.PARTNERSHIP_UPDATABLE
 MAX_INCOME_GAIN = 1_000_000
+MAX_NOTE = 500
 
 
 @dataclass(frozen=True)
@@ -86,13 +88,14 @@ def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
 
 def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int, limit: int, *,
            facts: RequestFacts, action: str = "partnerships.export") -> exports.Download:
-    """The filtered ledger (bureau, admin) as partnerships.xlsx; the read is audited as `action`."""
+    """The filtered ledger (bureau, admin) as 帮扶台账-<place>-<day>.xlsx; the read is audited as `action`."""
     require_role(principal, *STAFF)
     records, _ = _records(ctx, principal, filters, skip, limit)
     key = ctx.settings.pseudonym_secret()
     items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
-    return exports.ledger_workbook(items)
+    place = filters.village or (filters.county if principal.role != Role.BUREAU else principal.county_code)
+    return exports.ledger_workbook(items, exports.place_name(ctx, place), place)
 
 
 def visible_partnership(ctx: Context, principal: Principal, partnership_id: str) -> dict:
@@ -128,21 +131,111 @@ def check_changes(changes: dict) -> dict:
         raise Invalid("年增收须在 0 到 1,000,000 之间 / income gain out of range", "invalid_income_gain")
     if checked.get("note") is not None:
         plain_text(checked["note"], "帮扶措施")
+        if len(checked["note"]) > MAX_NOTE:
+            raise Invalid(f"帮扶措施最多 {MAX_NOTE} 字 / note too long", "invalid_note")
     if checked.get("end_date") is not None:
         calendar_date(checked["end_date"], "结束日期")
     return checked
 
 
 def update(ctx: Context, principal: Principal, partnership_id: str, changes: dict, *, facts: RequestFacts,
-           action: str = "partnerships.update") -> dict:
-    """Change income gain, status, note or end date of a visible row (bureau, admin); returns the row as shown."""
+           action: str = "partnerships.update", source: str = "api") -> dict:
+    """Change income gain, status, note or end date of a visible row (bureau, admin); returns the row as shown.
+
+    Each changed field is recorded (who, when, from → to; source: page or api) in the same transaction."""
     require_role(principal, *STAFF)
     visible_partnership(ctx, principal, partnership_id)
     if not changes:
         raise Invalid("没有要更新的字段 / nothing to update", "nothing_to_update")
     graph_ledger.update_partnership(ctx.driver, partnership_id, check_changes(changes), principal.actor,
-                                    datetime.now(timezone.utc).isoformat(), ctx.database)
+                                    datetime.now(timezone.utc).isoformat(), ctx.database,
+                                    changed_by=jobs.requester(principal), source=source)
     item = present_partnership(principal, visible_partnership(ctx, principal, partnership_id),
                                ctx.settings.pseudonym_secret())
     audit_if_personal(ctx, principal, action, [item], facts)
     return item
+
+
+FIELD_TITLES = {"status": "状态", "end_date": "结束日期", "income_gain": "年增收（元）", "note": "帮扶措施"}
+SOURCE_TITLES = {"page": "台账页面", "api": "接口", "etl": "台账文件导入"}
+
+
+def change_text(field: str, value: str | None) -> str:
+    """A recorded value in words: a status by its label, none as —."""
+    if value is None or value == "":
+        return "—"
+    if field == "status":
+        return PartnershipStatus.label_of(value, value)
+    return value
+
+
+def present_change(change: dict) -> dict:
+    """A PartnershipChange as shown (no token id): who, when, which field, from → to (as stored and in words)."""
+    field = change.get("field")
+    return {"change_id": change.get("change_id"), "partnership_id": change.get("partnership_id"),
+            "changed_at": change.get("changed_at"), "changed_by": change.get("changed_by"),
+            "source": change.get("source"), "source_title": SOURCE_TITLES.get(change.get("source"), ""),
+            "field": field, "field_title": FIELD_TITLES.get(field, field),
+            "from_value": change.get("from_value"), "to_value": change.get("to_value"),
+            "from_text": change_text(field, change.get("from_value")),
+            "to_text": change_text(field, change.get("to_value"))}
+
+
+def changes(ctx: Context, principal: Principal, partnership_id: str, skip: int, limit: int) -> tuple[list[dict], int]:
+    """A page of a partnership's change history, newest first: whoever may see the row (an enterprise only its
+    own; a bureau only its county's; NotFound otherwise)."""
+    require_role(principal, *EVERYONE)
+    visible_partnership(ctx, principal, partnership_id)
+    items, total = graph_ledger.partnership_changes(ctx.driver, partnership_id, skip, limit, ctx.database)
+    return [present_change(item) for item in items], total
+
+
+MAX_HISTORY = 200
+MAX_YEARS = 20
+
+
+def _year(text: str | None) -> int | None:
+    return int(text[:4]) if text and len(text) >= 4 and text[:4].isdigit() else None
+
+
+def income_by_year(row: dict, history: list[dict], today: str) -> list[dict]:
+    """The 年增收 in force at the end of each year of the partnership, from its start year to its end (or this
+    year), rebuilt from the recorded changes of income_gain: [{year, income_gain (None when none was stated),
+    changed (True in a year the value was changed)}]. Empty without a start date."""
+    first = _year(row.get("start_date"))
+    if first is None:
+        return []
+    last = min(_year(row.get("end_date")) or _year(today), _year(today))
+    gains = sorted((change for change in history if change.get("field") == "income_gain"),
+                   key=lambda change: change.get("changed_at") or "")
+    value = gains[0].get("from_value") if gains else value_text_of(row.get("income_gain"))
+    years, pending = [], list(gains)
+    for year in range(max(first, last - MAX_YEARS + 1), max(last, first) + 1):
+        changed = False
+        while pending and (_year(pending[0].get("changed_at")) or 0) <= year:
+            value, changed = pending.pop(0).get("to_value"), True
+        years.append({"year": year, "income_gain": float(value) if value not in (None, "") else None,
+                      "changed": changed})
+    return years
+
+
+def value_text_of(value) -> str | None:
+    """A stored value as the history writes it (graph.ledger.value_text)."""
+    return graph_ledger.value_text(value)
+
+
+def row_name(item: dict) -> str:
+    """How a ledger row is named to the caller: the household as the role may see it · the enterprise."""
+    household = item.get("head_name") or item.get("head_name_masked") or item.get("household_ref") or ""
+    if item.get("household_id"):
+        household = f"{household}（{item['household_id']}）"
+    return f"{household} · {item.get('enterprise_name') or item.get('credit_code') or ''}"
+
+
+def detail(ctx: Context, principal: Principal, partnership_id: str, *, facts: RequestFacts,
+           action: str = "partnerships.detail") -> dict:
+    """One ledger row with its change history (newest first, up to MAX_HISTORY) and its 年增收 by year."""
+    item = get(ctx, principal, partnership_id, facts=facts, action=action)
+    history, total = changes(ctx, principal, partnership_id, 0, MAX_HISTORY)
+    return {"item": item, "changes": history, "changes_total": total, "name": row_name(item),
+            "income_years": income_by_year(item, history, today_iso())}

@@ -98,5 +98,7 @@ def export(ctx: Context, principal: Principal, county: str, warning: str, townsh
     require_role(principal, *STAFF)
     items, _ = households(ctx, principal, county, warning, township, 0, EXPORT_LIMIT, facts=facts, action=action)
     label = EarlyWarning(warning).label
-    filename = f"预警-{label}-{township or county}-{today_iso()}.xlsx"
-    return exports.Download(filename, exports.XLSX_MIMETYPE, exports.xlsx_bytes(label[:31], EXPORT_COLUMNS, items))
+    filename, fallback = exports.export_filename(f"预警-{label}", exports.place_name(ctx, township or county),
+                                                 f"warning-{warning}", township or county)
+    return exports.Download(filename, exports.XLSX_MIMETYPE, exports.xlsx_bytes(label[:31], EXPORT_COLUMNS, items),
+                            fallback)

@@ -1,7 +1,7 @@
 """The partnership ledger (帮扶台账): list, update income gain and status, XLSX export."""
 from app.api import api, dump, page_of, tag
-from app.api.schemas import (PageOut, PartnershipExportQuery, PartnershipOut, PartnershipPath, PartnershipQuery,
-                             PartnershipUpdateIn)
+from app.api.schemas import (Page, PageOut, PartnershipChangeOut, PartnershipExportQuery, PartnershipOut,
+                             PartnershipPath, PartnershipQuery, PartnershipUpdateIn)
 from app.auth import current_principal, request_facts, requires
 from app.downloads import download
 from app.extensions import neo4j_ext
@@ -13,6 +13,10 @@ TAGS = tag("帮扶台账 partnerships", "利益联结台账：查询、更新增
 
 class PartnershipPage(PageOut[PartnershipOut]):
     """A page of the ledger."""
+
+
+class PartnershipChangePage(PageOut[PartnershipChangeOut]):
+    """A page of a partnership's change history."""
 
 
 @api.get("/partnerships", tags=TAGS, responses={200: PartnershipPage})
@@ -48,3 +52,12 @@ def update_partnership(path: PartnershipPath, body: PartnershipUpdateIn):
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return dump(PartnershipOut(**ledger.update(neo4j_ext.context, current_principal(), path.partnership_id, changes,
                                                facts=request_facts())))
+
+
+@api.get("/partnerships/<partnership_id>/changes", tags=TAGS, responses={200: PartnershipChangePage})
+@requires("bureau", "enterprise", "analyst", "admin")
+def list_partnership_changes(path: PartnershipPath, query: Page):
+    """联结的变更记录（谁、何时、哪个字段、原值 → 新值；分页，最新在前；企业只能查看本企业的联结）/ a partnership's
+    change history, newest first."""
+    return page_of(PartnershipChangePage, ledger.changes(neo4j_ext.context, current_principal(), path.partnership_id,
+                                                         query.skip, query.page_size), query)

@@ -775,6 +775,7 @@ class ColumnMappingPath(Strict):
 class UploadForm(Strict):
     file: FileStorage = Field(description="CSV / XLSX / XLS 文件（贫困户、成员、企业、项目、村、联结台账）")
     full: bool = Field(False, description="全量户数据：文件所涉县中未列出的户标记为停用")
+    confirm_full: bool = Field(False, description="确认全量加载（full 为 true 时必须为 true，否则拒绝）")
 
 
 class UploadPath(Strict):
@@ -831,6 +832,21 @@ class PartnershipUpdateIn(Strict):
     status: PartnershipStatusCode | None = Field(None, description=_described(PartnershipStatus))
     note: Annotated[PlainText, Field(max_length=500)] | None = None
     end_date: IsoDate | None = None
+
+
+class PartnershipChangeOut(BaseModel):
+    change_id: str
+    partnership_id: str
+    changed_at: str
+    changed_by: str | None = Field(None, description="修改人（名称与角色；台账文件导入时为“数据导入”）")
+    source: str | None = Field(None, description="来源：page（台账页面）、api（接口）、etl（台账文件导入）")
+    source_title: str | None = Field(None, description="来源（中文）")
+    field: str = Field(description="改动的字段：income_gain、status、note、end_date")
+    field_title: str = Field(description="字段名称（中文）")
+    from_value: str | None = Field(None, description="原值（状态为代码；原先为空时为 null）")
+    to_value: str | None = Field(None, description="新值（状态为代码；改为空时为 null）")
+    from_text: str = Field(description="原值（文字：状态为名称，空为 —）")
+    to_text: str = Field(description="新值（文字）")
 
 
 # --- audit ------------------------------------------------------------------------------------

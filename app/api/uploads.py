@@ -27,7 +27,8 @@ def _with_report_url(job: dict) -> dict:
 @requires("bureau", "admin")
 def upload_file(form: UploadForm):
     """上传数据文件（后台加载，商务局账号只能加载本县数据）/ upload a file; loaded in the background."""
-    job = uploads.accept(neo4j_ext.context, current_principal(), form.file.filename, form.file.save, form.full)
+    job = uploads.accept(neo4j_ext.context, current_principal(), form.file.filename, form.file.save, form.full,
+                         form.confirm_full)
     return dump(JobOut(**job)), 202, {"Location": url_for("api_v1.get_upload", job_id=job["job_id"])}
 
 
@@ -51,7 +52,9 @@ def get_upload(path: UploadPath):
 @requires("bureau", "admin")
 def upload_report(path: UploadPath):
     """下载校验报告（CSV，UTF-8 BOM，可用 Excel 打开）/ the validation report."""
-    return report_download(uploads.report_path(neo4j_ext.context, current_principal(), path.job_id), path.job_id)
+    ctx, principal = neo4j_ext.context, current_principal()
+    report = uploads.report_path(ctx, principal, path.job_id)
+    return report_download(report, path.job_id, uploads.uploaded_filename(uploads.get(ctx, principal, path.job_id)))
 
 
 @api.get("/column-mappings", tags=TAGS, responses={200: ColumnMappingList})

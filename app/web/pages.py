@@ -361,7 +361,7 @@ def uploads_page():
     county = _mapping_county()
     mappings = column_mappings.list_mappings(neo4j_ext.context, principal, county) if county else []
     return render_template("uploads.html", jobs=jobs, highlight=request.args.get("highlight"), mappings=mappings,
-                           mapping_county=county,
+                           mapping_county=county, template_kinds=uploads.template_kinds(),
                            choices=column_mappings.field_choices(),
                            unmapped=column_mappings.unmapped_columns(jobs, mappings) if county else [])
 
@@ -404,22 +404,36 @@ def delete_column_mapping():
 @bp.post("/uploads")
 @page("bureau", "admin")
 def upload():
-    """Accept the file and queue its load."""
+    """Accept the file and queue its load; an empty or unreadable file, or a 全量 load not confirmed, is refused
+    with the reason on the page."""
     file = request.files.get("file")
     if file is None or not file.filename:
         flash("请选择要上传的文件。", "error")
         return redirect(url_for("web.uploads"))
-    job = uploads.accept(neo4j_ext.context, current_principal(), file.filename, file.save,
-                         request.form.get("full") == "1")
+    try:
+        job = uploads.accept(neo4j_ext.context, current_principal(), file.filename, file.save,
+                             request.form.get("full") == "1", request.form.get("confirm_full") == "1")
+    except ServiceError as error:
+        flash(f"未上传：{error.message.split(' / ')[0]}", "error")
+        return redirect(url_for("web.uploads"))
     flash("文件已上传，正在后台校验与加载。")
     return redirect(url_for("web.uploads", highlight=job["job_id"]))
+
+
+@bp.get("/uploads/templates/<kind>.xlsx")
+@page("bureau", "admin")
+def upload_template(kind):
+    """下载模板: the kind's official Chinese columns and an example row the load skips."""
+    return download(uploads.template(kind))
 
 
 @bp.get("/uploads/<job_id>/report.csv")
 @page("bureau", "admin")
 def upload_report(job_id):
     """The upload's validation report."""
-    return report_download(uploads.report_path(neo4j_ext.context, current_principal(), job_id), job_id)
+    ctx, principal = neo4j_ext.context, current_principal()
+    path = uploads.report_path(ctx, principal, job_id)
+    return report_download(path, job_id, uploads.uploaded_filename(uploads.get(ctx, principal, job_id)))
 
 
 @bp.get("/ledger", endpoint="ledger")
@@ -438,23 +452,60 @@ def ledger_page():
                            args=request.args, average_gain=sum(gained) / len(gained) if gained else None)
 
 
+@bp.get("/ledger/<partnership_id>")
+@page("bureau", "admin")
+def ledger_detail(partnership_id):
+    """One ledger row: 年增收 by year, the edit form (年增收, 状态, 结束日期, 帮扶措施) and its 变更记录. A page of its own
+    (works without JavaScript); with `?part=dialog` only the form and history, which the ledger opens in a dialog."""
+    found = ledger.detail(neo4j_ext.context, current_principal(), partnership_id, facts=request_facts(),
+                          action="web.ledger.detail")
+    back = safe_redirect_target(request.args.get("back")) or url_for("web.ledger")
+    template = "_ledger_detail.html" if request.args.get("part") == "dialog" else "ledger_detail.html"
+    # `entry`, not `item`: base.html has a macro of that name.
+    return render_template(template, back=back, max_gain=MAX_INCOME_GAIN, entry=found.pop("item"), **found)
+
+
+def _ledger_form_changes(current: dict) -> dict:
+    """The fields of the edit form that differ from the row as it is (ValueError: a gain out of range)."""
+    form, changes = request.form, {}
+    if "income_gain" in form:
+        text = form["income_gain"].strip()
+        gain = float(text) if text else None
+        if gain is not None and not 0 <= gain <= MAX_INCOME_GAIN:
+            raise ValueError
+        if gain is not None and gain != current.get("income_gain"):
+            changes["income_gain"] = gain
+    if form.get("status") in PartnershipStatus.codes() and form["status"] != current.get("status"):
+        changes["status"] = form["status"]
+    for field in ("end_date", "note"):
+        if field in form:
+            value = form[field].strip() or None
+            if value != (current.get(field) or None):
+                changes[field] = value
+    return changes
+
+
 @bp.post("/ledger/<partnership_id>")
 @page("bureau", "admin")
 def update_ledger(partnership_id):
-    """Save a row's income gain and status."""
-    changes = {}
+    """Save a row's 年增收, 状态, 结束日期 and 帮扶措施; the message names the row (as the role sees it)."""
+    ctx, principal = neo4j_ext.context, current_principal()
+    current = ledger.get(ctx, principal, partnership_id, facts=request_facts(), action="web.ledger.detail")
     try:
-        if request.form.get("income_gain"):
-            changes["income_gain"] = float(request.form["income_gain"])
-            if not 0 <= changes["income_gain"] <= MAX_INCOME_GAIN:
-                raise ValueError
-        if request.form.get("status") in PartnershipStatus.codes():
-            changes["status"] = request.form["status"]
+        changes = _ledger_form_changes(current)
     except ValueError:
         flash("年增收须为 0 到 1,000,000 之间的数字。", "error")
         return _referrer(url_for("web.ledger"))
-    ledger.update(neo4j_ext.context, current_principal(), partnership_id, changes, facts=request_facts())
-    flash("台账已更新。")
+    if not changes:
+        flash(f"未作修改：{ledger.row_name(current)}")
+        return _back(url_for("web.ledger"))
+    try:
+        saved = ledger.update(ctx, principal, partnership_id, changes, facts=request_facts(),
+                              action="web.ledger.update", source="page")
+    except ServiceError as error:  # a date that is not a date, a note with control characters: said on the page
+        flash(f"未保存（{ledger.row_name(current)}）：{error.message.split(' / ')[0]}", "error")
+        return _referrer(url_for("web.ledger"))
+    flash(f"已保存：{ledger.row_name(saved)}")
     return _back(url_for("web.ledger"))
 
 

@@ -37,6 +37,7 @@ READS = [
     ("GET", "/api/v1/partnerships?county={own_county}", EVERYONE - {"bureau_other"}),
     ("GET", "/api/v1/partnerships/{own_partnership}", {"admin", "analyst", "bureau_own", "enterprise_own"}),
     ("GET", "/api/v1/partnerships/export.xlsx?county={own_county}", {"admin", "bureau_own"}),
+    ("GET", "/api/v1/partnerships/{own_partnership}/changes", {"admin", "analyst", "bureau_own", "enterprise_own"}),
     ("GET", "/api/v1/match-runs?county={own_county}", {"admin", "analyst", "bureau_own"}),
     ("GET", "/api/v1/match-runs/{own_run}", {"admin", "analyst", "bureau_own"}),
     # a run opened (its county: the own county; the run computed both counties, a bureau sees its own only)

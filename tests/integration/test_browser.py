@@ -106,13 +106,15 @@ def test_bureau_finds_an_uncovered_household_confirms_a_pairing_and_sees_coverag
     assert _covered(page) == before + 1
 
     page.get_by_role("link", name="帮扶台账").click()
-    page.get_by_label("户编号").fill(chosen)
-    page.get_by_role("button", name="查找").click()
-    row = page.locator("table tbody tr").first
-    row.get_by_label("年增收").fill("4800")
-    row.get_by_role("button", name="保存").click()
-    expect(page.locator(".flash.ok")).to_contain_text("台账已更新")
-    expect(page.locator("table tbody tr").first.get_by_label("年增收")).to_have_value("4800")
+    page.locator("input[name=q]").fill(chosen)
+    page.get_by_role("button", name="查询").click()
+    page.locator("table.ledger tbody tr").first.get_by_role("link", name="查看 / 编辑").click()
+    dialog = page.locator("dialog#ledger-dialog")
+    dialog.get_by_label("年增收（元）").fill("4800")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已保存：")
+    expect(page.locator(".flash.ok")).to_contain_text(chosen)
+    expect(page.locator("table.ledger tbody tr").first).to_contain_text("4,800")
     shoot(page, "ledger")
 
 

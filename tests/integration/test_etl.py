@@ -81,13 +81,13 @@ def test_messy_gbk_file_loads_good_rows_and_reports_every_bad_one(graph_db, test
     assert file_result.rows_rejected == 7
     assert file_result.rows_read == file_result.rows_loaded + file_result.rows_rejected
     report = _report_rows(result)
-    errors = {(int(r["行号 row"]), r["列 column"]) for r in report if r["级别 severity"] == "错误"}
+    errors = {(int(r["行号"]), r["列"]) for r in report if r["级别"] == "错误"}
     # Row numbers as in the file: title row 1, header row 2, data from row 3.
     assert errors == {(6, "主要致贫原因"), (7, "耕地面积（亩）"), (8, "行政区划代码"), (9, "行政区划代码"),
                       (10, "户编号"), (11, "主要致贫原因"), (12, "户主证件号码")}
-    warnings = [r for r in report if r["级别 severity"] == "警告"]
-    assert [(int(w["行号 row"]), w["值 value"]) for w in warnings] == [(13, "火龙果")]
-    assert all(r["原因 reason"] and "/" in r["原因 reason"] for r in report), "Chinese reason with English beside it"
+    warnings = [r for r in report if r["级别"] == "警告"]
+    assert [(int(w["行号"]), w["值"]) for w in warnings] == [(13, "火龙果")]
+    assert all(r["原因"] and "/" in r["原因"] for r in report), "Chinese reason with English beside it"
     assert bad_id[2] not in result.report_path.read_text(encoding="utf-8-sig"), "raw ID numbers never reach the report"
     assert len(_households(graph_db)) == 4
 
@@ -103,7 +103,7 @@ def test_members_bad_ids_and_unknown_households_are_rejected_and_ids_never_store
     result = _load(graph_db, test_settings, members, households)  # order of arguments does not matter
     by_kind = {f.kind: f for f in result.files}
     assert (by_kind["members"].rows_read, by_kind["members"].rows_loaded, by_kind["members"].rows_rejected) == (5, 2, 3)
-    reasons = {int(r["行号 row"]): r["原因 reason"] for r in _report_rows(result)}
+    reasons = {int(r["行号"]): r["原因"] for r in _report_rows(result)}
     assert "18" in reasons[3] and "出生日期" in reasons[4] and "household not found" in reasons[5]
     records, _, _ = graph_db.execute_query(
         "MATCH (m:Member)-[:MEMBER_OF]->(h:Household) RETURN m {.*} AS m ORDER BY m.member_id")
@@ -122,7 +122,7 @@ def test_credit_codes_wrong_length_is_an_error_bad_check_char_a_warning(graph_db
     path = bf.write_table(tmp_path / "ent.csv", bf.ENTERPRISE_HEADER, [good, bad_check, too_short, bad_alphabet])
     result = _load(graph_db, test_settings, path)
     assert (result.files[0].rows_loaded, result.files[0].rows_rejected) == (2, 2)
-    report = {(int(r["行号 row"]), r["级别 severity"]) for r in _report_rows(result) if r["列 column"] == "统一社会信用代码"}
+    report = {(int(r["行号"]), r["级别"]) for r in _report_rows(result) if r["列"] == "统一社会信用代码"}
     assert report == {(1, "信息"), (3, "警告"), (4, "错误"), (5, "错误")}, "the header's line: the column read"
     records, _, _ = graph_db.execute_query(
         "MATCH (e:Enterprise)-[:LOCATED_IN]->(r:Region) RETURN e.credit_code AS code, e.credit_check_ok AS ok, "

@@ -57,8 +57,8 @@ def test_a_saved_mapping_reads_the_column_in_the_countys_later_loads(graph_db, t
     assert not [p for p in again.problems if p.row == 1], "no column is left unread"
     assert _capacities(graph_db) == [(10, 5, 5), (20, 10, 10)]
     with open(again.report_path, encoding="utf-8-sig", newline="") as handle:
-        lines = [line for line in csv.DictReader(handle) if line["列 column"] == "带动农户数量"]
-    assert [line["原因 reason"] for line in lines] == [
+        lines = [line for line in csv.DictReader(handle) if line["列"] == "带动农户数量"]
+    assert [line["原因"] for line in lines] == [
         "读作 可带动户数（households_capacity）/ read as households_capacity；" + COLUMN_MAPPED]
 
     # Another county's loads (and a load of every county) do not use this county's mapping.

@@ -56,9 +56,9 @@ def test_columns_the_etl_does_not_know_are_named_with_a_warning_and_personal_one
     warnings = {(p.row, p.column, p.reason) for p in result.problems if p.severity == WARNING and p.row == 1}
     assert warnings == {(1, header_text, reason) for header_text, reason in ignored.items()}
     report = _report(result)
-    read_lines = [line for line in report if line["级别 severity"] == "信息"]
-    assert [line["列 column"] for line in read_lines] == bf.ENTERPRISE_HEADER
-    assert read_lines[0]["原因 reason"].startswith("读作 统一社会信用代码（credit_code）")
+    read_lines = [line for line in report if line["级别"] == "信息"]
+    assert [line["列"] for line in read_lines] == bf.ENTERPRISE_HEADER
+    assert read_lines[0]["原因"].startswith("读作 统一社会信用代码（credit_code）")
     stored, _, _ = graph_db.execute_query("MATCH (e:Enterprise) RETURN properties(e) AS props")
     text = repr([record["props"] for record in stored])
     assert "13912345678" not in text and "43312319800101001" not in text
@@ -171,4 +171,4 @@ def test_total_and_sign_off_lines_below_the_table_are_no_records_and_said_so(gra
         (5, INFO, SUMMARY_ROW_NOTE), (6, INFO, SUMMARY_ROW_NOTE)]
     assert {p.row for p in result.problems if p.severity == "错误"} == {8}
     report = _report(result)
-    assert [line["行号 row"] for line in report if line["原因 reason"] == SUMMARY_ROW_NOTE] == ["5", "6"]
+    assert [line["行号"] for line in report if line["原因"] == SUMMARY_ROW_NOTE] == ["5", "6"]

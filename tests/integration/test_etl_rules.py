@@ -126,10 +126,10 @@ def test_cross_file_rules_find_exactly_the_inconsistent_households_and_ledger_ro
     assert sum(group["count"] for group in result.groups) == len(result.problems)
     with open(result.report_path, encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.DictReader(handle))
-    assert [(line["值 value"], line["规则 rule"]) for line in lines if line["规则 rule"]] == [
+    assert [(line["值"], line["规则"]) for line in lines if line["规则"]] == [
         (value, rule) for _, _, value, rule in EXPECTED]
     with open(groups_path(result.report_path), encoding="utf-8-sig", newline="") as handle:
-        written = {line["规则 rule"]: int(line["条数 count"]) for line in csv.DictReader(handle) if line["规则 rule"]}
+        written = {line["规则"]: int(line["条数"]) for line in csv.DictReader(handle) if line["规则"]}
     assert written == groups
     stored = _query(graph_db, "MATCH (h:Household {household_id: $id}) RETURN h.identification_year AS year", id=hh(8))
     assert stored == [{"year": 2016}]

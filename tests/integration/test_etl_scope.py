@@ -22,8 +22,8 @@ def _errors(result):
     """(file name, sheet, row, column, value, reason) of every error in the written report."""
     with open(result.report_path, encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return {(r["文件 file"].rsplit("/", 1)[-1], r["工作表 sheet"], int(r["行号 row"]), r["列 column"], r["值 value"],
-             r["原因 reason"]) for r in rows if r["级别 severity"] == "错误"}
+    return {(r["文件"].rsplit("/", 1)[-1], r["工作表"], int(r["行号"]), r["列"], r["值"],
+             r["原因"]) for r in rows if r["级别"] == "错误"}
 
 
 def _counts(result):

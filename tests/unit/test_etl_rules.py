@@ -275,7 +275,7 @@ def test_the_report_names_each_line_s_rule_and_writes_the_groups_beside_it(tmp_p
     path = write_report(_problems(), tmp_path / "report.csv")
     with open(path, encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.reader(handle))
-    assert lines[0] == REPORT_HEADER and REPORT_HEADER[-1] == "规则 rule"
+    assert lines[0] == REPORT_HEADER and REPORT_HEADER[-1] == "规则"
     assert [line[-1] for line in lines[1:]] == ["hh.exit_income_below_line"] * 2 + ["hh.size_vs_members", "", "", ""]
     assert lines[3][4] == "'=1+1（家庭人口数 3，登记成员 2 人）", "Excel-safe, like every other field"
     assert groups_path(path) == tmp_path / "report-groups.csv"

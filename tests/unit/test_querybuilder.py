@@ -218,6 +218,8 @@ def test_real_schema_statements():
             "ON (n.county_code, n.status, n.due_date)" in statements)
     assert ("CREATE INDEX offerchange_credit_code_changed_at IF NOT EXISTS FOR (n:OfferChange) "
             "ON (n.credit_code, n.changed_at)" in statements)
+    assert ("CREATE INDEX partnershipchange_partnership_id_changed_at IF NOT EXISTS FOR (n:PartnershipChange) "
+            "ON (n.partnership_id, n.changed_at)" in statements)
     assert ("CREATE INDEX household_county_code_pending_household_id IF NOT EXISTS FOR (n:Household) "
             "ON (n.county_code, n.pending, n.household_id)" in statements)
     assert ("CREATE INDEX notification_audience_read_created_at IF NOT EXISTS FOR (n:Notification) "
@@ -232,8 +234,8 @@ def test_real_schema_statements():
             "ON EACH [n.name, n.county_code] OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}" in statements)
     assert ("CREATE INDEX household_county_code_active_coverage_state_household_id IF NOT EXISTS FOR (n:Household) "
             "ON (n.county_code, n.active, n.coverage_state, n.household_id)" in statements)
-    # 24 constraints, 45 single, 16 composite and 2 full-text indexes
-    assert len(statements) == len(set(statements)) == 87
+    # 25 constraints, 46 single, 17 composite and 2 full-text indexes
+    assert len(statements) == len(set(statements)) == 90
 
 
 def test_a_composite_index_names_declared_properties_only():

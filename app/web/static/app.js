@@ -30,6 +30,30 @@ document.querySelectorAll("tr[data-job]").forEach((row) => {
   if (row.dataset.status === "queued" || row.dataset.status === "running") followJob(row);
 });
 
+// The ledger's 查看 / 编辑: without JavaScript the link opens the row's own page; with it, the same form and history
+// are fetched and shown in a <dialog>. Saving posts the form as usual (the page reloads with the message).
+const ledgerDialog = document.getElementById("ledger-dialog");
+if (ledgerDialog && typeof ledgerDialog.showModal === "function") {
+  const body = ledgerDialog.querySelector(".dialog-body");
+  document.addEventListener("click", async (event) => {
+    const link = event.target.closest("a[data-ledger-dialog]");
+    if (link) {
+      event.preventDefault();
+      try {
+        const response = await fetch(link.dataset.ledgerDialog, {credentials: "same-origin", headers: {Accept: "text/html"}});
+        if (!response.ok || response.redirected) { window.location.href = link.href; return; }
+        body.innerHTML = await response.text();
+      } catch (error) { window.location.href = link.href; return; }
+      ledgerDialog.showModal();
+      const first = body.querySelector("input, select, textarea");
+      if (first) first.focus();
+      return;
+    }
+    if (event.target.closest("#ledger-dialog [data-close-dialog]")) { event.preventDefault(); ledgerDialog.close(); }
+  });
+  ledgerDialog.addEventListener("close", () => { body.innerHTML = ""; });
+}
+
 // 全选本页: a checkbox that ticks every box of the named group.
 document.querySelectorAll("input[data-check-all]").forEach((all) => {
   all.addEventListener("change", () => {
