@@ -69,7 +69,8 @@ _ACCEPT_WRITE = """
 """
 
 
-def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str, now: str, today: str) -> dict:
+def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str, now: str, today: str,
+            changed_by: str | None = None) -> dict:
     # A refusal below raises, so the transaction and the node it may have created are rolled back.
     found = materialise_recommendation(tx, rec_id)
     record = tx.run(_ACCEPT_READ, with_vocabulary(_ACCEPT_READ, {"rec_id": rec_id})).single() if found else None
@@ -86,11 +87,14 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
     partnership_id = existing or f"P-{rec_id}"
     status = (PartnershipStatus.IN_FORCE if confirm else PartnershipStatus.AWAITING_CONFIRMATION).value
     rec_status = (RecommendationStatus.CONFIRMED if confirm else RecommendationStatus.ACCEPTED).value
+    # A new row's history starts with its status (from nothing); a confirmation records 待确认 → 履约中.
+    before = ledger_values(tx, [partnership_id]) or {partnership_id: {}}
     tx.run(_ACCEPT_WRITE, with_vocabulary(_ACCEPT_WRITE, {
         "rec_id": rec_id, "partnership_id": partnership_id, "status": status, "now": now, "today": today,
         "actor": actor, "rec_status": rec_status,
     })).consume()
     sync_entry_status(tx, rec_id)
+    record_changes(tx, before, ledger_values(tx, [partnership_id]), changed_by or actor, actor, "recommendation", now)
     readstate.refresh(tx, [rec["household_id"]])  # covered / pending and open partnerships
     # A partnership in force closes the household's follow-up items; the enterprise's decided count moved.
     followups.observe_partnerships(tx, [partnership_id], today)
@@ -106,14 +110,14 @@ def _accept(tx: neo4j.ManagedTransaction, rec_id: str, confirm: bool, actor: str
 
 
 def accept_recommendation(driver: neo4j.Driver, rec_id: str, confirm: bool, actor: str, now: str, today: str,
-                          database: str | None = None) -> dict:
+                          database: str | None = None, changed_by: str | None = None) -> dict:
     """Accept (enterprise: 待确认) or confirm (bureau: 履约中) a recommendation as a partnership.
 
     LedgerConflict: not_found, recommendation_closed, already_partnered, or no_capacity when the
     enterprise's open partnerships by this mechanism already fill its places.
     """
     with driver.session(database=database) as session:
-        return session.execute_write(_accept, rec_id, confirm, actor, now, today)
+        return session.execute_write(_accept, rec_id, confirm, actor, now, today, changed_by)
 
 
 _DECLINE = """
@@ -128,7 +132,7 @@ _DECLINE = """
 
 
 def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str, role: str, now: str,
-             inputs: tuple[str | None, str | None]) -> None:
+             inputs: tuple[str | None, str | None], changed_by: str | None = None) -> None:
     if not materialise_recommendation(tx, rec_id):
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     record = tx.run(
@@ -144,10 +148,13 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
         raise LedgerConflict("not_found", "推荐不存在 / no such recommendation")
     if record["status"] in _CLOSED or not record["current"]:
         raise LedgerConflict("recommendation_closed", "该推荐已处理或已过期 / recommendation already closed or superseded")
+    before = ledger_values(tx, [record["partnership_id"]]) if record["partnership_id"] else {}
     tx.run(_DECLINE, with_vocabulary(_DECLINE, {"rec_id": rec_id, "reason": reason, "role": role, "actor": actor,
                                                 "now": now, "household_inputs": inputs[0],
                                                 "enterprise_inputs": inputs[1]})).consume()
     sync_entry_status(tx, rec_id)
+    if before:  # an accepted pairing declined: 待确认 → 已终止
+        record_changes(tx, before, ledger_values(tx, list(before)), changed_by or actor, actor, "recommendation", now)
     readstate.refresh(tx, [record["household_id"]])
     followups.observe_partnerships(tx, [record["partnership_id"]], today_iso())
     warnings.refresh_enterprises(tx, [record["credit_code"]])
@@ -160,12 +167,13 @@ def _decline(tx: neo4j.ManagedTransaction, rec_id: str, reason: str, actor: str,
 
 def decline_recommendation(driver: neo4j.Driver, rec_id: str, reason: str, actor: str, role: str, now: str,
                            database: str | None = None,
-                           inputs: tuple[str | None, str | None] = (None, None)) -> None:
+                           inputs: tuple[str | None, str | None] = (None, None),
+                           changed_by: str | None = None) -> None:
     """Decline a recommendation with a reason (an accepted, unconfirmed partnership is ended); `inputs` are the
     digests of the household's and the enterprise's matching inputs now (the pair is not recommended again
     while both stay the same)."""
     with driver.session(database=database) as session:
-        session.execute_write(_decline, rec_id, reason, actor, role, now, inputs)
+        session.execute_write(_decline, rec_id, reason, actor, role, now, inputs, changed_by)
 
 
 # The ledger fields whose every change is recorded (PartnershipChange: who, when, field, from → to).

@@ -726,7 +726,7 @@ _DECLARED: tuple[NodeType, ...] = (
             app_property("changed_at", "修改时间"),
             app_property("changed_by", "修改人（名称与角色，或“数据导入”，供显示）"),
             app_property("changed_by_actor", "修改人的令牌（role:token_id，仅供审计，不对外显示）", secret=True),
-            app_property("source", "来源：page（台账页面）、api（接口）、etl（台账文件导入）"),
+            app_property("source", "来源：page（台账页面）、api（接口）、etl（台账文件导入）、recommendation（接受、确认或退回推荐）"),
             app_property("field", "改动的字段：income_gain、status、note、end_date"),
             app_property("from_value", "原值（文本；原先为空时不设）"),
             app_property("to_value", "新值（文本；改为空时不设）"),

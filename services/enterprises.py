@@ -213,9 +213,10 @@ def _read_page(fetch, page, page_size: int) -> tuple[list[dict], PageInfo]:
 
 def overview(ctx: Context, principal: Principal, status: str = RecommendationStatus.PROPOSED, *,
              facts: RequestFacts, rec_page: int = 1, partner_page: int = 1, page_size: int = PAGE_SIZES[0],
-             action_prefix: str = "web.enterprise") -> dict:
+             action_prefix: str = "web.enterprise", q: str | None = None) -> dict:
     """The signed-in enterprise's own page: its record, offers, and one page each of its recommendations
-    (by status, best first) and partnerships (newest first), paged independently.
+    (by status, best first) and partnerships (newest first), paged independently; `q` searches the partnerships
+    (by name only those in force, whose households the enterprise may know: services/ledger.py).
 
     Reads and audits only the rows of the pages shown (page_size of PAGE_SIZES; a page number below 1 is
     the first page, one beyond the end the last). `rec_page` / `partner_page` in the answer are PageInfo.
@@ -233,7 +234,8 @@ def overview(ctx: Context, principal: Principal, status: str = RecommendationSta
     shown = [present_recommendation(principal, rec, key) for rec in recs]
     audit_if_personal(ctx, principal, f"{action_prefix}.recommendations", [item["household"] for item in shown], facts)
     partnerships, partner_info = _read_page(
-        lambda skip, limit: views.search_partnerships(ctx.driver, {"credit_code": code}, skip, limit, ctx.database),
+        lambda skip, limit: ledger.visible_records(ctx, principal, ledger.PartnershipFilter(credit_code=code, q=q),
+                                                   skip, limit),
         partner_page, size)
     rows = [ledger.present_partnership(principal, row, key) for row in partnerships]
     audit_if_personal(ctx, principal, f"{action_prefix}.partnerships", rows, facts)

@@ -54,7 +54,7 @@ def present_partnership(principal: Principal, record: dict, key: str) -> dict:
     return shown
 
 
-def _records(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int,
+def visible_records(ctx: Context, principal: Principal, filters: PartnershipFilter, skip: int,
              limit: int) -> tuple[list[dict], int]:
     graph_filters = {"village_code": filters.village, "household_id": filters.household_id,
                      "credit_code": filters.credit_code, "mechanism": filters.mechanism, "status": filters.status}
@@ -79,7 +79,7 @@ def search(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
            facts: RequestFacts, action: str = "partnerships.search") -> tuple[list[dict], int]:
     """A page of the ledger, newest first, as the caller may see it, and the total."""
     require_role(principal, *EVERYONE)
-    records, total = _records(ctx, principal, filters, skip, limit)
+    records, total = visible_records(ctx, principal, filters, skip, limit)
     key = ctx.settings.pseudonym_secret()
     items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
@@ -90,7 +90,7 @@ def export(ctx: Context, principal: Principal, filters: PartnershipFilter, skip:
            facts: RequestFacts, action: str = "partnerships.export") -> exports.Download:
     """The filtered ledger (bureau, admin) as 帮扶台账-<place>-<day>.xlsx; the read is audited as `action`."""
     require_role(principal, *STAFF)
-    records, _ = _records(ctx, principal, filters, skip, limit)
+    records, _ = visible_records(ctx, principal, filters, skip, limit)
     key = ctx.settings.pseudonym_secret()
     items = [present_partnership(principal, record, key) for record in records]
     audit_if_personal(ctx, principal, action, items, facts)
@@ -157,7 +157,7 @@ def update(ctx: Context, principal: Principal, partnership_id: str, changes: dic
 
 
 FIELD_TITLES = {"status": "状态", "end_date": "结束日期", "income_gain": "年增收（元）", "note": "帮扶措施"}
-SOURCE_TITLES = {"page": "台账页面", "api": "接口", "etl": "台账文件导入"}
+SOURCE_TITLES = {"page": "台账页面", "api": "接口", "etl": "台账文件导入", "recommendation": "接受、确认或退回推荐"}
 
 
 def change_text(field: str, value: str | None) -> str:

@@ -15,6 +15,7 @@ from graph import matching as matching_queries
 from graph import views
 from matching.exclusions import enterprise_digest, household_digests
 from services.context import Context
+from services.jobs import requester
 from services.enterprises import present_recommendation
 from services.errors import Conflict, Invalid, NotFound, ServiceError
 from services.principal import EVERYONE, STAFF, Principal, Role, require_role
@@ -66,7 +67,7 @@ def _accept(ctx: Context, principal: Principal, rec_id: str, confirm: bool) -> D
     try:
         result = graph_ledger.accept_recommendation(ctx.driver, rec_id, confirm, principal.actor,
                                                     datetime.now(timezone.utc).isoformat(), today_iso(),
-                                                    ctx.database)
+                                                    ctx.database, changed_by=requester(principal))
     except graph_ledger.LedgerConflict as error:
         raise _service_error(error) from None
     confirmed = result["status"] == PartnershipStatus.IN_FORCE
@@ -107,7 +108,7 @@ def decline(ctx: Context, principal: Principal, rec_id: str, reason: str) -> Dec
     try:
         graph_ledger.decline_recommendation(ctx.driver, rec_id, reason, principal.actor, principal.role,
                                             datetime.now(timezone.utc).isoformat(), ctx.database,
-                                            inputs=pair_inputs(ctx, record))
+                                            inputs=pair_inputs(ctx, record), changed_by=requester(principal))
     except graph_ledger.LedgerConflict as error:
         raise _service_error(error) from None
     return Decision(rec_id=rec_id, status=RecommendationStatus.DECLINED.value)

@@ -839,7 +839,7 @@ class PartnershipChangeOut(BaseModel):
     partnership_id: str
     changed_at: str
     changed_by: str | None = Field(None, description="修改人（名称与角色；台账文件导入时为“数据导入”）")
-    source: str | None = Field(None, description="来源：page（台账页面）、api（接口）、etl（台账文件导入）")
+    source: str | None = Field(None, description="来源：page（台账页面）、api（接口）、etl（台账文件导入）、recommendation（接受、确认或退回推荐）")
     source_title: str | None = Field(None, description="来源（中文）")
     field: str = Field(description="改动的字段：income_gain、status、note、end_date")
     field_title: str = Field(description="字段名称（中文）")

@@ -568,13 +568,14 @@ def enterprise_home():
     page_size = enterprises.page_size_of(int_arg("page_size", enterprises.PAGE_SIZES[0]))
     own = enterprises.overview(neo4j_ext.context, current_principal(), status, facts=request_facts(),
                                rec_page=int_arg("rec_page", 1), partner_page=int_arg("partner_page", 1),
-                               page_size=page_size)
+                               page_size=page_size, q=(request.args.get("q") or "").strip() or None)
     offer = offers.get_offer(neo4j_ext.context, current_principal(), current_principal().credit_code)
     changes, changes_total = offers.offer_changes(neo4j_ext.context, current_principal(),
                                                   current_principal().credit_code, 0, RECENT_OFFER_CHANGES)
     return render_template("enterprise.html", enterprise=own["enterprise"], offers=own["offers"],
                            recommendations=own["recommendations"], rec_total=own["rec_total"],
                            partnerships=own["partnerships"], status=status, rec_page=own["rec_page"],
+                           q=(request.args.get("q") or "").strip(),
                            partner_page=own["partner_page"], page_size=page_size,
                            page_sizes=enterprises.PAGE_SIZES, offer=offer, offer_fields=offers.FIELDS,
                            offer_changes=[{**change, "lines": offers.change_lines(change["changes"])}

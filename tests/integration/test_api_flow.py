@@ -66,7 +66,9 @@ def test_run_accept_confirm_ledger_and_coverage(api, world, neo4j_driver):
                                     "partnership_id": accepted.get_json()["partnership_id"], "partnership_status": PartnershipStatus.IN_FORCE}
     after = _coverage(api)
     assert after["covered"] == before["covered"] + 1 and after["pending"] == before["pending"]
-    assert after["uncovered"] == before["uncovered"] - 1
+    # It was planned by the run or uncovered; now it is neither (the four states add up to the households).
+    assert after["planned"] + after["uncovered"] == before["planned"] + before["uncovered"] - 1
+    assert after["covered"] + after["pending"] + after["planned"] + after["uncovered"] == after["households"]
     partner_view = api.get(f"/api/v1/recommendations/{rec['rec_id']}", as_="enterprise_own").get_json()
     assert partner_view["confirmed"] and partner_view["household"]["head_name"]
     audit = api.get("/api/v1/audit?page_size=100", as_="admin").get_json()["items"]
@@ -96,8 +98,9 @@ def test_run_accept_confirm_ledger_and_coverage(api, world, neo4j_driver):
     assert export.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(export.data)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:3] == ("联结编号", "户编号", "户主姓名")
-    assert any(r[0] == partnership_id and r[10] == 3600 for r in rows[1:])
+    assert rows[0][:3] == ("户编号", "户主姓名", "行政村")  # labels, no internal partnership ids
+    gain = rows[0].index("年增收（元）")
+    assert any(r[0] == household_id and r[gain] == 3600 for r in rows[1:])
 
 
 def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, api_app, world, neo4j_driver, tmp_path):
@@ -124,8 +127,11 @@ def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, api_app, 
                                                                                  date.today().isoformat()))
     groups = job["result"]["groups"]
     assert {group["rule"]: group["count"] for group in groups if group["rule"]} == dict(found) and found
-    assert [group for group in groups if not group["rule"]] == [
+    assert [{key: value for key, value in group.items() if key != "examples"} for group in groups
+            if not group["rule"]] == [
         {"rule": None, "severity": "错误", "message": "不属于本账号管辖的县 / outside the county you may load", "count": 1}]
+    scope_group = next(group for group in groups if not group["rule"])
+    assert scope_group["examples"][0]["row"] == 3 and scope_group["examples"][0]["column"] == "行政区划代码"
     web = api_app.test_client()
     login = web.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', login).group(1)
@@ -133,9 +139,9 @@ def test_upload_goes_through_the_etl_limited_to_the_bureau_county(api, api_app, 
     page = web.get("/uploads").get_data(as_text=True)
     job_id = started.headers["Location"].rsplit("/", 1)[-1]
     shown = re.search(rf'data-groups-of="{job_id}".*?</table>', page, re.S).group(0)
-    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td><td>(\d+)</td></tr>", shown)
+    rows = re.findall(r'<tr><td class="nowrap">([^<]*)</td><td>([^<]*)(?:<br>.*?)?</td><td class="num">(\d+)</td>', shown)
     assert [tuple(map(html.unescape, row)) for row in rows] == [
-        (group["rule"] or "—", group["severity"], group["message"], str(group["count"])) for group in groups]
+        (group["severity"], group["message"].split(" / ")[0], str(group["count"])) for group in groups]
     own = api.get("/api/v1/households/4331231012010901", as_="bureau_own")
     assert own.status_code == 200 and own.get_json()["head_name"] == "王五"
     assert api.get("/api/v1/households/4331231012010902", as_="admin").status_code == 404, "nothing outside the county"

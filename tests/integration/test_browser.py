@@ -102,7 +102,7 @@ def test_bureau_finds_an_uncovered_household_confirms_a_pairing_and_sees_coverag
     expect(page.locator(".flash.ok")).to_contain_text("已确认联结")
     expect(page.locator("#coverage-state")).to_have_text("履约中")
 
-    page.get_by_role("link", name="县域概览").click()
+    page.locator("header nav").get_by_role("link", name="县域概览").click()
     assert _covered(page) == before + 1
 
     page.get_by_role("link", name="帮扶台账").click()

@@ -189,3 +189,29 @@ def test_the_enterprise_page_tells_households_apart_and_shows_a_partner_phone(qu
     assert sum("13800001234" in row for row in rows) == 3
     assert all("household-ref" in row for row in rows)
     assert "P-" not in re.sub(r'data-partnership="[^"]*"', "", partnerships)
+
+
+def test_every_step_of_a_pairing_is_in_its_history(queue_app, queue_graph):
+    """Accepted (→ 待确认), confirmed (→ 履约中) or sent back (→ 已终止): each step is a recorded change with who."""
+    api = queue_app.test_client()
+    bureau = _auth(queue_graph["bureau"])
+    awaiting = {}
+    for status in ("01", "03"):
+        rows = api.get(f"/api/v1/partnerships?county={COUNTY}&status={status}", headers=bureau).get_json()["items"]
+        awaiting[status] = rows
+    confirmed, sent_back = awaiting["01"][0], awaiting["03"][0]
+    steps = api.get(f"/api/v1/partnerships/{confirmed['partnership_id']}/changes", headers=bureau).get_json()
+    status_steps = [(c.get("from_value"), c.get("to_value"), c["changed_by"])
+                    for c in sorted(steps["items"], key=lambda c: c["changed_at"]) if c["field"] == "status"]
+    assert [(old, new) for old, new, _ in status_steps] == [(None, "04"), ("04", "01")]
+    assert status_steps[0][2].startswith("猕猴桃合作社") and status_steps[1][2].startswith("凤凰县商务局")
+    steps = api.get(f"/api/v1/partnerships/{sent_back['partnership_id']}/changes", headers=bureau).get_json()
+    assert ("04", "03") in [(c.get("from_value"), c.get("to_value")) for c in steps["items"] if c["field"] == "status"]
+
+
+def test_the_enterprise_searches_its_confirmed_partners_by_name(queue_app, queue_graph):
+    client, _ = _signed_in(queue_app, queue_graph["enterprise"])
+    found = client.get("/enterprise?q=王小明").get_data(as_text=True).split('id="partnerships"', 1)[1]
+    assert len(re.findall(r'<tr class="partnership"', found)) == 1 and "王小明" in found
+    sent_back = client.get("/enterprise?q=赵春花").get_data(as_text=True).split('id="partnerships"', 1)[1]
+    assert '<tr class="partnership"' not in sent_back  # not confirmed: the enterprise may not look it up by name
