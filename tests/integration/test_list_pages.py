@@ -13,6 +13,7 @@ from graph.maintenance import clear_graph
 from services.context import Context
 from services.tokens import issue_token
 from tests.support.bureau_files import COUNTY, HOUSEHOLD_HEADER, household_id, household_row, write_table
+from tests.support.web import signed_in
 
 HOUSEHOLDS = 32
 
@@ -42,11 +43,7 @@ def list_app(list_graph, make_module_app):
 
 @pytest.fixture
 def client(list_app, list_graph):
-    client = list_app.test_client()
-    form = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert client.post("/login", data={"token": list_graph["token"], "csrf_token": csrf}).status_code == 302
-    return client
+    return signed_in(list_app, list_graph["token"])
 
 
 def _page(client, path: str) -> str:

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.support.web import signed_in
+
 FORBIDDEN_WORDS = {
     "done", "writing", "recommendation", "recommendations", "superseded", "closed", "already", "page", "file",
     "status", "household_id", "credit_code", "partnership_id", "run_id", "rec_id", "job_id", "pending", "covered",
@@ -63,12 +65,6 @@ def _leaks(text: str) -> set[str]:
     return words | set(INTERNAL_IDS.findall(text))
 
 
-def _signed_in(app, token: str):
-    client = app.test_client()
-    form = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert client.post("/login", data={"token": token, "csrf_token": csrf}).status_code == 302
-    return client
 
 
 def _crawl(client, start: str) -> dict[str, set[str]]:
@@ -104,7 +100,7 @@ def _crawl(client, start: str) -> dict[str, set[str]]:
 @pytest.mark.parametrize("role,start", [("bureau_own", "/dashboard"), ("enterprise_own", "/enterprise"),
                                         ("analyst", "/analyst"), ("admin", "/dashboard")])
 def test_no_internal_keys_or_english_in_the_pages(api_app, world, role, start):
-    client = _signed_in(api_app, world.tokens[role])
+    client = signed_in(api_app, world.tokens[role])
     assert _crawl(client, start) == {}
 
 
@@ -119,7 +115,7 @@ def test_the_leaks_the_check_exists_for_are_caught():
 
 
 def test_the_analyst_starts_on_a_read_only_overview(api_app, world):
-    client = _signed_in(api_app, world.tokens["analyst"])
+    client = signed_in(api_app, world.tokens["analyst"])
     landing = client.get("/", follow_redirects=True)
     body = landing.get_data(as_text=True)
     assert landing.request.path == "/analyst"

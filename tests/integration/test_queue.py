@@ -15,6 +15,7 @@ from services.context import Context
 from services.tokens import issue_token
 from tests.support.bureau_files import (COUNTY, ENTERPRISE_HEADER, HOUSEHOLD_HEADER, OTHER_COUNTY, credit_code,
                                         enterprise_row, household_id, household_row, write_table)
+from tests.support.web import csrf_of, signed_in
 
 ENTERPRISE = credit_code("91433123MA4L00901")
 RUN = "run-queue"
@@ -58,16 +59,8 @@ def _auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _signed_in(app, token: str):
-    client = app.test_client()
-    form = client.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
-    assert client.post("/login", data={"token": token, "csrf_token": csrf}).status_code == 302
-    return client, csrf
 
 
-def _csrf(page: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
 def _nav_count(page: str, label: str) -> int | None:
@@ -100,7 +93,7 @@ def test_the_whole_day(queue_app, queue_graph, neo4j_driver):
         [household_id(n) for n in (1, 2, 3, 4)]
     ids = {item["household"]["household_id"]: item["pairings"][0]["partnership_id"] for item in awaiting["items"]}
 
-    client, _ = _signed_in(queue_app, queue_graph["bureau"])
+    client = signed_in(queue_app, queue_graph["bureau"])
     page = client.get("/queue").get_data(as_text=True)
     assert _nav_count(page, "待办") == 4 and _nav_count(page, "通知") == 5
     assert 'aria-current="page">待办' in page
@@ -110,14 +103,14 @@ def test_the_whole_day(queue_app, queue_graph, neo4j_driver):
 
     # 批量确认 two from the page; one is sent back with a reason.
     chosen = [ids[household_id(1)], ids[household_id(2)]]
-    answer = client.post("/queue/confirm", data={"csrf_token": _csrf(page), "partnership_id": chosen})
+    answer = client.post("/queue/confirm", data={"csrf_token": csrf_of(page), "partnership_id": chosen})
     assert answer.status_code == 302
     page = client.get("/queue").get_data(as_text=True)
     assert "已确认 2 条联结，已进入履约中。" in page
     assert _nav_count(page, "待办") == 2
     for partnership_id in chosen:
         assert views.partnership(neo4j_driver, partnership_id)["status"] == PartnershipStatus.IN_FORCE
-    client.post("/queue/reject", data={"csrf_token": _csrf(page), "partnership_id": ids[household_id(3)],
+    client.post("/queue/reject", data={"csrf_token": csrf_of(page), "partnership_id": ids[household_id(3)],
                                        "reason": "该户已外出务工"})
     assert views.partnership(neo4j_driver, ids[household_id(3)])["status"] == PartnershipStatus.TERMINATED
 
@@ -146,7 +139,7 @@ def test_the_whole_day(queue_app, queue_graph, neo4j_driver):
 
 
 def test_the_enterprise_sees_what_to_act_on(queue_app, queue_graph):
-    client, _ = _signed_in(queue_app, queue_graph["enterprise"])
+    client = signed_in(queue_app, queue_graph["enterprise"])
     page = client.get("/enterprise").get_data(as_text=True)
     assert _nav_count(page, "本企业") == 2  # households 5 and 6
     notices = client.get("/notifications").get_data(as_text=True)
@@ -179,7 +172,7 @@ def test_reject_needs_a_reason_and_an_awaiting_pairing(queue_app, queue_graph):
 def test_the_enterprise_page_tells_households_apart_and_shows_a_partner_phone(queue_app, queue_graph):
     """Masked names carry the household's reference; the phone appears once the bureau confirmed the pairing
     (households 1, 2 and 4 after the day above), never for the one sent back or the ones only proposed."""
-    client, _ = _signed_in(queue_app, queue_graph["enterprise"])
+    client = signed_in(queue_app, queue_graph["enterprise"])
     page = client.get("/enterprise?page_size=100").get_data(as_text=True)
     recommendations, partnerships = page.split('id="partnerships"', 1)
     assert recommendations.count('class="hint household-ref"') == 2  # the two still proposed
@@ -210,7 +203,7 @@ def test_every_step_of_a_pairing_is_in_its_history(queue_app, queue_graph):
 
 
 def test_the_enterprise_searches_its_confirmed_partners_by_name(queue_app, queue_graph):
-    client, _ = _signed_in(queue_app, queue_graph["enterprise"])
+    client = signed_in(queue_app, queue_graph["enterprise"])
     found = client.get("/enterprise?q=王小明").get_data(as_text=True).split('id="partnerships"', 1)[1]
     assert len(re.findall(r'<tr class="partnership"', found)) == 1 and "王小明" in found
     sent_back = client.get("/enterprise?q=赵春花").get_data(as_text=True).split('id="partnerships"', 1)[1]
