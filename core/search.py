@@ -22,6 +22,15 @@ _DIGITS = re.compile(r"\d{1,20}")
 _NAME = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z·•・ ]+")
 _NAME_PARTS = re.compile(r"[·•・ ]+")
 _IDEOGRAPH = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_NAME_CHARS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z\uff21-\uff3a\uff41-\uff5a"
+_DIGIT_CHARS = "0-9\uff10-\uff19"  # with the full-width digits, read as ASCII (normalise)
+_SEPARATORS = " ·•・\u3000\uff65"
+# The texts classify accepts, written as they are usually typed (ASCII digits; full-width forms are read too): the
+# API documents q with it, so a client (or a schema-driven test) knows exactly what is answered rather than refused.
+QUERY_PATTERN = (rf"^(?:[{_DIGIT_CHARS}]{{1,20}}|[{_DIGIT_CHARS}]{{3}}[Xx\uff38\uff58]"
+                 rf"|[{_SEPARATORS}]*[{_NAME_CHARS}][{_NAME_CHARS}{_SEPARATORS}]*)$")
+# An organisation's name as typed in a search: ideographs, letters, digits, spaces, middle dots, brackets, hyphens.
+NAME_WORDS_PATTERN = "^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaffA-Za-z0-9·•・()（） -]*$"
 # The hashed text is prefixed so that it can never equal a whole ID number's hash (same key, other purpose).
 _SUFFIX_DOMAIN = b"id-suffix:"
 

@@ -8,6 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel, cr
 
 from core.codes import (Code, CoverageState, EnterpriseType, HouseholdAttribute, LabourSkill, Mechanism, MonitoringCategory,
                         PartnershipStatus, PovertyCause, ProjectStatus, RecommendationStatus)
+from core import search
 from core.followup import HOUSEHOLD_WARNINGS, FollowUpReason
 from core.match_level import EXPLANATION, EXPLANATION_EN, LEVELS
 from services import offers
@@ -214,7 +215,8 @@ class RegionPath(Strict):
 SEARCH_DESCRIPTION = ("搜索：4 位数字（或 3 位数字加 X）为证件号码后四位（按带密钥哈希匹配，号码不存储），其他纯数字为户编号前缀，"
                       "其余为户主姓名（中文分词全文检索，单个汉字按姓氏前缀）；分析人员不可用（403）；"
                       "企业账号只在本企业已确认（履约中）的联结中查找")
-SearchText = Annotated[str, Field(max_length=60, description=SEARCH_DESCRIPTION)]
+SearchText = Annotated[str, Field(max_length=search.MAX_LENGTH, pattern=search.QUERY_PATTERN,
+                                  description=SEARCH_DESCRIPTION)]
 CoverageStateCode = Literal[tuple(state.value for state in CoverageState)]
 
 
@@ -344,7 +346,8 @@ class EnterpriseQuery(Page):
     county: RegionCode | None = None
     mechanism: MechanismCode | None = None
     enterprise_type: TwoDigitCode | None = Field(None, description=f"主体类型代码：{_described(EnterpriseType)}")
-    q: str | None = Field(None, max_length=60, description="搜索：企业名称中的字词（中文分词全文检索，标点视为空格）")
+    q: str | None = Field(None, max_length=60, pattern=search.NAME_WORDS_PATTERN,
+                          description="搜索：企业名称中的字词（中文分词全文检索；可含汉字、字母、数字、空格、间隔号、括号与连字符）")
 
 
 class Offer(BaseModel):

@@ -3,6 +3,8 @@ of pages, and the answer to a page beyond the last (the last page, said so) — 
 from flask import flash, redirect, request, url_for
 from pydantic import BaseModel, ValidationError
 
+from core import search
+
 # The form fields' labels, for errors that name what the user typed in.
 FIELD_LABELS = {
     "page": "页码", "page_size": "每页条数", "county": "县", "township": "乡镇", "village": "行政村",
@@ -26,12 +28,16 @@ def parse_query(model: type[BaseModel], args) -> tuple[BaseModel, str | None]:
     try:
         return model(**values), None
     except ValidationError as error:
+        wrong = {str(item["loc"][0]) if item.get("loc") else "" for item in error.errors()}
         names = []
         for item in error.errors():
             label = field_label(str(item["loc"][0])) if item.get("loc") else "其他条件"
-            if label not in names:
+            if label not in names and item.get("loc", [""])[0] != "q":
                 names.append(label)
-        return model(), "筛选条件有误：" + "、".join(names) + "。请修改后重新查询。"
+        parts = ["筛选条件有误：" + "、".join(names) + "。"] if names else []
+        if "q" in wrong:  # the search box says what it takes
+            parts.append(f"{search.LABEL}有误：只能填写户主姓名、户编号（数字）或证件号码后四位。")
+        return model(), "".join(parts) + "请修改后重新查询。"
 
 
 def page_count(total: int, page_size: int) -> int:

@@ -87,7 +87,10 @@ def test_search_figures_follow_a_confirmation_at_once(api, world, neo4j_driver):
     uncovered = api.get(f"/api/v1/households?county={OWN}&covered=false&page_size=100", as_="bureau_own").get_json()
     after = api.get(f"/api/v1/regions/{OWN}", as_="bureau_own").get_json()["coverage"]
     assert after["covered"] == before["covered"] + 1
-    assert uncovered["total"] == before["uncovered"] - 1
+    # Not in force: everything the three other coverage states hold (awaiting, planned — as this one was — uncovered).
+    not_in_force = before["pending"] + before["planned"] + before["uncovered"]
+    assert uncovered["total"] == not_in_force - 1 == after["pending"] + after["planned"] + after["uncovered"]
+    assert after["planned"] == before["planned"] - 1  # the run had planned it
     detail = api.get(f"/api/v1/households/{household_id}", as_="bureau_own").get_json()
     assert detail["covered"] is True
     assert any(p["status"] == PartnershipStatus.IN_FORCE for p in detail["partnership_list"])

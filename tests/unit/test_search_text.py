@@ -65,3 +65,21 @@ def test_suffix_hash_is_keyed_and_never_the_digits():
     assert suffix_hash("123X", b"key-two") != one
     assert id_suffix("43312319800101123x") == "123X"
     assert id_suffix("12") is None and id_suffix(None) is None
+
+
+def test_the_documented_pattern_admits_exactly_what_is_answered():
+    """The API documents q with QUERY_PATTERN: what it admits, classify answers; some of what it refuses."""
+    import re as _re
+
+    from core.search import QUERY_PATTERN, InvalidSearch, classify
+    pattern = _re.compile(QUERY_PATTERN)
+    for text in ("张三丰", "张", "阿卜杜·热合曼", "Li Lei", "4331231012", "0123", "123X", "123x", "１２３Ｘ", "１２３４",
+                 "　王　五"):
+        assert pattern.fullmatch(text), text
+        assert classify(text) is not None, text
+    for text in ("a;b", "' OR 1=1 //", "张3", "$household_id", "`Household`", " · ", "0\u0000", "12-34"):
+        assert not pattern.fullmatch(text), text
+        try:
+            classify(text)
+        except InvalidSearch:
+            pass
