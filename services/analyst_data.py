@@ -241,7 +241,7 @@ TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("run_id", "str", "匹配运行编号"),
         ("created_at", "time", "开始时间"),
         ("finished_at", "time", "结束时间"),
-        ("status", "str", "running / completed / failed"),
+        ("status", "str", "运行状态：running / completed / failed"),
         ("current", "bool", "是否为本县当前的匹配运行"),
         ("model_version", "str", "学习模型版本（空：仅用规则）"),
         ("alpha", "float", "规则评分的融合权重（1 = 仅用规则）"),
