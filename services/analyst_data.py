@@ -94,10 +94,11 @@ TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("poor_village", "bool", "是否贫困村"),
         ("relocation_site", "bool", "是否易地搬迁安置点"),
         ("households", "int", "在册户数（导出时存储的数字）"),
-        ("confirmed", "int", "履约中户数"),
-        ("awaiting", "int", "待确认户数"),
-        ("planned", "int", "已规划户数"),
-        ("uncovered", "int", "未覆盖户数 = 户数 − 履约中 − 待确认 − 已规划"),
+        # the four coverage states (core/coverage.py), named by their codes: confirmed, awaiting, planned, uncovered
+        (codes.CoverageState.CONFIRMED.value, "int", "履约中户数"),
+        (codes.CoverageState.AWAITING.value, "int", "待确认户数"),
+        (codes.CoverageState.PLANNED.value, "int", "已规划户数"),
+        (codes.CoverageState.UNCOVERED.value, "int", "未覆盖户数 = 户数 − 履约中 − 待确认 − 已规划"),
     ),
     "households": _columns(
         "households",
