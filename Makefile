@@ -22,7 +22,7 @@ GUNICORN_PID := var/run/gunicorn.pid
 # The tests' own Neo4j instance, beside the development one.
 TEST_ENV := LOCAL_NEO4J_PORT=7688 LOCAL_NEO4J_HOME=$(CURDIR)/var/neo4j/test
 
-.PHONY: help run test test-unit stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api bench-soak clean token browser nginx notebook backup restore
+.PHONY: help run test test-unit stop serve neo4j schema sample tools install install-dev bench-etl bench-match bench-api bench-soak clean token browser nginx notebook backup restore analyst-data
 
 help:
 	@echo "make run    — 安装依赖、启动 Neo4j、建模式、加载样例数据、经 nginx 在 http://$(BIND) 提供服务"
@@ -31,16 +31,21 @@ help:
 	@echo "make stop   — 停止 make run / make test 启动的 nginx、gunicorn 与 Neo4j"
 	@echo "make backup — 备份本机 Neo4j 与 var/secrets 中的密钥（var/backups/lianjie-时间.tar.gz；BACKUP=文件 另存）"
 	@echo "make restore BACKUP=文件 [FORCE=1] — 从备份恢复（目标已有数据时须 FORCE=1；先 make stop）"
+	@echo "make analyst-data [COUNTY=县代码] — 导出分析人员的假名化数据（var/analyst/县/日期/*.parquet）"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(RUN_STAMP): requirements.txt | $(PY)
+# The pinned dependencies, then the project itself, editable and without dependencies (pyproject.toml): code that
+# runs outside this folder (a notebook's kernel, a copy of a notebook) imports core, graph, services … from here.
+$(RUN_STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+$(DEV_STAMP): requirements.txt requirements-dev.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@ $(RUN_STAMP)
 
 install: $(RUN_STAMP)
@@ -106,9 +111,15 @@ token: schema
 	$(FLASK) tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
 	  $(if $(COUNTY),--county "$(COUNTY)") $(if $(ENTERPRISE),--enterprise "$(ENTERPRISE)")
 
-# Jupyter on the local Neo4j (the notebooks read the same settings as the app).
-notebook: schema $(DEV_STAMP)
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
+# The analysts' pseudonymised data files (services/analyst_data.py) → var/analyst/<county>/<date>/:
+# make analyst-data [COUNTY=433123000000] [AS_OF=YYYY-MM-DD] [OUT=DIR]; without COUNTY every county with households.
+analyst-data: schema
+	$(FLASK) analyst export $(if $(COUNTY),--county "$(COUNTY)",--all) $(if $(AS_OF),--as-of "$(AS_OF)") \
+	  $(if $(OUT),--out "$(OUT)")
+
+# Jupyter on the local Neo4j (the notebooks read the same settings as the app), after a fresh analyst export.
+notebook: $(DEV_STAMP) analyst-data
+	$(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
 
 # One archive with Neo4j's own dump of the local database, the keys in var/secrets and a manifest (mode 0600).
 # Community edition dumps a stopped database only: Neo4j is stopped for the dump (the service answers 503
