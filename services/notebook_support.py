@@ -152,7 +152,9 @@ class Analysis:
 
     @property
     def county_name(self) -> str:
-        return self.region_name(self.county)
+        manifest = next((frame.attrs.get("manifest") for frame in self.tables.values() if frame.attrs.get("manifest")),
+                        None) or {}
+        return manifest.get("county_name") or self.region_name(self.county)
 
     def village_label(self, code) -> str:
         """"村名（乡镇名）": village names repeat across townships."""
@@ -200,6 +202,29 @@ def _available(root: Path) -> dict[str, list[str]]:
     return {county: sorted(dates) for county, dates in found.items()}
 
 
+def flag(values: pd.Series) -> pd.Series:
+    """A flag column (nullable boolean) as plain bools, a missing value as False."""
+    return values.astype("boolean").fillna(False).astype(bool)
+
+
+def _settled(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Plain bools for the flags the notebooks filter on; a household's coverage state from its flags where the
+    export has none stored (core/coverage.py: the first that holds)."""
+    from core.coverage import state_of
+
+    frame = frame.copy()
+    for column in ("current", "assigned", "covered", "pending", "planned", "monitored", "active", "in_county"):
+        if column in frame:
+            frame[column] = flag(frame[column])
+    if name == "households" and len(frame) and {"covered", "pending", "planned"} <= set(frame.columns):
+        derived = [state_of(c, p, q).value for c, p, q in zip(frame["covered"], frame["pending"], frame["planned"])]
+        stored = frame["coverage_state"] if "coverage_state" in frame else pd.Series([None] * len(frame), index=frame.index)
+        frame["coverage_state"] = stored.where(stored.notna() & (stored != ""), derived)
+    if name == "households" and "monitored" not in frame and "monitoring_category" in frame:
+        frame["monitored"] = frame["monitoring_category"].notna() & (frame["monitoring_category"] != "")
+    return frame
+
+
 def open_county(county: str | None = None, as_of: str | date | None = None, root: str | Path | None = None,
                 display: bool = True) -> Analysis:
     """Read one county of the analyst export: `county` None → the first county exported, `as_of` None → its
@@ -217,7 +242,8 @@ def open_county(county: str | None = None, as_of: str | date | None = None, root
         raise LookupError(f"{county} 没有导出的分析数据（已导出：{', '.join(sorted(exported))}）")
     when = str(as_of) if as_of else exported[county][-1]
     tables = analyst_data.read_county(county, as_of=when, root=root)
-    analysis = Analysis(county=county, as_of=when, root=root, tables=dict(tables), counties=sorted(exported))
+    tables = {name: _settled(name, frame) for name, frame in tables.items()}
+    analysis = Analysis(county=county, as_of=when, root=root, tables=tables, counties=sorted(exported))
     if display:
         configure_display()
         rows = "，".join(f"{TABLE_NAMES.get(name, name)} {len(frame):,}" for name, frame in analysis.tables.items())
@@ -242,10 +268,10 @@ def binding_label(reason) -> str:
 
 # Names the export may give a run's coverage counts (the first found is used).
 _RUN_COUNT_NAMES = {
-    codes.CoverageState.CONFIRMED.value: ("confirmed", "coverage_confirmed", "covered", "confirmed_households"),
-    codes.CoverageState.AWAITING.value: ("awaiting", "coverage_awaiting", "pending", "awaiting_households"),
-    codes.CoverageState.PLANNED.value: ("planned", "coverage_planned", "planned_households"),
-    codes.CoverageState.UNCOVERED.value: ("uncovered", "coverage_uncovered", "uncovered_households"),
+    codes.CoverageState.CONFIRMED.value: ("confirmed_at_switch", "confirmed", "coverage_confirmed", "covered", "confirmed_households"),
+    codes.CoverageState.AWAITING.value: ("awaiting_at_switch", "awaiting", "coverage_awaiting", "pending", "awaiting_households"),
+    codes.CoverageState.PLANNED.value: ("planned_at_switch", "planned", "coverage_planned", "planned_households"),
+    codes.CoverageState.UNCOVERED.value: ("uncovered_at_switch", "uncovered", "coverage_uncovered", "uncovered_households"),
 }
 
 
@@ -262,8 +288,9 @@ def run_coverage(runs: pd.DataFrame) -> pd.DataFrame:
             frame[state] = pd.to_numeric(frame[column], errors="coerce")
         else:  # inside the run's metrics
             frame[state] = [_from_metrics(m, names) for m in metrics]
-    when = pd.to_datetime(frame["created_at"], errors="coerce", utc=True).dt.tz_localize(None)
-    out = frame.assign(日期=when).dropna(subset=list(COVERAGE_LABELS), how="all")
+    moment = frame["switched_at"] if "switched_at" in frame else frame["created_at"]  # when it became current
+    when = pd.to_datetime(moment, errors="coerce", utc=True).dt.tz_localize(None)
+    out = frame.assign(日期=when).dropna(subset=["日期"]).dropna(subset=list(COVERAGE_LABELS), how="all")
     out = out.set_index("日期").sort_index()[list(COVERAGE_LABELS)].fillna(0).astype(int)
     return out[out.sum(axis=1) > 0]
 
