@@ -613,8 +613,8 @@ class _Writers:
 
 
 def _export_tables(ctx: Context, county: str, key: str, writers: _Writers, chunk: int) -> None:
-    def each(table: str, **params) -> Iterable[list[dict]]:
-        return queries.stream(ctx.driver, table, county, ctx.database, chunk=chunk, **params)
+    def each(table: str, size: int = chunk) -> Iterable[list[dict]]:
+        return queries.stream(ctx.driver, table, county, ctx.database, chunk=size)
 
     for batch in each("regions"):
         writers.write("regions", [_region_row(record) for record in batch])
@@ -655,7 +655,7 @@ def _export_tables(ctx: Context, county: str, key: str, writers: _Writers, chunk
         writers.write("followups", [_followup_row(record, key) for record in batch])
     writers.finish("followups")
 
-    for batch in each("unplaced", chunk=1):
+    for batch in each("unplaced", size=1):
         for record in batch:
             writers.write("unplaced", _unplaced_rows(record, key))
     writers.finish("unplaced")
