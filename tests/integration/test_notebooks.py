@@ -82,6 +82,8 @@ def personal_values(exports, neo4j_driver, test_settings):
         for column in frame.columns:
             if any(word in column for word in PERSONAL_HEADERS):
                 found["text"] |= {value.strip() for value in frame[column] if len(value.strip()) >= 2}
+    # Values that name or number a person: Chinese text or a long digit run (not "{}", "[]", flags, masks alone).
+    found["text"] = {value for value in found["text"] if re.search(r"[\u4e00-\u9fff]|\d{6,}", value)}
     assert len(found["hex"]) > 1000 and len(found["text"]) > 1000, {k: len(v) for k, v in found.items()}
     return found
 
