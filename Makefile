@@ -117,7 +117,9 @@ analyst-data: schema
 	$(FLASK) analyst export $(if $(COUNTY),--county "$(COUNTY)",--all) $(if $(AS_OF),--as-of "$(AS_OF)") \
 	  $(if $(OUT),--out "$(OUT)")
 
-# Jupyter on the local Neo4j (the notebooks read the same settings as the app), after a fresh analyst export.
+# Jupyter on the analysts' data: every county is exported first (pseudonymised Parquet under var/analyst, dated
+# today), then Jupyter starts in notebooks/. The notebooks read only those files, never the graph; the kernel
+# imports the project from this environment and reads the root .env (services/notebook_support.py).
 notebook: $(DEV_STAMP) analyst-data
 	$(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
 
