@@ -9,6 +9,7 @@
     flask --app wsgi sample                    样例数据 / generate and load the synthetic sample county
     flask --app wsgi followups sweep           每日检查 / the daily follow-up and warnings sweep now
     flask --app wsgi outcomes refresh          帮扶成效 / compute and store each county's outcomes
+    flask --app wsgi analyst export            分析数据 / the analysts' pseudonymised Parquet files
 
 Top layer: commands may import anything below (services, etl, matching, graph, core) but never `app`;
 they reach the settings and the driver through `flask.current_app` (cli/context.py). Heavy imports
@@ -16,6 +17,7 @@ happen inside the commands, so `flask --help` and `flask neo4j start` stay quick
 """
 from flask import Flask
 
+from cli.analyst_commands import analyst_group
 from cli.backup_commands import backup_command, restore_command
 from cli.etl_commands import etl_group
 from cli.followup_commands import followups_group
@@ -27,7 +29,7 @@ from cli.sample_command import sample_command
 from cli.token_commands import tokens_group
 
 GROUPS = (etl_group, match_group, tokens_group, neo4j_group, sample_command, readstate_group, outcomes_group,
-          followups_group)
+          followups_group, analyst_group)
 neo4j_group.add_command(backup_command)
 neo4j_group.add_command(restore_command)
 

@@ -5,7 +5,7 @@ A backup is one .tar.gz (mode 0600: it holds personal data and the keys):
     manifest.json      format, time, Neo4j version and edition, database, node and relationship counts
                        (in total, by label, by type), the dump's size and SHA-256, the key files' SHA-256
     neo4j.dump         `neo4j-admin database dump` of the stopped database (graph/server.py)
-    secrets/…          every key file of var/secrets (ID-number hash key, session and pseudonym keys)
+    secrets/…          every key file of var/secrets (ID-number hash key, session, pseudonym and analyst keys)
 
 The database must be stopped to be dumped (Community edition): a backup stops the local Neo4j, dumps
 it and starts it again if it ran, so the service answers 503 for those seconds. A restore loads the
@@ -68,7 +68,8 @@ def _secret_files(settings: Settings) -> list[Path]:
 
 def _configured_keys(settings: Settings) -> list[str]:
     """Keys set in the environment (or .env) rather than kept in var/secrets: not in any backup."""
-    return sorted(field.upper() for field in ("id_hash_key", "secret_key", "pseudonym_key")
+    return sorted(field.upper() for field in ("id_hash_key", "secret_key", "pseudonym_key",
+                                                          "analyst_pseudonym_key")
                   if getattr(settings, field, None))
 
 

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     # Keys the analysts' household pseudonyms; never the session key. Unset → var/secrets/pseudonym.key.
     pseudonym_key: str | None = None
+    # Keys the household references (household_ref "A…") of the analysts' pseudonymised data files
+    # (services/analyst_data.py); apart from every web key, so a leaked file ties to no page or API answer.
+    # Unset → var/secrets/analyst_pseudonym.key.
+    analyst_pseudonym_key: str | None = None
     # Key of the HMAC that replaces ID card numbers; unset → a random key kept in var/secrets.
     id_hash_key: str | None = None
     var_dir: Path = PROJECT_ROOT / "var"
@@ -134,6 +138,21 @@ class Settings(BaseSettings):
             key = installation_key(self.secrets_dir / "pseudonym.key")
         if key == self.session_secret():
             raise InsecureSecret("PSEUDONYM_KEY 不得与 SECRET_KEY 相同 / PSEUDONYM_KEY must differ from SECRET_KEY")
+        return key
+
+    def analyst_pseudonym_secret(self) -> str:
+        """The key of the household references in the analysts' data files (services/analyst_data.py):
+        ANALYST_PSEUDONYM_KEY, else the installation's own key (var/secrets/analyst_pseudonym.key).
+
+        Apart from SECRET_KEY, the session key and the web pseudonym key (PSEUDONYM_KEY): the files leave the
+        application, so whoever holds them must not be able to recompute the web's pseudonyms, nor the reverse."""
+        if self.analyst_pseudonym_key is not None:
+            key = check_configured_key("ANALYST_PSEUDONYM_KEY", self.analyst_pseudonym_key)
+        else:
+            key = installation_key(self.secrets_dir / "analyst_pseudonym.key")
+        if key in (self.session_secret(), self.pseudonym_secret()):
+            raise InsecureSecret("ANALYST_PSEUDONYM_KEY 不得与 SECRET_KEY 或 PSEUDONYM_KEY 相同 / "
+                                 "ANALYST_PSEUDONYM_KEY must differ from SECRET_KEY and PSEUDONYM_KEY")
         return key
 
     def environment(self, base: Mapping[str, str] | None = None) -> dict[str, str]:
