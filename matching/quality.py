@@ -314,8 +314,11 @@ def outcome_inputs(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Da
     history = tables["income_history"].sort_values("as_of")
     dates = history.groupby("household_ref")["as_of"].agg(lambda values: [str(v)[:10] for v in values])
     values = history.groupby("household_ref")["income_per_capita"].agg(list)
-    labour = [column for column in ("labour_ordinary", "labour_skilled") if column in households]
-    labourers = households[labour].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1) if labour else 0
+    labour = [column for column in ("labour_ordinary", "labour_skilled", "labour_weak") if column in households]
+    if "labourers" in households:
+        labourers = pd.to_numeric(households["labourers"], errors="coerce").astype(float)
+    else:
+        labourers = households[labour].apply(pd.to_numeric, errors="coerce").fillna(0).sum(axis=1) if labour else 0
     rows = pd.DataFrame({
         "household_id": households["household_ref"],
         "county_code": households.get("county_code", pd.Series([None] * len(households))),

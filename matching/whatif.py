@@ -114,11 +114,13 @@ def concentration(partnerships: pd.DataFrame, top: int = 5, statuses: Iterable[s
 
 def places_table(enterprises: pd.DataFrame) -> pd.DataFrame:
     """Places (households) per enterprise and mechanism, from each mechanism's capacity column (core.mechanisms:
-    jobs, households, 亩 of land at 3 亩 a household). A `places_<code>` column, when present, is taken as is."""
+    jobs, households, 亩 of land at 3 亩 a household). A `places_<mechanism name>` (the export's `places_employment`
+    …) or `places_<code>` column, when present, is taken as is."""
     rows = []
     for mechanism, capacity in CAPACITY.items():
-        given = f"places_{mechanism.value}"
-        if given in enterprises:
+        given = next((name for name in (f"places_{mechanism.name.lower()}", f"places_{mechanism.value}")
+                      if name in enterprises), None)
+        if given:
             places = pd.to_numeric(enterprises[given], errors="coerce").fillna(0).astype(int).to_numpy()
         elif capacity.field in enterprises:
             places = capacity.places_array(pd.to_numeric(enterprises[capacity.field], errors="coerce").to_numpy())
@@ -198,10 +200,14 @@ def wider_radius(unplaced: pd.DataFrame, positions: pd.DataFrame, enterprises: p
     `place_use`) would reach if each mechanism's radius (`limits_km`, mechanism → km) were `extra_km` wider.
     One row per household reached: the nearest enterprise that still has a place (closest households first, a place
     given once), its mechanism and distance (km). The households' own eligibility beyond distance (labour, land,
-    products) is not re-checked: an upper bound, as the binding constraint says the distance is what stops them."""
+    products) is not re-checked beyond the diagnosis: when `unplaced` has each mechanism's reason (`reason_employment`
+    …), only the mechanisms whose reason is distance count. An upper bound all the same (the places would be
+    planned anew)."""
     columns = ["household_ref", "credit_code", "mechanism", "distance_km"]
-    stuck = unplaced[unplaced["binding"] == DISTANCE_BINDING][["household_ref"]].drop_duplicates()
-    stuck = stuck.merge(positions[["household_ref", "lon", "lat"]], on="household_ref")
+    reason_columns = {code: f"reason_{Mechanism(code).name.lower()}" for code in mechanisms}
+    kept = ["household_ref", *(column for column in reason_columns.values() if column in unplaced)]
+    stuck = unplaced[unplaced["binding"] == DISTANCE_BINDING][kept].drop_duplicates("household_ref")
+    stuck = stuck.merge(positions[["household_ref", "lon", "lat"]], on="household_ref").reset_index(drop=True)
     open_places = use[(use["left"] > 0) & use["mechanism"].isin(list(mechanisms))][["credit_code", "mechanism", "left"]]
     offers = open_places.merge(enterprises[["credit_code", "lon", "lat"]], on="credit_code")
     offers[["lon", "lat"]] = offers[["lon", "lat"]].apply(pd.to_numeric, errors="coerce")
@@ -211,7 +217,13 @@ def wider_radius(unplaced: pd.DataFrame, positions: pd.DataFrame, enterprises: p
     distance = haversine_km(stuck["lat"].to_numpy()[:, None], stuck["lon"].to_numpy()[:, None],
                             offers["lat"].to_numpy()[None, :], offers["lon"].to_numpy()[None, :])
     limit = offers["mechanism"].map(lambda code: limits_km.get(code, 0.0) + extra_km).to_numpy(dtype=float)
-    reach = np.where(distance <= limit[None, :], distance, np.inf)
+    # A mechanism whose own reason for the household is something else (no labour, no land …) stays out of reach.
+    allowed = np.ones(distance.shape, bool)
+    for j, code in enumerate(offers["mechanism"]):
+        column = reason_columns.get(code)
+        if column in stuck:
+            allowed[:, j] = (stuck[column] == DISTANCE_BINDING).to_numpy(dtype=bool)
+    reach = np.where((distance <= limit[None, :]) & allowed, distance, np.inf)
     left = offers["left"].to_numpy(dtype=int).copy()
     rows = []
     # Closest households first, each to the nearest enterprise that still has a place: no place is given twice.

@@ -39,6 +39,7 @@ def world():
         ("R1", "A7", "E2", EMP, 1, 0.9, True, False, "proposed"),  # an older run: not the plan
     ])
     enterprises = pd.DataFrame({"credit_code": ["E1", "E2", "E3"], "jobs_offered": [5, 2, 1],
+                                "places_equity": [0, 4, 0],
                                 "land_wanted_mu": [0, 9.5, 0], "lon": [110.0, 110.5, 111.0],
                                 "lat": [28.0, 28.0, 28.0]})
     return partnerships, recommendations, enterprises
@@ -78,6 +79,7 @@ def test_places_follow_each_mechanisms_unit(world):
     places = whatif.places_table(enterprises).set_index(["credit_code", "mechanism"])["places"]
     assert places[("E1", EMP)] == 5 and places[("E2", LAND)] == 3  # 9.5 亩 at 3 亩 a household
     assert ("E1", LAND) not in places.index
+    assert places[("E2", Mechanism.EQUITY.value)] == 4  # the export's places_equity taken as is
 
 
 def test_a_capacity_cut_takes_places_from_the_lowest_ranked(world):
@@ -116,6 +118,9 @@ def test_a_wider_radius_reaches_distance_bound_households_within_places_left():
     assert whatif.wider_radius(unplaced, positions, enterprises, use, limits, 10)["household_ref"].tolist() == ["A1", "A2"]
     curve = whatif.wider_radius_curve(unplaced, positions, enterprises, use, limits, (0, 10))
     assert curve["reached"].tolist() == [0, 2] and curve["distance_bound"].tolist() == [3, 3]
+    # With each mechanism's reason: A2 cannot work (no labour), so employment further away does not help it.
+    unplaced["reason_employment"] = ["distance", "no_labour", "no_labour", "distance"]
+    assert whatif.wider_radius(unplaced, positions, enterprises, use, limits, 10)["household_ref"].tolist() == ["A1"]
 
 
 def test_intervals_say_when_a_difference_is_noise():
