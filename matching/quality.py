@@ -1,8 +1,9 @@
 """Match quality and outcome figures with 95 % intervals, on the analyst export's tables
 (services/analyst_data.read_county): pandas only — no Cypher, no driver. Notebooks 03 and 04 call these.
 
-- `bootstrap_mean` / `paired_difference` / `rate_interval`: percentile bootstrap intervals (seeded), and whether a
-  difference's interval holds 0 (`within_noise`), so a notebook never presents noise as a finding.
+- `bootstrap_mean` / `paired_difference`: percentile bootstrap intervals (seeded), and whether a difference's
+  interval holds 0 (`within_noise`), so a notebook never presents noise as a finding; `rate_interval`: a share
+  with its Wilson interval.
 - `time_split_evaluation`: the latest share of partnerships (by start date) held out; for each household among
   them every enterprise of the export is ranked as of the cut by methods the tables allow (nearest, most
   partnered before the cut in the household's township, most partnered overall, random); recall@k, precision@k and
@@ -51,13 +52,15 @@ def paired_difference(first, second, *, bootstrap: int = BOOTSTRAP, seed: int = 
     return result
 
 
-def rate_interval(successes: int, total: int, *, bootstrap: int = BOOTSTRAP, seed: int = 0) -> dict:
-    """A share with its 95 % bootstrap interval (of `total` Bernoulli draws)."""
+def rate_interval(successes: int, total: int, *, z: float = 1.96) -> dict:
+    """A share with its 95 % Wilson score interval (sound at 0 and 1, unlike a bootstrap of few draws)."""
     if total <= 0:
         return {"n": 0, "rate": None, "low": None, "high": None, "small": True}
-    draws = np.random.default_rng(seed).binomial(total, successes / total, bootstrap) / total
-    low, high = np.percentile(draws, [2.5, 97.5])
-    return {"n": int(total), "rate": successes / total, "low": float(low), "high": float(high),
+    rate = successes / total
+    denominator = 1 + z * z / total
+    centre = (rate + z * z / (2 * total)) / denominator
+    half = z * np.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total)) / denominator
+    return {"n": int(total), "rate": rate, "low": float(max(0.0, centre - half)), "high": float(min(1.0, centre + half)),
             "small": total < SMALL_N}
 
 

@@ -133,6 +133,8 @@ def test_intervals_say_when_a_difference_is_noise():
     rate = quality.rate_interval(30, 100)
     assert rate["low"] < 0.3 < rate["high"] and not rate["small"]
     assert quality.rate_interval(0, 0)["rate"] is None
+    none = quality.rate_interval(0, 40)  # no terminations of 40: still not "certainly 0"
+    assert none["low"] == 0 and 0.05 < none["high"] < 0.1
 
 
 def test_time_split_evaluation_finds_the_nearest_enterprise():
