@@ -241,7 +241,7 @@ TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("run_id", "str", "匹配运行编号"),
         ("created_at", "time", "开始时间"),
         ("finished_at", "time", "结束时间"),
-        ("status", "str", "running / completed / failed"),
+        ("status", "str", "运行状态：running / completed / failed"),
         ("current", "bool", "是否为本县当前的匹配运行"),
         ("model_version", "str", "学习模型版本（空：仅用规则）"),
         ("alpha", "float", "规则评分的融合权重（1 = 仅用规则）"),
@@ -613,8 +613,8 @@ class _Writers:
 
 
 def _export_tables(ctx: Context, county: str, key: str, writers: _Writers, chunk: int) -> None:
-    def each(table: str, **params) -> Iterable[list[dict]]:
-        return queries.stream(ctx.driver, table, county, ctx.database, chunk=chunk, **params)
+    def each(table: str, size: int = chunk) -> Iterable[list[dict]]:
+        return queries.stream(ctx.driver, table, county, ctx.database, chunk=size)
 
     for batch in each("regions"):
         writers.write("regions", [_region_row(record) for record in batch])
@@ -655,7 +655,7 @@ def _export_tables(ctx: Context, county: str, key: str, writers: _Writers, chunk
         writers.write("followups", [_followup_row(record, key) for record in batch])
     writers.finish("followups")
 
-    for batch in each("unplaced", chunk=1):
+    for batch in each("unplaced", size=1):
         for record in batch:
             writers.write("unplaced", _unplaced_rows(record, key))
     writers.finish("unplaced")
