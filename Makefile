@@ -106,9 +106,12 @@ token: schema
 	$(FLASK) tokens create --role "$(ROLE)" --name "$(or $(NAME),$(ROLE))" \
 	  $(if $(COUNTY),--county "$(COUNTY)") $(if $(ENTERPRISE),--enterprise "$(ENTERPRISE)")
 
-# Jupyter on the local Neo4j (the notebooks read the same settings as the app).
+# Jupyter on the analysts' data: every county is exported first (pseudonymised Parquet under var/analyst, dated
+# today; `flask analyst export`), then Jupyter starts in notebooks/. The notebooks read only those files, never the
+# graph; the kernel imports the project from this environment and reads the root .env (services/notebook_support.py).
 notebook: schema $(DEV_STAMP)
-	PYTHONPATH=$(CURDIR) $(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
+	$(FLASK) analyst export --all
+	$(VENV)/bin/jupyter notebook --no-browser --ip=127.0.0.1 --notebook-dir=notebooks
 
 # One archive with Neo4j's own dump of the local database, the keys in var/secrets and a manifest (mode 0600).
 # Community edition dumps a stopped database only: Neo4j is stopped for the dump (the service answers 503
