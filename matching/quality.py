@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.codes import Mechanism, MonitoringCategory, PartnershipStatus, RecommendationStatus
+from core.codes import CoverageState, Mechanism, MonitoringCategory, PartnershipStatus, RecommendationStatus
 
 BOOTSTRAP = 1000
 SMALL_N = 5
@@ -216,7 +216,7 @@ def uncovered_monitoring(households: pd.DataFrame, regions: pd.DataFrame | None 
     """Monitoring households (监测对象: a monitoring category) without a partnership in force or awaiting
     (`coverage_state` not confirmed / awaiting): the county's share against all households', per category
     (label) and per village (villages with at least `min_households` monitoring households, named from regions)."""
-    covered = households["coverage_state"].isin(["confirmed", "awaiting"])
+    covered = households["coverage_state"].isin(CoverageState.codes(CoverageState.CONFIRMED, CoverageState.AWAITING))
     monitored = households["monitoring_category"].notna() & (households["monitoring_category"].astype(str) != "")
     frame = households.assign(uncovered=~covered, monitored=monitored)
     watched = frame[frame["monitored"]]
