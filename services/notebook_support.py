@@ -266,50 +266,21 @@ def binding_label(reason) -> str:
     return text.split(" / ")[0]
 
 
-# Names the export may give a run's coverage counts (the first found is used).
-_RUN_COUNT_NAMES = {
-    codes.CoverageState.CONFIRMED.value: ("confirmed_at_switch", "confirmed", "coverage_confirmed", "covered", "confirmed_households"),
-    codes.CoverageState.AWAITING.value: ("awaiting_at_switch", "awaiting", "coverage_awaiting", "pending", "awaiting_households"),
-    codes.CoverageState.PLANNED.value: ("planned_at_switch", "planned", "coverage_planned", "planned_households"),
-    codes.CoverageState.UNCOVERED.value: ("uncovered_at_switch", "uncovered", "coverage_uncovered", "uncovered_households"),
-}
-
-
 def run_coverage(runs: pd.DataFrame) -> pd.DataFrame:
-    """Each run's four coverage counts at its switch, indexed by its date (oldest first), columns the four
-    CoverageState values; runs without the counts are left out."""
+    """Each run's four coverage counts when it became current (the export's `<state>_at_switch` columns), indexed
+    by that moment (oldest first), columns the four CoverageState values; runs without the counts are left out."""
+    states = list(COVERAGE_LABELS)
     if runs is None or runs.empty:
-        return pd.DataFrame(columns=list(COVERAGE_LABELS))
+        return pd.DataFrame(columns=states)
     frame = runs.copy()
-    metrics = frame["metrics"] if "metrics" in frame else pd.Series([None] * len(frame), index=frame.index)
-    for state, names in _RUN_COUNT_NAMES.items():
-        column = next((name for name in names if name in frame.columns), None)
-        if column is not None:
-            frame[state] = pd.to_numeric(frame[column], errors="coerce")
-        else:  # inside the run's metrics
-            frame[state] = [_from_metrics(m, names) for m in metrics]
+    for state in states:
+        column = f"{state}_at_switch"
+        frame[state] = pd.to_numeric(frame[column], errors="coerce") if column in frame else math.nan
     moment = frame["switched_at"] if "switched_at" in frame else frame["created_at"]  # when it became current
     when = pd.to_datetime(moment, errors="coerce", utc=True).dt.tz_localize(None)
-    out = frame.assign(日期=when).dropna(subset=["日期"]).dropna(subset=list(COVERAGE_LABELS), how="all")
-    out = out.set_index("日期").sort_index()[list(COVERAGE_LABELS)].fillna(0).astype(int)
+    out = frame.assign(日期=when).dropna(subset=["日期"]).dropna(subset=states, how="all")
+    out = out.set_index("日期").sort_index()[states].fillna(0).astype(int)
     return out[out.sum(axis=1) > 0]
-
-
-def _from_metrics(metrics, names) -> float:
-    import json
-
-    if isinstance(metrics, str):
-        try:
-            metrics = json.loads(metrics)
-        except ValueError:
-            return math.nan
-    if not isinstance(metrics, dict):
-        return math.nan
-    for source in (metrics, metrics.get("coverage") or {}):
-        for name in names:
-            if isinstance(source, dict) and source.get(name) is not None:
-                return float(source[name])
-    return math.nan
 
 
 def in_force_share(partnerships: pd.DataFrame, households: int, dates) -> pd.Series:
