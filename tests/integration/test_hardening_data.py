@@ -12,6 +12,8 @@ import openpyxl
 import pytest
 
 from core.settings import PROJECT_ROOT
+from graph import views
+from services import exports
 from tests.integration.api_world import OWN_COUNTY
 from tests.support import bureau_files as bf
 from tests.support import hostile_files as hostile
@@ -69,13 +71,24 @@ def restore_own_records(neo4j_driver, world):
 
 # --- 1. formula injection -------------------------------------------------------------------------
 
+# The ledger export names no internal partnership id: a row is found by its household, enterprise and start date.
+LEDGER_HEADER = [title for _, title in exports.LEDGER_COLUMNS]
+HOUSEHOLD, ENTERPRISE, START, NOTE = (LEDGER_HEADER.index(title) for title in ("户编号", "统一社会信用代码", "开始日期",
+                                                                               "帮扶措施"))
+
+
+def _is_row(row, partnership: dict) -> bool:
+    return (row[HOUSEHOLD].value, row[ENTERPRISE].value, row[START].value) == (
+        partnership["household_id"], partnership["credit_code"], partnership["start_date"])
+
+
 def test_a_formula_in_a_ledger_note_is_text_in_the_export(api, world, restore_own_records):
     partnership = world.ids["own_partnership"]
     patched = api.patch(f"/api/v1/partnerships/{partnership}", as_="bureau_own", json={"note": HYPERLINK})
     assert patched.status_code == 200 and patched.get_json()["note"] == HYPERLINK, "kept as the bureau typed it"
-    household_id = patched.get_json()["household_id"]
-    rows = _sheet(api.get(f"/api/v1/partnerships/export.xlsx?household_id={household_id}", as_="bureau_own"))
-    [note] = [row[12] for row in rows if row[0].value == partnership]
+    row_of = patched.get_json()
+    rows = _sheet(api.get(f"/api/v1/partnerships/export.xlsx?household_id={row_of['household_id']}", as_="bureau_own"))
+    [note] = [row[NOTE] for row in rows if _is_row(row, row_of)]
     assert note.data_type == "s" and note.value == HYPERLINK and note.quotePrefix
 
 
@@ -124,7 +137,8 @@ def test_stored_control_characters_never_break_the_exports(api, world, neo4j_dri
     assert [row[1].value for row in households if row[0].value == world.own_household] == ["张三"]
     ledger = _sheet(api.get(f"/api/v1/partnerships/export.xlsx?county={OWN_COUNTY}&page_size=5000",
                             as_="bureau_own"))
-    assert [row[12].value for row in ledger if row[0].value == world.ids["own_partnership"]] == ["每月回访"]
+    row_of = views.partnership(neo4j_driver, world.ids["own_partnership"])
+    assert [row[NOTE].value for row in ledger if _is_row(row, row_of)] == ["每月回访"]
 
 
 # --- 3. workbooks that expand -------------------------------------------------------------------
