@@ -11,7 +11,7 @@ land lease; the fit for equity: equity).
 A province run gives reasons to millions of pairs: only the shown claims are built, feature by feature over
 arrays, and each distinct figure is formatted once (`_formatted`); texts are joined as object arrays.
 """
-import math
+from decimal import ROUND_FLOOR, Decimal
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -86,7 +86,8 @@ def _short_land(mu: float, limit: float) -> str:
     elif mu < 0.01:
         text = "土地不到 0.01 亩"
     else:
-        text = f"土地仅 {_mu(math.floor(mu * 100) / 100)} 亩"
+        # Cut on the decimal digits of the value itself: mu * 100 in binary can round 0.33999… up to 34.
+        text = f"土地仅 {_mu(float(Decimal(repr(float(mu))).quantize(Decimal('0.01'), rounding=ROUND_FLOOR)))} 亩"
     return f"{text}，不足 {_mu(limit)} 亩"
 
 
