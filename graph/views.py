@@ -690,16 +690,17 @@ def awaiting_pairings(driver: neo4j.Driver, county_code: str, skip: int, limit: 
     return read_page(driver, count, page, {"county": county_code, "skip": skip, "limit": limit}, database)
 
 
-def pending_household_count(driver: neo4j.Driver, county_code: str, database: str | None = None) -> int:
-    """The county's households with a pairing awaiting confirmation (an index count)."""
-    records = _read(driver, """MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
-                               AND h.household_id IS NOT NULL RETURN count(h) AS total""",
-                    {"county": county_code}, database)
-    return records[0]["total"]
-
-
-def followup_count(driver: neo4j.Driver, county_code: str, statuses: list[str], database: str | None = None) -> int:
-    """The county's follow-up items of these statuses (an index count)."""
-    records = _read(driver, "MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses "
-                            "RETURN count(f) AS total", {"county": county_code, "statuses": statuses}, database)
-    return records[0]["total"]
+def bureau_waiting(driver: neo4j.Driver, county_code: str, followup_statuses: list[str], audience: str,
+                   database: str | None = None) -> dict:
+    """What waits for a county's bureau, in one round trip of index counts: households with a pairing awaiting
+    confirmation, follow-up items of these statuses, unread notifications of the audience."""
+    records = _read(driver, """
+        CALL () { MATCH (h:Household) WHERE h.county_code = $county AND h.pending = true
+                  AND h.household_id IS NOT NULL RETURN count(h) AS awaiting }
+        CALL () { MATCH (f:FollowUp) WHERE f.county_code = $county AND f.status IN $statuses
+                  RETURN count(f) AS followups }
+        CALL () { MATCH (n:Notification) WHERE n.audience = $audience AND n.read = false
+                  AND n.created_at IS NOT NULL RETURN count(n) AS notifications }
+        RETURN awaiting, followups, notifications
+        """, {"county": county_code, "statuses": followup_statuses, "audience": audience}, database)
+    return records[0].data()

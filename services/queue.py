@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from core.codes import Mechanism, PartnershipStatus, RecommendationStatus
 from core.followup import FollowUpStatus
+from core.notices import county_audience
 from graph import views
 from services import ledger, notifications, recommendations
 from services.context import Context
@@ -90,13 +91,12 @@ def reject(ctx: Context, principal: Principal, partnership_id: str, reason: str,
 
 def nav_counts(ctx: Context, principal: Principal) -> dict:
     """What waits for the user, for the navigation: a bureau's pairings awaiting confirmation, unresolved follow-ups
-    and unread notifications; an enterprise's recommendations to act on and unread notifications. Index counts."""
+    and unread notifications (one query); an enterprise's recommendations to act on and unread notifications."""
     counts = {}
     if principal.role == Role.BUREAU and principal.county_code:
-        counts["awaiting"] = views.pending_household_count(ctx.driver, principal.county_code, ctx.database)
-        counts["followups"] = views.followup_count(ctx.driver, principal.county_code,
-                                                   FollowUpStatus.codes(*FollowUpStatus.unresolved()), ctx.database)
-        counts["notifications"] = notifications.unread(ctx, principal)
+        counts = views.bureau_waiting(ctx.driver, principal.county_code,
+                                      FollowUpStatus.codes(*FollowUpStatus.unresolved()),
+                                      county_audience(principal.county_code), ctx.database)
     elif principal.role == Role.ENTERPRISE and principal.credit_code:
         _, counts["to_act"] = views.search_recommendations(
             ctx.driver, {"credit_code": principal.credit_code, "status": RecommendationStatus.PROPOSED.value}, 0, 0,

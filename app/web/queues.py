@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from app.auth import current_principal, request_facts
 from app.extensions import neo4j_ext
-from app.web import bp, chinese_part, page
+from app.web import bp, chinese_part, nav_counts, page
 from app.web.lists import beyond_last_page, page_count
 from app.web.pages import int_arg, page_county
 from services import notifications, queue, regions
@@ -29,7 +29,7 @@ def queue_page():
                                   facts=request_facts(), action="web.queue.awaiting")
     if (last := beyond_last_page("web.queue", page_number, total, page_size)) is not None:
         return last
-    counts = queue.nav_counts(ctx, principal) if principal.role == "bureau" else {}
+    counts = nav_counts()  # the navigation's, read once for the request
     uncovered = regions.get_region(ctx, principal, county)["coverage"]["uncovered"]
     return render_template("queue.html", items=items, total=total, page=page_number, page_size=page_size,
                            pages=page_count(total, page_size), county=county, counts=counts, uncovered=uncovered,
